@@ -1,0 +1,39 @@
+# Thin wrappers around the `workbench` command; everything also works without make
+# (see README: the conda route).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
+
+.PHONY: demo test lab lint clean-reports
+
+# The stamps make a second call reuse the environment unless pyproject/constraints changed.
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime: pyproject.toml constraints.txt | $(BIN)/python
+	$(PIP) -e .
+	@touch $@
+
+$(VENV)/.test: $(VENV)/.runtime
+	$(PIP) -e ".[test]"
+	@touch $@
+
+$(VENV)/.lab: $(VENV)/.runtime
+	$(PIP) -e ".[lab]"
+	@touch $@
+
+demo: $(VENV)/.runtime
+	$(BIN)/workbench demo
+
+test: $(VENV)/.test
+	$(BIN)/python -m pytest
+
+lab: $(VENV)/.lab
+	$(BIN)/jupyter lab notebooks/
+
+lint: $(VENV)/.test
+	$(BIN)/ruff check .
+
+clean-reports:
+	rm -rf reports/*/

@@ -1,0 +1,135 @@
+"""The `workbench` command. Each subcommand is a small function that calls into the package.
+
+Imports happen inside the subcommands so `workbench --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from evaluation import config
+from evaluation.errors import EvaluationError
+
+
+def run_demo_data(args: argparse.Namespace) -> int:
+    from evaluation import demo
+
+    out = Path(args.out) if args.out else config.demo_raw_dir()
+    written = demo.write_demo_data(out, seed=args.seed, municipalities=args.municipalities)
+    print(f"Demo data written to {written}")
+    return 0
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    from evaluation import ingest
+
+    target = Path(args.warehouse) if args.warehouse else config.warehouse_path()
+    summary = ingest.ingest_paths([Path(p) for p in args.paths], target, replace=args.replace)
+    print(summary)
+    return 0
+
+
+def run_render(args: argparse.Namespace) -> int:
+    from evaluation import render
+
+    return render.main(args)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    from evaluation import render
+
+    return render.verify_run(Path(args.run_dir))
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    """Demo data, ingest, render: the whole path on built-in data."""
+    from evaluation import demo, ingest, render
+
+    raw = demo.write_demo_data(config.demo_raw_dir(), seed=args.seed, municipalities=1)
+    print(ingest.ingest_paths([raw], config.warehouse_path(), replace=True))
+    return render.main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Evaluation and learning-community workbench: wellbeing and inclusion "
+        "indicators per cluster, rendered as offline HTML reports.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("demo", help="build demo data, load it and render every report")
+    p.add_argument("--seed", type=int, default=2023, help="random seed (default 2023)")
+    add_render_arguments(p)
+    p.set_defaults(func=run_demo)
+
+    p = sub.add_parser("demo-data", help="write a synthetic demo municipality to data/raw/demo")
+    p.add_argument("--seed", type=int, default=2023, help="random seed (default 2023)")
+    p.add_argument(
+        "--municipalities", type=int, default=1, help="how many municipalities (98 = national)"
+    )
+    p.add_argument("--out", help="folder to write to (default data/raw/demo)")
+    p.set_defaults(func=run_demo_data)
+
+    p = sub.add_parser(
+        "ingest", help="validate files or folders of exports and load them into the warehouse"
+    )
+    p.add_argument("paths", nargs="+", help="CSV/XLSX/YAML files or folders")
+    p.add_argument("--warehouse", help="warehouse file (default data/warehouse/workbench.duckdb)")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="start a new warehouse instead of adding to the current one",
+    )
+    p.set_defaults(func=run_ingest)
+
+    p = sub.add_parser("render", help="render reports to reports/<run-id>/")
+    add_render_arguments(p)
+    p.set_defaults(func=run_render)
+
+    p = sub.add_parser(
+        "verify", help="re-execute a run from its manifest and compare every key figure"
+    )
+    p.add_argument("run_dir", help="a folder reports/<run-id>")
+    p.set_defaults(func=run_verify)
+    return parser
+
+
+def add_render_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--year", type=int, help="school year by its first calendar year (2024 = 2024/25)"
+    )
+    p.add_argument("--cluster", nargs="*", help="cluster ids (default: all)")
+    p.add_argument("--language", choices=["da", "en"], default="da", help="report language")
+    p.add_argument("--jobs", type=int, help="parallel workers (default: number of cores)")
+    p.add_argument("--out", help="reports folder (default reports/)")
+    p.add_argument("--force", action="store_true", help="render even reports that are up to date")
+    p.add_argument(
+        "--source",
+        choices=["warehouse", "public"],
+        default="warehouse",
+        help="warehouse (default) or the ministry's public school figures",
+    )
+    p.add_argument("--municipality", help="municipality name (with --source public)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args)
+    except EvaluationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Stopped. Reports already published are untouched.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""One exception family. Messages say what went wrong, where, and how to mend it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class EvaluationError(Exception):
+    """Base of every error the workbench raises on purpose."""
+
+
+class ParameterError(EvaluationError):
+    """A report or command got a parameter it cannot use (the message lists valid values)."""
+
+
+class PrivacyError(EvaluationError):
+    """A setting or an output would break the privacy rules (DESIGN.md, Privacy)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in an input file. `row` is the line number a spreadsheet user sees."""
+
+    file: str
+    row: int | None
+    column: str | None
+    found: str
+    expected: str
+    fix: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f":{self.row}"
+        if self.column:
+            where += f":{self.column}"
+        return f"{where}: found {self.found}; expected {self.expected}. Fix: {self.fix}"
+
+
+class ValidationError(EvaluationError):
+    """An input file failed validation; carries every problem found (up to a cap)."""
+
+    def __init__(self, problems: list[Problem], more: int = 0):
+        self.problems = list(problems)
+        self.more = more
+        lines = [str(p) for p in self.problems]
+        if more:
+            lines.append(f"... and {more} more problems not shown")
+        super().__init__("\n".join(lines))
