@@ -1,0 +1,199 @@
+"""Funnel limits and over-dispersion, checked against values published by others."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from statsmodels.stats.meta_analysis import combine_effects
+
+from evaluation import compare
+from evaluation.errors import ParameterError, ValidationError
+
+
+def test_poisson_limits_match_funnelplotr():
+    # FunnelPlotR tests/testthat/test-poisson_limits.R: calculate_limits(number_seq = 15, 20, 30,
+    # target = 1), rounded there to 7 (lower) and 6 (upper) decimals.
+    expected = np.array([15, 20, 30])
+    lo95, up95 = compare.poisson_ratio_limits(expected, 0.95)
+    lo998, up998 = compare.poisson_ratio_limits(expected, 0.998)
+    assert np.round(lo95, 7).tolist() == [0.5596924, 0.6108260, 0.6746958]
+    assert np.round(up95, 6).tolist() == [1.649348, 1.544419, 1.427562]
+    assert np.round(lo998, 7).tolist() == [0.3862650, 0.4479107, 0.5289724]
+    assert np.round(up998, 6).tolist() == [2.082907, 1.902094, 1.702771]
+
+
+FUNNELR_NUM = [130, 65, 155, 125, 19, 185, 82, 77, 50, 80]
+FUNNELR_DEN = [150, 200, 300, 250, 50, 220, 100, 90, 400, 425]
+# funnelR vignette (introduction.Rmd, Example 3, funscore(benchmark = 0.5)): |z| per physician.
+FUNNELR_ABS_Z = [
+    8.9814624,
+    4.9497475,
+    0.5773503,
+    0,
+    1.6970563,
+    10.1129979,
+    6.4,
+    6.7461923,
+    15,
+    12.8543881,
+]
+
+
+def test_proportion_z_scores_match_funnelr_vignette():
+    z = compare.proportion_z_scores(FUNNELR_NUM, FUNNELR_DEN, 0.5)
+    assert np.round(np.abs(z), 7).tolist() == pytest.approx(FUNNELR_ABS_Z, abs=1e-7)
+
+
+def test_compare_units_gives_funnelr_z_with_given_target():
+    values = pd.DataFrame(
+        {
+            "entity_id": [f"u{i}" for i in range(10)],
+            "n": FUNNELR_DEN,
+            "numerator": FUNNELR_NUM,
+            "value": np.array(FUNNELR_NUM) / np.array(FUNNELR_DEN),
+        }
+    )
+    result = compare.compare_units(values, target=0.5, kind="proportion", adjust="none")
+    assert np.abs(result.units["z"]).round(7).tolist() == pytest.approx(FUNNELR_ABS_Z, abs=1e-7)
+    # physician 4 (125/250) sits exactly on the target; 1 (130/150) is far above, 9 far below
+    cls = dict(zip(result.units["entity_id"], result.units["classification"], strict=True))
+    assert cls["u3"] == "within" and cls["u0"] == "above" and cls["u8"] == "below"
+    assert result.dispersion.df == 10  # target given from outside: N degrees of freedom
+
+
+def test_exact_binomial_quantiles_without_interpolation_match_qbinom():
+    # R: qbinom(c(0.001, 0.025, 0.975, 0.999), 20, 0.5) -> 3 6 14 17
+    #    qbinom(c(0.025, 0.975), 40, 0.2)              -> 3 13
+    from scipy import stats
+
+    assert stats.binom.ppf([0.001, 0.025, 0.975, 0.999], 20, 0.5).tolist() == [3, 6, 14, 17]
+    assert stats.binom.ppf([0.025, 0.975], 40, 0.2).tolist() == [3, 13]
+
+
+def test_exact_binomial_limits_interpolate_as_spiegelhalter_appendix():
+    # Spiegelhalter (2005) A.1.1 with R's values for n = 20, target = 0.5:
+    #   qbinom(0.025, 20, .5) = 6, pbinom(5, 20, .5) = 0.02069473, pbinom(6, 20, .5) = 0.05765915
+    #   lower = (6 - (0.05765915 - 0.025) / (0.05765915 - 0.02069473)) / 20
+    #   qbinom(0.975, 20, .5) = 14, pbinom(13, 20, .5) = 0.94234085, pbinom(14, 20, .5) = 0.97930527
+    #   upper = (14 - (0.97930527 - 0.975) / (0.97930527 - 0.94234085)) / 20
+    lower_r = (6 - (0.05765915 - 0.025) / (0.05765915 - 0.02069473)) / 20
+    upper_r = (14 - (0.97930527 - 0.975) / (0.97930527 - 0.94234085)) / 20
+    lower, upper = compare.binomial_limits([20], 0.5, 0.95)
+    assert lower[0] == pytest.approx(lower_r, abs=1e-7)
+    assert upper[0] == pytest.approx(upper_r, abs=1e-7)
+    # proportion_limits uses the exact limits below 100 and the normal ones above
+    lo, up = compare.proportion_limits([20, 400], 0.5, 0.95)
+    assert lo[0] == pytest.approx(lower_r, abs=1e-7)
+    assert up[1] == pytest.approx(0.5 + 1.959964 * np.sqrt(0.25 / 400), abs=1e-6)
+
+
+def test_z_for_level_matches_funnelplotr_constants():
+    # FunnelPlotR hard-codes 1.959964 and 3.090232 for its 95 % and 99.8 % limits
+    assert compare.z_for_level(0.95) == pytest.approx(1.959964, abs=1e-6)
+    assert compare.z_for_level(0.998) == pytest.approx(3.090232, abs=1e-6)
+
+
+def test_dersimonian_laird_matches_metafor():
+    # Kacker (2004) example, R metafor: rma(y, v, method="DL") -> tau2 = 0.288049246973751,
+    # QE = 24.801897741835 (as stored in statsmodels' stats/tests/results/results_meta.py)
+    y = [61.0, 61.4, 62.21, 62.3, 62.34, 62.6, 62.7, 62.84, 65.9]
+    v = [0.2025, 1.2100, 0.0900, 0.2025, 0.3844, 0.5625, 0.0676, 0.0225, 1.8225]
+    tau2, raw, q = compare.dersimonian_laird(y, v)
+    assert tau2 == pytest.approx(0.288049246973751, rel=1e-9)
+    assert raw == tau2
+    assert q == pytest.approx(24.801897741835, rel=1e-9)
+
+
+def test_dersimonian_laird_tau2_is_clipped_at_zero():
+    # Homogeneous studies: Q = 0.0002 < k - 1 = 2, so the moment estimate is negative;
+    # DerSimonian & Laird (1986) define tau^2 = max(0, .), as metafor does.
+    y, v = [1.00, 1.01, 0.99], [1.0, 1.0, 1.0]
+    tau2, raw, q = compare.dersimonian_laird(y, v)
+    assert q < 2
+    assert raw < 0
+    assert tau2 == 0.0
+    # the pitfall named in DESIGN.md: statsmodels leaves the negative value in place
+    sm = combine_effects(np.array(y), np.array(v), method_re="chi2")
+    assert sm.tau2 < 0
+
+
+def test_winsorise_uses_r_type7_quantiles():
+    # R: quantile(1:10, c(.1, .9)) -> 1.9 9.1 (type 7)
+    z = compare.winsorise(np.arange(1, 11, dtype=float), 0.10)
+    assert z[0] == pytest.approx(1.9) and z[-1] == pytest.approx(9.1)
+    assert z[1:-1].tolist() == list(range(2, 10))
+
+
+def make_overdispersed_means(rng, n_units=60, tau=0.15, sd=0.8):
+    n = rng.integers(20, 400, n_units)
+    true = 3.8 + rng.normal(0, tau, n_units)
+    value = true + rng.normal(0, sd / np.sqrt(n))
+    return pd.DataFrame(
+        {"entity_id": [f"s{i:02d}" for i in range(n_units)], "n": n, "value": value, "sd": sd}
+    )
+
+
+def test_overdispersion_detected_and_additive_limits_used_by_default():
+    rng = np.random.default_rng(1)
+    values = make_overdispersed_means(rng)
+    result = compare.compare_units(values, kind="mean")
+    d = result.dispersion
+    assert d.rejects and d.phi > 1 and d.tau2 > 0
+    assert result.adjustment == "additive"
+    # the true between-unit variance is 0.15^2 = 0.0225; the estimate should be near it
+    assert 0.01 < d.tau2 < 0.04
+    u = result.units
+    se = 0.8 / np.sqrt(u["n"])
+    assert np.allclose(u["upper_95"] - u["target"], 1.959964 * np.sqrt(se**2 + d.tau2), atol=1e-5)
+    assert set(u["limits"]) == {"additive over-dispersion, normal"}
+
+
+def test_no_overdispersion_keeps_plain_limits():
+    rng = np.random.default_rng(2)
+    values = make_overdispersed_means(rng, tau=0.0)
+    result = compare.compare_units(values, kind="mean")
+    assert not result.dispersion.rejects
+    assert result.adjustment == "none"
+    u = result.units
+    target = np.sum(u["n"] * u["value"]) / u["n"].sum()
+    assert u["target"].iloc[0] == pytest.approx(target)
+    assert np.allclose(u["lower_998"], target - 3.090232 * 0.8 / np.sqrt(u["n"]), atol=1e-5)
+
+
+def test_multiplicative_adjustment_scales_by_root_phi():
+    rng = np.random.default_rng(3)
+    values = make_overdispersed_means(rng)
+    result = compare.compare_units(values, kind="mean", adjust="multiplicative")
+    u = result.units
+    half = 1.959964 * np.sqrt(result.dispersion.phi) * 0.8 / np.sqrt(u["n"])
+    assert np.allclose(u["upper_95"] - u["target"], half, atol=1e-5)
+
+
+def test_suppressed_rows_are_left_out_and_listed():
+    rng = np.random.default_rng(4)
+    values = make_overdispersed_means(rng, n_units=10, tau=0.0)
+    values.loc[3, ["n", "value", "sd"]] = np.nan
+    result = compare.compare_units(values, kind="mean")
+    assert result.excluded == ["s03"]
+    assert "s03" not in set(result.units["entity_id"])
+
+
+def test_ratio_kind_uses_poisson_limits_on_expected_counts():
+    values = pd.DataFrame({"entity_id": ["a", "b", "c"], "n": [15, 20, 30], "value": [1, 2, 0.5]})
+    result = compare.compare_units(values, kind="ratio", adjust="none")
+    assert np.round(result.units["lower_95"], 7).tolist() == [0.5596924, 0.6108260, 0.6746958]
+    assert result.units["classification"].tolist() == ["within", "above", "below"]
+
+
+def test_bad_kind_and_missing_columns_raise_helpful_errors():
+    values = pd.DataFrame({"entity_id": ["a"], "n": [10], "value": [3.0]})
+    with pytest.raises(ParameterError, match="kind"):
+        compare.compare_units(values, kind="average")
+    with pytest.raises(ValidationError, match="sd"):
+        compare.compare_units(values, kind="mean")
+    with pytest.raises(ParameterError, match="adjust"):
+        compare.compare_units(
+            pd.DataFrame({"entity_id": list("abc"), "n": [10] * 3, "value": [3.0] * 3, "sd": 1}),
+            adjust="sometimes",
+        )
