@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evaluation import config
+from evaluation import compare, config
 from evaluation.errors import ParameterError, Problem, ValidationError
 
 CREDIT_LINE = "Kilde: Uddannelsesstatistik.dk (Børne- og Undervisningsministeriet)"
@@ -426,3 +426,183 @@ def check_municipality(municipality: str, data: PublicData) -> str:
             f"Valid names ({len(valid)}): {', '.join(valid)}"
         )
     return municipality
+
+
+# comparison: schools against the country, municipalities against each other ----------------
+
+COMPARED_INDICATORS = (*WELLBEING_INDICATORS, ABSENCE_INDICATOR)
+
+
+# What a naive, sampling-only funnel would need and the ministry does not publish. Used only to
+# measure the over-dispersion (phi, tau): pupils in grades 4-9 are about 6 of 10 grades, about
+# 85 % of them answer, and a pupil's index score has sd about 0.6 on the 1-5 scale (schools
+# explain about 4 % of pupil variance, DESIGN.md). Absence is over all pupils, pupil sd ~6 points.
+ASSUMED_RESPONDENT_SHARE = {"4-9": 0.6 * 0.85, "all": 1.0}
+ASSUMED_PUPIL_SD = {"mean": 0.6, "rate": 6.0}
+
+
+@dataclass(frozen=True)
+class SizeVariance:
+    """Var(value) = intercept + b / pupils, fitted to one indicator's school values.
+
+    intercept estimates tau2 + rounding variance; b / pupils is the size-dependent spread (it
+    holds the sampling noise that an ordinary funnel takes from n, plus any extra spread of small
+    schools: the two cannot be told apart without n).
+    """
+
+    indicator_id: str
+    target: float  # pupil-weighted mean of the school values (the national value)
+    intercept: float  # at least the rounding variance
+    b: float  # clipped at zero
+    b_se: float
+    n_schools: int
+
+    def variance(self, pupils) -> np.ndarray:
+        return self.intercept + self.b / np.asarray(pupils, dtype=float)
+
+
+def school_table(data: PublicData) -> pd.DataFrame:
+    """One row per school and compared indicator: value, pupils, name, municipality.
+
+    Schools without a pupil count (3 in 2024/25) cannot be placed on a funnel and are left out.
+    """
+    values = build_aggregates(data)
+    values = values[values["indicator_id"].isin(COMPARED_INDICATORS)]
+    units = build_units(data).set_index("unit_id")
+    out = values.assign(
+        name=values["unit_id"].map(units["name"]),
+        municipality=values["unit_id"].map(units["municipality"]),
+        pupils=values["unit_id"].map(school_pupils(data)),
+    )
+    out = out[out["municipality"].isin(list_municipalities(data))]
+    return out.dropna(subset=["pupils", "value"]).reset_index(drop=True)
+
+
+def estimate_size_variance(values, pupils, indicator_id: str = "") -> SizeVariance:
+    """Fit Var(value) = a + b / pupils by least squares of squared deviations (method of moments).
+
+    The deviations are from the pupil-weighted mean. a is kept at least the rounding variance and
+    b at least zero (variances cannot be negative).
+    """
+    y = np.asarray(values, dtype=float)
+    p = np.asarray(pupils, dtype=float)
+    target = float(np.sum(p * y) / p.sum())
+    dev2 = (y - target) ** 2
+    design = np.column_stack([np.ones_like(p), 1 / p])
+    coef, *_ = np.linalg.lstsq(design, dev2, rcond=None)
+    resid = dev2 - design @ coef
+    sigma2 = float(resid @ resid) / max(len(y) - 2, 1)
+    cov = sigma2 * np.linalg.inv(design.T @ design)
+    return SizeVariance(
+        indicator_id=indicator_id,
+        target=target,
+        intercept=max(float(coef[0]), ROUNDING_VARIANCE),
+        b=max(float(coef[1]), 0.0),
+        b_se=float(np.sqrt(cov[1, 1])),
+        n_schools=len(y),
+    )
+
+
+def assumed_sampling_se(pupils, grade_band: str, kind: str) -> np.ndarray:
+    """The se a naive funnel would use: assumed pupil sd / sqrt(assumed respondents) + rounding.
+
+    Only for measuring over-dispersion; the report's limits do not depend on these assumptions.
+    """
+    respondents = np.asarray(pupils, dtype=float) * ASSUMED_RESPONDENT_SHARE[grade_band]
+    return np.sqrt(ASSUMED_PUPIL_SD[kind] ** 2 / respondents + ROUNDING_VARIANCE)
+
+
+def compare_public(values: pd.DataFrame, target: float, adjust: str) -> compare.Comparison:
+    """compare_units on units with their own standard error (`se`), against a given target."""
+    frame = values[["entity_id", "n", "value", "se"]]
+    return compare.compare_units(frame, target=target, kind="median", adjust=adjust)
+
+
+def unit_rows(rows: pd.DataFrame, result: compare.Comparison, suffix: str = "") -> pd.DataFrame:
+    """Copy limits and classifications of a comparison onto the unit rows (matched by id)."""
+    cols = ["z", "lower_95", "upper_95", "lower_998", "upper_998"]
+    cols += ["classification", "classification_998"]
+    found = result.units.set_index("entity_id")
+    out = rows.copy()
+    for col in cols:
+        out[col + suffix] = out["entity_id"].map(found[col]).to_numpy()
+    return out
+
+
+def indicator_kind(indicator_id: str) -> str:
+    return "rate" if indicator_id == ABSENCE_INDICATOR else "mean"
+
+
+def compare_schools(table: pd.DataFrame, indicator_id: str) -> dict:
+    """Every school in the country against the national value for one indicator.
+
+    The limits shown are those of the fitted spread, target +/- z sqrt(a + b / pupils): where
+    95 % (99.8 %) of the country's schools of that size lie. Beside them, for measuring only, a
+    naive funnel with the assumed sampling se, without and with the additive tau2 of
+    `evaluation.compare` (its phi and tau are the over-dispersion figures).
+    """
+    rows = table[table["indicator_id"] == indicator_id]
+    size = estimate_size_variance(rows["value"], rows["pupils"], indicator_id)
+    band = str(rows["grade_band"].iloc[0])
+    frame = pd.DataFrame(
+        {
+            "entity_id": rows["unit_id"].to_numpy(),
+            "name": rows["name"].to_numpy(),
+            "municipality": rows["municipality"].to_numpy(),
+            "n": rows["pupils"].to_numpy(dtype=float),
+            "value": rows["value"].to_numpy(dtype=float),
+            "se": np.sqrt(size.variance(rows["pupils"])),
+        }
+    )
+    shown = compare_public(frame, size.target, adjust="none")
+    naive = frame.assign(se=assumed_sampling_se(frame["n"], band, indicator_kind(indicator_id)))
+    plain = compare_public(naive, size.target, adjust="none")
+    adjusted = compare_public(naive, size.target, adjust="additive")
+    units = unit_rows(frame, shown)
+    units = unit_rows(units, plain, "_naive")
+    units = unit_rows(units, adjusted, "_naive_tau")
+    return {"size": size, "plain": plain, "adjusted": adjusted, "units": units, "shown": shown}
+
+
+def municipal_means(schools: pd.DataFrame) -> pd.DataFrame:
+    """Pupil-weighted means of school values per municipality, with their standard error.
+
+    se^2 = sum w^2 v_i / (sum w)^2 with w = pupils and v_i the fitted spread of school i: the
+    spread expected if a municipality's schools were drawn at random from the country's schools.
+    `n` is the effective number of average schools, V / se^2 (V = the pupil-weighted mean v_i),
+    so the funnel lines target +/- z sqrt(V / n) fit every point exactly.
+    """
+    frame = schools.assign(w=schools["n"], v=schools["se"] ** 2)
+    frame = frame.assign(wy=frame["w"] * frame["value"], w2v=frame["w"] ** 2 * frame["v"])
+    grouped = frame.groupby("municipality").agg(
+        w=("w", "sum"), wy=("wy", "sum"), w2v=("w2v", "sum"), schools=("entity_id", "size")
+    )
+    unit_var = float(np.average(frame["v"], weights=frame["w"]))
+    se = np.sqrt(grouped["w2v"]) / grouped["w"]
+    out = pd.DataFrame(
+        {
+            "entity_id": grouped.index.astype(str),
+            "name": grouped.index.astype(str),
+            "schools": grouped["schools"].to_numpy(),
+            "pupils": grouped["w"].to_numpy(),
+            "value": (grouped["wy"] / grouped["w"]).to_numpy(),
+            "se": se.to_numpy(),
+            "n": (unit_var / se**2).to_numpy(),
+        }
+    ).reset_index(drop=True)
+    out.attrs["unit_var"] = unit_var
+    return out
+
+
+def compare_municipalities(school_result: dict) -> dict:
+    """Every municipality's mean of its school values against the national value.
+
+    Over-dispersion here means municipalities differ more than a random draw of schools would:
+    the additive tau2 is used when the chi-square test rejects (compare's adjust="auto").
+    """
+    means = municipal_means(school_result["units"])
+    target = school_result["size"].target
+    plain = compare_public(means, target, adjust="none")
+    shown = compare_public(means, target, adjust="auto")
+    units = unit_rows(unit_rows(means, shown), plain, "_plain")
+    return {"plain": plain, "shown": shown, "units": units, "unit_var": means.attrs["unit_var"]}
