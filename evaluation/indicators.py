@@ -1,0 +1,723 @@
+"""The indicator catalog turned into indicator values per unit, cluster, municipality and year.
+
+`load_catalog()` reads `evaluation/catalog.yaml`; `score_pupils()` turns wide survey answers into
+pupil scores; `compute_indicator_values()` aggregates everything in the warehouse into the
+"Indicator values" table of docs/architecture.md; `load_indicator_values()` adds suppression
+(`evaluation.privacy`) and is what the reports call.
+
+How the work is cut, so national size stays fast:
+- survey answers are read one year at a time from DuckDB as small integer arrays (0 = missing),
+  scored with numpy column arithmetic, and reduced to per-unit sufficient statistics
+  (n, sum, sum of squares) with `np.bincount`;
+- clusters and municipalities are sums of those unit statistics (means, SDs and proportions all
+  follow from n, sum and sum of squares), so pupil rows are read once;
+- register and daycare tables are small and are summed with pandas.
+
+Standard errors:
+- mean: sd / sqrt(n) with the pupil-level SD;
+- proportion: sqrt(p (1 - p) / n);
+- rate (absence %): the pupil-level SD pooled from the register's per-row absence_sd
+  ((n-1) s^2 summed within rows plus the spread of row means), se = sd / sqrt(pupils);
+- median (waiting days): rows carry a median and a count (referrals); a group's value is the
+  referral-weighted median of the row medians (exact when a group is one row, an approximation of
+  the pooled median otherwise); se = median / (ln 2 * sqrt(n)), the asymptotic SE of a sample
+  median, 1 / (2 f(m) sqrt(n)), when waiting times are exponential (f(m) = ln 2 / m). It is a
+  rough guide, not an exact interval.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import yaml
+
+from evaluation import config
+from evaluation.errors import EvaluationError
+
+KINDS = ("mean", "proportion", "median", "rate")
+SOURCES = ("survey", "register", "daycare_language")
+DIRECTIONS = ("higher_better", "lower_better")
+REGISTER_COLUMNS = (
+    "pupils",
+    "in_general_setting",
+    "in_special_class",
+    "in_special_school",
+    "special_in_own_cluster",
+    "returned_to_general",
+    "referrals",
+    "median_wait_days",
+    "absence_pct",
+    "absence_sd",
+    "pupils_over_10pct_absence",
+)
+DAYCARE_COLUMNS = ("assessed", "generel", "fokuseret", "saerlig")
+ITEM_COLUMNS = tuple(f"q{i:02d}" for i in range(1, 41))
+VALUE_COLUMNS = [
+    "year",
+    "level",
+    "entity_id",
+    "municipality",
+    "cluster_id",
+    "grade_band",
+    "indicator_id",
+    "kind",
+    "n",
+    "numerator",
+    "value",
+    "sd",
+    "se",
+    "suppressed",
+    "suppression_reason",
+]
+LEVELS = ("unit", "cluster", "municipality")
+
+
+# --------------------------------------------------------------------------------------------
+# Catalog
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """One survey question of one form."""
+
+    item_id: str
+    text_da: str
+    reverse: bool
+    status: str
+
+
+@dataclass(frozen=True)
+class Form:
+    """A questionnaire (grades 4-9 or 0-3) and its items."""
+
+    grade_band: str
+    grades: tuple[int, ...]
+    items: dict[str, Item]
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One catalog entry; fields not used by its source/kind are empty."""
+
+    id: str
+    name_da: str
+    name_en: str
+    source: str
+    kind: str
+    direction: str
+    grade_band: str
+    items: tuple[str, ...] = ()
+    min_answered: float = 0.5
+    threshold: float | None = None
+    based_on: str | None = None
+    favourable_at: float | None = None
+    numerator: tuple[str, ...] = ()
+    denominator: tuple[str, ...] = ()
+    value_column: str | None = None
+    weight: str | None = None
+    sd_column: str | None = None
+    statement: int | None = None
+    official: bool = False
+
+    @property
+    def cluster_rollup(self) -> str:
+        """How cluster rows are formed: `membership` (sum of member units) or `home_cluster`."""
+        return "home_cluster" if self.source == "register" else "membership"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The forms and indicators of catalog.yaml, validated."""
+
+    forms: dict[str, Form]
+    indicators: tuple[Indicator, ...]
+    by_id: dict[str, Indicator] = field(default_factory=dict)
+
+    def get(self, indicator_id: str) -> Indicator:
+        """The indicator with this id, or an error listing the known ids."""
+        if indicator_id not in self.by_id:
+            known = ", ".join(sorted(self.by_id))
+            raise EvaluationError(f"Unknown indicator {indicator_id!r}. Known indicators: {known}")
+        return self.by_id[indicator_id]
+
+    def from_source(self, source: str) -> list[Indicator]:
+        return [ind for ind in self.indicators if ind.source == source]
+
+
+def as_tuple(value) -> tuple[str, ...]:
+    """A YAML scalar or list as a tuple of strings (numerator: x or numerator: [x, y])."""
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(str(v) for v in value)
+
+
+def load_catalog(path: str | Path | None = None) -> Catalog:
+    """Read and validate the indicator catalog (default: evaluation/catalog.yaml)."""
+    path = Path(path) if path else config.catalog_path()
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise EvaluationError(f"Cannot read the indicator catalog {path}: {exc}") from exc
+    if not isinstance(raw, dict) or "forms" not in raw or "indicators" not in raw:
+        raise EvaluationError(
+            f"The indicator catalog {path} needs two top-level keys, `forms` and `indicators`."
+        )
+    forms = {band: parse_form(band, spec, path) for band, spec in raw["forms"].items()}
+    indicators = tuple(parse_indicator(spec, path) for spec in raw["indicators"])
+    catalog = Catalog(forms=forms, indicators=indicators, by_id={i.id: i for i in indicators})
+    validate_catalog(catalog, path)
+    return catalog
+
+
+def parse_form(band: str, spec: dict, path: Path) -> Form:
+    """One `forms:` entry."""
+    items = {}
+    for item_id, item in (spec.get("items") or {}).items():
+        if item_id not in ITEM_COLUMNS:
+            raise EvaluationError(
+                f"{path}: form {band!r} has item {item_id!r}; items are named q01 ... q40."
+            )
+        items[item_id] = Item(
+            item_id=item_id,
+            text_da=str(item.get("text_da", "")),
+            reverse=bool(item.get("reverse", False)),
+            status=str(item.get("status", "")),
+        )
+    grades = tuple(int(g) for g in spec.get("grades", []))
+    if not grades or not items:
+        raise EvaluationError(f"{path}: form {band!r} needs `grades` and `items`.")
+    return Form(grade_band=str(band), grades=grades, items=items)
+
+
+def parse_indicator(spec: dict, path: Path) -> Indicator:
+    """One `indicators:` entry (validation of references happens in validate_catalog)."""
+    if not isinstance(spec, dict) or "id" not in spec:
+        raise EvaluationError(f"{path}: every indicator needs an `id`; found {spec!r}.")
+    missing = [k for k in ("source", "kind", "direction", "grade_band") if k not in spec]
+    if missing:
+        raise EvaluationError(
+            f"{path}: indicator {spec['id']!r} lacks {', '.join(missing)}; add them to the entry."
+        )
+    return Indicator(
+        id=str(spec["id"]),
+        name_da=str(spec.get("name_da", spec["id"])),
+        name_en=str(spec.get("name_en", spec["id"])),
+        source=str(spec["source"]),
+        kind=str(spec["kind"]),
+        direction=str(spec["direction"]),
+        grade_band=str(spec["grade_band"]),
+        items=as_tuple(spec.get("items")),
+        min_answered=float(spec.get("min_answered", 0.5)),
+        threshold=None if spec.get("threshold") is None else float(spec["threshold"]),
+        based_on=spec.get("based_on"),
+        favourable_at=None if spec.get("favourable_at") is None else float(spec["favourable_at"]),
+        numerator=as_tuple(spec.get("numerator")),
+        denominator=as_tuple(spec.get("denominator")),
+        value_column=spec.get("value_column"),
+        weight=spec.get("weight"),
+        sd_column=spec.get("sd_column"),
+        statement=spec.get("statement"),
+        official=bool(spec.get("official", False)),
+    )
+
+
+def validate_catalog(catalog: Catalog, path: Path) -> None:
+    """Raise EvaluationError naming the first indicator whose entry cannot be computed."""
+    seen: set[str] = set()
+    for ind in catalog.indicators:
+        where = f"{path}: indicator {ind.id!r}"
+        if ind.id in seen:
+            raise EvaluationError(f"{where} appears twice; ids must be unique.")
+        seen.add(ind.id)
+        for attr, allowed in (("source", SOURCES), ("kind", KINDS), ("direction", DIRECTIONS)):
+            if getattr(ind, attr) not in allowed:
+                raise EvaluationError(
+                    f"{where} has unknown {attr} {getattr(ind, attr)!r}; use one of "
+                    f"{', '.join(allowed)}."
+                )
+        if ind.source == "survey":
+            validate_survey_indicator(ind, catalog, where)
+        elif ind.source == "register":
+            validate_table_indicator(ind, REGISTER_COLUMNS, "register", where)
+        else:
+            validate_table_indicator(ind, DAYCARE_COLUMNS, "daycare_language", where)
+
+
+def validate_survey_indicator(ind: Indicator, catalog: Catalog, where: str) -> None:
+    if ind.kind not in ("mean", "proportion"):
+        raise EvaluationError(f"{where}: a survey indicator is a mean or a proportion.")
+    if ind.grade_band not in catalog.forms:
+        raise EvaluationError(
+            f"{where} has grade_band {ind.grade_band!r}, but the catalog has forms "
+            f"{', '.join(catalog.forms)} only."
+        )
+    if ind.based_on:
+        base = catalog.by_id.get(ind.based_on)
+        if base is None or base.source != "survey" or base.kind != "mean" or base.based_on:
+            raise EvaluationError(
+                f"{where} is based_on {ind.based_on!r}, which is not a survey mean in the catalog."
+            )
+        if base.grade_band != ind.grade_band:
+            raise EvaluationError(f"{where} and its base {base.id!r} have different grade bands.")
+        if ind.threshold is None or ind.kind != "proportion":
+            raise EvaluationError(f"{where}: based_on needs kind proportion and a threshold.")
+        return
+    if not ind.items:
+        raise EvaluationError(f"{where} needs `items` (or `based_on` and `threshold`).")
+    form = catalog.forms[ind.grade_band]
+    unknown = [i for i in ind.items if i not in form.items]
+    if unknown:
+        raise EvaluationError(
+            f"{where} uses item(s) {', '.join(unknown)}, which form {ind.grade_band!r} does not "
+            "have; correct the item key."
+        )
+    if len(set(ind.items)) != len(ind.items):
+        raise EvaluationError(f"{where} lists an item twice.")
+    if not 0 < ind.min_answered <= 1:
+        raise EvaluationError(f"{where}: min_answered must be a share in (0, 1].")
+    if ind.kind == "proportion" and ind.favourable_at is None:
+        raise EvaluationError(f"{where}: a survey proportion needs `favourable_at`.")
+
+
+def validate_table_indicator(
+    ind: Indicator, columns: Iterable[str], table: str, where: str
+) -> None:
+    columns = tuple(columns)
+    if ind.kind == "proportion":
+        needed = ind.numerator + ind.denominator
+        if not ind.numerator or not ind.denominator:
+            raise EvaluationError(f"{where}: a proportion needs `numerator` and `denominator`.")
+    elif ind.kind in ("rate", "median"):
+        needed = tuple(c for c in (ind.value_column, ind.weight, ind.sd_column) if c)
+        if not ind.value_column or not ind.weight:
+            raise EvaluationError(f"{where}: a {ind.kind} needs `value_column` and `weight`.")
+    else:
+        raise EvaluationError(f"{where}: a {table} indicator cannot be a {ind.kind}.")
+    unknown = [c for c in needed if c not in columns]
+    if unknown:
+        raise EvaluationError(
+            f"{where} uses column(s) {', '.join(unknown)}, which table {table} does not have "
+            f"(it has {', '.join(columns)})."
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Pupil scores
+# --------------------------------------------------------------------------------------------
+
+
+def answers_from_frame(responses_wide: pd.DataFrame) -> dict[str, np.ndarray]:
+    """Item columns as uint8 arrays with 0 for both "does not want to answer" and skipped."""
+    answers = {}
+    for item in ITEM_COLUMNS:
+        if item not in responses_wide:
+            answers[item] = np.zeros(len(responses_wide), dtype=np.uint8)
+            continue
+        col = pd.to_numeric(responses_wide[item]).fillna(0).to_numpy(dtype=np.float64)
+        bad = (col < 0) | (col > 5) | (col != np.round(col))
+        if bad.any():
+            found = col[bad][0]
+            raise EvaluationError(
+                f"Survey answer {found:g} in column {item}; answers are whole numbers 0-5 "
+                "(0 = does not want to answer). Re-run `workbench ingest`, which validates them."
+            )
+        answers[item] = col.astype(np.uint8)
+    return answers
+
+
+def recode_form(answers: dict[str, np.ndarray], form: Form) -> dict[str, np.ndarray]:
+    """Reverse-code the form's reversed items (x -> 6 - x); 0 (missing) stays 0."""
+    recoded = {}
+    for item_id, item in form.items.items():
+        x = answers[item_id]
+        recoded[item_id] = np.where(x > 0, 6 - x, 0).astype(np.uint8) if item.reverse else x
+    return recoded
+
+
+def mean_of_items(
+    recoded: dict[str, np.ndarray], items: tuple[str, ...], min_answered: float
+) -> np.ndarray:
+    """Mean of the answered items per pupil; NaN where fewer than min_answered of them answered."""
+    total = np.zeros(len(next(iter(recoded.values()))), dtype=np.int16)
+    count = np.zeros_like(total)
+    for item in items:
+        x = recoded[item]
+        total += x
+        count += x > 0
+    enough = count >= min_answered * len(items) - 1e-9
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(enough & (count > 0), total / count, np.nan)
+
+
+def score_arrays(
+    answers: dict[str, np.ndarray], grades: np.ndarray, catalog: Catalog
+) -> dict[str, np.ndarray]:
+    """Pupil score per survey indicator (float, NaN = not counted) from uint8 answer arrays.
+
+    Means give the pupil's score on 1-5; proportions give 1.0 / 0.0 (favourable or high
+    wellbeing) or NaN. A pupil only counts for indicators of the form matching their grade.
+    """
+    scores: dict[str, np.ndarray] = {}
+    for band, form in catalog.forms.items():
+        in_band = np.isin(grades, form.grades)
+        recoded = recode_form(answers, form)
+        for ind in catalog.from_source("survey"):
+            if ind.grade_band != band or ind.based_on:
+                continue
+            mean = mean_of_items(recoded, ind.items, ind.min_answered)
+            if ind.kind == "proportion":
+                mean = np.where(np.isnan(mean), np.nan, (mean >= ind.favourable_at - 1e-9) * 1.0)
+            scores[ind.id] = np.where(in_band, mean, np.nan)
+    for ind in catalog.from_source("survey"):
+        if ind.based_on:
+            base = scores[ind.based_on]
+            scores[ind.id] = np.where(np.isnan(base), np.nan, (base > ind.threshold) * 1.0)
+    return {ind.id: scores[ind.id] for ind in catalog.from_source("survey")}
+
+
+def score_pupils(responses_wide: pd.DataFrame, catalog: Catalog | None = None) -> pd.DataFrame:
+    """Per pupil (row) the score of every survey indicator; NaN where the pupil does not count.
+
+    `responses_wide` has the warehouse's `responses` columns (year, unit_id, grade, pupil_key,
+    q01 ... q40; 0 or NULL = missing). Identifying columns present are kept in front.
+    The result is pupil-level: it must never leave the warehouse side of the workbench.
+    """
+    catalog = catalog or load_catalog()
+    if "grade" not in responses_wide:
+        raise EvaluationError("score_pupils needs a `grade` column to choose the form (0-3/4-9).")
+    grades = pd.to_numeric(responses_wide["grade"]).to_numpy()
+    scores = score_arrays(answers_from_frame(responses_wide), grades, catalog)
+    keys = [c for c in ("year", "unit_id", "grade", "pupil_key") if c in responses_wide]
+    out = responses_wide[keys].copy()
+    for ind_id, values in scores.items():
+        out[ind_id] = values
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Aggregation
+# --------------------------------------------------------------------------------------------
+
+
+def open_warehouse(con_or_path) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    """A DuckDB connection and whether we opened it (and so must close it)."""
+    if isinstance(con_or_path, duckdb.DuckDBPyConnection):
+        return con_or_path, False
+    path = Path(con_or_path) if con_or_path else config.warehouse_path()
+    if not path.is_file():
+        raise EvaluationError(
+            f"No warehouse at {path}. Build one with `workbench demo-data` and "
+            "`workbench ingest data/raw/demo`, or ingest your own exports."
+        )
+    return duckdb.connect(str(path), read_only=True), True
+
+
+def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
+    rows = con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    return {r[0] for r in rows}
+
+
+def read_units(con, tables: set[str]) -> pd.DataFrame:
+    if "units" not in tables:
+        return pd.DataFrame(columns=["unit_id", "municipality"])
+    return con.execute("SELECT unit_id, municipality FROM units").df()
+
+
+def read_cluster_municipality(con, tables: set[str]) -> pd.DataFrame:
+    if "clusters" not in tables:
+        return pd.DataFrame(columns=["cluster_id", "municipality"])
+    return con.execute("SELECT cluster_id, municipality FROM clusters").df()
+
+
+def read_membership_by_year(con, tables: set[str], years: list[int]) -> pd.DataFrame:
+    """(year, unit_id, cluster_id) for the given years.
+
+    `to_year` is read as the last year of membership (inclusive); NULL = still a member. Where
+    two memberships overlap in a year (a hand-over year written as both the old cluster's to_year
+    and the new cluster's from_year), the one that started later wins.
+    """
+    if "cluster_membership" not in tables or not years:
+        return pd.DataFrame(columns=["year", "unit_id", "cluster_id"])
+    year_list = ", ".join(f"({int(y)})" for y in years)
+    return con.execute(
+        f"""
+        SELECT year, unit_id, cluster_id FROM (
+            SELECT y.year, m.unit_id, m.cluster_id,
+                   row_number() OVER (PARTITION BY y.year, m.unit_id
+                                      ORDER BY m.from_year DESC, m.cluster_id) AS pick
+            FROM (VALUES {year_list}) AS y(year)
+            JOIN cluster_membership m
+              ON m.from_year <= y.year AND (m.to_year IS NULL OR y.year <= m.to_year)
+        ) WHERE pick = 1
+        """
+    ).df()
+
+
+def survey_unit_stats(con, catalog: Catalog) -> pd.DataFrame:
+    """Per year, unit and survey indicator: n, s1 (sum of scores), s2 (sum of squares)."""
+    codes = con.execute("SELECT DISTINCT unit_id FROM responses ORDER BY unit_id").fetchnumpy()
+    unit_ids = np.asarray(codes["unit_id"], dtype=object)
+    years = [r[0] for r in con.execute("SELECT DISTINCT year FROM responses ORDER BY 1").fetchall()]
+    items = ", ".join(f"coalesce(r.{q}, 0)::UTINYINT AS {q}" for q in ITEM_COLUMNS)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE unit_codes AS "
+        "SELECT unit_id, (row_number() OVER (ORDER BY unit_id) - 1)::INTEGER AS code "
+        "FROM (SELECT DISTINCT unit_id FROM responses)"
+    )
+    frames = []
+    for year in years:
+        arrays = con.execute(
+            f"SELECT c.code, r.grade::TINYINT AS grade, {items} "
+            "FROM responses r JOIN unit_codes c USING (unit_id) WHERE r.year = ?",
+            [year],
+        ).fetchnumpy()
+        code = np.asarray(arrays["code"], dtype=np.int64)
+        answers = {q: np.asarray(arrays[q], dtype=np.uint8) for q in ITEM_COLUMNS}
+        scores = score_arrays(answers, np.asarray(arrays["grade"]), catalog)
+        frames.extend(sum_by_code(year, code, unit_ids, scores))
+    con.execute("DROP TABLE IF EXISTS unit_codes")
+    if not frames:
+        return empty_stats()
+    return pd.concat(frames, ignore_index=True)
+
+
+def sum_by_code(year: int, code: np.ndarray, unit_ids: np.ndarray, scores: dict) -> list:
+    """Sufficient statistics per unit code for one year, one frame per indicator."""
+    size = len(unit_ids)
+    out = []
+    for ind_id, x in scores.items():
+        valid = ~np.isnan(x)
+        x0 = np.where(valid, x, 0.0)
+        n = np.bincount(code, weights=valid, minlength=size)
+        keep = n > 0
+        out.append(
+            pd.DataFrame(
+                {
+                    "year": year,
+                    "unit_id": unit_ids[keep],
+                    "indicator_id": ind_id,
+                    "n": n[keep],
+                    "s1": np.bincount(code, weights=x0, minlength=size)[keep],
+                    "s2": np.bincount(code, weights=x0 * x0, minlength=size)[keep],
+                }
+            )
+        )
+    return out
+
+
+def empty_stats() -> pd.DataFrame:
+    return pd.DataFrame(columns=["year", "unit_id", "indicator_id", "n", "s1", "s2"])
+
+
+def register_row_stats(register: pd.DataFrame, catalog: Catalog, source: str) -> pd.DataFrame:
+    """Long per register row and indicator: n, s1, s2 (s1 = numerator for proportions) and the
+    row value for medians. Keys: year, unit_id and home_cluster (register only)."""
+    keys = [c for c in ("year", "unit_id", "home_cluster") if c in register]
+    frames = []
+    for ind in catalog.from_source(source):
+        f = register[keys].copy()
+        f["indicator_id"] = ind.id
+        if ind.kind == "proportion":
+            f["n"] = sum_columns(register, ind.denominator)
+            f["s1"] = sum_columns(register, ind.numerator)
+            f["s2"] = np.nan
+        else:
+            w = pd.to_numeric(register[ind.weight]).astype(float)
+            v = pd.to_numeric(register[ind.value_column]).astype(float)
+            f["n"] = w.where(v.notna(), 0.0).fillna(0.0)
+            f["s1"] = (w * v).fillna(0.0)
+            f["median_value"] = v
+            if ind.sd_column:
+                s = pd.to_numeric(register[ind.sd_column]).astype(float)
+                # sum of squares of pupil values: (n-1) s^2 + n m^2
+                f["s2"] = (w - 1).clip(lower=0) * s * s + w * v * v
+            else:
+                f["s2"] = np.nan
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True) if frames else empty_stats()
+
+
+def sum_columns(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
+    total = pd.Series(0.0, index=frame.index)
+    for col in columns:
+        total = total + pd.to_numeric(frame[col]).astype(float).fillna(0.0)
+    return total
+
+
+def weighted_medians(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Referral-weighted median of the row medians per group (rows with weight > 0 only)."""
+    rows = rows[(rows["n"] > 0) & rows["median_value"].notna()]
+    if rows.empty:
+        return pd.DataFrame(columns=[*keys, "median_value"])
+    rows = rows.sort_values([*keys, "median_value"])
+    cum = rows.groupby(keys, sort=False)["n"].cumsum()
+    total = rows.groupby(keys, sort=False)["n"].transform("sum")
+    first = rows[cum >= total / 2].drop_duplicates(keys)
+    return first[[*keys, "median_value"]]
+
+
+def group_stats(stats: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Sum n, s1, s2 by keys (+ indicator); medians get their weighted median."""
+    # a group's sum of squares is unknown if any of its rows lacks one (e.g. no absence_sd)
+    stats = stats.assign(s2_missing=stats["s2"].isna() & (stats["n"] > 0))
+    agg = (
+        stats.groupby([*keys, "indicator_id"], dropna=False)[["n", "s1", "s2", "s2_missing"]]
+        .sum()
+        .reset_index()
+    )
+    agg["s2"] = agg["s2"].where(agg["s2_missing"] == 0)
+    agg = agg.drop(columns="s2_missing")
+    if "median_value" in stats:
+        meds = weighted_medians(stats, [*keys, "indicator_id"])
+        agg = agg.merge(meds, on=[*keys, "indicator_id"], how="left")
+    return agg
+
+
+def roll_up(
+    stats: pd.DataFrame,
+    membership: pd.DataFrame,
+    units: pd.DataFrame,
+    cluster_municipality: pd.DataFrame,
+    cluster_key: str | None,
+) -> pd.DataFrame:
+    """Unit, cluster and municipality statistics from per-row statistics.
+
+    cluster_key None: clusters are the units' membership of that year; otherwise the column of
+    `stats` naming the cluster (register: home_cluster).
+    """
+    if stats.empty:
+        return pd.DataFrame()
+    stats = stats.merge(units, on="unit_id", how="left")
+    unit = group_stats(stats, ["year", "unit_id", "municipality"])
+    unit = unit.merge(membership, on=["year", "unit_id"], how="left")
+    unit = unit.rename(columns={"unit_id": "entity_id"}).assign(level="unit")
+
+    if cluster_key is None:
+        with_cluster = stats.merge(membership, on=["year", "unit_id"], how="inner")
+        cluster_key = "cluster_id"
+    else:
+        with_cluster = stats[stats[cluster_key].notna()]
+    cluster = group_stats(with_cluster.drop(columns="municipality"), ["year", cluster_key])
+    cluster = cluster.rename(columns={cluster_key: "entity_id"})
+    cluster = cluster.merge(
+        cluster_municipality.rename(columns={"cluster_id": "entity_id"}), on="entity_id", how="left"
+    )
+    cluster = cluster.assign(level="cluster", cluster_id=cluster["entity_id"])
+
+    muni = group_stats(stats[stats["municipality"].notna()], ["year", "municipality"])
+    muni = muni.assign(level="municipality", entity_id=muni["municipality"], cluster_id=None)
+    return pd.concat([unit, cluster, muni], ignore_index=True)
+
+
+def finish_values(stats: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    """n, numerator, value, sd, se from the sufficient statistics, per kind (module docstring)."""
+    meta = pd.DataFrame(
+        {
+            "indicator_id": [i.id for i in catalog.indicators],
+            "kind": [i.kind for i in catalog.indicators],
+            "grade_band": [i.grade_band for i in catalog.indicators],
+        }
+    )
+    v = stats.merge(meta, on="indicator_id", how="left")
+    v = v[v["n"] > 0].copy()
+    n, s1, s2 = v["n"].astype(float), v["s1"].astype(float), v["s2"].astype(float)
+    is_prop = v["kind"] == "proportion"
+    is_median = v["kind"] == "median"
+    has_sd = v["kind"].isin(["mean", "rate"])
+
+    mean = s1 / n
+    var = ((s2 - s1 * s1 / n) / (n - 1)).clip(lower=0)
+    sd = np.sqrt(var).where(has_sd & (n > 1))
+    p = mean.clip(0, 1)
+    median = v["median_value"] if "median_value" in v else pd.Series(np.nan, index=v.index)
+
+    v["value"] = mean.where(~is_median, median.astype(float))
+    v["sd"] = sd
+    v["se"] = np.select(
+        [is_prop, is_median],
+        [np.sqrt(p * (1 - p) / n), median.astype(float) / (math.log(2) * np.sqrt(n))],
+        default=sd / np.sqrt(n),
+    )
+    v["numerator"] = np.where(is_prop, np.round(s1), np.nan)
+    v["n"] = np.round(n)
+    v["suppressed"] = False
+    v["suppression_reason"] = None
+    out = v[VALUE_COLUMNS].copy()
+    out["year"] = out["year"].astype("int64")
+    out["n"] = out["n"].astype("Int64")
+    out["numerator"] = out["numerator"].astype("Float64").round().astype("Int64")
+    for col in ("value", "sd", "se"):
+        out[col] = out[col].astype("float64")
+    out["suppression_reason"] = out["suppression_reason"].astype(object)
+    order = pd.Categorical(out["level"], categories=list(LEVELS), ordered=True)
+    out = out.assign(_lvl=order).sort_values(["indicator_id", "year", "_lvl", "entity_id"])
+    return out.drop(columns="_lvl").reset_index(drop=True)
+
+
+def compute_indicator_values(con_or_path=None, catalog: Catalog | None = None) -> pd.DataFrame:
+    """Every catalog indicator per year x level x entity (docs/architecture.md, Indicator values).
+
+    Not suppressed: pass the result through `privacy.suppress_values` before showing it.
+    Cluster rows: survey and daycare indicators use the units' cluster membership of that year;
+    register indicators use the pupils' home_cluster. Unit rows carry the unit's cluster that year.
+    """
+    catalog = catalog or load_catalog()
+    con, opened = open_warehouse(con_or_path)
+    try:
+        tables = table_names(con)
+        units = read_units(con, tables)
+        cluster_muni = read_cluster_municipality(con, tables)
+        parts = []
+        sources = [
+            ("responses", lambda: survey_unit_stats(con, catalog), None),
+            (
+                "register",
+                lambda: register_row_stats(
+                    con.execute("SELECT * FROM register").df(), catalog, "register"
+                ),
+                "home_cluster",
+            ),
+            (
+                "daycare_language",
+                lambda: register_row_stats(
+                    con.execute("SELECT * FROM daycare_language").df(), catalog, "daycare_language"
+                ),
+                None,
+            ),
+        ]
+        for table, read_stats, cluster_key in sources:
+            if table not in tables:
+                continue
+            stats = read_stats()
+            if stats.empty:
+                continue
+            stats["unit_id"] = stats["unit_id"].astype(object)
+            years = sorted(int(y) for y in stats["year"].unique())
+            membership = read_membership_by_year(con, tables, years)
+            parts.append(roll_up(stats, membership, units, cluster_muni, cluster_key))
+    finally:
+        if opened:
+            con.close()
+    parts = [p for p in parts if not p.empty]
+    if not parts:
+        return pd.DataFrame(columns=VALUE_COLUMNS)
+    return finish_values(pd.concat(parts, ignore_index=True), catalog)
+
+
+def load_indicator_values(warehouse_path=None, min_n: int = config.MIN_N_DEFAULT) -> pd.DataFrame:
+    """Indicator values with primary and secondary suppression: what the reports use."""
+    from evaluation import privacy
+
+    privacy.check_min_n(min_n)
+    catalog = load_catalog()
+    values = compute_indicator_values(warehouse_path or config.warehouse_path(), catalog)
+    return privacy.suppress_values(values, min_n=min_n, catalog=catalog)
