@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation import compare, config
-from evaluation.errors import ParameterError, Problem, ValidationError
+from evaluation.errors import ParameterError, PrivacyError, Problem, ValidationError
 
 CREDIT_LINE = "Kilde: Uddannelsesstatistik.dk (Børne- og Undervisningsministeriet)"
 
@@ -606,3 +606,138 @@ def compare_municipalities(school_result: dict) -> dict:
     shown = compare_public(means, target, adjust="auto")
     units = unit_rows(unit_rows(means, shown), plain, "_plain")
     return {"plain": plain, "shown": shown, "units": units, "unit_var": means.attrs["unit_var"]}
+
+
+# one municipality's comparison ----------------------------------------------------------------
+
+
+@dataclass
+class PublicComparison:
+    """Everything the public report shows for one municipality (see build_public_comparison)."""
+
+    municipality: str
+    year: int
+    schools: dict[str, dict]  # indicator -> compare_schools(...) result (all schools)
+    municipalities: dict[str, dict]  # indicator -> compare_municipalities(...) result
+    dispersion: pd.DataFrame  # one row per indicator: the over-dispersion figures
+    series: pd.DataFrame  # the municipality's and the country's series (may be empty)
+    notes: list[dict]  # what was filtered or is missing, as {"key": ..., values}
+    units: pd.DataFrame  # the municipality's schools (units table shape)
+
+    def own_schools(self, indicator_id: str) -> pd.DataFrame:
+        units = self.schools[indicator_id]["units"]
+        return units[units["municipality"] == self.municipality].reset_index(drop=True)
+
+
+def check_min_n(min_n: int) -> int:
+    """Refuse a min_n below the floor (the ministry's own suppression is < 5 answers)."""
+    if int(min_n) < config.MIN_N_FLOOR:
+        raise PrivacyError(
+            f"min_n={min_n} is below the floor of {config.MIN_N_FLOOR}; use {config.MIN_N_DEFAULT}"
+        )
+    return int(min_n)
+
+
+def drop_small_schools(table: pd.DataFrame, min_n: int) -> tuple[pd.DataFrame, dict]:
+    """Leave out schools with fewer pupils than min_n (pupils bound the respondents from above)."""
+    small = table["pupils"] < min_n
+    note = {
+        "key": "small_schools",
+        "count": int(table.loc[small, "unit_id"].nunique()),
+        "min_n": min_n,
+    }
+    return table[~small].reset_index(drop=True), note
+
+
+def share_outside(classification: pd.Series) -> float:
+    return float((classification != "within").mean()) if len(classification) else float("nan")
+
+
+def summarise_dispersion(municipality: str, schools: dict, municipalities: dict) -> pd.DataFrame:
+    """The over-dispersion figures per indicator, for the country and for the municipality."""
+    rows = []
+    for indicator_id, result in schools.items():
+        units, size = result["units"], result["size"]
+        own = units[units["municipality"] == municipality]
+        naive = result["adjusted"].dispersion
+        mun = municipalities[indicator_id]["shown"].dispersion
+        rows.append(
+            {
+                "indicator_id": indicator_id,
+                "schools": len(units),
+                "national_value": size.target,
+                "between_school_sd": float(units["value"].std()),
+                "tau_fitted": float(np.sqrt(max(size.intercept - ROUNDING_VARIANCE, 0.0))),
+                "b_fitted": size.b,
+                "phi_naive": naive.phi,
+                "tau_naive": float(np.sqrt(naive.tau2)),
+                "p_overdispersion": naive.p_value,
+                "outside_95_naive": share_outside(units["classification_naive"]),
+                "outside_95_naive_tau": share_outside(units["classification_naive_tau"]),
+                "outside_95_shown": share_outside(units["classification"]),
+                "outside_998_naive": share_outside(units["classification_998_naive"]),
+                "outside_998_naive_tau": share_outside(units["classification_998_naive_tau"]),
+                "outside_998_shown": share_outside(units["classification_998"]),
+                "own_schools": len(own),
+                "own_sd": float(own["value"].std()) if len(own) > 1 else float("nan"),
+                "own_outside_95_naive": share_outside(own["classification_naive"]),
+                "own_outside_95_naive_tau": share_outside(own["classification_naive_tau"]),
+                "own_outside_95_shown": share_outside(own["classification"]),
+                "own_outside_998_shown": share_outside(own["classification_998"]),
+                "municipal_phi": mun.phi,
+                "municipal_tau": float(np.sqrt(mun.tau2)),
+                "municipal_p": mun.p_value,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def municipal_series(data: PublicData, municipality: str) -> pd.DataFrame:
+    """The municipality's series and the country's, long (empty when it is not in the file)."""
+    series = data.series
+    if municipality not in set(series["municipality"]):
+        return series.iloc[0:0].copy()
+    keep = series["municipality"].isin([municipality, NATIONAL_LABEL])
+    return series[keep].sort_values(["measure", "level", "year"]).reset_index(drop=True)
+
+
+def build_public_comparison(
+    municipality: str, data_dir: str | Path | None = None, min_n: int = config.MIN_N_DEFAULT
+) -> PublicComparison:
+    """One municipality's schools against the country, the municipality against the other 97,
+    its series over time where the file has it, and the notes on what the data cannot say."""
+    check_min_n(min_n)
+    data = read_public_data(data_dir)
+    check_municipality(municipality, data)
+    table, small_note = drop_small_schools(school_table(data), min_n)
+    schools = {ind: compare_schools(table, ind) for ind in COMPARED_INDICATORS}
+    municipalities = {ind: compare_municipalities(res) for ind, res in schools.items()}
+    dispersion = summarise_dispersion(municipality, schools, municipalities)
+    series = municipal_series(data, municipality)
+    units = build_units(data)
+    units = units[units["municipality"] == municipality].reset_index(drop=True)
+    notes = list(data.notes) + [small_note, *coverage_notes(data, municipality)]
+    if series.empty:
+        notes.append({"key": "no_series", "count": int(data.series["municipality"].nunique() - 1)})
+    return PublicComparison(
+        municipality=municipality,
+        year=int(data.wellbeing["year"].max()),
+        schools=schools,
+        municipalities=municipalities,
+        dispersion=dispersion,
+        series=series,
+        notes=notes,
+        units=units,
+    )
+
+
+def coverage_notes(data: PublicData, municipality: str) -> list[dict]:
+    """The municipality's schools, and how many lack pupils or a støtte og inspiration value."""
+    wb = data.wellbeing[data.wellbeing["municipality"] == municipality]
+    ids = set(wb["school_id"])
+    with_support = set(wb.loc[wb["indicator"] == "stoette_og_inspiration", "school_id"])
+    return [
+        {"key": "schools", "count": len(ids)},
+        {"key": "no_pupils", "count": len(ids - set(school_pupils(data).index))},
+        {"key": "no_support_values", "count": len(ids - with_support)},
+    ]
