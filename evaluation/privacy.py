@@ -60,13 +60,14 @@ def check_min_n(min_n) -> int:
     """Return min_n as an int, or refuse a minimum group size below the floor of 3."""
     try:
         value = int(min_n)
-    except (TypeError, ValueError) as exc:
-        raise PrivacyError(f"min_n must be a whole number >= {config.MIN_N_FLOOR}") from exc
-    if value != min_n or value < config.MIN_N_FLOOR:
+        whole = value == min_n and not isinstance(min_n, bool)
+    except (TypeError, ValueError):
+        value, whole = None, False
+    if not whole or value < config.MIN_N_FLOOR:
         raise PrivacyError(
-            f"min_n={min_n!r} is refused: groups smaller than {config.MIN_N_FLOOR} would let a "
-            "reader identify single children. Use a whole number from "
-            f"{config.MIN_N_FLOOR} upwards (default {config.MIN_N_DEFAULT}); raising it is allowed."
+            f"min_n={min_n!r} is refused: the smallest group shown must be a whole number from "
+            f"{config.MIN_N_FLOOR} upwards (default {config.MIN_N_DEFAULT}), because smaller "
+            "groups let a reader identify single children. Raising it is allowed."
         )
     return value
 
