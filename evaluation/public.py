@@ -28,14 +28,19 @@ What the data cannot give is stated, never papered over:
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import altair as alt
 import numpy as np
 import pandas as pd
 
 from evaluation import compare, config
+from evaluation.charts import build_funnel_chart, build_trend_chart, chart_html, table_to_html
 from evaluation.errors import ParameterError, PrivacyError, Problem, ValidationError
+from evaluation.indicators import load_catalog
+from evaluation.texts import Texts, format_school_year, texts_for
 
 CREDIT_LINE = "Kilde: Uddannelsesstatistik.dk (Børne- og Undervisningsministeriet)"
 
@@ -741,3 +746,495 @@ def coverage_notes(data: PublicData, municipality: str) -> list[dict]:
         {"key": "no_pupils", "count": len(ids - set(school_pupils(data).index))},
         {"key": "no_support_values", "count": len(ids - with_support)},
     ]
+
+
+# report content (the notebook calls these; all wording from evaluation/texts/<language>.yaml) --
+
+POSITION_KEYS = {"above": "over", "within": "within", "below": "under"}
+
+
+def credit_html(language: str = "da") -> str:
+    """The credit line the ministry's terms ask for, visible on the page."""
+    t = texts_for(language)
+    return (
+        f'<p class="wb-credit"><strong>{html.escape(CREDIT_LINE)}</strong>. '
+        f"{html.escape(t('public.credit_terms'))}</p>"
+    )
+
+
+def indicator_name(indicator_id: str, language: str) -> str:
+    ind = load_catalog().get(indicator_id)
+    return ind.name_da if language == "da" else ind.name_en
+
+
+def indicator_direction(indicator_id: str) -> str:
+    return load_catalog().get(indicator_id).direction
+
+
+def format_value(t: Texts, indicator_id: str, value: float) -> str:
+    return t.number(value, 2 if indicator_id != ABSENCE_INDICATOR else 1)
+
+
+def position_label(t: Texts, classification: str) -> str:
+    return t(f"position.{POSITION_KEYS.get(classification, 'within')}")
+
+
+def header_html(comp: PublicComparison, language: str = "da") -> str:
+    """Title, lead, the credit line and what the report rests on."""
+    t = texts_for(language)
+    year = format_school_year(comp.year)
+    notes = {n["key"]: n for n in comp.notes}
+    facts = t(
+        "public.facts",
+        schools=notes["schools"]["count"],
+        municipality=comp.municipality,
+        school_year=year,
+    )
+    return (
+        f"<h1>{html.escape(t('public.title', municipality=comp.municipality, school_year=year))}"
+        f"</h1><p>{html.escape(t('public.lead'))}</p>"
+        + credit_html(language)
+        + f"<p>{html.escape(facts)}</p>"
+        + f"<p>{html.escape(t('public.how_to_read'))}</p>"
+    )
+
+
+def overview_table(comp: PublicComparison, language: str = "da") -> pd.DataFrame:
+    """One row per indicator: the municipality's value, the country's, and the placement."""
+    t = texts_for(language)
+    rows = []
+    for ind, result in comp.municipalities.items():
+        own = result["units"].set_index("entity_id").loc[comp.municipality]
+        schools = comp.own_schools(ind)
+        rows.append(
+            {
+                t("public.columns.indicator"): indicator_name(ind, language),
+                t("public.columns.municipality"): format_value(t, ind, own["value"]),
+                t("public.columns.country"): format_value(t, ind, result["plain"].target),
+                t("public.columns.position_95"): position_label(t, own["classification"]),
+                t("public.columns.position_998"): position_label(t, own["classification_998"]),
+                t("public.columns.schools"): len(schools),
+                t("public.columns.schools_outside"): int(
+                    (schools["classification"] != "within").sum()
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def overview_html(comp: PublicComparison, language: str = "da") -> str:
+    t = texts_for(language)
+    year = format_school_year(comp.year)
+    table = overview_table(comp, language)
+    caption = t("public.overview_caption", municipality=comp.municipality, school_year=year)
+    return (
+        f"<h2>{html.escape(t('public.sections.overview'))}</h2>"
+        f"<p>{html.escape(t('public.overview_intro'))}</p>"
+        + table_to_html(table, caption, [t("public.direction_note"), CREDIT_LINE])
+    )
+
+
+def limit_lines(
+    target: float, n_grid, variance, labels: tuple[str, str], span: tuple[float, float]
+) -> pd.DataFrame:
+    """Funnel lines target +/- z sqrt(variance(n)) at 95 % and 99.8 %, long for the chart.
+
+    Points of a line outside `span` (the data's range plus a margin) are dropped, so the lines
+    of the tiniest sizes do not stretch the y axis far beyond the data.
+    """
+    frames = []
+    for level, label in zip(compare.LEVELS, labels, strict=True):
+        half = compare.z_for_level(level) * np.sqrt(variance(n_grid))
+        for side, sign in (("lower", -1), ("upper", 1)):
+            frames.append(
+                pd.DataFrame(
+                    {"n": n_grid, "limit": label, "side": side, "value": target + sign * half}
+                )
+            )
+    lines = pd.concat(frames, ignore_index=True)
+    return lines[lines["value"].between(*span)].reset_index(drop=True)
+
+
+def value_span(values) -> tuple[float, float]:
+    """The range of the values plus a tenth of it each side."""
+    low, high = float(np.min(values)), float(np.max(values))
+    pad = max(high - low, 1e-9) * 0.1
+    return low - pad, high + pad
+
+
+def funnel_with_background(points, limits, target, labels, background, y_format):
+    """The team's funnel chart with the country's schools as faint grey dots behind it."""
+    t_order = [labels["positions"][k] for k in ("under", "within", "over")]
+    chart = build_funnel_chart(points, limits, target, labels, t_order, y_format=y_format)
+    if background is None or background.empty:
+        return chart
+    dots = (
+        alt.Chart(background)
+        .mark_point(filled=True, size=12, opacity=0.35, color="#8c8c8c")
+        .encode(x="n:Q", y="value:Q")
+    )
+    return (
+        alt.layer(dots, *chart.layer)
+        .properties(width=560, height=300)
+        .resolve_scale(shape="independent", strokeDash="independent")
+    )
+
+
+def chart_labels(t: Texts, x_key: str, y_text: str, target_key: str) -> dict:
+    return {
+        "x": t(x_key),
+        "y": y_text,
+        "position": t("position.legend_title"),
+        "limit": t("position.limit_title"),
+        "target": t(target_key),
+        "positions": {k: t(f"position.{k}") for k in ("under", "within", "over")},
+    }
+
+
+def school_funnel_html(
+    comp: PublicComparison, indicator_id: str, language: str = "da", tables_dir: str = ""
+) -> str:
+    """The municipality's schools against the country's schools for one indicator."""
+    t = texts_for(language)
+    result = comp.schools[indicator_id]
+    size, own = result["size"], comp.own_schools(indicator_id)
+    name = indicator_name(indicator_id, language)
+    year = format_school_year(comp.year)
+    if own.empty:
+        return f"<p>{html.escape(t('public.funnel_none', indicator=name))}</p>"
+    positions = own["classification"].map(lambda c: position_label(t, c))
+    points = pd.DataFrame(
+        {
+            "name": np.where(own["classification"] != "within", own["name"], ""),
+            "n": own["n"],
+            "value": own["value"],
+            "position": positions,
+        }
+    )
+    all_units = result["units"]
+    grid = np.geomspace(all_units["n"].min(), all_units["n"].max(), 120)
+    limits = limit_lines(
+        size.target,
+        grid,
+        size.variance,
+        (t("position.limit_95"), t("position.limit_998")),
+        value_span(all_units["value"]),
+    )
+    labels = chart_labels(t, "public.schools_x", name, "public.country_level")
+    background = all_units.loc[all_units["municipality"] != comp.municipality, ["n", "value"]]
+    chart = funnel_with_background(points, limits, size.target, labels, background, ".1f")
+    counts = own["classification"].value_counts()
+    description = t(
+        "public.schools_funnel_description",
+        target=format_value(t, indicator_id, size.target),
+        shown=len(own),
+        over=int(counts.get("above", 0)),
+        under=int(counts.get("below", 0)),
+        municipality=comp.municipality,
+    )
+    outside = own[own["classification"] != "within"].sort_values("value")
+    table = pd.DataFrame(
+        {
+            t("public.columns.school"): outside["name"],
+            t("public.columns.pupils"): outside["n"].astype(int),
+            t("public.columns.value"): [format_value(t, indicator_id, v) for v in outside["value"]],
+            t("public.columns.limits_95"): [
+                t("format.interval", lower=t.number(lo, 2), upper=t.number(hi, 2))
+                for lo, hi in zip(outside["lower_95"], outside["upper_95"], strict=True)
+            ],
+            t("public.columns.position_95"): outside["classification"].map(
+                lambda c: position_label(t, c)
+            ),
+            t("public.columns.position_998"): outside["classification_998"].map(
+                lambda c: position_label(t, c)
+            ),
+        }
+    )
+    csv_table = own[["entity_id", "name", "n", "value", "lower_95", "upper_95"]].assign(
+        lower_998=own["lower_998"],
+        upper_998=own["upper_998"],
+        classification=own["classification"],
+        classification_998=own["classification_998"],
+    )
+    return chart_html(
+        chart,
+        table,
+        t(
+            "public.schools_funnel_title",
+            indicator=name,
+            municipality=comp.municipality,
+            school_year=year,
+        ),
+        description,
+        f"public-schools-{indicator_id}",
+        tables_dir or None,
+        language=language,
+        csv_table=csv_table,
+        table_caption=t("public.schools_table_caption", municipality=comp.municipality),
+        footnotes=[t("public.schools_funnel_note"), CREDIT_LINE],
+    )
+
+
+def municipality_funnel_html(
+    comp: PublicComparison, indicator_id: str, language: str = "da", tables_dir: str = ""
+) -> str:
+    """The municipality against the other 97 for one indicator (means of school values)."""
+    t = texts_for(language)
+    result = comp.municipalities[indicator_id]
+    units, shown = result["units"], result["shown"]
+    name = indicator_name(indicator_id, language)
+    year = format_school_year(comp.year)
+    target = shown.target
+    tau2 = shown.dispersion.tau2 if shown.adjustment == "additive" else 0.0
+    unit_var = result["unit_var"]
+    label_it = (units["entity_id"] == comp.municipality) | (units["classification_998"] != "within")
+    points = pd.DataFrame(
+        {
+            "name": np.where(label_it, units["name"], ""),
+            "n": units["n"],
+            "value": units["value"],
+            "position": units["classification"].map(lambda c: position_label(t, c)),
+        }
+    )
+    grid = np.geomspace(units["n"].min(), units["n"].max(), 120)
+    limits = limit_lines(
+        target,
+        grid,
+        lambda n: unit_var / n + tau2,
+        (t("position.limit_95"), t("position.limit_998")),
+        value_span(units["value"]),
+    )
+    labels = chart_labels(t, "public.municipalities_x", name, "public.country_level")
+    chart = funnel_with_background(points, limits, target, labels, None, ".2f")
+    own = units.set_index("entity_id").loc[comp.municipality]
+    counts = units["classification"].value_counts()
+    description = t(
+        "public.municipalities_funnel_description",
+        municipality=comp.municipality,
+        value=format_value(t, indicator_id, own["value"]),
+        target=format_value(t, indicator_id, target),
+        position=position_label(t, own["classification"]),
+        over=int(counts.get("above", 0)),
+        under=int(counts.get("below", 0)),
+        total=len(units),
+    )
+    adjusted = t("public.municipalities_adjusted") if tau2 > 0 else ""
+    shown_rows = units[label_it].sort_values("value", ascending=False)
+    table = pd.DataFrame(
+        {
+            t("public.columns.municipality_name"): shown_rows["name"],
+            t("public.columns.schools"): shown_rows["schools"],
+            t("public.columns.value"): [
+                format_value(t, indicator_id, v) for v in shown_rows["value"]
+            ],
+            t("public.columns.position_95"): shown_rows["classification"].map(
+                lambda c: position_label(t, c)
+            ),
+            t("public.columns.position_998"): shown_rows["classification_998"].map(
+                lambda c: position_label(t, c)
+            ),
+        }
+    )
+    csv_table = units[["name", "schools", "pupils", "value", "lower_95", "upper_95"]].assign(
+        classification=units["classification"], classification_998=units["classification_998"]
+    )
+    return chart_html(
+        chart,
+        table,
+        t("public.municipalities_funnel_title", indicator=name, school_year=year),
+        f"{description} {adjusted}".strip(),
+        f"public-municipalities-{indicator_id}",
+        tables_dir or None,
+        language=language,
+        csv_table=csv_table,
+        table_caption=t("public.municipalities_table_caption", municipality=comp.municipality),
+        footnotes=[t("public.municipalities_funnel_note"), CREDIT_LINE],
+    )
+
+
+def section_html(key: str, language: str = "da", **values) -> str:
+    """A section heading and its introduction from the texts."""
+    t = texts_for(language)
+    return (
+        f"<h2>{html.escape(t(f'public.sections.{key}'))}</h2>"
+        f"<p>{html.escape(t(f'public.intro.{key}', **values))}</p>"
+    )
+
+
+def schools_table(comp: PublicComparison, language: str = "da") -> pd.DataFrame:
+    """All the municipality's schools, one column per indicator: value and a mark when outside."""
+    t = texts_for(language)
+    marks = {"above": " ▲", "below": " ▼", "within": ""}
+    out = comp.units[["unit_id", "name"]].rename(columns={"name": t("public.columns.school")})
+    for ind in COMPARED_INDICATORS:
+        own = comp.own_schools(ind).set_index("entity_id")
+        cells = [
+            format_value(t, ind, own.at[u, "value"]) + marks[own.at[u, "classification"]]
+            if u in own.index
+            else None
+            for u in out["unit_id"]
+        ]
+        out[indicator_name(ind, language)] = cells
+    return out.drop(columns="unit_id").sort_values(t("public.columns.school"))
+
+
+def schools_section_html(comp: PublicComparison, language: str = "da", tables_dir: str = "") -> str:
+    """The funnels of the municipality's schools, then one table with every school's values."""
+    t = texts_for(language)
+    parts = [section_html("schools", language, municipality=comp.municipality)]
+    parts += [school_funnel_html(comp, ind, language, tables_dir) for ind in COMPARED_INDICATORS]
+    parts.append(
+        table_to_html(
+            schools_table(comp, language),
+            t("public.schools_all_caption", municipality=comp.municipality),
+            [t("public.schools_all_note"), CREDIT_LINE],
+        )
+    )
+    return "".join(parts)
+
+
+def municipalities_section_html(
+    comp: PublicComparison, language: str = "da", tables_dir: str = ""
+) -> str:
+    parts = [section_html("municipalities", language, municipality=comp.municipality)]
+    parts += [
+        municipality_funnel_html(comp, ind, language, tables_dir) for ind in COMPARED_INDICATORS
+    ]
+    return "".join(parts)
+
+
+def series_section_html(comp: PublicComparison, language: str = "da", tables_dir: str = "") -> str:
+    """The municipality's and the country's series, or a note saying the file does not have it."""
+    t = texts_for(language)
+    head = section_html("series", language, municipality=comp.municipality)
+    if comp.series.empty:
+        return (
+            head
+            + f"<p>{html.escape(t('public.series_missing', municipality=comp.municipality))}</p>"
+        )
+    data = comp.series.copy()
+    national = t("public.country_level")
+    data = pd.DataFrame(
+        {
+            "panel": data["measure"].map(lambda m: t(f"public.series_measures.{m}")),
+            "series": np.where(data["level"] == "national", national, data["municipality"]),
+            "year": data["year"].astype(int),
+            "year_label": data["year"].map(format_school_year),
+            "value": data["value"].astype(float),
+            "lower": np.nan,
+            "upper": np.nan,
+        }
+    )
+    first, last = int(data["year"].min()), int(data["year"].max())
+    all_years = [format_school_year(y) for y in range(first, last + 1)]
+    labels = {"x": t("common.school_year"), "y": t("common.value"), "series": ""}
+    chart = build_trend_chart(data, all_years, labels, columns=3)
+    table = data.pivot_table(
+        index=["panel", "year_label"], columns="series", values="value", aggfunc="first"
+    ).reset_index()
+    table = table.rename(
+        columns={"panel": t("public.columns.measure"), "year_label": t("common.school_year")}
+    )
+    for col in table.columns[2:]:
+        table[col] = [t.number(v, 1) if pd.notna(v) else None for v in table[col]]
+    return head + chart_html(
+        chart,
+        table,
+        t(
+            "public.series_title",
+            municipality=comp.municipality,
+            first=format_school_year(first),
+            last=format_school_year(last),
+        ),
+        t("public.series_description", municipality=comp.municipality),
+        "public-series",
+        tables_dir or None,
+        language=language,
+        footnotes=[t("public.series_note"), CREDIT_LINE],
+    )
+
+
+def dispersion_table(comp: PublicComparison, language: str = "da") -> pd.DataFrame:
+    """The over-dispersion figures per indicator, formatted for the methods section."""
+    t = texts_for(language)
+    d = comp.dispersion
+    pct = lambda v: t.percent(v, 0)  # noqa: E731
+    return pd.DataFrame(
+        {
+            t("public.columns.indicator"): [indicator_name(i, language) for i in d["indicator_id"]],
+            t("public.columns.schools"): d["schools"],
+            t("public.columns.between_sd"): [t.number(v, 3) for v in d["between_school_sd"]],
+            t("public.columns.tau_fitted"): [t.number(v, 3) for v in d["tau_fitted"]],
+            t("public.columns.phi"): [t.number(v, 1) for v in d["phi_naive"]],
+            t("public.columns.tau_naive"): [t.number(v, 3) for v in d["tau_naive"]],
+            t("public.columns.outside_naive"): [
+                f"{pct(a)} / {pct(b)}"
+                for a, b in zip(d["outside_95_naive"], d["outside_998_naive"], strict=True)
+            ],
+            t("public.columns.outside_naive_tau"): [
+                f"{pct(a)} / {pct(b)}"
+                for a, b in zip(d["outside_95_naive_tau"], d["outside_998_naive_tau"], strict=True)
+            ],
+            t("public.columns.outside_shown"): [
+                f"{pct(a)} / {pct(b)}"
+                for a, b in zip(d["outside_95_shown"], d["outside_998_shown"], strict=True)
+            ],
+            t("public.columns.municipal_phi"): [t.number(v, 1) for v in d["municipal_phi"]],
+        }
+    )
+
+
+def methods_section_html(comp: PublicComparison, language: str = "da", min_n: int = 5) -> str:
+    """How the limits are made, the over-dispersion measured, and what the data cannot say."""
+    t = texts_for(language)
+    notes = {n["key"]: n for n in comp.notes}
+    items = t.lookup("public.methods_items")
+    cannot = t.lookup("public.cannot_items")
+    facts = [
+        t("public.note_absence", count=notes["absence_artefacts"]["count"]),
+        t(
+            "public.note_no_pupils",
+            count=notes["no_pupils"]["count"],
+            municipality=comp.municipality,
+        ),
+        t(
+            "public.note_no_support",
+            count=notes["no_support_values"]["count"],
+            municipality=comp.municipality,
+        ),
+        t("public.note_min_n", min_n=min_n, count=notes["small_schools"]["count"]),
+    ]
+    if "no_series" in notes:
+        facts.append(t("public.series_missing", municipality=comp.municipality))
+    values = {"rounding": t.number(ROUNDING_VARIANCE, 5)}
+    table = table_to_html(
+        dispersion_table(comp, language),
+        t("public.dispersion_caption"),
+        [t("public.dispersion_note"), CREDIT_LINE],
+    )
+    return (
+        f"<h2>{html.escape(t('public.sections.cannot'))}</h2>"
+        + "<ul>"
+        + "".join(f"<li>{html.escape(s)}</li>" for s in cannot)
+        + "".join(f"<li>{html.escape(s)}</li>" for s in facts)
+        + "</ul>"
+        + f"<h2>{html.escape(t('public.sections.methods'))}</h2><ul>"
+        + "".join(f"<li>{html.escape(s.format(**values))}</li>" for s in items)
+        + "</ul>"
+        + table
+        + credit_html(language)
+    )
+
+
+def public_key_figures(comp: PublicComparison) -> dict:
+    """The figures `workbench verify` compares between runs."""
+    figures = {"municipality": comp.municipality, "year": comp.year}
+    for ind, result in comp.municipalities.items():
+        own = result["units"].set_index("entity_id").loc[comp.municipality]
+        figures[f"{ind}_municipality"] = round(float(own["value"]), 6)
+        figures[f"{ind}_country"] = round(float(result["shown"].target), 6)
+        figures[f"{ind}_position"] = str(own["classification"])
+    for row in comp.dispersion.itertuples(index=False):
+        figures[f"{row.indicator_id}_phi_naive"] = round(float(row.phi_naive), 6)
+        figures[f"{row.indicator_id}_tau_fitted"] = round(float(row.tau_fitted), 6)
+    return figures
