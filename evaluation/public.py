@@ -36,7 +36,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from evaluation import compare, config
+from evaluation import compare, config, schemas
 from evaluation.charts import build_funnel_chart, build_trend_chart, chart_html, table_to_html
 from evaluation.errors import ParameterError, PrivacyError, Problem, ValidationError
 from evaluation.indicators import load_catalog
@@ -199,9 +199,22 @@ def school_year_start(label: pd.Series) -> pd.Series:
     return start.where(end == start + 1).astype("Int64")
 
 
+def validate_with_shared_schema(frame: pd.DataFrame, path: Path) -> None:
+    """Run the import path's own `aggregates` schema (evaluation.schemas) on the wellbeing file.
+
+    The overview and series files have no schema there (they are not warehouse tables), so
+    their checks live in this module.
+    """
+    kind = schemas.file_kinds()["aggregates"]
+    numbered = frame.set_axis(frame.index + 2)  # line numbers as a spreadsheet shows them
+    _, problems = schemas.validate_frame(numbered, kind, path.name)
+    raise_if_problems(problems)
+
+
 def validate_wellbeing(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Check the wellbeing file: ids, one decimal 1-5 values, known indicators, no duplicates."""
+    """Check the wellbeing file: the shared aggregates schema, then 1-5 values and known ids."""
     check_columns(frame, WELLBEING_COLUMNS, path)
+    validate_with_shared_schema(frame, path)
     problems = []
     problems += problems_from_mask(
         frame,
