@@ -32,7 +32,6 @@ import html
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import altair as alt
 import numpy as np
 import pandas as pd
 
@@ -876,20 +875,13 @@ def value_span(values) -> tuple[float, float]:
 
 
 def funnel_with_background(points, limits, target, labels, background, y_format):
-    """The team's funnel chart with the country's schools as faint grey dots behind it."""
-    t_order = [labels["positions"][k] for k in ("under", "within", "over")]
-    chart = build_funnel_chart(points, limits, target, labels, t_order, y_format=y_format)
-    if background is None or background.empty:
-        return chart
-    dots = (
-        alt.Chart(background)
-        .mark_point(filled=True, size=12, opacity=0.35, color="#8c8c8c")
-        .encode(x="n:Q", y="value:Q")
-    )
-    return (
-        alt.layer(dots, *chart.layer)
-        .properties(width=560, height=300)
-        .resolve_scale(shape="independent", strokeDash="independent")
+    """The team's funnel chart; `background` (n, value) is drawn as grey context points."""
+    order = [labels["positions"][k] for k in ("under", "within", "over")]
+    others = None
+    if background is not None and not background.empty:
+        others = background.assign(group=labels["others"])
+    return build_funnel_chart(
+        points, limits, target, labels, order, y_format=y_format, others=others
     )
 
 
@@ -901,6 +893,7 @@ def chart_labels(t: Texts, x_key: str, y_text: str, target_key: str) -> dict:
         "limit": t("position.limit_title"),
         "target": t(target_key),
         "positions": {k: t(f"position.{k}") for k in ("under", "within", "over")},
+        "others": t("public.other_schools"),
     }
 
 
