@@ -1,0 +1,216 @@
+"""Change over time: year-on-year change with a confidence interval, trend, status and change.
+
+On the national wellbeing survey only about 1 % of a school's year-to-year changes are
+statistically clear, so a change is called a change only when its interval excludes zero;
+otherwise it is "no clear change". Everything here returns labels (codes), never colours, so
+reports can show uncertainty in words and symbols.
+
+References:
+- Difference of two means from independent samples: normal interval with
+  se = sqrt(se1^2 + se0^2). The pupils answering in two years largely differ (new cohorts,
+  moved grades), so independence is the usual approximation; with a panel of the same pupils
+  the interval is conservative.
+- Difference of two proportions: Newcombe RG (1998). Interval estimation for the difference
+  between independent proportions: comparison of eleven methods. Statistics in Medicine
+  17:873-890, method 10 (hybrid Wilson score), checked against its published table.
+- Trend: weighted least squares of value on year with weights 1/se^2; when the points scatter
+  more than their standard errors allow, the slope's se is scaled up by sqrt(phi) and t(k-2) is
+  used (the multiplicative over-dispersion idea of Spiegelhalter 2005, section 6).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from evaluation.errors import ParameterError
+
+CHANGE_LABELS = ("increase", "decrease", "no clear change")
+STATUS_LABELS = ("below", "within", "above")
+
+
+def z_two_sided(level: float) -> float:
+    if not 0 < level < 1:
+        raise ParameterError(f"level must be between 0 and 1, got {level}")
+    return float(stats.norm.ppf(0.5 + level / 2))
+
+
+def describe_change(ci_low, ci_high) -> np.ndarray:
+    """'increase' / 'decrease' when the interval excludes zero, else 'no clear change'."""
+    lo, hi = np.asarray(ci_low, dtype=float), np.asarray(ci_high, dtype=float)
+    return np.where(lo > 0, "increase", np.where(hi < 0, "decrease", "no clear change"))
+
+
+def change_in_means(value1, se1, value0, se0, level: float = 0.95) -> pd.DataFrame:
+    """Change value1 - value0 with a normal interval, se = sqrt(se1^2 + se0^2)."""
+    v1, v0 = np.asarray(value1, dtype=float), np.asarray(value0, dtype=float)
+    se = np.sqrt(np.asarray(se1, dtype=float) ** 2 + np.asarray(se0, dtype=float) ** 2)
+    diff = v1 - v0
+    half = z_two_sided(level) * se
+    return pd.DataFrame(
+        {
+            "change": diff,
+            "se": se,
+            "ci_low": diff - half,
+            "ci_high": diff + half,
+            "direction": describe_change(diff - half, diff + half),
+        }
+    )
+
+
+def wilson_interval(x, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for a proportion x/n (Wilson 1927)."""
+    x, n = np.asarray(x, dtype=float), np.asarray(n, dtype=float)
+    z = z_two_sided(level)
+    p = x / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return centre - half, centre + half
+
+
+def change_in_proportions(x1, n1, x0, n0, level: float = 0.95) -> pd.DataFrame:
+    """Change p1 - p0 with Newcombe's (1998) hybrid score interval (method 10).
+
+    lower = d - sqrt((p1 - l1)^2 + (u0 - p0)^2), upper = d + sqrt((u1 - p1)^2 + (p0 - l0)^2),
+    with (l, u) the Wilson intervals of each proportion. Good also for small n and 0 or 100 %.
+    """
+    x1, n1 = np.asarray(x1, dtype=float), np.asarray(n1, dtype=float)
+    x0, n0 = np.asarray(x0, dtype=float), np.asarray(n0, dtype=float)
+    p1, p0 = x1 / n1, x0 / n0
+    l1, u1 = wilson_interval(x1, n1, level)
+    l0, u0 = wilson_interval(x0, n0, level)
+    d = p1 - p0
+    low = d - np.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
+    high = d + np.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
+    se = np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)  # for display only
+    return pd.DataFrame(
+        {
+            "change": d,
+            "se": se,
+            "ci_low": low,
+            "ci_high": high,
+            "direction": describe_change(low, high),
+        }
+    )
+
+
+def year_on_year(series: pd.DataFrame, kind: str, level: float = 0.95) -> pd.DataFrame:
+    """Change from each unit's previous available year (indicator-value table rows).
+
+    series: entity_id, year, value, and se (means, rates, medians) or n + numerator
+    (proportions). Suppressed rows (no value) are skipped, so a change may span a gap; its
+    `from_year` says from when.
+    """
+    needed = {"entity_id", "year", "value"} | (
+        {"n", "numerator"} if kind == "proportion" else {"se"}
+    )
+    missing = needed - set(series.columns)
+    if missing:
+        raise ParameterError(f"year_on_year(kind={kind!r}) needs columns {sorted(missing)}")
+    df = series.dropna(subset=["value"]).sort_values(["entity_id", "year"]).copy()
+    prev = df.groupby("entity_id").shift(1)
+    keep = prev["year"].notna()
+    cur, prev = df[keep], prev[keep]
+    if kind == "proportion":
+        ch = change_in_proportions(cur["numerator"], cur["n"], prev["numerator"], prev["n"], level)
+    else:
+        ch = change_in_means(cur["value"], cur["se"], prev["value"], prev["se"], level)
+    out = pd.DataFrame(
+        {
+            "entity_id": cur["entity_id"].to_numpy(),
+            "from_year": prev["year"].astype(int).to_numpy(),
+            "year": cur["year"].to_numpy(),
+            "value_from": prev["value"].to_numpy(),
+            "value": cur["value"].to_numpy(),
+        }
+    )
+    return pd.concat([out, ch.reset_index(drop=True)], axis=1)
+
+
+def trend(years, values, se, last_k: int | None = 5, level: float = 0.95) -> dict:
+    """Linear trend per year over the last `last_k` observed years (weighted least squares).
+
+    Returns slope, se, ci_low, ci_high, direction, n_years, phi (scatter beyond the standard
+    errors; the slope's se is multiplied by sqrt(phi) when phi > 1, with t(k-2) quantiles).
+    """
+    df = pd.DataFrame({"year": years, "value": values, "se": se}).dropna()
+    df = df.sort_values("year")
+    if last_k:
+        df = df.tail(last_k)
+    k = len(df)
+    if k < 3:
+        raise ParameterError(f"a trend needs at least 3 years with values, got {k}")
+    x, y = df["year"].to_numpy(dtype=float), df["value"].to_numpy(dtype=float)
+    w = 1 / df["se"].to_numpy(dtype=float) ** 2
+    xbar = np.sum(w * x) / w.sum()
+    sxx = np.sum(w * (x - xbar) ** 2)
+    slope = float(np.sum(w * (x - xbar) * y) / sxx)
+    intercept = np.sum(w * y) / w.sum() - slope * xbar
+    phi = float(np.sum(w * (y - intercept - slope * x) ** 2) / (k - 2))
+    se_slope = float(np.sqrt(1 / sxx))
+    if phi > 1:
+        se_slope *= np.sqrt(phi)
+        crit = float(stats.t.ppf(0.5 + level / 2, k - 2))
+    else:
+        crit = z_two_sided(level)
+    low, high = slope - crit * se_slope, slope + crit * se_slope
+    return {
+        "slope": slope,
+        "se": se_slope,
+        "ci_low": low,
+        "ci_high": high,
+        "direction": str(describe_change(low, high)),
+        "n_years": k,
+        "first_year": int(x[0]),
+        "last_year": int(x[-1]),
+        "phi": phi,
+    }
+
+
+def status_and_change(status, change, direction: str = "higher_better") -> pd.DataFrame:
+    """Combine level against the municipality (below/within/above, from `compare`) with the
+    change since last year (increase/decrease/no clear change) into words and symbols.
+
+    Columns: status, change, status_meaning (better/worse/as the municipality/uncertain ...),
+    change_meaning (improving/worsening/no clear change), label (plain English, for the
+    texts module to translate by its codes), symbol (text arrows, so the meaning never rests
+    on colour alone), certainty ("clear" when both parts are statistically clear).
+    `direction` is the indicator's catalog direction: higher_better or lower_better.
+    """
+    if direction not in ("higher_better", "lower_better"):
+        raise ParameterError("direction must be 'higher_better' or 'lower_better'")
+    status = np.asarray(status, dtype=object)
+    change = np.asarray(change, dtype=object)
+    bad = set(status) - set(STATUS_LABELS) | (set(change) - set(CHANGE_LABELS))
+    if bad:
+        raise ParameterError(f"unknown status/change labels {sorted(map(str, bad))}")
+    good_high = direction == "higher_better"
+    status_meaning = {
+        "above": "better than the municipality" if good_high else "worse than the municipality",
+        "below": "worse than the municipality" if good_high else "better than the municipality",
+        "within": "no clear difference from the municipality",
+    }
+    change_meaning = {
+        "increase": "improving" if good_high else "worsening",
+        "decrease": "worsening" if good_high else "improving",
+        "no clear change": "no clear change",
+    }
+    arrows = {"increase": "↑", "decrease": "↓", "no clear change": "→"}
+    level_mark = {"above": "▲", "below": "▼", "within": "●"}
+    rows = []
+    for s, c in zip(status, change, strict=True):
+        rows.append(
+            {
+                "status": s,
+                "change": c,
+                "status_meaning": status_meaning[s],
+                "change_meaning": change_meaning[c],
+                "label": f"{status_meaning[s]}; {change_meaning[c]}",
+                "symbol": f"{level_mark[s]} {arrows[c]}",
+                "certainty": "clear"
+                if s != "within" and c != "no clear change"
+                else ("partly clear" if s != "within" or c != "no clear change" else "not clear"),
+            }
+        )
+    return pd.DataFrame(rows)
