@@ -134,6 +134,7 @@ class RenderSettings:
     min_n: int
     clusters: tuple[str, ...]
     clusters_chosen: bool = False  # --cluster given: render only those cluster reports
+    municipality: str = ""  # --source public: the municipality of the public report
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ class ReportSpec:
     name: str
     notebook: str
     build_parameters: Callable[[RenderSettings], list[dict]]
+    source: str = "warehouse"  # "public": the ministry's public files (evaluation.public)
 
     def notebook_path(self) -> Path:
         path = Path(self.notebook)
@@ -181,10 +183,23 @@ def build_municipality_parameters(settings: RenderSettings) -> list[dict]:
     ]
 
 
+def build_public_parameters(settings: RenderSettings) -> list[dict]:
+    """One public report for the chosen municipality (settings.warehouse is the data folder)."""
+    return [
+        {
+            "municipality": settings.municipality,
+            "language": settings.language,
+            "data_dir": settings.warehouse,
+            "min_n": settings.min_n,
+        }
+    ]
+
+
 REPORTS: list[ReportSpec] = [
     ReportSpec("cluster_report", "cluster_report.ipynb", build_cluster_parameters),
     ReportSpec("leader_summary", "leader_summary.ipynb", build_municipality_parameters),
     ReportSpec("evaluation_report", "evaluation_report.ipynb", build_municipality_parameters),
+    ReportSpec("public_report", "public_report.ipynb", build_public_parameters, source="public"),
 ]
 
 
@@ -203,8 +218,9 @@ class RenderJob:
 
 def make_report_id(name: str, parameters: dict) -> str:
     """File-name-safe id: the report name, plus the cluster for per-cluster reports."""
-    if "cluster" in parameters:
-        return f"{name}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', str(parameters['cluster']))}"
+    for key in ("cluster", "municipality"):
+        if key in parameters:
+            return f"{name}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', str(parameters[key]))}"
     return name
 
 
@@ -813,6 +829,7 @@ class RenderOptions:
     warehouse: Path | None = None
     min_n: int = config.MIN_N_DEFAULT
     source: str = "warehouse"
+    municipality: str | None = None  # with source="public"
     warm: bool = True  # False: a fresh kernel per report, as verify uses
 
 
@@ -829,11 +846,16 @@ def render_run(options: RenderOptions, registry: list[ReportSpec] | None = None)
     if not registry:
         raise ParameterError(f"--source {options.source}: no report uses this source yet.")
     root = Path(options.out) if options.out else config.reports_dir()
-    warehouse = Path(options.warehouse or config.warehouse_path()).resolve()
-    facts = read_warehouse_facts(warehouse)
-    settings = resolve_settings(
-        facts, warehouse, options.year, options.clusters, options.language, options.min_n
-    )
+    if options.source == "public":  # the public files stand in for the warehouse
+        from evaluation import public
+
+        warehouse, facts, settings = public.plan_public_render(options)
+    else:
+        warehouse = Path(options.warehouse or config.warehouse_path()).resolve()
+        facts = read_warehouse_facts(warehouse)
+        settings = resolve_settings(
+            facts, warehouse, options.year, options.clusters, options.language, options.min_n
+        )
     jobs = plan_jobs(registry, settings)
     if not jobs:
         raise ParameterError("nothing to render: no report matches these choices.")
@@ -1146,6 +1168,7 @@ def main(args) -> int:
         out=Path(args.out) if args.out else None,
         force=args.force,
         source=getattr(args, "source", "warehouse"),
+        municipality=getattr(args, "municipality", None),
     )
     if options.jobs is not None and options.jobs < 1:
         raise ParameterError(f"--jobs {options.jobs}: give 1 or more workers.")
