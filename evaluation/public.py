@@ -1244,3 +1244,39 @@ def public_key_figures(comp: PublicComparison) -> dict:
         figures[f"{row.indicator_id}_phi_naive"] = round(float(row.phi_naive), 6)
         figures[f"{row.indicator_id}_tau_fitted"] = round(float(row.tau_fitted), 6)
     return figures
+
+
+# rendering (`workbench render --source public --municipality NAME`) ---------------------------
+
+
+def plan_public_render(options) -> tuple[Path, object, object]:
+    """What evaluation.render needs to plan a public run: (input to hash, facts, settings).
+
+    The wellbeing file stands in for the warehouse in the manifest; all three files are listed
+    as inputs, so `workbench verify` notices when one changes.
+    """
+    from evaluation import manifest, render
+
+    data = read_public_data(config.real_data_dir())
+    if not options.municipality:
+        valid = ", ".join(list_municipalities(data))
+        raise ParameterError(f"--source public needs --municipality NAME. Valid names: {valid}")
+    check_municipality(options.municipality, data)
+    check_min_n(options.min_n)
+    year = int(data.wellbeing["year"].max())
+    if options.year not in (None, year):
+        raise ParameterError(f"--year {options.year}: the public files hold only {year}.")
+    if options.clusters:
+        raise ParameterError("--cluster is not used with --source public; leave it out.")
+    files = [data.data_dir / name for name in (WELLBEING_FILE, OVERVIEW_FILE, SERIES_FILE)]
+    log = [{"file": str(f), "sha256": manifest.hash_file(f), "table_name": "public"} for f in files]
+    facts = render.WarehouseFacts([year], {}, [], log)
+    settings = render.RenderSettings(
+        year=year,
+        language=options.language,
+        warehouse=str(data.data_dir),
+        min_n=int(options.min_n),
+        clusters=(),
+        municipality=options.municipality,
+    )
+    return files[0].resolve(), facts, settings
