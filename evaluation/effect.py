@@ -116,24 +116,29 @@ def build_cells(wide: pd.DataFrame, start: pd.Series) -> list[Cell]:
     """All (g, t) cells with at least one treated and one comparison cluster observed.
 
     `wide` is value by cluster (rows) and year (columns); `start` is each cluster's start year.
+    Cells hold row positions in `wide`.
     """
     years = sorted(wide.columns)
-    groups = sorted(int(g) for g in start.dropna().unique())
+    values = wide[years].to_numpy(dtype=float)
+    col = {y: k for k, y in enumerate(years)}
+    s = start.reindex(wide.index).to_numpy(dtype=float)
+    never = np.isnan(s)
     cells = []
-    for g in groups:
+    for g in sorted({int(v) for v in s[~never]}):
         before = [y for y in years if y < g]
         if not before:
             continue  # started before the data begin: no base year
         base = before[-1]
-        own = start.index[start == g]
+        own = s == g
+        base_seen = ~np.isnan(values[:, col[base]])
         for t in years:
             if t == base:
                 continue
             not_yet = max(t, base)
-            comp = start.index[(start.isna() | (start > not_yet)) & (start != g)]
-            observed = wide[t].notna() & wide[base].notna()
-            treated = tuple(c for c in own if observed[c])
-            comparison = tuple(c for c in comp if observed[c])
+            comp = (never | (np.nan_to_num(s, nan=-1) > not_yet)) & ~own
+            observed = base_seen & ~np.isnan(values[:, col[t]])
+            treated = tuple(np.flatnonzero(own & observed))
+            comparison = tuple(np.flatnonzero(comp & observed))
             if treated and comparison:
                 cells.append(Cell(g, t, base, treated, comparison))
     return cells
@@ -142,20 +147,35 @@ def build_cells(wide: pd.DataFrame, start: pd.Series) -> list[Cell]:
 def stack_cells(wide: pd.DataFrame, cells: list[Cell]):
     """The stacked least-squares problem: y = differences Y_t - Y_b, X = [cell intercepts,
     cell effects], and each row's cluster. The effect coefficient of cell c is ATT(g, t)."""
-    rows_y, rows_cluster, rows_cell, rows_treat = [], [], [], []
+    years = sorted(wide.columns)
+    values = wide[years].to_numpy(dtype=float)
+    col = {y: k for k, y in enumerate(years)}
+    ys, rows_cluster, rows_cell, rows_treat = [], [], [], []
     for k, cell in enumerate(cells):
-        for ids, treat in ((cell.treated, 1.0), (cell.comparison, 0.0)):
-            diff = wide.loc[list(ids), cell.year] - wide.loc[list(ids), cell.base_year]
-            rows_y.extend(diff.to_numpy())
-            rows_cluster.extend(ids)
-            rows_cell.extend([k] * len(ids))
-            rows_treat.extend([treat] * len(ids))
-    n_cells = len(cells)
-    cell_idx = np.asarray(rows_cell)
-    x = np.zeros((len(rows_y), 2 * n_cells))
-    x[np.arange(len(rows_y)), cell_idx] = 1.0
-    x[np.arange(len(rows_y)), n_cells + cell_idx] = np.asarray(rows_treat)
-    return x, np.asarray(rows_y, dtype=float), np.asarray(rows_cluster)
+        ids = np.asarray(cell.treated + cell.comparison)
+        ys.append(values[ids, col[cell.year]] - values[ids, col[cell.base_year]])
+        rows_cluster.append(ids)
+        rows_cell.append(np.full(len(ids), k))
+        rows_treat.append(np.r_[np.ones(len(cell.treated)), np.zeros(len(cell.comparison))])
+    y = np.concatenate(ys)
+    cell_idx = np.concatenate(rows_cell)
+    n_cells, rows = len(cells), np.arange(len(y))
+    x = np.zeros((len(y), 2 * n_cells))
+    x[rows, cell_idx] = 1.0
+    x[rows, n_cells + cell_idx] = np.concatenate(rows_treat)
+    return x, y, np.asarray(wide.index)[np.concatenate(rows_cluster)]
+
+
+def cell_effects(x: np.ndarray, y: np.ndarray, n_cells: int) -> np.ndarray:
+    """ATT per cell: treated-arm mean minus comparison-arm mean of the differences (the
+    least-squares solution of the stacked problem, computed directly)."""
+    cell = x[:, :n_cells].argmax(axis=1)
+    treat = x[np.arange(len(y)), n_cells + cell]
+    sums_t = np.bincount(cell, weights=y * treat, minlength=n_cells)
+    sums_c = np.bincount(cell, weights=y * (1 - treat), minlength=n_cells)
+    n_t = np.bincount(cell, weights=treat, minlength=n_cells)
+    n_c = np.bincount(cell, weights=1 - treat, minlength=n_cells)
+    return sums_t / n_t - sums_c / n_c
 
 
 def aggregation_weights(cells: list[Cell], which: str | int) -> np.ndarray:
@@ -332,8 +352,7 @@ def overall_att_wide(wide: pd.DataFrame, start: pd.Series) -> float:
     if not cells:
         return np.nan
     x, y, _ = stack_cells(wide, cells)
-    beta = np.linalg.lstsq(x, y, rcond=None)[0]
-    return float(aggregation_weights(cells, "overall") @ beta[len(cells) :])
+    return float(aggregation_weights(cells, "overall") @ cell_effects(x, y, len(cells)))
 
 
 def estimate_effect(
@@ -351,15 +370,15 @@ def estimate_effect(
     """
     wide, start, cells = estimate_cells(panel)
     x, y, clusters = stack_cells(wide, cells)
-    beta = np.linalg.lstsq(x, y, rcond=None)[0]
     n_cells = len(cells)
+    att = cell_effects(x, y, n_cells)
     cell_table = pd.DataFrame(
         {
             "group": [c.group for c in cells],
             "year": [c.year for c in cells],
             "base_year": [c.base_year for c in cells],
             "event_time": [c.event_time for c in cells],
-            "att": beta[n_cells:],
+            "att": att,
             "n_treated": [len(c.treated) for c in cells],
             "n_comparison": [len(c.comparison) for c in cells],
         }

@@ -65,11 +65,14 @@ def simulate_panel(
     return pd.DataFrame(rows)
 
 
-def run(datasets: int, draws: int, effect_size: float, seed: int = 1) -> dict:
-    """Simulate and summarise coverage (effect_size != 0) or rejection (effect_size == 0)."""
+def run(datasets: int, draws: int, effect_size: float, seed: int = 1, ri_datasets: int = 0) -> dict:
+    """Simulate and summarise coverage (effect_size != 0) or rejection (effect_size == 0).
+
+    The first `ri_datasets` datasets also get a randomisation test (199 permutations).
+    """
     rng = np.random.default_rng(seed)
     covered = {"wild": 0, "crve": 0}
-    rejected = {"wild": 0, "crve": 0}
+    rejected = {"wild": 0, "crve": 0, "ri": 0}
     estimates = []
     for k in range(datasets):
         panel = simulate_panel(rng, effect_size=effect_size)
@@ -80,6 +83,9 @@ def run(datasets: int, draws: int, effect_size: float, seed: int = 1) -> dict:
         covered["crve"] += o["crve_ci_low"] <= effect_size <= o["crve_ci_high"]
         rejected["wild"] += o["p_value"] < 0.05
         rejected["crve"] += o["crve_p_value"] < 0.05
+        if k < ri_datasets:
+            _, p_ri = effect.randomisation_p_value(panel, permutations=199, seed=seed + k)
+            rejected["ri"] += p_ri < 0.05
     return {
         "datasets": datasets,
         "mean_estimate": float(np.mean(estimates)),
@@ -88,6 +94,8 @@ def run(datasets: int, draws: int, effect_size: float, seed: int = 1) -> dict:
         "coverage_crve": covered["crve"] / datasets,
         "reject_wild": rejected["wild"] / datasets,
         "reject_crve": rejected["crve"] / datasets,
+        "reject_ri": rejected["ri"] / ri_datasets if ri_datasets else float("nan"),
+        "ri_datasets": ri_datasets,
     }
 
 
@@ -96,10 +104,11 @@ def main() -> None:
     parser.add_argument("--datasets", type=int, default=200)
     parser.add_argument("--draws", type=int, default=999)
     parser.add_argument("--effect", type=float, default=0.08)
+    parser.add_argument("--ri-datasets", type=int, default=200)
     args = parser.parse_args()
     t0 = time.perf_counter()
     cov = run(args.datasets, args.draws, args.effect, seed=1)
-    null = run(args.datasets, args.draws, 0.0, seed=100_001)
+    null = run(args.datasets, args.draws, 0.0, seed=100_001, ri_datasets=args.ri_datasets)
     secs = time.perf_counter() - t0
     print(f"datasets per run: {args.datasets}, bootstrap draws: {args.draws}")
     print(
@@ -112,6 +121,10 @@ def main() -> None:
     print("placebo, true effect 0: share rejected at 5 % (target about 0.05):")
     print(f"  wild cluster bootstrap (Webb, restricted) : {null['reject_wild']:.3f}")
     print(f"  plain cluster-robust CR1, t(G-1) [compare]: {null['reject_crve']:.3f}")
+    print(
+        f"  randomisation inference (199 permutations, first {null['ri_datasets']} datasets): "
+        f"{null['reject_ri']:.3f}"
+    )
     print(f"seconds: {secs:.1f}")
 
 
