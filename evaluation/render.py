@@ -1177,6 +1177,10 @@ def main(args) -> int:
     return 1 if any(r["status"] == "failed" for r in record["reports"]) else 0
 
 
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def compare_key_figures(recorded: Any, now: Any, where: str) -> list[str]:
     """Every difference between two key-figure trees; floats equal to 1e-9 relative."""
     if isinstance(recorded, dict) and isinstance(now, dict):
@@ -1195,14 +1199,10 @@ def compare_key_figures(recorded: Any, now: Any, where: str) -> list[str]:
             for i, (a, b) in enumerate(zip(recorded, now, strict=True))
             for d in compare_key_figures(a, b, f"{where}[{i}]")
         ]
-    numbers = (int, float)
-    if isinstance(recorded, numbers) and isinstance(now, numbers):
-        if not isinstance(recorded, bool) and not isinstance(now, bool):
-            if math.isclose(recorded, now, rel_tol=1e-9, abs_tol=1e-12):
-                return []
-    elif recorded == now:
-        return []
-    if recorded == now:
+    if is_number(recorded) and is_number(now):
+        if math.isclose(recorded, now, rel_tol=1e-9, abs_tol=1e-12):
+            return []
+    elif type(recorded) is type(now) and recorded == now:
         return []
     return [f"{where}: recorded {recorded!r}, now {now!r}"]
 
