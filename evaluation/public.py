@@ -774,6 +774,18 @@ def credit_html(language: str = "da") -> str:
     )
 
 
+def genitive(name: str, language: str) -> str:
+    """ "Aarhus" -> "Aarhus'" and "København" -> "Københavns" (da); "Aarhus's" (en)."""
+    if language == "en":
+        return f"{name}'s"
+    return f"{name}'" if name[-1:].lower() in ("s", "x", "z") else f"{name}s"
+
+
+def names(comp: PublicComparison, language: str) -> dict:
+    """The municipality's name and its genitive, for the texts' {municipality} and {owner}."""
+    return {"municipality": comp.municipality, "owner": genitive(comp.municipality, language)}
+
+
 def indicator_name(indicator_id: str, language: str) -> str:
     ind = load_catalog().get(indicator_id)
     return ind.name_da if language == "da" else ind.name_en
@@ -799,11 +811,11 @@ def header_html(comp: PublicComparison, language: str = "da") -> str:
     facts = t(
         "public.facts",
         schools=notes["schools"]["count"],
-        municipality=comp.municipality,
+        **names(comp, language),
         school_year=year,
     )
     return (
-        f"<h1>{html.escape(t('public.title', municipality=comp.municipality, school_year=year))}"
+        f"<h1>{html.escape(t('public.title', **names(comp, language), school_year=year))}"
         f"</h1><p>{html.escape(t('public.lead'))}</p>"
         + credit_html(language)
         + f"<p>{html.escape(facts)}</p>"
@@ -838,7 +850,7 @@ def overview_html(comp: PublicComparison, language: str = "da") -> str:
     t = texts_for(language)
     year = format_school_year(comp.year)
     table = overview_table(comp, language)
-    caption = t("public.overview_caption", municipality=comp.municipality, school_year=year)
+    caption = t("public.overview_caption", **names(comp, language), school_year=year)
     return (
         f"<h2>{html.escape(t('public.sections.overview'))}</h2>"
         f"<p>{html.escape(t('public.overview_intro'))}</p>"
@@ -936,7 +948,7 @@ def school_funnel_html(
         shown=len(own),
         over=int(counts.get("above", 0)),
         under=int(counts.get("below", 0)),
-        municipality=comp.municipality,
+        **names(comp, language),
     )
     outside = own[own["classification"] != "within"].sort_values("value")
     table = pd.DataFrame(
@@ -968,7 +980,7 @@ def school_funnel_html(
         t(
             "public.schools_funnel_title",
             indicator=name,
-            municipality=comp.municipality,
+            **names(comp, language),
             school_year=year,
         ),
         description,
@@ -976,7 +988,7 @@ def school_funnel_html(
         tables_dir or None,
         language=language,
         csv_table=csv_table,
-        table_caption=t("public.schools_table_caption", municipality=comp.municipality),
+        table_caption=t("public.schools_table_caption", **names(comp, language)),
         footnotes=[t("public.schools_funnel_note"), CREDIT_LINE],
     )
 
@@ -1016,7 +1028,7 @@ def municipality_funnel_html(
     counts = units["classification"].value_counts()
     description = t(
         "public.municipalities_funnel_description",
-        municipality=comp.municipality,
+        **names(comp, language),
         value=format_value(t, indicator_id, own["value"]),
         target=format_value(t, indicator_id, target),
         position=position_label(t, own["classification"]),
@@ -1053,7 +1065,7 @@ def municipality_funnel_html(
         tables_dir or None,
         language=language,
         csv_table=csv_table,
-        table_caption=t("public.municipalities_table_caption", municipality=comp.municipality),
+        table_caption=t("public.municipalities_table_caption", **names(comp, language)),
         footnotes=[t("public.municipalities_funnel_note"), CREDIT_LINE],
     )
 
@@ -1087,12 +1099,12 @@ def schools_table(comp: PublicComparison, language: str = "da") -> pd.DataFrame:
 def schools_section_html(comp: PublicComparison, language: str = "da", tables_dir: str = "") -> str:
     """The funnels of the municipality's schools, then one table with every school's values."""
     t = texts_for(language)
-    parts = [section_html("schools", language, municipality=comp.municipality)]
+    parts = [section_html("schools", language, **names(comp, language))]
     parts += [school_funnel_html(comp, ind, language, tables_dir) for ind in COMPARED_INDICATORS]
     parts.append(
         table_to_html(
             schools_table(comp, language),
-            t("public.schools_all_caption", municipality=comp.municipality),
+            t("public.schools_all_caption", **names(comp, language)),
             [t("public.schools_all_note"), CREDIT_LINE],
         )
     )
@@ -1102,22 +1114,24 @@ def schools_section_html(comp: PublicComparison, language: str = "da", tables_di
 def municipalities_section_html(
     comp: PublicComparison, language: str = "da", tables_dir: str = ""
 ) -> str:
-    parts = [section_html("municipalities", language, municipality=comp.municipality)]
+    parts = [section_html("municipalities", language, **names(comp, language))]
     parts += [
         municipality_funnel_html(comp, ind, language, tables_dir) for ind in COMPARED_INDICATORS
     ]
     return "".join(parts)
 
 
+def short_school_year(year: int) -> str:
+    """2018 -> "18/19": eight years fit under a small chart."""
+    return f"{year % 100:02d}/{(year + 1) % 100:02d}"
+
+
 def series_section_html(comp: PublicComparison, language: str = "da", tables_dir: str = "") -> str:
     """The municipality's and the country's series, or a note saying the file does not have it."""
     t = texts_for(language)
-    head = section_html("series", language, municipality=comp.municipality)
+    head = section_html("series", language, **names(comp, language))
     if comp.series.empty:
-        return (
-            head
-            + f"<p>{html.escape(t('public.series_missing', municipality=comp.municipality))}</p>"
-        )
+        return head + f"<p>{html.escape(t('public.series_missing', **names(comp, language)))}</p>"
     data = comp.series.copy()
     national = t("public.country_level")
     data = pd.DataFrame(
@@ -1125,14 +1139,14 @@ def series_section_html(comp: PublicComparison, language: str = "da", tables_dir
             "panel": data["measure"].map(lambda m: t(f"public.series_measures.{m}")),
             "series": np.where(data["level"] == "national", national, data["municipality"]),
             "year": data["year"].astype(int),
-            "year_label": data["year"].map(format_school_year),
+            "year_label": data["year"].map(short_school_year),
             "value": data["value"].astype(float),
             "lower": np.nan,
             "upper": np.nan,
         }
     )
     first, last = int(data["year"].min()), int(data["year"].max())
-    all_years = [format_school_year(y) for y in range(first, last + 1)]
+    all_years = [short_school_year(y) for y in range(first, last + 1)]
     labels = {"x": t("common.school_year"), "y": t("common.value"), "series": ""}
     chart = build_trend_chart(data, all_years, labels, columns=3)
     table = data.pivot_table(
@@ -1148,11 +1162,11 @@ def series_section_html(comp: PublicComparison, language: str = "da", tables_dir
         table,
         t(
             "public.series_title",
-            municipality=comp.municipality,
+            **names(comp, language),
             first=format_school_year(first),
             last=format_school_year(last),
         ),
-        t("public.series_description", municipality=comp.municipality),
+        t("public.series_description", **names(comp, language)),
         "public-series",
         tables_dir or None,
         language=language,
@@ -1201,17 +1215,17 @@ def methods_section_html(comp: PublicComparison, language: str = "da", min_n: in
         t(
             "public.note_no_pupils",
             count=notes["no_pupils"]["count"],
-            municipality=comp.municipality,
+            **names(comp, language),
         ),
         t(
             "public.note_no_support",
             count=notes["no_support_values"]["count"],
-            municipality=comp.municipality,
+            **names(comp, language),
         ),
         t("public.note_min_n", min_n=min_n, count=notes["small_schools"]["count"]),
     ]
     if "no_series" in notes:
-        facts.append(t("public.series_missing", municipality=comp.municipality))
+        facts.append(t("public.series_missing", **names(comp, language)))
     values = {"rounding": t.number(ROUNDING_VARIANCE, 5)}
     table = table_to_html(
         dispersion_table(comp, language),
