@@ -701,17 +701,21 @@ CROSS_CHECKS = (
             "a cluster listed in a clusters file",
             "Add the cluster to clusters.csv or correct the id.",
         ),
-        (
-            "responses",
-            "SELECT year, unit_id, pupil_key FROM responses GROUP BY ALL HAVING count(*) > 1",
-            ["year", "unit_id"],
-            "pupil_key",
-            "pupil_key '{pupil_key}' twice in {year} at unit '{unit_id}'",
-            "one row per pupil and year",
-            "Remove the duplicate answers; a pupil answers once a year.",
-        ),
     ]
 )
+# The same key in two new files (or twice across Parquet batches) is a duplicate too.
+CROSS_CHECKS += [
+    (
+        table,
+        f"SELECT {', '.join(key)} FROM {table} GROUP BY ALL HAVING count(*) > 1",
+        [k for k in key if k in ("year", "unit_id", "cluster_id", "from_year")] or key,
+        key[-1],
+        ", ".join(f"{k}={{{k}}}" for k in key) + " in more than one row or file",
+        f"one row per {', '.join(key)}",
+        "Import each record once: remove the duplicate row, or leave out one of the two files.",
+    )
+    for table, key in warehouse.UNIQUE_KEYS.items()
+]
 
 
 def check_cross_tables(con: duckdb.DuckDBPyConnection, loaded: list[LoadedFile]) -> list[Problem]:

@@ -81,6 +81,18 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
     },
 }
 
+# One row per key in each table (checked after every ingest).
+UNIQUE_KEYS: dict[str, list[str]] = {
+    "units": ["unit_id"],
+    "clusters": ["cluster_id"],
+    "cluster_membership": ["unit_id", "from_year"],
+    "cluster_programme": ["cluster_id"],
+    "responses": ["year", "unit_id", "pupil_key"],
+    "register": ["year", "unit_id", "home_cluster"],
+    "daycare_language": ["year", "unit_id"],
+    "aggregates": ["year", "unit_id", "grade_band", "indicator_id", "source"],
+}
+
 # Rows of a new file replace the warehouse rows that share these key values, so loading the
 # same export twice (or a corrected export) does not double-count.
 REPLACE_KEYS: dict[str, list[str]] = {

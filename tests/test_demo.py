@@ -1,0 +1,217 @@
+"""The demo generator: deterministic, Aarhus-shaped, and calibrated to the national levels.
+
+The calibration figures are computed here from the raw files with a small local scorer (the
+catalog rule), not with evaluation.indicators, so the generator is checked independently.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from evaluation import config, demo
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    return demo.write_demo_data(tmp_path_factory.mktemp("demo"), seed=2023)
+
+
+@pytest.fixture(scope="module")
+def catalog():
+    return yaml.safe_load(config.catalog_path().read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def responses(demo_dir):
+    return pd.read_parquet(demo_dir / "responses.parquet")
+
+
+def read_csv(path) -> pd.DataFrame:
+    return pd.read_csv(path, sep=";", decimal=",", dtype={"unit_id": str})
+
+
+def pupil_scores(frame: pd.DataFrame, catalog: dict, indicator_id: str) -> np.ndarray:
+    """Catalog rule: mean of answered items (0 and empty are not answers), reversed items
+    recoded, NaN when fewer than min_answered of the items are answered."""
+    ind = next(i for i in catalog["indicators"] if i["id"] == indicator_id)
+    form = catalog["forms"][ind["grade_band"]]
+    rows = frame[frame.grade.isin(form["grades"])]
+    answers = rows[ind["items"]].to_numpy(dtype="float64", na_value=np.nan).copy()
+    answers[answers == 0] = np.nan
+    reverse = np.array([form["items"][q]["reverse"] for q in ind["items"]])
+    answers = np.where(reverse, 6 - answers, answers)
+    answered = (~np.isnan(answers)).sum(axis=1)
+    with np.errstate(invalid="ignore"):
+        score = np.nanmean(np.where(answered[:, None] > 0, answers, 0), axis=1)
+    return np.where(answered >= ind["min_answered"] * len(ind["items"]), score, np.nan)
+
+
+def test_same_seed_same_bytes_other_seed_other_data(demo_dir, tmp_path):
+    again = demo.write_demo_data(tmp_path / "again", seed=2023)
+    other = demo.write_demo_data(tmp_path / "other", seed=7)
+    names = sorted(p.name for p in demo_dir.iterdir())
+    assert names == sorted(p.name for p in again.iterdir())
+    for name in names:
+        assert (demo_dir / name).read_bytes() == (again / name).read_bytes(), name
+    assert (demo_dir / "responses.parquet").read_bytes() != (
+        other / "responses.parquet"
+    ).read_bytes()
+    assert (demo_dir / "register.csv").read_bytes() != (other / "register.csv").read_bytes()
+
+
+def test_files_are_danish_exports(demo_dir):
+    register_text = (demo_dir / "register.csv").read_text(encoding="utf-8")
+    header, first = register_text.splitlines()[:2]
+    assert header.startswith("year;unit_id;home_cluster;pupils")
+    assert "," in first.split(";")[11]  # absence_pct with decimal comma
+    units = read_csv(demo_dir / "units.csv")
+    assert units.name.str.contains("[æøåÆØÅ]").any()
+
+
+def test_municipality_shape(demo_dir):
+    units = read_csv(demo_dir / "units.csv")
+    counts = units.kind.value_counts()
+    assert 40 <= counts["school"] <= 50 and counts["special_school"] == 2
+    assert 55 <= counts["daycare"] <= 75 and 15 <= counts["club"] <= 25
+    schools = units[units.kind == "school"].unit_id
+    assert schools.str.fullmatch(r"\d{6}").all()
+    assert set(units.municipality) == {"Demo Kommune"}
+    clusters = read_csv(demo_dir / "clusters.csv")
+    assert 8 <= len(clusters) <= 12 and clusters.cluster_id.str.fullmatch(r"[a-z]+").all()
+    membership = read_csv(demo_dir / "cluster_membership.csv")
+    movers = membership.unit_id.value_counts()
+    assert (movers > 1).any()  # at least one unit changes cluster
+    programme = read_csv(demo_dir / "cluster_programme.csv")
+    starts = programme.start_year.value_counts(dropna=False)
+    assert starts[2023] >= 1 and starts[2024] >= 1 and programme.start_year.isna().sum() >= 1
+
+
+def test_survey_years_and_sizes(responses, demo_dir):
+    years = sorted(responses.year.unique())
+    assert years == [y for y in range(2016, 2026) if y != 2020]
+    per_year = responses.groupby("year").size()
+    register = read_csv(demo_dir / "register.csv")
+    pupils = register.groupby("year").pupils.sum()
+    assert pupils.between(30_000, 36_000).all()
+    rate = per_year / pupils.loc[per_year.index]
+    assert rate.between(0.84, 0.92).all(), rate
+    per_grade = responses.groupby(["year", "unit_id", "grade"]).size()
+    assert 20 <= per_grade.median() <= 80
+    assert set(responses.grade.unique()) == set(range(10))
+    items = [f"q{i:02d}" for i in range(1, 41)]
+    young = responses[responses.grade <= 3]
+    assert young[items[20:]].isna().all().all()  # the 20-item form
+    answers = responses[responses.grade >= 4][items]
+    assert 0.01 <= (answers == 0).to_numpy().mean() <= 0.02
+    assert 0.02 <= answers.isna().to_numpy().mean() <= 0.03
+    assert set(np.unique(answers.fillna(0).to_numpy())) <= {0, 1, 2, 3, 4, 5}
+
+
+@pytest.mark.parametrize(
+    "indicator_id, low, high",
+    [
+        ("generel_trivsel", 3.6, 3.7),
+        ("social_trivsel", 3.9, 4.1),
+        ("faglig_trivsel", 3.6, 3.7),
+        ("ro_og_orden", 3.72, 3.88),
+        ("stoette_og_inspiration", 3.12, 3.3),
+    ],
+)
+def test_indicator_levels_match_national(responses, catalog, indicator_id, low, high):
+    """Years before the effort within the national range; later years may rise a little."""
+    for year, frame in responses.groupby("year"):
+        mean = np.nanmean(pupil_scores(frame, catalog, indicator_id))
+        slack = 0.0 if year < 2023 else 0.03
+        assert low - slack <= mean <= high + slack, (year, mean)
+
+
+def test_high_wellbeing_share_and_school_variance(responses, catalog):
+    shares, iccs = [], []
+    for _, frame in responses.groupby("year"):
+        upper = frame[frame.grade >= 4]
+        scores = pd.DataFrame(
+            {"unit": upper.unit_id, "g": pupil_scores(upper, catalog, "generel_trivsel")}
+        ).dropna()
+        shares.append((scores.g > 3.0).mean())
+        iccs.append(one_way_icc(scores, "unit", "g"))
+    assert 0.88 <= np.mean(shares) <= 0.91, shares
+    assert 0.03 <= np.mean(iccs) <= 0.05, iccs
+
+
+def one_way_icc(frame: pd.DataFrame, group: str, value: str) -> float:
+    """ANOVA estimator of the intra-class correlation (share of variance between groups)."""
+    grouped = frame.groupby(group)[value]
+    n, k, total = grouped.size(), grouped.ngroups, len(frame)
+    between = (n * (grouped.mean() - frame[value].mean()) ** 2).sum() / (k - 1)
+    within = ((frame[value] - grouped.transform("mean")) ** 2).sum() / (total - k)
+    n0 = (total - (n**2).sum() / total) / (k - 1)
+    return (between - within) / (between - within + n0 * within)
+
+
+def test_school_changes_mostly_within_noise(responses, catalog):
+    upper = responses[responses.grade >= 4]
+    scores = pd.DataFrame(
+        {
+            "unit": upper.unit_id,
+            "year": upper.year,
+            "g": pupil_scores(upper, catalog, "generel_trivsel"),
+        }
+    ).dropna()
+    by = scores.groupby(["unit", "year"]).g.agg(["mean", "var", "size"]).reset_index()
+    by["se2"] = by["var"] / by["size"]
+    change = by.groupby("unit")["mean"].diff()
+    se = np.sqrt(by.se2 + by.groupby("unit").se2.shift())
+    significant = ((change / se).abs() > 1.96).dropna()
+    assert significant.mean() < 0.12, significant.mean()
+
+
+def test_register_and_daycare_levels(demo_dir):
+    register = read_csv(demo_dir / "register.csv")
+    totals = register.groupby("year").sum(numeric_only=True)
+    inclusion = totals.in_general_setting / totals.pupils
+    assert inclusion.between(0.935, 0.96).all(), inclusion
+    normal = register[~register.year.isin([2020, 2021, 2022])]  # covid years run higher
+    absence = (normal.absence_pct * normal.pupils).sum() / normal.pupils.sum()
+    assert 6 <= absence <= 8
+    over = normal.pupils_over_10pct_absence.sum() / normal.pupils.sum()
+    assert 0.15 <= over <= 0.25
+    assert (register.in_general_setting <= register.pupils).all()
+    language = read_csv(demo_dir / "daycare_language.csv")
+    share = (language.fokuseret + language.saerlig).sum() / language.assessed.sum()
+    assert 0.10 <= share <= 0.15
+
+
+def test_true_effects_sidecar(demo_dir, responses, catalog):
+    truth = json.loads((demo_dir / "true_effects.json").read_text(encoding="utf-8"))
+    assert truth["seed"] == 2023 and truth["placebo"] == ["ro_og_orden"]
+    effects = truth["effects"]
+    assert effects["ro_og_orden"]["realised"] == 0.0
+    assert all(r["effect"] == 0.0 for r in effects["ro_og_orden"]["by_cluster_year"])
+    for name in ("generel_trivsel", "social_trivsel"):
+        assert 0.06 <= effects[name]["realised"] <= 0.10
+    assert 0.012 <= effects["inklusionsgrad"]["realised"] <= 0.018
+    treated = {c for c, start in truth["start_years"].items() if start is not None}
+    cluster_years = {
+        (r["cluster_id"], r["year"]) for r in effects["social_trivsel"]["by_cluster_year"]
+    }
+    assert {c for c, _ in cluster_years} == treated
+    assert all(y >= truth["start_years"][c] for c, y in cluster_years)
+
+
+def test_several_municipalities_write_part_files(tmp_path):
+    out = demo.write_demo_data(tmp_path / "two", seed=1, municipalities=2)
+    parts = sorted(p.name for p in (out / "responses").iterdir())
+    assert parts == ["part-001.parquet", "part-002.parquet"]
+    assert not (out / "responses.parquet").exists()
+    units = read_csv(out / "units.csv")
+    assert set(units.municipality) == {"Demo Kommune", "Demo Kommune 2"}
+    assert units.unit_id.is_unique
+    assert read_csv(out / "clusters.csv").cluster_id.is_unique
+    second = pd.read_parquet(out / "responses" / "part-002.parquet", columns=["year"])
+    first = pd.read_parquet(out / "responses" / "part-001.parquet", columns=["year"])
+    assert len(second) < len(first)  # the others are smaller than the Aarhus-sized one

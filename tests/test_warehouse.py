@@ -1,0 +1,71 @@
+"""Warehouse helpers: the DDL of docs/architecture.md, writing, reading and the atomic swap."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from evaluation import warehouse
+from evaluation.errors import EvaluationError, ParameterError
+
+ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"
+
+
+def documented_columns() -> dict[str, list[str]]:
+    """Table -> column names as the warehouse table in docs/architecture.md lists them."""
+    tables = {}
+    for line in ARCHITECTURE.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"\| `(\w+)` \| (.+) \|$", line)
+        if match and match.group(1) in warehouse.TABLE_COLUMNS:
+            names = re.findall(r"(?:^|, )(\w+) [A-Z]", match.group(2))
+            tables[match.group(1)] = names
+    return tables
+
+
+def test_create_schema_matches_architecture(tmp_path):
+    documented = documented_columns()
+    assert set(documented) == set(warehouse.TABLE_COLUMNS)
+    with warehouse.connect(tmp_path / "w.duckdb", read_only=False) as con:
+        warehouse.create_schema(con)
+        assert warehouse.list_tables(con) == sorted(warehouse.TABLE_COLUMNS)
+        for table, columns in documented.items():
+            actual = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+            if table == "responses":  # "q01 ... q40" in the table of the page
+                assert actual[:5] == ["year", "unit_id", "grade", "pupil_key", "q01"]
+                assert actual[-1] == "q40" and len(actual) == 44
+            else:
+                assert actual == columns, table
+
+
+def test_write_and_read_table_round_trip(tmp_path):
+    path = tmp_path / "w.duckdb"
+    units = pd.DataFrame(
+        {"unit_id": ["751001"], "name": ["Ærøskolen"], "kind": ["school"], "municipality": ["X"]}
+    )
+    with warehouse.connect(path, read_only=False) as con:
+        warehouse.create_schema(con)
+        assert warehouse.write_table(con, "units", units) == 1
+    back = warehouse.read_table(path, "units")
+    assert back.loc[0, "name"] == "Ærøskolen"
+    assert pd.isna(back.loc[0, "first_year"])  # columns not given become NULL
+
+
+def test_connect_read_only_refuses_missing_file(tmp_path):
+    with pytest.raises(EvaluationError, match="workbench demo-data"):
+        warehouse.connect(tmp_path / "missing.duckdb")
+
+
+def test_read_table_refuses_unknown_table(tmp_path):
+    with pytest.raises(ParameterError, match="Unknown table"):
+        warehouse.read_table(tmp_path / "w.duckdb", "pupils")
+
+
+def test_replace_file_swaps_content(tmp_path):
+    final, tmp = tmp_path / "w.duckdb", tmp_path / "w.tmp"
+    final.write_bytes(b"old")
+    tmp.write_bytes(b"new")
+    warehouse.replace_file(tmp, final)
+    assert final.read_bytes() == b"new" and not tmp.exists()
