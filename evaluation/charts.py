@@ -120,14 +120,18 @@ def table_to_html(
 ) -> str:
     """An accessible HTML table: caption, column headers with scope, escaped cells.
 
-    Missing values show the suppression marker, never a blank that could read as zero.
+    Missing values show the suppression marker, never a blank that could read as zero. A cell
+    holding a tuple shows its parts on separate lines.
     """
     head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in table.columns)
     body = []
     for row in table.itertuples(index=False):
         cells = []
         for i, value in enumerate(row):
-            text = SUPPRESSED_MARKER if _is_blank(value) else html.escape(str(value))
+            if isinstance(value, (tuple, list)):  # several short lines in one cell
+                text = "<br>".join(html.escape(str(v)) for v in value) or SUPPRESSED_MARKER
+            else:
+                text = SUPPRESSED_MARKER if _is_blank(value) else html.escape(str(value))
             if i == 0 and row_headers:
                 cells.append(f'<th scope="row">{text}</th>')
             else:
@@ -378,13 +382,19 @@ def build_interval_chart(
     x_format: str = ".0f",
     zero_line: bool = False,
     width: int = 420,
+    series_order: list[str] | None = None,
+    shapes: list[str] | None = None,
 ) -> alt.TopLevelMixin:
     """Dots with interval whiskers per row and series (e.g. statements, change per cluster).
 
     `data` columns: row (label), series, value, lower, upper. `labels`: x, row, series.
+    `series_order` fixes the order (and so colour and shape) of the series; `shapes` overrides
+    the shapes, e.g. triangle-up / circle / triangle-down for better / same / worse.
     """
-    series = list(dict.fromkeys(data["series"]))
+    series = series_order or list(dict.fromkeys(data["series"]))
     scales = series_scales(series)
+    if shapes:
+        scales["shape"] = alt.Scale(domain=series, range=shapes)
     rows = list(dict.fromkeys(data["row"]))
     y = alt.Y("row:N", title=None, sort=rows, axis=alt.Axis(labelLimit=330))
     y_offset = alt.YOffset("series:N", sort=series)

@@ -342,21 +342,31 @@ def judge(indicator, lower, upper) -> str:
 
 
 def year_change(indicator, now: pd.Series | None, before: pd.Series | None) -> dict:
-    """Change between two years of one entity with its 95 % interval.
+    """Change between two years of one entity with its 95 % interval (evaluation.change):
+    Newcombe's hybrid score interval for proportions, a normal interval for the rest."""
+    from evaluation import change
 
-    The two years are different pupils (a new survey each spring), so the standard error of the
-    difference is sqrt(se_now^2 + se_before^2).
-    """
     out = {"change": math.nan, "change_lower": math.nan, "change_upper": math.nan}
-    if now is None or before is None:
+    if now is None or before is None or is_missing(now["value"]) or is_missing(before["value"]):
         return {**out, "change_verdict": "missing"}
-    if any(is_missing(x) for x in (now["value"], before["value"], now["se"], before["se"])):
-        return {**out, "change_verdict": "missing"}
-    diff = float(now["value"]) - float(before["value"])
-    se = math.sqrt(float(now["se"]) ** 2 + float(before["se"]) ** 2)
-    lower, upper = diff - Z95 * se, diff + Z95 * se
+    if indicator.kind == "proportion":
+        needed = (now["numerator"], now["n"], before["numerator"], before["n"])
+        if any(is_missing(x) for x in needed):
+            return {**out, "change_verdict": "missing"}
+        result = change.change_in_proportions(*([float(x)] for x in needed))
+    else:
+        if is_missing(now["se"]) or is_missing(before["se"]):
+            return {**out, "change_verdict": "missing"}
+        result = change.change_in_means(
+            [float(now["value"])],
+            [float(now["se"])],
+            [float(before["value"])],
+            [float(before["se"])],
+        )
+    row = result.iloc[0]
+    lower, upper = float(row["ci_low"]), float(row["ci_high"])
     return {
-        "change": diff,
+        "change": float(row["change"]),
         "change_lower": lower,
         "change_upper": upper,
         "change_verdict": judge(indicator, lower, upper),

@@ -1,0 +1,93 @@
+"""Charts: inline SVG with one accessible name, escaped names, the table behind each chart."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from evaluation import charts
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+def small_interval_chart():
+    data = pd.DataFrame(
+        {
+            "row": ["A", "A", SCRIPT, SCRIPT],
+            "series": ["Nord", "Kommunen", "Nord", "Kommunen"],
+            "value": [80.0, 78.0, 60.0, 70.0],
+            "lower": [75.0, float("nan"), 50.0, float("nan")],
+            "upper": [85.0, float("nan"), 70.0, float("nan")],
+        }
+    )
+    return charts.build_interval_chart(data, {"x": "Andel (%)", "series": ""})
+
+
+def test_svg_gets_role_img_and_an_accessible_name():
+    svg = charts.label_svg(charts.chart_to_svg(small_interval_chart()), 'Titel "A" & B')
+    assert svg.startswith("<svg")
+    opening = svg[: svg.index(">") + 1]
+    assert 'role="img"' in opening
+    assert 'aria-label="Titel &quot;A&quot; &amp; B"' in opening
+    assert "<title>Titel &quot;A&quot; &amp; B</title>" in svg
+    assert svg.count("role=") == 1  # vega's inner roles are removed
+
+
+def test_names_from_data_are_escaped_in_svg_and_table(tmp_path):
+    table = pd.DataFrame({"Enhed": [SCRIPT], "Værdi": ["3,5"]})
+    html = charts.chart_html(
+        small_interval_chart(), table, "Titel", "Beskrivelse", "udsagn", tmp_path
+    )
+    assert SCRIPT not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert (tmp_path / "udsagn.csv").read_text(encoding="utf-8-sig").splitlines() == [
+        "Enhed;Værdi",
+        f"{SCRIPT};3,5",
+    ]
+
+
+def test_table_shows_the_marker_for_missing_cells_with_caption_and_headers():
+    table = pd.DataFrame({"Enhed": ["A", "B"], "Værdi": ["3,5", None]})
+    html = charts.table_to_html(table, "Tabel", footnotes=["– færre end 5 svar"])
+    assert "<caption>Tabel</caption>" in html
+    assert '<th scope="col">Værdi</th>' in html
+    assert '<th scope="row">B</th><td>–</td>' in html
+    assert "None" not in html and "nan" not in html
+
+
+def test_lines_break_at_a_missing_year():
+    frame = pd.DataFrame(
+        {"series": ["a"] * 4, "year": [2019, 2021, 2022, 2023], "value": [1.0, 2.0, 3.0, 4.0]}
+    )
+    segments = charts.add_segments(frame, ["series"])["segment"].tolist()
+    assert segments == [0, 1, 1, 1]
+
+
+def test_trend_chart_renders_with_a_gap_year_on_the_axis():
+    rows = [
+        {
+            "panel": "P",
+            "series": s,
+            "year": y,
+            "year_label": f"{y}/{(y + 1) % 100:02d}",
+            "value": v,
+            "lower": v - 0.1,
+            "upper": v + 0.1,
+        }
+        for s in ("Nord", "Kommunen")
+        for y, v in ((2021, 3.5), (2023, 3.6), (2024, 3.7))
+    ]
+    chart = charts.build_trend_chart(
+        pd.DataFrame(rows),
+        ["2021/22", "2022/23", "2023/24", "2024/25"],
+        {"x": "Skoleår", "y": None, "series": ""},
+    )
+    svg = charts.chart_to_svg(chart)
+    assert "2022/23" in svg  # the missing year keeps its place on the axis
+    assert "Kommunen" in svg and "Nord" in svg  # legend names the series, not colour alone
+
+
+def test_csv_slug_must_be_plain(tmp_path):
+    import pytest
+
+    with pytest.raises(ValueError):
+        charts.write_table_csv(pd.DataFrame({"a": [1]}), "../evil", tmp_path, "da")

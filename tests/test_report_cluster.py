@@ -1,0 +1,138 @@
+"""Cluster report content on the tiny fixture warehouse (no kernel: the builders directly)."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from tiny_warehouse import MISSING_YEAR, SCRIPT_NAME, build_fixture_warehouse  # noqa: E402
+
+from evaluation import report_cluster  # noqa: E402
+from evaluation.errors import ParameterError  # noqa: E402
+
+BUILDERS = [
+    "build_title",
+    "build_overview",
+    "build_statements",
+    "build_inclusion",
+    "build_funnels",
+    "build_trends",
+    "build_standouts",
+    "build_reflection",
+    "build_data_quality",
+    "build_methods",
+]
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    return build_fixture_warehouse(tmp_path_factory.mktemp("wh") / "warehouse.duckdb")
+
+
+@pytest.fixture(scope="module")
+def report_html(warehouse, tmp_path_factory):
+    tables = tmp_path_factory.mktemp("tables")
+    report = report_cluster.prepare_report("nord", 2024, "da", str(warehouse), 5, str(tables))
+    html = "".join(str(getattr(report_cluster, name)(report)) for name in BUILDERS)
+    return report, html, tables
+
+
+@pytest.mark.parametrize(
+    "kwargs, listed",
+    [
+        ({"cluster": "vest"}, "nord (Nord), syd (Syd)"),
+        ({"year": MISSING_YEAR}, "2021 (2021/22), 2023 (2023/24), 2024 (2024/25)"),
+        ({"language": "fr"}, "da, en"),
+        ({"min_n": 2}, "at least 3"),
+    ],
+)
+def test_bad_parameters_stop_with_the_valid_values(warehouse, kwargs, listed):
+    params = {"cluster": "nord", "year": 2024, "language": "da", "warehouse": str(warehouse)}
+    params.update(kwargs)
+    with pytest.raises(ParameterError) as err:
+        report_cluster.check_parameters(min_n=params.pop("min_n", 5), **params)
+    assert listed in str(err.value)
+
+
+def test_cluster_name_is_accepted_as_well_as_id(warehouse):
+    assert report_cluster.check_parameters("Syd", 2024, "da", str(warehouse), 5)[0] == "syd"
+
+
+def test_one_h1_and_h2_sections_linked_from_the_contents(report_html):
+    _, html, _ = report_html
+    assert html.count("<h1") == 1
+    anchors = re.findall(r'<h2 id="([^"]+)"', html)
+    for anchor, _key in report_cluster.SECTIONS:
+        assert anchor in anchors
+        assert f'href="#{anchor}"' in html
+
+
+def test_names_from_data_are_escaped(report_html):
+    _, html, tables = report_html
+    assert SCRIPT_NAME not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_suppressed_cells_show_the_marker_and_footnote(report_html):
+    _, html, _ = report_html
+    assert "<td>–</td>" in html
+    assert "færre end 5 har svaret" in html
+    assert ">nan<" not in html.lower() and "None" not in html
+
+
+def test_missing_year_is_said_in_words(report_html):
+    _, html, _ = report_html
+    assert "Der mangler data fra trivselsmålingen" in html
+    assert "2022/23" in html
+
+
+def test_membership_change_is_noted(report_html):
+    _, html, _ = report_html
+    assert "Lille Skole &amp; Co kom med i 2024/25" in html
+
+
+def test_no_clear_change_is_said_where_the_interval_holds_zero(report_html):
+    report, _, _ = report_html
+    rows = report.status("headline", ())
+    for row in rows.itertuples(index=False):
+        if row.change_verdict == "none":
+            assert row.change_lower <= 0 <= row.change_upper
+        if row.change_verdict in ("better", "worse"):
+            assert not (row.change_lower <= 0 <= row.change_upper)
+    assert "● ingen tydelig ændring" in report_html[1]
+
+
+def test_standouts_list_only_clear_findings(report_html):
+    report, _, _ = report_html
+    lines = report.cache["standouts"]
+    headline = report.status("headline", ())
+    clear = headline[headline["change_verdict"].isin(["better", "worse"])]
+    for row in clear.itertuples(index=False):
+        assert any(
+            line.startswith(report_cluster.rc.indicator_name(report.t, row.indicator))
+            for line in lines
+        )
+    unclear = headline[headline["change_verdict"] == "none"]
+    for row in unclear.itertuples(index=False):
+        name = report_cluster.rc.indicator_name(report.t, row.indicator)
+        assert not any(line.startswith(f"{name} er tydeligt") for line in lines)
+
+
+def test_tables_are_written_as_csv(report_html):
+    _, _, tables = report_html
+    names = sorted(p.name for p in tables.glob("*.csv"))
+    assert "overblik.csv" in names and "udvikling.csv" in names
+    assert any(n.startswith("tragt-") for n in names)
+
+
+def test_english_report_has_the_same_numbers(warehouse):
+    da = report_cluster.prepare_report("nord", 2024, "da", str(warehouse), 5, "")
+    en = report_cluster.prepare_report("nord", 2024, "en", str(warehouse), 5, "")
+    assert report_cluster.collect_key_figures(da) == report_cluster.collect_key_figures(en)
+    html = str(report_cluster.build_overview(en))
+    assert "no clear change" in html and "3.57" in html
