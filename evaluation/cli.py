@@ -101,7 +101,12 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--year", type=int, help="school year by its first calendar year (2024 = 2024/25)"
     )
-    p.add_argument("--cluster", nargs="*", help="cluster ids (default: all)")
+    p.add_argument(
+        "--cluster",
+        nargs="*",
+        help="render only these clusters' reports (default: every cluster report of the year, "
+        "the leader summary and the evaluator report)",
+    )
     p.add_argument("--language", choices=["da", "en"], default="da", help="report language")
     p.add_argument("--jobs", type=int, help="parallel workers (default: number of cores)")
     p.add_argument("--out", help="reports folder (default reports/)")
