@@ -468,6 +468,7 @@ def convert_types(df: pd.DataFrame, kind: FileKind, file: str) -> tuple[pd.DataF
             continue
         parsed = parse_number_text(raw)
         bad = raw.notna() & raw.astype("string").str.strip().ne("") & parsed.isna()
+        is_year = column == "year" or column.endswith("_year")
         for row, value in raw[bad].items():
             problems.append(
                 Problem(
@@ -475,8 +476,14 @@ def convert_types(df: pd.DataFrame, kind: FileKind, file: str) -> tuple[pd.DataF
                     int(row),
                     column,
                     repr(str(value)),
-                    "a whole number" if sort == "int" else "a number (decimal comma or point)",
-                    f"Write a number in {column}; leave the cell empty if it is unknown.",
+                    "a year as a whole number"
+                    if is_year
+                    else (
+                        "a whole number" if sort == "int" else "a number (decimal comma or point)"
+                    ),
+                    "Write the year the school year starts in: 2023 for 2023/24."
+                    if is_year
+                    else f"Write a number in {column}; leave the cell empty if it is unknown.",
                 )
             )
         out[column] = parsed
