@@ -29,6 +29,9 @@ and in the hierarchies built here (a tree for survey/daycare; two trees sharing 
 municipality for register) any linear combination of the published relations: with every
 relation holding 0 or >= 2 hidden cells, each hidden cell stays undetermined.
 
+Grade bands: each indicator is published for one band only (the catalog's grade_band), so no
+band is a part of another published band and no part/total relation exists between bands.
+
 Across years: the indicator-values table publishes single years only, each year's clusters
 with that year's membership; it holds no sum over years, so no published cell is recovered by
 differencing two years. Guarded only if passed as `extra_relations`: multi-year totals or

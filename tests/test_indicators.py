@@ -384,3 +384,27 @@ def test_load_indicator_values_suppresses_and_refuses_low_min_n(warehouse, monke
 def test_missing_warehouse_says_how_to_build_one(tmp_path):
     with pytest.raises(EvaluationError, match="workbench demo-data"):
         compute_indicator_values(tmp_path / "none.duckdb")
+
+
+def test_shared_fixture_warehouse_end_to_end(tmp_path):
+    """The report tests' tiny warehouse (tests/fixtures) through the real catalog and privacy:
+    no leaks, the moved school follows its cluster, every pupil-level column stays behind."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+    from tiny_warehouse import build_fixture_warehouse
+
+    from evaluation import privacy
+
+    path = build_fixture_warehouse(tmp_path / "tiny.duckdb")
+    values = load_indicator_values(path, min_n=5)
+    assert list(values.columns) == VALUE_COLUMNS
+    assert privacy.find_privacy_leaks(values).empty
+    assert values["suppressed"].any() and not values["suppressed"].all()
+    school_e = values[(values["entity_id"] == "e") & (values["indicator_id"] == "generel_trivsel")]
+    assert dict(zip(school_e["year"], school_e["cluster_id"], strict=True)) == {
+        2021: "syd",
+        2023: "syd",
+        2024: "nord",
+    }
