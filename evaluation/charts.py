@@ -75,7 +75,7 @@ def chart_config() -> dict:
             "orient": "bottom",
             "direction": "horizontal",
             "columns": 3,
-            "labelLimit": 260,
+            "labelLimit": 420,
             "symbolStrokeWidth": 2,
         },
         "header": {"labelColor": TEXT_COLOUR, "labelFontSize": 13, "labelLimit": 300},
