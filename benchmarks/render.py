@@ -1,0 +1,150 @@
+"""Render speed: `workbench render` against the naive way, in one run (issue 7).
+
+    python benchmarks/render.py                       # demo set: render vs papermill+nbconvert CLI
+    python benchmarks/render.py --skip-naive          # only the render command
+    python benchmarks/render.py --national --limit 8  # 98 municipalities, 8 cluster reports timed
+
+The naive way is what an analyst does by hand: for each report, serially, `papermill` on the
+command line, then `jupyter nbconvert --to html`. Both ways render the same reports from the same
+warehouse. Nothing here is asserted; the figures are printed.
+
+With --national the demo country (98 municipalities) is generated and ingested into a temporary
+folder first (that time is printed separately), then every cluster report is rendered, or with
+--limit N only the first N: the full time is then an EXTRAPOLATION, printed as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from evaluation import config, demo, ingest, render
+
+
+def build_demo_warehouse(folder: Path, municipalities: int) -> Path:
+    """Demo raw files and a warehouse in `folder`; prints how long that took."""
+    started = time.perf_counter()
+    raw = demo.write_demo_data(folder / "raw", municipalities=municipalities)
+    warehouse = folder / "workbench.duckdb"
+    ingest.ingest_paths([raw], warehouse, replace=True)
+    print(f"demo data ({municipalities} municipalities) + ingest: {seconds_since(started):.1f} s")
+    return warehouse
+
+
+def seconds_since(started: float) -> float:
+    return time.perf_counter() - started
+
+
+def plan(warehouse: Path, registry: list[render.ReportSpec]) -> list[render.RenderJob]:
+    registry = [s for s in registry if s.source == "warehouse"]
+    facts = render.read_warehouse_facts(warehouse)
+    settings = render.resolve_settings(facts, warehouse, None, None, "da")
+    return render.plan_jobs(registry, settings)
+
+
+def time_render(warehouse: Path, out: Path, registry, jobs: int, limit: int | None) -> dict:
+    """The render command (warm workers, in-process conversion), all reports rendered afresh."""
+    chosen = None
+    if limit:
+        chosen = [j.parameters["cluster"] for j in plan(warehouse, registry)[:limit]]
+    options = render.RenderOptions(
+        warehouse=warehouse, out=out, jobs=jobs, force=True, clusters=chosen
+    )
+    started = time.perf_counter()
+    record = render.render_run(options, registry)
+    elapsed = seconds_since(started)
+    failed = [r["id"] for r in record["reports"] if r["status"] != "ok"]
+    return {"seconds": elapsed, "reports": len(record["reports"]), "failed": failed}
+
+
+def cli_path(name: str) -> str:
+    """The console script beside this interpreter (the venv's papermill / jupyter)."""
+    candidate = Path(sys.executable).with_name(name)
+    return str(candidate) if candidate.exists() else name
+
+
+def time_naive(warehouse: Path, out: Path, registry) -> dict:
+    """Serially: `papermill` CLI, then `jupyter nbconvert --to html` CLI, per report."""
+    out.mkdir(parents=True, exist_ok=True)
+    failed = []
+    started = time.perf_counter()
+    jobs = plan(warehouse, registry)
+    for job in jobs:
+        executed = out / f"{job.report_id}.ipynb"
+        parameters = {**job.parameters, "tables_dir": str(out / "tables" / job.report_id)}
+        command = [cli_path("papermill"), job.notebook, str(executed), "--no-progress-bar"]
+        for key, value in parameters.items():
+            command += ["-p", key, str(value)]
+        steps = [command, [cli_path("jupyter"), "nbconvert", "--to", "html", str(executed)]]
+        for step in steps:
+            done = subprocess.run(step, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                failed.append(job.report_id)
+                break
+    return {"seconds": seconds_since(started), "reports": len(jobs), "failed": failed}
+
+
+def print_result(label: str, result: dict) -> None:
+    per = result["seconds"] / max(result["reports"], 1)
+    line = f"{label:<34} {result['seconds']:8.1f} s  {result['reports']:4d} reports"
+    line += f"  {per:6.2f} s/report"
+    if result["failed"]:
+        line += f"  (FAILED: {', '.join(result['failed'])})"
+    print(line)
+
+
+def run_demo_set(args, folder: Path) -> None:
+    warehouse = Path(args.warehouse) if args.warehouse else build_demo_warehouse(folder, 1)
+    print(f"cores: {os.cpu_count()}, workers: {args.jobs}, python: {sys.executable}")
+    fast = time_render(warehouse, folder / "reports", render.REPORTS, args.jobs, None)
+    print_result("workbench render (warm workers)", fast)
+    if args.skip_naive:
+        return
+    naive = time_naive(warehouse, folder / "naive", render.REPORTS)
+    print_result("naive: papermill + nbconvert CLI", naive)
+    print(f"ratio naive / render: {naive['seconds'] / fast['seconds']:.1f}x faster")
+
+
+def run_national(args, folder: Path) -> None:
+    warehouse = Path(args.warehouse) if args.warehouse else build_demo_warehouse(folder, 98)
+    clusters = [s for s in render.REPORTS if s.name == "cluster_report"]
+    total = len(plan(warehouse, clusters))
+    print(f"national demo: {total} cluster reports; cores: {os.cpu_count()}, workers: {args.jobs}")
+    result = time_render(warehouse, folder / "reports", clusters, args.jobs, args.limit)
+    print_result("workbench render, cluster reports", result)
+    if result["reports"] < total:
+        estimate = result["seconds"] / result["reports"] * total
+        print(
+            f"EXTRAPOLATION (not measured): {total} reports x "
+            f"{result['seconds'] / result['reports']:.2f} s/report = {estimate / 60:.1f} minutes"
+        )
+    else:
+        print(
+            f"every cluster report of the country: {result['seconds'] / 60:.1f} minutes (measured)"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--warehouse", help="use this warehouse instead of building demo data")
+    parser.add_argument("--skip-naive", action="store_true", help="time only workbench render")
+    parser.add_argument("--national", action="store_true", help="98 municipalities")
+    parser.add_argument("--limit", type=int, help="with --national: time only N cluster reports")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
+        folder = Path(tmp)
+        os.environ.setdefault("WORKBENCH_HOME", str(folder))  # keep the user's reports/ as is
+        (folder / "data").mkdir(exist_ok=True)
+        print(f"notebooks: {config.notebooks_dir()}")
+        (run_national if args.national else run_demo_set)(args, folder)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
