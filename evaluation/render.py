@@ -32,6 +32,7 @@ from evaluation.errors import ParameterError
 
 KEY_FIGURES_MIME = "application/vnd.workbench.key-figures+json"
 TEMPLATE_NAME = "offline"
+MAX_REPORT_BYTES = 1_500_000  # a report must open quickly on a municipal laptop
 TEMPLATES_DIR = config.PACKAGE_DIR / "templates"
 
 
@@ -60,7 +61,10 @@ def record_key_figures(figures: dict) -> None:
     """
     from IPython.display import display
 
-    display({KEY_FIGURES_MIME: to_plain_json(figures)}, raw=True)
+    plain = to_plain_json(figures)
+    # text/plain is what JupyterLab shows the analyst; the template hides the whole output.
+    summary = "Key figures recorded for workbench verify: " + json.dumps(plain, ensure_ascii=False)
+    display({KEY_FIGURES_MIME: plain, "text/plain": summary}, raw=True)
 
 
 def read_key_figures(executed_nb) -> dict:
@@ -554,6 +558,7 @@ def render_one(job: RenderJob, run_dir: Path, kernel: WarmKernel | None) -> dict
             html = convert_notebook_to_html(nb, job.language, result["title"])
             manifest.write_text_atomically(run_dir / f"{job.report_id}.html", html)
             result["html"] = f"{job.report_id}.html"
+            result["html_bytes"] = len(html.encode("utf-8"))
             result["tables"] = publish_tables(tables_tmp, tables_final, run_dir)
         except Exception as exc:
             result["status"] = "failed"
@@ -931,7 +936,10 @@ def reuse_reports(jobs: list[RenderJob], reusable: dict, run_dir: Path, progress
         for name in [entry["html"], entry["executed"], *entry.get("tables", [])]:
             manifest.link_or_copy(old_run / name, run_dir / name)
         results[job.report_id] = {
-            **{k: entry.get(k) for k in ("html", "executed", "tables", "key_figures", "title")},
+            **{
+                k: entry.get(k)
+                for k in ("html", "html_bytes", "executed", "tables", "key_figures", "title")
+            },
             "report_id": job.report_id,
             "status": "reused",
             "reused_from": old_run.name,
@@ -956,6 +964,7 @@ def build_report_entry(job: RenderJob, result: dict) -> dict:
         "reused_from": result.get("reused_from"),
         "seconds": result.get("seconds"),
         "html": result.get("html"),
+        "html_bytes": result.get("html_bytes"),
         "executed": result.get("executed"),
         "tables": result.get("tables", []),
         "key_figures": result.get("key_figures", {}),
@@ -1155,6 +1164,9 @@ def print_summary(record: dict, root: Path) -> None:
             print(f"FAILED {r['id']}: {describe_error(r['error'])}")
             if r.get("executed"):
                 print(f"       executed notebook: {run_dir / r['executed']}")
+    for r in reports:
+        if (r.get("html_bytes") or 0) > MAX_REPORT_BYTES:
+            print(f"warning: {r['id']}.html is {r['html_bytes'] / 1e6:.1f} MB (aim: under 1.5 MB)")
     print(f"Open {run_dir / 'index.html'}")
 
 

@@ -34,7 +34,12 @@ def make_executed_notebook() -> nbformat.NotebookNode:
         new_output("stream", name="stderr", text="FutureWarning: analyst only"),
     ]
     figures = new_code_cell("record_key_figures({'n': 12})", execution_count=4)
-    figures.outputs = [new_output("display_data", data={render.KEY_FIGURES_MIME: {"n": 12}})]
+    figures.outputs = [
+        new_output(
+            "display_data",
+            data={render.KEY_FIGURES_MIME: {"n": 12}, "text/plain": "Key figures recorded"},
+        )
+    ]
     nb = new_notebook(
         cells=[
             new_markdown_cell("# Klyngerapport K01\n\nSe [DST](https://www.dst.dk) for tal."),
@@ -70,7 +75,7 @@ def test_offline_html_has_no_code_no_remote_resources_and_sets_lang():
     assert "<svg" in html and "<title>Søjle</title>" in html, "SVG must be inline, not base64"
     assert "<?xml" not in html
     assert "analyst only" not in html, "stderr warnings belong in the executed notebook only"
-    assert render.KEY_FIGURES_MIME not in html and "'n': 12" not in html
+    assert render.KEY_FIGURES_MIME not in html and "Key figures recorded" not in html
     assert "mathjax" not in html.lower() and "require.js" not in html.lower()
     assert len(html.encode("utf-8")) < 1_500_000
 
@@ -208,6 +213,7 @@ def test_failing_report_is_reported_and_does_not_stop_the_others(project, capsys
     by_id = {r["id"]: r for r in record["reports"]}
     assert by_id["ok-K02"]["key_figures"]["cluster"] == "K02"
     assert by_id["fail"]["error"]["cell"] == 5 and by_id["fail"]["status"] == "failed"
+    assert 0 < by_id["ok-K01"]["html_bytes"] < render.MAX_REPORT_BYTES
     assert all(r["seconds"] > 0 for r in record["reports"])
 
 
@@ -384,3 +390,79 @@ def test_ctrl_c_stops_cleanly_and_leaves_no_kernels(project):
     assert names == ["2020-01-01T000000", "latest"], "no partial or new run folder is left"
     assert (previous / "a.html").read_text(encoding="utf-8") == "previous report"
     assert (project / "reports" / "latest").read_text(encoding="utf-8") == "2020-01-01T000000\n"
+
+
+def make_record(language: str) -> dict:
+    """A manifest as render_run writes it: one report rendered, one reused, one failed."""
+    report = {
+        "id": "cluster_report-nord",
+        "title": "Klyngerapport Nord <2024/25>",
+        "parameters": {"cluster": "nord", "year": 2024, "tables_dir": "tables/x"},
+        "status": "ok",
+        "seconds": 3.2,
+        "html": "cluster_report-nord.html",
+        "executed": "notebooks/cluster_report-nord.ipynb",
+    }
+    reused = {**report, "id": "cluster_report-syd", "title": "Syd", "status": "reused"}
+    failed = {
+        **report,
+        "id": "leader_summary",
+        "title": "leader_summary",
+        "status": "failed",
+        "html": None,
+        "executed": "notebooks/leader_summary.ipynb",
+        "error": {"cell": 4, "ename": "KeyError", "evalue": "'<script>alert(1)</script>'"},
+    }
+    return {
+        "run_id": "2025-11-22T203015",
+        "started": "2025-11-22T20:30:15+01:00",
+        "finished": "2025-11-22T20:31:15+01:00",
+        "parameters": {"language": language, "year": 2024},
+        "inputs": {
+            "warehouse": {"path": "/data/w.duckdb", "sha256": "ab" * 32},
+            "files": [{"path": "/data/raw/register.csv", "sha256": "cd" * 32}],
+        },
+        "git_commit": "ef" * 20,
+        "code_sha256": "01" * 32,
+        "packages": {"python": "3.11.7", "pandas": "3.1.1"},
+        "reports": [report, reused, failed],
+    }
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+def test_index_page_lists_status_errors_and_provenance(language):
+    page = render.build_index_html(make_record(language))
+    assert f'<html lang="{language}">' in page and "<title>" in page and "<h1>" in page
+    assert "<caption>" in page and 'scope="col"' in page and 'scope="row"' in page
+    assert "2024/25" in page
+    assert "&lt;script&gt;" in page and "<script>" not in page, "error text is escaped"
+    assert "cell 4: KeyError" in page and 'href="notebooks/leader_summary.ipynb"' in page
+    assert "ab" * 32 in page and "ef" * 20 in page and "pandas" in page
+    assert find_remote_references(page) == []
+    status_word = {"da": "uændret, genbrugt", "en": "unchanged, reused"}[language]
+    assert status_word in page, "status is written out, not shown by colour alone"
+
+
+@pytest.mark.browser
+def test_index_page_is_axe_clean_offline(chromium_path, tmp_path):
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    index = tmp_path / "index.html"
+    index.write_text(render.build_index_html(make_record("da")), encoding="utf-8")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=chromium_path, args=["--no-sandbox", "--disable-gpu"], headless=True
+        )
+        page = browser.new_page()
+        attempted = []
+        page.route(
+            lambda url: not url.startswith("file:"), lambda r: attempted.append(r) or r.abort()
+        )
+        page.goto(index.as_uri())
+        results = Axe().run(
+            page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}}
+        )
+        browser.close()
+    assert attempted == []
+    assert results.response["violations"] == [], results.generate_report()
