@@ -257,7 +257,7 @@ def build_trend_chart(
     frame = add_segments(data, ["panel", "series"])
     frame["line_id"] = frame["series"] + "#" + frame["segment"].astype(str)
     x = alt.X("year_label:O", title=labels["x"], scale=alt.Scale(domain=all_years))
-    x = x.axis(labelAngle=0)
+    x = x.axis(labelAngle=0 if len(all_years) <= 5 else -45, labelOverlap=False)
     y = alt.Y("value:Q", title=labels["y"], scale=alt.Scale(zero=False))
     colour = alt.Color("series:N", title=labels["series"], scale=scales["color"])
     base = alt.Chart(frame)

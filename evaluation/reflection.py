@@ -53,8 +53,16 @@ class ThemeQuestions:
     questions: list[str] = field(default_factory=list)
 
 
-def name_of(t: Texts, indicator) -> str:
+def plain_name(t: Texts, indicator) -> str:
     return indicator.name_da if t.language == "da" else indicator.name_en
+
+
+def name_of(t: Texts, indicator) -> str:
+    """The indicator's name for a sentence (statements quoted, e.g. »Alle børn ...«)."""
+    name = indicator.name_da if t.language == "da" else indicator.name_en
+    if getattr(indicator, "statement", None):
+        return t("format.quote", text=name)
+    return name
 
 
 def questions_from_status(t: Texts, status: pd.DataFrame) -> list[tuple[str, str]]:
@@ -97,7 +105,10 @@ def question_from_statements(t: Texts, statements: pd.DataFrame) -> list[tuple[s
     theme = INDICATOR_THEME.get(low["indicator_id"], "faellesskab")
     value = t.percent(low["value"])
     return [
-        (theme, t("reflection.statement_low", statement=name_of(t, low["indicator"]), value=value))
+        (
+            theme,
+            t("reflection.statement_low", statement=plain_name(t, low["indicator"]), value=value),
+        )
     ]
 
 

@@ -716,7 +716,7 @@ def standout_lines(report: ClusterReport) -> list[str]:
         ignore_index=True,
     ).drop_duplicates("indicator_id")
     for row in status.itertuples(index=False):
-        name = rc.indicator_name(t, row.indicator)
+        name = rc.indicator_phrase(t, row.indicator)
         if row.change_verdict in ("better", "worse"):
             lines.append(
                 t(
@@ -768,7 +768,7 @@ def standout_lines(report: ClusterReport) -> list[str]:
                     "cluster_report.standout_unit",
                     unit=row.name,
                     position=t(f"cluster_report.{key}"),
-                    indicator=rc.indicator_name(t, found["indicator"]),
+                    indicator=rc.indicator_phrase(t, found["indicator"]),
                     value=rc.format_value(t, found["indicator"], row.value),
                     reference=rc.format_value(t, found["indicator"], found["target"]),
                 )

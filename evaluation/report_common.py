@@ -232,6 +232,14 @@ def indicator_name(t: Texts, indicator) -> str:
     return indicator.name_da if t.language == "da" else indicator.name_en
 
 
+def indicator_phrase(t: Texts, indicator) -> str:
+    """The name for use inside a sentence: a statement is quoted (»...« / "...")."""
+    name = indicator_name(t, indicator)
+    if getattr(indicator, "statement", None):
+        return t("format.quote", text=name)
+    return name
+
+
 def is_missing(value) -> bool:
     if value is None:
         return True
@@ -259,7 +267,7 @@ def format_difference(t: Texts, indicator, value) -> str:
     if is_missing(value):
         return SUPPRESSED_MARKER
     if indicator.kind == "proportion":
-        return t("format.points", number=t.number(value * 100, decimals=0, signed=True))
+        return t("format.points", number=t.number(value * 100, decimals=1, signed=True))
     if indicator.kind == "rate":
         return t("format.points", number=t.number(value, decimals=1, signed=True))
     if indicator.kind == "median":
@@ -272,7 +280,7 @@ def format_interval(t: Texts, indicator, lower, upper, signed: bool = False) -> 
     if is_missing(lower) or is_missing(upper):
         return SUPPRESSED_MARKER
     if indicator.kind == "proportion":
-        scale, decimals = 100.0, 0
+        scale, decimals = 100.0, 1 if signed else 0
     elif indicator.kind == "rate":
         scale, decimals = 1.0, 1
     elif indicator.kind == "median":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.metadata
 import math
 import platform
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -240,9 +241,10 @@ def build_models(report: EvaluationReport) -> rc.Html:
         return rc.section("model", section_title(report, "models"), body)
     report.cache["model"] = fit
     fe = fit.fixed_effects()
+    base = int(units["year"].min())
     table = pd.DataFrame(
         {
-            t("evaluation_report.model_columns.term"): fe["term"],
+            t("evaluation_report.model_columns.term"): [term_label(t, x, base) for x in fe["term"]],
             t("evaluation_report.model_columns.estimate"): [t.number(v, 3) for v in fe["estimate"]],
             t("evaluation_report.model_columns.se"): [t.number(v, 3) for v in fe["se"]],
             t("common.interval"): [
@@ -284,6 +286,18 @@ def build_models(report: EvaluationReport) -> rc.Html:
     if report.tables_dir is not None:
         charts.write_table_csv(table, "model", report.tables_dir, t.language)
     return rc.section("model", section_title(report, "models"), body)
+
+
+def term_label(t: Texts, term: str, base_year: int) -> str:
+    """ "C(year)[T.2017]" -> "Skoleår 2017/18 (forskel fra 2016/17)"; Intercept -> base level."""
+    base = format_school_year(base_year)
+    match = re.fullmatch(r"C\(year\)\[T\.(\d{4})\]", term)
+    if match:
+        year = format_school_year(int(match.group(1)))
+        return t("evaluation_report.model_term_year", school_year=year, base=base)
+    if term == "Intercept":
+        return t("evaluation_report.model_term_intercept", base=base)
+    return term
 
 
 def effect_panel(report: EvaluationReport, values: pd.DataFrame, indicator_id: str) -> pd.DataFrame:

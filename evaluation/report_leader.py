@@ -147,7 +147,7 @@ def attention_items(report: LeaderReport) -> tuple[list[str], list[str]]:
     if status.empty:
         return worse, better
     for row in status.itertuples(index=False):
-        name = rc.indicator_name(t, row.indicator)
+        name = rc.indicator_phrase(t, row.indicator)
         cluster = report.data.cluster_name(row.cluster_id)
         if row.change_verdict == "worse":
             worse.append(
@@ -177,8 +177,12 @@ def attention_items(report: LeaderReport) -> tuple[list[str], list[str]]:
                 )
             )
         if row.change_verdict == "better":
-            better.append(f"{cluster}: {name} ({t('change.better')})")
-    return [text for _, text in sorted(worse, key=lambda x: x[0])], better
+            better.append((cluster, name))
+    by_cluster: dict[str, list[str]] = {}
+    for cluster, name in better:
+        by_cluster.setdefault(cluster, []).append(name)
+    better_lines = [f"{c}: {rc.join_names(t, names)}" for c, names in by_cluster.items()]
+    return [text for _, text in sorted(worse, key=lambda x: x[0])], better_lines
 
 
 def build_attention(report: LeaderReport) -> rc.Html:
