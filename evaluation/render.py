@@ -871,7 +871,7 @@ def render_run(options: RenderOptions, registry: list[ReportSpec] | None = None)
     jobs = [fingerprint_job(job, code_sha256, inputs, environment) for job in jobs]
     reusable = {} if options.force else manifest.find_reusable_reports(root)
     to_reuse = [j for j in jobs if can_reuse(reusable.get(j.fingerprint))]
-    to_run = [j for j in jobs if j not in to_reuse]
+    to_run = order_longest_first([j for j in jobs if j not in to_reuse], root)
     workers = options.jobs or os.cpu_count() or 1
     run_id = manifest.new_run_id(root)
     with manifest.building_run(root, run_id) as run_dir:
@@ -903,6 +903,23 @@ def render_run(options: RenderOptions, registry: list[ReportSpec] | None = None)
         manifest.write_text_atomically(run_dir / "index.html", build_index_html(record))
         manifest.publish_run(root, run_id)
     return record
+
+
+def order_longest_first(jobs: list[RenderJob], root: Path) -> list[RenderJob]:
+    """Start the reports that took longest last time first, so no worker idles at the end.
+
+    Reports never timed before go first (they might be long); ties keep registry order.
+    """
+    runs = manifest.list_complete_runs(root)
+    if not runs:
+        return jobs
+    try:
+        previous = {
+            r["id"]: r.get("seconds") or 0 for r in manifest.read_manifest(runs[0])["reports"]
+        }
+    except (OSError, ValueError, KeyError):
+        return jobs
+    return sorted(jobs, key=lambda j: -previous.get(j.report_id, float("inf")))
 
 
 def fingerprint_job(job: RenderJob, code_sha256: str, inputs: dict, environment: dict):

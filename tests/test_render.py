@@ -466,3 +466,13 @@ def test_index_page_is_axe_clean_offline(chromium_path, tmp_path):
         browser.close()
     assert attempted == []
     assert results.response["violations"] == [], results.generate_report()
+
+
+def test_reports_that_took_longest_start_first(tmp_path):
+    run = tmp_path / "2025-01-01T000000"
+    run.mkdir()
+    timed = [{"id": "a", "seconds": 1.0}, {"id": "b", "seconds": 9.0}]
+    (run / "manifest.json").write_text(json.dumps({"reports": timed}), encoding="utf-8")
+    jobs = [render.RenderJob(i, "x", "x.ipynb", {}, "da") for i in ("a", "b", "new")]
+    assert [j.report_id for j in render.order_longest_first(jobs, tmp_path)] == ["new", "b", "a"]
+    assert render.order_longest_first(jobs, tmp_path / "none") == jobs
