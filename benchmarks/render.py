@@ -3,6 +3,7 @@
     python benchmarks/render.py                       # demo set: render vs papermill+nbconvert CLI
     python benchmarks/render.py --skip-naive          # only the render command
     python benchmarks/render.py --national --limit 8  # 98 municipalities, 8 cluster reports timed
+    python benchmarks/render.py --compare-python /tmp/venv-lab/bin/python   # with jupyterlab
 
 The naive way is what an analyst does by hand: for each report, serially, `papermill` on the
 command line, then `jupyter nbconvert --to html`. Both ways render the same reports from the same
@@ -129,6 +130,33 @@ def run_national(args, folder: Path) -> None:
         )
 
 
+def time_render_under(python: str, warehouse: Path, jobs: int) -> float:
+    """Seconds of the render command run by another interpreter (e.g. a venv with jupyterlab)."""
+    command = [python, __file__, "--skip-naive", "--warehouse", str(warehouse), "--jobs", str(jobs)]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    line = next(x for x in done.stdout.splitlines() if x.startswith("workbench render"))
+    return float(line.split()[4])
+
+
+def has_jupyterlab(python: str) -> bool:
+    probe = [python, "-c", "import importlib.util as u; print(bool(u.find_spec('jupyterlab')))"]
+    return subprocess.run(probe, capture_output=True, text=True).stdout.strip() == "True"
+
+
+def run_comparison(args, folder: Path) -> None:
+    """The same render, alternately under this interpreter and another; best of --repeat."""
+    warehouse = Path(args.warehouse) if args.warehouse else build_demo_warehouse(folder, 1)
+    pythons = [sys.executable, args.compare_python]
+    best = {p: float("inf") for p in pythons}
+    for _ in range(args.repeat):
+        for python in pythons:
+            best[python] = min(best[python], time_render_under(python, warehouse, args.jobs))
+    for python in pythons:
+        lab = "with jupyterlab" if has_jupyterlab(python) else "without jupyterlab"
+        print(f"render, best of {args.repeat}, {lab:<19} {best[python]:7.1f} s  ({python})")
+    print(f"ratio other / this: {best[args.compare_python] / best[sys.executable]:.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -136,13 +164,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-naive", action="store_true", help="time only workbench render")
     parser.add_argument("--national", action="store_true", help="98 municipalities")
     parser.add_argument("--limit", type=int, help="with --national: time only N cluster reports")
+    parser.add_argument("--compare-python", help="also time render under this interpreter")
+    parser.add_argument("--repeat", type=int, default=2, help="with --compare-python")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bench-render-") as tmp:
         folder = Path(tmp)
         os.environ.setdefault("WORKBENCH_HOME", str(folder))  # keep the user's reports/ as is
         (folder / "data").mkdir(exist_ok=True)
         print(f"notebooks: {config.notebooks_dir()}")
-        (run_national if args.national else run_demo_set)(args, folder)
+        if args.compare_python:
+            run_comparison(args, folder)
+        else:
+            (run_national if args.national else run_demo_set)(args, folder)
     return 0
 
 
