@@ -352,14 +352,19 @@ WARM_UP_CODE = (
     BLOCK_SLOW_IMPORTS
     + """
 import importlib, pkgutil, types, warnings
-import evaluation
 _warm = types.ModuleType("_workbench_warm")
-_warm.warning_filters = list(warnings.filters)
 sys.modules["_workbench_warm"] = _warm
 for _name in ["numpy", "pandas", "scipy.stats", "statsmodels.api", "statsmodels.formula.api",
-              "altair", "vl_convert", "duckdb", "pyarrow", "yaml"] + [
-        "evaluation." + m.name for m in pkgutil.iter_modules(evaluation.__path__)
-        if m.name.startswith("report_") or m.name in ("charts", "texts", "indicators")]:
+              "altair", "vl_convert", "duckdb", "pyarrow", "yaml"]:
+    try:
+        importlib.import_module(_name)
+    except Exception:
+        pass
+# As a fresh kernel has them once these libraries are imported (evaluation/ adds its own again).
+_warm.warning_filters = list(warnings.filters)
+import evaluation
+for _name in ["evaluation." + m.name for m in pkgutil.iter_modules(evaluation.__path__)
+              if m.name.startswith("report_") or m.name in ("charts", "texts", "indicators")]:
     try:
         importlib.import_module(_name)
     except Exception:
@@ -393,7 +398,7 @@ for _name in [n for n in sys.modules if n == "evaluation" or n.startswith("evalu
     del sys.modules[_name]
 _warm = sys.modules["_workbench_warm"]
 warnings.filters[:] = _warm.warning_filters
-warnings._filters_mutated()
+getattr(warnings, "_filters_mutated", lambda: None)()  # clears the "already warned" caches
 if "pandas" in sys.modules:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

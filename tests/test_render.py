@@ -476,3 +476,13 @@ def test_reports_that_took_longest_start_first(tmp_path):
     jobs = [render.RenderJob(i, "x", "x.ipynb", {}, "da") for i in ("a", "b", "new")]
     assert [j.report_id for j in render.order_longest_first(jobs, tmp_path)] == ["new", "b", "a"]
     assert render.order_longest_first(jobs, tmp_path / "none") == jobs
+
+
+@pytest.mark.slow
+def test_a_crashed_kernel_fails_its_report_and_the_next_report_gets_a_new_kernel(project):
+    registry = make_registry(("crash", "municipality"), ("ok", "cluster"))
+    record = render.render_run(render.RenderOptions(jobs=1, clusters=None), registry)
+    status = {r["id"]: r["status"] for r in record["reports"]}
+    assert status == {"crash": "failed", "ok-K01": "ok", "ok-K02": "ok"}
+    crash = next(r for r in record["reports"] if r["id"] == "crash")
+    assert crash["error"]["ename"] in ("DeadKernelError", "RuntimeError")
