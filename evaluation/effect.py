@@ -14,16 +14,28 @@ Per-event-time estimates average ATT(g, g + e) over groups weighted by their num
 the overall estimate averages all post-start cells the same way (Callaway & Sant'Anna's "simple"
 aggregation). Clusters count equally (the effect is the average effect per cluster).
 
-Inference with about 10 clusters:
-- Wild cluster restricted bootstrap (WCR) with the null imposed, symmetric percentile-t p-values
-  and confidence intervals by test inversion (MacKinnon & Webb 2017, "Wild bootstrap inference
-  for wildly different cluster sizes", J. Applied Econometrics 32:233-254; Roodman, Nielsen,
-  MacKinnon & Webb 2019, "Fast and wild: bootstrap inference in Stata using boottest", Stata
-  Journal 19:4-60). Webb's six-point weights when there are 12 or fewer clusters (Webb 2014/2023,
-  "Reworking wild bootstrap-based inference for clustered errors"), Rademacher otherwise.
+Inference with about 10 clusters (headline first, the others beside it, labelled):
+- Headline: the cluster jackknife (CV3) standard error with t(G-1) critical values, the default
+  recommended by MacKinnon, Nielsen & Webb ("Cluster-robust inference: a guide to empirical
+  practice", J. Econometrics 232 (2023) 272-299; "Fast and reliable jackknife and bootstrap
+  methods for cluster-robust inference", J. Applied Econometrics 38 (2023) 671-694).
+- Beside it (`wild_*` columns): the wild cluster restricted bootstrap-t studentised with the
+  same CV3 error (their WCR13), interval by test inversion; Webb's six-point weights when there
+  are 12 or fewer clusters (Webb 2023, "Reworking wild bootstrap-based inference for clustered
+  errors", Canadian J. Economics), Rademacher otherwise; the fast algebra of Roodman, Nielsen,
+  MacKinnon & Webb (2019, "Fast and wild", Stata Journal 19:4-60).
+- Plain cluster-robust (CR1) standard errors with t(G-1) (`crve_*` columns), for comparison
+  only: they over-reject with few clusters.
 - Randomisation inference over the start-year assignments (`randomisation_p_value`).
-- Plain cluster-robust (CR1) standard errors with t(G-1) are reported beside, labelled as such:
-  they over-reject with few clusters.
+
+Why this order (validation/effect_coverage.py, README there): on demo-shaped simulations (10
+clusters, cohorts of 3, 3 and 4 never) CR1 with t(G-1) falls short because each cohort's and
+the comparison arm's mean is estimated, so its variance estimate has about G - 3 (Satterthwaite
+6.9), not G - 1 = 9, degrees of freedom; the restricted bootstrap over-rejects there whichever
+error it studentises with; the unrestricted one (WCU) holds 5 % there but over-rejects badly
+with one or two treated clusters per cohort (as MacKinnon & Webb 2018, "The wild bootstrap for
+few (treated) clusters", Econometrics J. 21:114-135, warn). CV3 with t(G-1) was the one method
+near 5 % in both designs.
 
 The 2x2 comparisons are written as one stacked least-squares problem (a cell intercept and a
 cell effect per (g, t)), so each estimate is a linear restriction r'beta and the bootstrap
@@ -42,7 +54,11 @@ from evaluation.errors import ParameterError, Problem, ValidationError
 
 WEBB_MAX_CLUSTERS = 12  # Webb six-point weights at or below this many clusters
 WEBB_POINTS = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
-WCR_LABEL = "wild cluster bootstrap (restricted, {weights} weights, B={b})"
+CV3_LABEL = "cluster jackknife CV3 standard error, t(G-1)"
+WILD_LABEL = (
+    "beside it: wild cluster bootstrap-t (restricted, CV3 standard error, WCR13; "
+    "{weights} weights, B={b})"
+)
 CRVE_LABEL = "cluster-robust CR1, t(G-1): for comparison only, over-rejects with few clusters"
 
 
@@ -192,7 +208,7 @@ def aggregation_weights(cells: list[Cell], which: str | int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# Wild cluster restricted bootstrap for a linear restriction r'beta = theta0
+# Wild cluster bootstrap for a linear restriction r'beta = theta0
 # ---------------------------------------------------------------------------------------------
 
 
@@ -207,37 +223,65 @@ def draw_weights(n_clusters: int, draws: int, rng: np.random.Generator) -> tuple
 class WildBootstrap:
     """Pre-computed pieces so that the bootstrap p-value for any theta0 costs O(B G).
 
-    Following Roodman et al. (2019): with the null imposed the restricted residuals are linear
-    in delta = theta_hat - theta0, so the bootstrap numerator and each cluster's score are too.
+    Following Roodman et al. (2019): with the null imposed the restricted residuals are
+    u_hat + d * delta (delta = theta_hat - theta0), so the bootstrap numerator and every piece
+    of the bootstrap variance are linear in delta. The variance of each bootstrap sample is
+    `scale * sum_g (c0 + c1 * delta + vp + vq * delta)_g ** 2`: for CV1 the pieces are the
+    cluster scores (c0 = c1 = 0), for CV3 the delete-one-cluster deviations of theta
+    (MacKinnon, Nielsen & Webb 2023). `restricted=False` gives the unrestricted bootstrap
+    (WCU): the bootstrap sample does not depend on theta0.
     """
 
     theta: float
-    se_crve: float
+    se: float  # standard error in the t statistic (CV1 or CV3, see `variance`)
+    se_crve: float  # plain CV1 standard error, for the comparison columns
+    se_cv3: float  # jackknife CV3 standard error (NaN when a deletion leaves nothing)
     n_clusters: int
     s: np.ndarray  # (G,)   cluster sums of a * u_hat
     t: np.ndarray  # (G,)   cluster sums of a * d
-    vp: np.ndarray  # (B, G) bootstrap scores, part not depending on delta
-    vq: np.ndarray  # (B, G) part multiplying delta
+    c0: np.ndarray  # (G,)  variance pieces not depending on the weights
+    c1: np.ndarray  # (G,)  ... multiplying delta
+    vp: np.ndarray  # (B, G) variance pieces depending on the weights
+    vq: np.ndarray  # (B, G) ... multiplying delta
     v: np.ndarray  # (B, G) the weights
-    scale: float  # CR1 small-sample factor
+    scale: float  # G/(G-1) (N-1)/(N-K) for CV1, (G-1)/G for CV3
     weights_name: str
+    variance: str = "CV1"
+    restricted: bool = True
 
     def p_value(self, theta0: float) -> float:
         """Symmetric bootstrap p-value of H0: theta = theta0 (share of |t*| >= |t|)."""
         delta = self.theta - theta0
-        t_obs = delta / self.se_crve
-        num = self.v @ (self.s + self.t * delta)
-        var = self.scale * np.sum((self.vp + self.vq * delta) ** 2, axis=1)
+        t_obs = delta / self.se
+        db = delta if self.restricted else 0.0  # WCU: bootstrap around theta_hat
+        num = self.v @ (self.s + self.t * db)
+        pieces = self.c0 + self.c1 * db + self.vp + self.vq * db
+        var = self.scale * np.sum(pieces**2, axis=1)
         t_star = num / np.sqrt(np.maximum(var, 1e-300))
         return float(np.mean(np.abs(t_star) >= np.abs(t_obs) - 1e-12))
 
     def confidence_interval(self, level: float = 0.95) -> tuple[float, float]:
-        """Interval of theta0 values not rejected at 1 - level, by bisection on each side."""
+        """Interval of theta0 values not rejected at 1 - level.
+
+        Unrestricted: theta_hat -/+ se times the order statistic of |t*| where p_value crosses
+        1 - level. Restricted: test inversion, by bisection on each side.
+        """
         alpha = 1 - level
+        if not self.restricted:
+            half = self.se * self.critical_value(alpha)
+            return (self.theta - half, self.theta + half)
         return (self.find_bound(-1.0, alpha), self.find_bound(1.0, alpha))
 
+    def critical_value(self, alpha: float) -> float:
+        """For the unrestricted bootstrap: the largest |t| whose p-value exceeds alpha, i.e. the
+        (floor(alpha B) + 1)-th largest |t*|."""
+        pieces = self.c0 + self.vp
+        t_star = (self.v @ self.s) / np.sqrt(np.maximum(self.scale * np.sum(pieces**2, 1), 1e-300))
+        ranked = np.sort(np.abs(t_star))[::-1]
+        return float(ranked[min(int(np.floor(alpha * len(ranked) + 1e-9)), len(ranked) - 1)])
+
     def find_bound(self, direction: float, alpha: float) -> float:
-        inside, step = self.theta, max(self.se_crve, 1e-12)
+        inside, step = self.theta, max(self.se, 1e-12)
         outside = self.theta + direction * step
         tries = 0
         while self.p_value(outside) > alpha:
@@ -255,6 +299,33 @@ class WildBootstrap:
         return (inside + outside) / 2
 
 
+def jackknife_matrix(x: np.ndarray, cluster_index: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """(G, N) matrix J with J[g] @ y = r'beta fitted without cluster g, minus r'beta_hat.
+
+    The deviations behind CV3 = (G-1)/G sum_g J[g] y squared (MacKinnon, Nielsen & Webb 2023,
+    centred at the full-sample estimate). When deleting a cluster leaves some coefficient in r
+    unidentified (a cohort's only treated cluster, say), that coefficient is dropped and the
+    rest rescaled to the same sum: r is an average of cell effects here. Returns rows of NaN
+    where nothing in r is left.
+    """
+    a = x @ (np.linalg.pinv(x.T @ x) @ r)
+    g_count = int(cluster_index.max()) + 1
+    jack = np.full((g_count, len(a)), np.nan)
+    for g in range(g_count):
+        keep = cluster_index != g
+        pinv = np.linalg.pinv(x[keep])
+        identified = np.abs(np.einsum("ij,ji->i", pinv, x[keep]) - 1.0) < 1e-8
+        r_g = np.where(identified, r, 0.0)
+        if not identified[r != 0].all():
+            if abs(r.sum()) < 1e-12 or abs(r_g.sum()) < 1e-12:
+                continue  # a contrast or nothing left: no deleted-cluster estimate
+            r_g = r_g * r.sum() / r_g.sum()
+        jack[g] = 0.0
+        jack[g, keep] = r_g @ pinv
+        jack[g] -= a
+    return jack
+
+
 def prepare_wild_bootstrap(
     x: np.ndarray,
     y: np.ndarray,
@@ -262,8 +333,15 @@ def prepare_wild_bootstrap(
     r: np.ndarray,
     draws: int = 999,
     rng: np.random.Generator | None = None,
+    variance: str = "CV1",
+    restricted: bool = True,
 ) -> WildBootstrap:
-    """Set up the wild cluster restricted bootstrap for r'beta in y = X beta + u."""
+    """Set up the wild cluster bootstrap-t for r'beta in y = X beta + u.
+
+    `variance` is the standard error in the t statistic: "CV1" (the classic WCR of Roodman et
+    al. 2019; MacKinnon, Nielsen & Webb's WCR11) or "CV3" (the jackknife; their WCR13, or
+    WCU13 with `restricted=False`). Falls back to CV1 when CV3 cannot be computed.
+    """
     rng = rng if rng is not None else np.random.default_rng(20230101)
     codes, cluster_index = np.unique(clusters, return_inverse=True)
     g_count = len(codes)
@@ -276,26 +354,43 @@ def prepare_wild_bootstrap(
     member = np.zeros((g_count, n))
     member[cluster_index, np.arange(n)] = 1.0
     rank = np.linalg.matrix_rank(x)
-    scale = g_count / (g_count - 1) * (n - 1) / max(n - rank, 1)
+    scale_cv1 = g_count / (g_count - 1) * (n - 1) / max(n - rank, 1)
     s = member @ (a * u_hat)
-    se_crve = float(np.sqrt(scale * np.sum(s**2)))
-    # residual maker applied to the a-weighted cluster indicators: F[h, j] = sum_{i in h} a_i M_ij
-    m = np.eye(n) - x @ xtx_inv @ x.T
-    f = (member * a) @ m
-    p = (f * u_hat) @ member.T  # (G, G): P[h, g] = sum_{j in g} F[h, j] u_hat_j
-    q = (f * d) @ member.T
+    se_crve = float(np.sqrt(scale_cv1 * np.sum(s**2)))
+    jack = jackknife_matrix(x, cluster_index, r)
+    scale_cv3 = (g_count - 1) / g_count
+    se_cv3 = float(np.sqrt(scale_cv3 * np.sum((jack @ y) ** 2)))
     v, name = draw_weights(g_count, draws, rng)
+    if variance == "CV3" and np.isfinite(se_cv3):
+        # bootstrap deviations J y* with y* = (y_hat - d delta) + v * (u_hat + d delta)
+        c0, c1 = jack @ (x @ beta), -(jack @ d)
+        p, q = (jack * u_hat) @ member.T, (jack * d) @ member.T
+        scale, se = scale_cv3, se_cv3
+    else:
+        # bootstrap scores: cluster sums of a * M y*, M the residual maker
+        variance = "CV1"
+        m = np.eye(n) - x @ xtx_inv @ x.T
+        f = (member * a) @ m
+        p, q = (f * u_hat) @ member.T, (f * d) @ member.T
+        c0 = c1 = np.zeros(g_count)
+        scale, se = scale_cv1, se_crve
     return WildBootstrap(
         theta=float(a @ y),
+        se=se,
         se_crve=se_crve,
+        se_cv3=se_cv3,
         n_clusters=g_count,
         s=s,
         t=member @ (a * d),
+        c0=c0,
+        c1=c1,
         vp=v @ p.T,
         vq=v @ q.T,
         v=v,
         scale=scale,
         weights_name=name,
+        variance=variance,
+        restricted=restricted,
     )
 
 
@@ -310,8 +405,10 @@ class EffectResult:
 
     `cells`: one row per ATT(g, t). `event_study`: one row per event time (t - start year;
     negative = before the start, a placebo check that should be near zero) plus a row with
-    event_time "overall". Columns: estimate, ci_low, ci_high, p_value (wild cluster bootstrap),
-    crve_se, crve_ci_low, crve_ci_high, crve_p_value (plain cluster-robust, labelled),
+    event_time "overall". Columns: estimate, ci_low, ci_high, p_value, se (the headline: cluster
+    jackknife CV3 with t(G-1)), se_method (CV3, or CV1 where the jackknife is undefined),
+    wild_ci_low, wild_ci_high, wild_p_value (wild cluster bootstrap-t WCR13, beside),
+    crve_se, crve_ci_low, crve_ci_high, crve_p_value (plain cluster-robust CR1, labelled),
     n_groups, n_cells.
     """
 
@@ -365,8 +462,9 @@ def estimate_effect(
     """Staggered difference-in-differences with not-yet-started comparison clusters.
 
     `panel`: cluster_id, year, value (cluster-year mean or share), start_year (NaN = never).
-    Returns per-(g, t) cells, per-event-time and overall estimates with wild cluster restricted
-    bootstrap intervals (Webb weights for <= 12 clusters) and, beside them, plain CR1 intervals.
+    Returns per-(g, t) cells, per-event-time and overall estimates with cluster jackknife (CV3)
+    t(G-1) intervals and, beside them, wild cluster bootstrap-t intervals (WCR13, Webb weights
+    for <= 12 clusters) and plain CR1 t(G-1) intervals.
     """
     wide, start, cells = estimate_cells(panel)
     x, y, clusters = stack_cells(wide, cells)
@@ -395,21 +493,25 @@ def estimate_effect(
         if w.sum() == 0:
             continue
         r = np.concatenate([np.zeros(n_cells), w])
-        boot = prepare_wild_bootstrap(x, y, clusters, r, draws, np.random.default_rng(seed))
-        low, high = boot.confidence_interval(level)
-        label = WCR_LABEL.format(weights=boot.weights_name, b=draws)
-        crve_t = boot.theta / boot.se_crve if boot.se_crve > 0 else np.nan
+        boot = prepare_wild_bootstrap(x, y, clusters, r, draws, np.random.default_rng(seed), "CV3")
+        wild_low, wild_high = boot.confidence_interval(level)
+        label = CV3_LABEL + "; " + WILD_LABEL.format(weights=boot.weights_name, b=draws)
+        if boot.variance != "CV3":
+            label += "; CR1 where deleting a cluster left no estimate"
+        headline = t_columns("cv3", boot.theta, boot.se, t_crit, g_count)
         rows.append(
             {
                 "event_time": which,
                 "estimate": boot.theta,
-                "ci_low": low,
-                "ci_high": high,
-                "p_value": boot.p_value(0.0),
-                "crve_se": boot.se_crve,
-                "crve_ci_low": boot.theta - t_crit * boot.se_crve,
-                "crve_ci_high": boot.theta + t_crit * boot.se_crve,
-                "crve_p_value": float(2 * stats.t.sf(abs(crve_t), g_count - 1)),
+                "ci_low": headline["cv3_ci_low"],
+                "ci_high": headline["cv3_ci_high"],
+                "p_value": headline["cv3_p_value"],
+                "se": boot.se,
+                "se_method": boot.variance,
+                "wild_ci_low": wild_low,
+                "wild_ci_high": wild_high,
+                "wild_p_value": boot.p_value(0.0),
+                **t_columns("crve", boot.theta, boot.se_crve, t_crit, g_count),
                 "n_groups": int(len({c.group for c, wi in zip(cells, w, strict=True) if wi > 0})),
                 "n_cells": int((w > 0).sum()),
             }
@@ -417,6 +519,17 @@ def estimate_effect(
     event_study = pd.DataFrame(rows)
     overall = event_study.iloc[0].to_dict()
     return EffectResult(cell_table, event_study, overall, g_count, label)
+
+
+def t_columns(prefix: str, theta: float, se: float, t_crit: float, g_count: int) -> dict:
+    """se, interval and p-value from a standard error with t(G-1) critical values."""
+    t_value = theta / se if se > 0 else np.nan
+    return {
+        f"{prefix}_se": se,
+        f"{prefix}_ci_low": theta - t_crit * se,
+        f"{prefix}_ci_high": theta + t_crit * se,
+        f"{prefix}_p_value": float(2 * stats.t.sf(abs(t_value), g_count - 1)),
+    }
 
 
 def randomisation_p_value(

@@ -136,15 +136,80 @@ def test_webb_weights_for_few_clusters_rademacher_for_many():
     assert name == "Rademacher" and set(np.unique(v)) == {-1.0, 1.0}
 
 
+def test_jackknife_bootstrap_matches_brute_force_refits():
+    # WCR13 and WCU13 (MacKinnon, Nielsen & Webb 2023) in closed form against refitting least
+    # squares on each y* and on each delete-one-cluster sample, by their definitions:
+    # CV3 = (G-1)/G sum_g (r'beta_(g) - r'beta_hat)^2.
+    rng = np.random.default_rng(5)
+    n_clusters, per = 8, 6
+    clusters = np.repeat(np.arange(n_clusters), per)
+    x = np.column_stack([np.ones(n_clusters * per), rng.normal(size=n_clusters * per)])
+    y = 1 + 0.3 * x[:, 1] + rng.normal(size=n_clusters * per) + rng.normal(size=8)[clusters]
+    r, theta0 = np.array([0.0, 1.0]), 0.1
+
+    def fit(values, keep):
+        return np.linalg.lstsq(x[keep], values[keep], rcond=None)[0]
+
+    def cv3(values):
+        every = np.ones(len(values), dtype=bool)
+        dev = [r @ fit(values, clusters != g) - r @ fit(values, every) for g in range(8)]
+        return np.sqrt(7 / 8 * np.sum(np.square(dev)))
+
+    beta = fit(y, np.ones(len(y), dtype=bool))
+    xtx_inv = np.linalg.inv(x.T @ x)
+    for restricted in (True, False):
+        boot = effect.prepare_wild_bootstrap(
+            x, y, clusters, r, 99, np.random.default_rng(1), "CV3", restricted
+        )
+        shift = (r @ beta - theta0) / (r @ xtx_inv @ r) if restricted else 0.0
+        beta_null = beta - xtx_inv @ r * shift
+        u_null = y - x @ beta_null
+        t_obs = (r @ beta - theta0) / cv3(y)
+        t_star = [
+            (
+                r @ fit(x @ beta_null + v[clusters] * u_null, np.ones(len(y), dtype=bool))
+                - r @ beta_null
+            )
+            / cv3(x @ beta_null + v[clusters] * u_null)
+            for v in boot.v
+        ]
+        assert boot.se_cv3 == pytest.approx(cv3(y))
+        assert boot.p_value(theta0) == pytest.approx(np.mean(np.abs(t_star) >= abs(t_obs)))
+
+
+def test_unrestricted_interval_equals_test_inversion():
+    sim = load_validation()
+    panel = sim.simulate_panel(np.random.default_rng(2))
+    wide, start, cells = effect.estimate_cells(panel)
+    x, y, clusters = effect.stack_cells(wide, cells)
+    r = np.concatenate([np.zeros(len(cells)), effect.aggregation_weights(cells, "overall")])
+    boot = effect.prepare_wild_bootstrap(x, y, clusters, r, 199, None, "CV3", restricted=False)
+    low, high = boot.confidence_interval(0.95)
+    assert low == pytest.approx(boot.find_bound(-1.0, 0.05), abs=1e-9)
+    assert high == pytest.approx(boot.find_bound(1.0, 0.05), abs=1e-9)
+
+
+def test_jackknife_drops_a_cell_left_without_treated_clusters():
+    # Cluster C is the only 2024 starter: without it the 2024 cells vanish and the deleted-
+    # cluster estimate averages the 2022 cells alone (weights rescaled), not a zero effect.
+    res = effect.estimate_effect(noiseless_panel(dynamic=False), draws=99)
+    overall = res.overall_row()
+    assert overall["se_method"] == "CV3"
+    assert overall["se"] == pytest.approx(0.0, abs=1e-12)  # constant effect, no noise
+    # event time 3 is reached by group 2022 only: still defined when one of A, B is deleted
+    assert res.event_study.set_index("event_time").loc[3, "se_method"] == "CV3"
+
+
 @pytest.mark.slow
 def test_small_coverage_simulation_is_near_nominal():
     # 30 demo-shaped datasets, few draws: loose bounds (the full run is validation/).
     sim = load_validation()
     cov = sim.run(datasets=30, draws=199, effect_size=0.08, seed=7)
-    assert 0.75 <= cov["coverage_wild"] <= 1.0
+    assert 0.8 <= cov["coverage_wcu13"] <= 1.0
+    assert 0.8 <= cov["coverage_cv3"] <= 1.0
     assert abs(cov["mean_estimate"] - 0.08) < 0.02
     null = sim.run(datasets=30, draws=199, effect_size=0.0, seed=8)
-    assert null["reject_wild"] <= 0.2
+    assert null["reject_wcu13"] <= 0.2
 
 
 def test_randomisation_inference_finds_a_large_effect():

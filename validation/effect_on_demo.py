@@ -2,7 +2,8 @@
 
 Needs `workbench demo-data` and `workbench ingest` first (data/raw/demo/true_effects.json and
 the warehouse). Prints, per indicator with a known effect (and the placebo), the overall
-estimate with its wild-bootstrap and cluster-robust intervals beside the realised true effect.
+estimate with its CV3 (headline), wild-bootstrap and cluster-robust intervals beside the
+realised true effect.
 
 Run: .venv/bin/python validation/effect_on_demo.py
 """
@@ -39,7 +40,8 @@ def main() -> None:
         o = res.overall
         print(
             f"{indicator_id:24s} truth {info['realised']:+.4f}  estimate {o['estimate']:+.4f}  "
-            f"wild 95% [{o['ci_low']:+.4f}, {o['ci_high']:+.4f}] p={o['p_value']:.3f}  "
+            f"CV3 95% [{o['ci_low']:+.4f}, {o['ci_high']:+.4f}] p={o['p_value']:.3f}  "
+            f"wild [{o['wild_ci_low']:+.4f}, {o['wild_ci_high']:+.4f}]  "
             f"CR1 [{o['crve_ci_low']:+.4f}, {o['crve_ci_high']:+.4f}]  "
             f"covered={o['ci_low'] <= info['realised'] <= o['ci_high']}"
         )
