@@ -26,7 +26,9 @@ def run_ingest(args: argparse.Namespace) -> int:
     from evaluation import ingest
 
     target = Path(args.warehouse) if args.warehouse else config.warehouse_path()
-    summary = ingest.ingest_paths([Path(p) for p in args.paths], target, replace=args.replace)
+    summary = ingest.ingest_paths(
+        [Path(p) for p in args.paths], target, replace=args.replace, municipality=args.municipality
+    )
     print(summary)
     return 0
 
@@ -82,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--replace",
         action="store_true",
         help="start a new warehouse instead of adding to the current one",
+    )
+    p.add_argument(
+        "--municipality",
+        help="with the ministry's public files: load only this municipality's schools "
+        "(default: the municipality of the cluster map's schools)",
     )
     p.set_defaults(func=run_ingest)
 

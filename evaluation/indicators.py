@@ -704,13 +704,49 @@ def compute_indicator_values(con_or_path=None, catalog: Catalog | None = None) -
             years = sorted(int(y) for y in stats["year"].unique())
             membership = read_membership_by_year(con, tables, years)
             parts.append(roll_up(stats, membership, units, cluster_muni, cluster_key))
+        published = aggregate_rows(con, tables, catalog, units, cluster_muni)
     finally:
         if opened:
             con.close()
     parts = [p for p in parts if not p.empty]
-    if not parts:
+    if not parts and published.empty:
         return pd.DataFrame(columns=VALUE_COLUMNS)
-    return finish_values(pd.concat(parts, ignore_index=True), catalog)
+    values = finish_values(pd.concat(parts, ignore_index=True), catalog) if parts else None
+    if published.empty:
+        return values
+    return add_aggregate_rows(values, published)
+
+
+def aggregate_rows(con, tables: set[str], catalog: Catalog, units, cluster_muni) -> pd.DataFrame:
+    """Rows from published aggregates for (year, unit) without responses (public_values)."""
+    from evaluation import public_values
+
+    if "aggregates" not in tables:
+        return pd.DataFrame()
+    years = [int(r[0]) for r in con.execute("SELECT DISTINCT year FROM aggregates").fetchall()]
+    membership = read_membership_by_year(con, tables, years)
+    return public_values.aggregate_values(con, tables, catalog, units, membership, cluster_muni)
+
+
+def add_aggregate_rows(values: pd.DataFrame | None, published: pd.DataFrame) -> pd.DataFrame:
+    """The published rows typed like finish_values' output, added and sorted the same way.
+
+    Their n is a pupil count, not respondents: the result says so in attrs["n_basis"].
+    """
+    out = published[VALUE_COLUMNS].copy()
+    out["year"] = out["year"].astype("int64")
+    out["n"] = pd.to_numeric(out["n"]).round().astype("Int64")
+    out["numerator"] = pd.array([pd.NA] * len(out), dtype="Int64")
+    for col in ("value", "sd", "se"):
+        out[col] = out[col].astype("float64")
+    out["suppression_reason"] = out["suppression_reason"].astype(object)
+    if values is not None and len(values):
+        out = pd.concat([values, out], ignore_index=True)
+    order = pd.Categorical(out["level"], categories=list(LEVELS), ordered=True)
+    out = out.assign(_lvl=order).sort_values(["indicator_id", "year", "_lvl", "entity_id"])
+    out = out.drop(columns="_lvl").reset_index(drop=True)
+    out.attrs["n_basis"] = "pupils"
+    return out
 
 
 def load_indicator_values(warehouse_path=None, min_n: int = config.MIN_N_DEFAULT) -> pd.DataFrame:

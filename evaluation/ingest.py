@@ -58,12 +58,21 @@ class LoadedFile:
     problems: list[Problem] = field(default_factory=list)
 
 
-def ingest_paths(paths: list[Path], warehouse_path: Path, replace: bool = False) -> str:
-    """Validate files/folders and load them into the warehouse; return a printable summary."""
+def ingest_paths(
+    paths: list[Path], warehouse_path: Path, replace: bool = False, municipality: str | None = None
+) -> str:
+    """Validate files/folders and load them into the warehouse; return a printable summary.
+
+    `municipality` (or a cluster map) turns the ministry's public files into one municipality's
+    units, clusters and aggregates (evaluation.public_ingest).
+    """
+    from evaluation import public_ingest
+
     started = time.perf_counter()
     files = expand_paths([Path(p) for p in paths])
     loaded = [read_and_validate(path) for path in files]
     raise_problems([p for f in loaded for p in f.problems])
+    loaded = public_ingest.prepare_public_files(loaded, municipality)
     warehouse_path = Path(warehouse_path)
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = warehouse_path.with_name(f".{warehouse_path.name}.{os.getpid()}.tmp")
@@ -518,10 +527,17 @@ def shape_for_table(typed: pd.DataFrame, kind: FileKind) -> pd.DataFrame:
                 "value": typed.value,
                 "sd": float("nan"),
                 "source": typed["source"] if "source" in typed else pd.NA,
+                # not warehouse columns (write_table skips them); evaluation.public_ingest
+                # uses them to keep one municipality's schools
+                "school_name": typed.get("school_name"),
+                "municipality": typed.get("municipality"),
+                "municipality_code": typed.get("municipality_code"),
             },
             index=typed.index,
         )
         return out
+    if kind.name in ("public_overview", "cluster_map"):
+        return typed  # shaped into warehouse tables by evaluation.public_ingest
     columns = [c for c in warehouse.TABLE_COLUMNS[kind.table] if c in typed.columns]
     return typed[columns]
 

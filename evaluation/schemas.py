@@ -417,6 +417,50 @@ def build_kinds() -> dict[str, FileKind]:
             ["school_id", "school_year", "indicator", "value"],
             ["school_id", "school_year", "grade_band", "indicator"],
         ),
+        # The ministry's school overview (pupils, absence ...) and a cluster map keyed by its
+        # school ids. evaluation.public_ingest shapes both into warehouse tables.
+        FileKind(
+            "public_overview",
+            "aggregates",
+            pa.DataFrameSchema(
+                {
+                    "school_id": text(id_check("school")),
+                    "school_name": text(nullable=True, required=False),
+                    "school_year": text(
+                        rule(
+                            pa.Check(school_year_ok),
+                            'a school year like "2024/2025"',
+                            'Write the school year as "2024/2025" (start year/end year).',
+                        )
+                    ),
+                    "measure": text(),
+                    "value": number(nullable=True),
+                    "source": text(nullable=True, required=False),
+                },
+                **unique_key(["school_id", "school_year", "measure"]),
+            ),
+            {"value": "float"},
+            ["school_id", "school_year", "measure", "value"],
+            ["school_id", "school_year", "measure"],
+        ),
+        FileKind(
+            "cluster_map",
+            "cluster_membership",
+            pa.DataFrameSchema(
+                {
+                    "school_id": text(id_check("school")),
+                    "cluster_id": text(id_check("cluster")),
+                    "cluster_name": text(nullable=True, required=False),
+                    "from_year": number(year_check(), nullable=True, required=False),
+                    "to_year": number(year_check(), nullable=True, required=False),
+                },
+                checks=[years_in_order("from_year", "to_year")],
+                **unique_key(["school_id", "from_year"]),
+            ),
+            {"from_year": "int", "to_year": "int"},
+            ["school_id", "cluster_id"],
+            ["school_id", "from_year"],
+        ),
     ]
     return {kind.name: kind for kind in kinds}
 

@@ -72,6 +72,16 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "sd": "DOUBLE",
         "source": "TEXT",
     },
+    "aggregate_spread": {
+        "year": "INTEGER",
+        "grade_band": "TEXT",
+        "indicator_id": "TEXT",
+        "target": "DOUBLE",
+        "intercept": "DOUBLE",
+        "b": "DOUBLE",
+        "schools": "INTEGER",
+        "source": "TEXT",
+    },
     "ingest_log": {
         "file": "TEXT",
         "sha256": "TEXT",
@@ -91,6 +101,7 @@ UNIQUE_KEYS: dict[str, list[str]] = {
     "register": ["year", "unit_id", "home_cluster"],
     "daycare_language": ["year", "unit_id"],
     "aggregates": ["year", "unit_id", "grade_band", "indicator_id", "source"],
+    "aggregate_spread": ["year", "grade_band", "indicator_id"],
 }
 
 # Rows of a new file replace the warehouse rows that share these key values, so loading the
@@ -104,6 +115,7 @@ REPLACE_KEYS: dict[str, list[str]] = {
     "register": ["year", "unit_id", "home_cluster"],
     "daycare_language": ["year", "unit_id"],
     "aggregates": ["year", "unit_id", "grade_band", "indicator_id", "source"],
+    "aggregate_spread": ["year", "grade_band", "indicator_id"],
 }
 
 
