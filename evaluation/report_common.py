@@ -498,10 +498,13 @@ def section(anchor: str, title: str, body: str) -> Html:
     )
 
 
-def table_of_contents(t: Texts, entries: list[tuple[str, str]]) -> str:
+def table_of_contents(t: Texts, entries: list[tuple[str, str]], compact: bool = False) -> str:
+    """Links to the h2 sections; `compact` puts them on one line (the leader summary's one
+    screen)."""
     items = "".join(f'<li><a href="#{a}">{esc(title)}</a></li>' for a, title in entries)
+    css = "wb-toc wb-toc-compact" if compact else "wb-toc"
     return (
-        f'<nav class="wb-toc" aria-labelledby="wb-toc-title">'
+        f'<nav class="{css}" aria-labelledby="wb-toc-title">'
         f'<h2 id="wb-toc-title">{esc(t("common.contents"))}</h2><ol>{items}</ol></nav>'
     )
 
@@ -534,6 +537,19 @@ REPORT_CSS = """
 .wb-figure figcaption { font-size: 0.95rem; max-width: 48rem; margin-top: 0.3rem; }
 .wb-chart svg { max-width: 100%; height: auto; }
 .wb-questions li { margin-bottom: 0.5rem; }
+.wb-toc-compact { max-width: none; padding: 0.3rem 0.8rem; margin: 0.5rem 0; }
+.wb-toc-compact h2 { display: inline; font-size: 1rem; margin: 0 0.6rem 0 0; }
+.wb-toc-compact ol { display: inline; margin: 0; padding: 0; }
+.wb-toc-compact li { display: inline; margin-right: 0.9rem; white-space: nowrap; }
+.wb-sr { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px;
+  overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+.wb-legend { font-size: 0.92rem; margin: 0.3rem 0; max-width: none; }
+.wb-legend span.wb-key { margin-right: 1rem; white-space: nowrap; }
+.wb-report table.wb-compact td, .wb-report table.wb-compact th { padding: 0.15rem 0.5rem;
+  white-space: nowrap; }
+.wb-report table.wb-compact thead th { white-space: normal; vertical-align: bottom; }
+.wb-sym { font-weight: bold; margin-left: 0.3rem; }
+.wb-word { font-weight: bold; }
 .wb-attention li { margin-bottom: 0.4rem; }
 @media print {
   .wb-toc { display: none; }

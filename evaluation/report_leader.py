@@ -26,6 +26,19 @@ LEADER_INDICATORS = (
 )
 TREND_INDICATORS = ("generel_trivsel", "social_trivsel", "inklusionsgrad", "fravaer")
 ATTENTION_SHOWN = 5
+# tighter spacing on the first screen: the attention list and the table fit in 1280x900
+LEADER_CSS = """
+<style>
+.wb-report h1 { margin: 0.2rem 0 0.3rem 0; font-size: 1.7rem; }
+section[aria-labelledby="se-naermere"], section[aria-labelledby="alle-klynger"] {
+  margin-top: 0.6rem; }
+section[aria-labelledby="se-naermere"] h2, section[aria-labelledby="alle-klynger"] h2 {
+  margin: 0.4rem 0 0.2rem 0; font-size: 1.3rem; }
+section[aria-labelledby="se-naermere"] p, section[aria-labelledby="se-naermere"] ul {
+  margin: 0.2rem 0; }
+.wb-attention li { margin-bottom: 0.1rem; }
+</style>
+"""
 SECTIONS = (
     ("se-naermere", "attention"),
     ("alle-klynger", "overview"),
@@ -127,14 +140,15 @@ def build_title(report: LeaderReport) -> rc.Html:
         school_year=report.school_year,
         min_n=report.data.min_n,
     )
-    toc = rc.table_of_contents(t, [(a, section_title(report, k)) for a, k in SECTIONS])
+    toc = rc.table_of_contents(
+        t, [(a, section_title(report, k)) for a, k in SECTIONS], compact=True
+    )
     return rc.Html(
         rc.REPORT_CSS
+        + LEADER_CSS
         + '<header class="wb-report">'
         + f"<h1>{rc.esc(title)}</h1>"
-        + rc.paragraph(t("leader_summary.lead"), "wb-lead")
-        + rc.paragraph(facts, "wb-meta")
-        + rc.paragraph(t("status_legend"), "wb-note")
+        + rc.paragraph(t("leader_summary.lead") + " " + facts, "wb-meta")
         + toc
         + "</header>"
     )
@@ -201,44 +215,174 @@ def build_attention(report: LeaderReport) -> rc.Html:
     else:
         body += rc.paragraph(t("leader_summary.attention_none", school_year=report.school_year))
     if better:
-        body += rc.paragraph(t("leader_summary.positive_intro")) + rc.bullets(better)
+        # one line: the good news should not push the table off the first screen
+        body += rc.paragraph(t("leader_summary.positive_intro") + " " + "; ".join(better) + ".")
     return rc.section("se-naermere", section_title(report, "attention"), body)
 
 
-def overview_frame(report: LeaderReport) -> pd.DataFrame:
-    """Clusters as rows, indicators as columns; each cell: value, position, change (words)."""
+PLACE_SYMBOLS = {"better": "▲", "worse": "▼", "within": "●", "missing": SUPPRESSED_MARKER}
+CHANGE_SYMBOLS = {"better": "↑", "worse": "↓", "none": "→", "missing": SUPPRESSED_MARKER}
+
+
+def overview_cells(report: LeaderReport) -> list[tuple[str, list[dict | None]]]:
+    """Per cluster (name) one cell per leader indicator: value text plus the placement and
+    change codes (better/worse/within|none/missing), or None when the cluster has no row."""
     t, status = report.t, report.status()
-    rows = []
+    out = []
     for cluster_id in report.cluster_ids():
-        row = {t("common.cluster"): report.data.cluster_name(cluster_id)}
         mine = status[status["cluster_id"] == cluster_id] if len(status) else status
+        cells = []
         for indicator_id in LEADER_INDICATORS:
-            indicator = report.data.catalog.get(indicator_id)
-            header = rc.indicator_name(t, indicator)
             match = mine[mine["indicator_id"] == indicator_id] if len(mine) else mine
             if len(match) == 0:
-                row[header] = (SUPPRESSED_MARKER,)
+                cells.append(None)
                 continue
             r = match.iloc[0]
-            row[header] = (
-                rc.format_value(t, indicator, r["value"]),
-                t("level." + r["position"]),
-                t("change." + r["change_verdict"]),
+            indicator = report.data.catalog.get(indicator_id)
+            cells.append(
+                {
+                    "value": rc.format_value(t, indicator, r["value"]),
+                    "place": r["position"],
+                    "change": r["change_verdict"],
+                }
             )
+        out.append((report.data.cluster_name(cluster_id), cells))
+    return out
+
+
+def cell_spoken(report: LeaderReport, cell: dict) -> tuple[str, str]:
+    """The full words of a cell's two symbols (for screen readers and the CSV file)."""
+    t = report.t
+    previous = format_school_year(report.previous) if report.previous else ""
+    place = t(f"leader_summary.spoken_place.{cell['place']}")
+    change = t(f"leader_summary.spoken_change.{cell['change']}", previous=previous)
+    return place, change
+
+
+def overview_cell_html(report: LeaderReport, cell: dict | None) -> str:
+    """Value, placement symbol and change symbol; a word only where it is statistically clear.
+    Symbols and words are hidden from screen readers, which get the full sentence instead."""
+    t = report.t
+    if cell is None:
+        return rc.esc(SUPPRESSED_MARKER)
+    place, change = cell_spoken(report, cell)
+    visible = ""
+    for symbols, code in ((PLACE_SYMBOLS, cell["place"]), (CHANGE_SYMBOLS, cell["change"])):
+        word = t(f"leader_summary.word.{code}") if code in ("better", "worse") else ""
+        visible += f'<span class="wb-sym">{rc.esc(symbols[code])}</span>'
+        if word:
+            visible += f'<span class="wb-word"> {rc.esc(word)}</span>'
+    return (
+        f'{rc.esc(cell["value"])}<span aria-hidden="true">{visible}</span>'
+        f'<span class="wb-sr">: {rc.esc(place)}; {rc.esc(change)}</span>'
+    )
+
+
+def overview_headers(report: LeaderReport) -> list[str]:
+    t = report.t
+    return [t("common.cluster")] + [t(f"leader_summary.short_names.{i}") for i in LEADER_INDICATORS]
+
+
+def overview_frame(report: LeaderReport) -> pd.DataFrame:
+    """Clusters as rows, indicators as columns; each cell the value and both verdicts in words
+    (what goes to the CSV file)."""
+    headers = overview_headers(report)
+    rows = []
+    for name, cells in overview_cells(report):
+        row = {headers[0]: name}
+        for header, cell in zip(headers[1:], cells, strict=True):
+            if cell is None:
+                row[header] = SUPPRESSED_MARKER
+            else:
+                row[header] = "; ".join((cell["value"], *cell_spoken(report, cell)))
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=headers)
+
+
+def overview_legend(report: LeaderReport) -> str:
+    """The key to the symbols, shown above the table and tied to it by aria-describedby."""
+    t = report.t
+    previous = format_school_year(report.previous) if report.previous else ""
+    keys = [
+        t("leader_summary.legend_place"),
+        t("leader_summary.legend_change", previous=previous),
+        t("leader_summary.legend_other"),
+    ]
+    spans = "".join(f'<span class="wb-key">{rc.esc(k)}</span> ' for k in keys)
+    return f'<p class="wb-legend" id="wb-legend-klynger">{spans}</p>'
+
+
+def overview_table_html(report: LeaderReport) -> str:
+    """The compact side-by-side table: one line per cluster."""
+    t = report.t
+    headers = overview_headers(report)
+    head = "".join(f'<th scope="col">{rc.esc(h)}</th>' for h in headers)
+    body = ""
+    for name, cells in overview_cells(report):
+        tds = "".join(f"<td>{overview_cell_html(report, c)}</td>" for c in cells)
+        body += f'<tr><th scope="row">{rc.esc(name)}</th>{tds}</tr>'
+    caption = t("leader_summary.table_caption", school_year=report.school_year)
+    return (
+        '<div class="wb-table-wrap"><table class="wb-table wb-compact" '
+        'aria-describedby="wb-legend-klynger">'
+        f"<caption>{rc.esc(caption)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table></div>"
+    )
+
+
+def detail_frame(report: LeaderReport) -> pd.DataFrame:
+    """Every cluster and indicator with its interval, the municipality and the change interval."""
+    t, status = report.t, report.status()
+    if status.empty:
+        return pd.DataFrame()
+    # the verdicts in words are in the table above (symbols) and its CSV file; here the numbers
+    columns = [
+        (t("leader_summary.detail_columns.value"), "value_interval"),
+        (t("cluster_report.columns.municipality"), "reference"),
+    ]
+    if report.previous is not None:
+        columns.append(
+            (
+                t(
+                    "leader_summary.detail_columns.change",
+                    previous=format_school_year(report.previous),
+                ),
+                "change",
+            )
+        )
+    order = {c: k for k, c in enumerate(report.cluster_ids())}
+    rows = status.assign(_order=status["cluster_id"].map(order)).sort_values(
+        ["_order"], kind="stable"
+    )
+    frame = rc.status_frame(t, rows, columns)
+    frame.insert(
+        0,
+        t("common.indicator"),
+        [t(f"leader_summary.short_names.{i}") for i in rows["indicator_id"]],
+    )
+    frame.insert(0, t("common.cluster"), [report.data.cluster_name(c) for c in rows["cluster_id"]])
+    return frame
 
 
 def build_overview(report: LeaderReport) -> rc.Html:
     t = report.t
     frame = overview_frame(report)
-    caption = t("leader_summary.table_caption", school_year=report.school_year)
-    footnotes = [t("common.suppressed_note", min_n=report.data.min_n)]
-    body = rc.paragraph(t("leader_summary.overview_intro", school_year=report.school_year))
-    body += charts.table_to_html(frame, caption, footnotes)
+    body = overview_legend(report) + overview_table_html(report)
+    body += rc.paragraph(t("common.suppressed_note", min_n=report.data.min_n), "wb-meta")
+    detail = detail_frame(report)
+    if len(detail):
+        body += f"<h3>{rc.esc(t('leader_summary.detail_title'))}</h3>"
+        body += rc.paragraph(t("leader_summary.detail_intro"))
+        body += charts.table_to_html(
+            detail,
+            t("leader_summary.detail_caption", school_year=report.school_year),
+            [t("common.suppressed_note", min_n=report.data.min_n)],
+            css_class="wb-table wb-compact",
+        )
     if report.tables_dir is not None:
-        flat = frame.map(lambda c: " / ".join(c) if isinstance(c, tuple) else c)
-        charts.write_table_csv(flat, "klynger", report.tables_dir, t.language)
+        charts.write_table_csv(frame, "klynger", report.tables_dir, t.language)
+        if len(detail):
+            charts.write_table_csv(detail, "klynger-detaljer", report.tables_dir, t.language)
     return rc.section("alle-klynger", section_title(report, "overview"), body)
 
 
