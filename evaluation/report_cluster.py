@@ -28,6 +28,14 @@ STATEMENT_INDICATORS = (
     "udsagn_lytter",
 )
 FUNNEL_INDICATORS = ("generel_trivsel", "social_trivsel", "inklusionsgrad", "fravaer")
+# published aggregates (evaluation.public_values) have the five indices and no register data
+PUBLIC_FUNNEL_INDICATORS = (
+    "generel_trivsel",
+    "social_trivsel",
+    "faglig_trivsel",
+    "stoette_og_inspiration",
+    "ro_og_orden",
+)
 TREND_INDICATORS = (
     "generel_trivsel",
     "social_trivsel",
@@ -192,6 +200,7 @@ def build_title(report: ClusterReport) -> rc.Html:
         + "".join(rc.paragraph(p) for p in how)
         + rc.paragraph(t("how_to_read.purpose"))
         + "</div>"
+        + public_source_html(report)
         + toc
         + "</header>"
     )
@@ -290,6 +299,9 @@ def build_statements(report: ClusterReport) -> rc.Html:
     t = report.t
     rows = report.status("statements", STATEMENT_INDICATORS)
     parts = [rc.paragraph(t("cluster_report.statements_intro"))]
+    if report.data.public and rows.empty:
+        body = parts[0] + rc.paragraph(t("public_cluster.no_statements"))
+        return rc.section("udsagn", section_title(report, "statements"), body)
     chart_rows, hidden = [], []
     muni_name = t("common.municipality")
     for row in rows.itertuples(index=False):
@@ -381,6 +393,9 @@ def build_inclusion(report: ClusterReport) -> rc.Html:
         rc.paragraph(t("cluster_report.inclusion_intro")),
         rc.paragraph(t("cluster_report.inclusion_register_note"), "wb-meta"),
     ]
+    if report.data.public and rows.empty:
+        body = parts[0] + rc.paragraph(t("public_cluster.no_inclusion"))
+        return rc.section("inklusion", section_title(report, "inclusion"), body)
     caption = t(
         "cluster_report.table_caption", cluster=report.cluster_name, school_year=report.school_year
     )
@@ -414,7 +429,8 @@ def funnel_for(report: ClusterReport, indicator_id: str) -> dict | None:
     shown_all = units[units["value"].notna()]
     if shown_all.empty or mine["value"].notna().sum() == 0:
         return {"indicator": indicator, "target": target, "hidden": hidden, "units": None}
-    comparison = compare.compare_units(shown_all, target=target, kind=indicator.kind)
+    kind = rc.comparison_kind(indicator, shown_all)
+    comparison = compare.compare_units(shown_all, target=target, kind=kind)
     everyone = comparison.units
     result = everyone[everyone["entity_id"].isin(mine["entity_id"])].copy()
     others = everyone[~everyone["entity_id"].isin(mine["entity_id"])]
@@ -438,7 +454,9 @@ def funnel_limits(indicator, comparison, shown: pd.DataFrame, target: float) -> 
     n_max = float(shown["n"].max()) * 1.1
     n_min = max(2.0, float(shown["n"].min()) * 0.8)
     n = np.unique(np.round(np.geomspace(n_min, n_max, 80)))
-    if indicator.kind == "proportion":
+    if rc.comparison_kind(indicator, shown) == "median":
+        se0 = spread_along_n(shown, n)
+    elif indicator.kind == "proportion":
         se0 = np.sqrt(target * (1 - target) / n)
     elif indicator.kind in ("mean", "rate"):
         sd = compare.pooled_sd(shown["n"].to_numpy(float), shown["sd"].to_numpy(float))
@@ -461,6 +479,21 @@ def funnel_limits(indicator, comparison, shown: pd.DataFrame, target: float) -> 
     return pd.concat(rows, ignore_index=True)
 
 
+def spread_along_n(shown: pd.DataFrame, n: np.ndarray) -> np.ndarray:
+    """se at each n for units with their own se: se^2 = a + b / n fitted through the units.
+
+    Published aggregates have se^2 = intercept + b / pupils exactly (evaluation.public_values),
+    so the fit returns those lines; with one size only the se is flat.
+    """
+    size = shown["n"].to_numpy(float)
+    var = shown["se"].to_numpy(float) ** 2
+    if np.unique(size).size < 2:
+        return np.full(len(n), np.sqrt(var.mean()))
+    design = np.column_stack([np.ones_like(size), 1 / size])
+    (a, b), *_ = np.linalg.lstsq(design, var, rcond=None)
+    return np.sqrt(np.clip(a + b / n, 0, None))
+
+
 POSITION_KEYS = {"above": "over", "within": "within", "below": "under"}
 
 
@@ -468,8 +501,13 @@ def build_funnels(report: ClusterReport) -> rc.Html:
     """Funnel plots of the cluster's units against the municipality, one per key indicator."""
     t = report.t
     parts = [rc.paragraph(t("cluster_report.funnels_intro"))]
+    if report.data.public:
+        parts += [
+            rc.paragraph(t("public_cluster.funnel_intro")),
+            rc.paragraph(t("public_cluster.no_register_funnels")),
+        ]
     outliers = []
-    for indicator_id in FUNNEL_INDICATORS:
+    for indicator_id in funnel_indicators(report):
         found = funnel_for(report, indicator_id)
         if found is None:
             continue
@@ -632,6 +670,9 @@ def build_trends(report: ClusterReport) -> rc.Html:
         t, data, "cluster_report.trends_missing", report.year
     ):
         parts.append(rc.paragraph(sentence))
+    if data.public and len(years) < 2:
+        parts = [rc.paragraph(t("public_cluster.no_trend", school_year=report.school_year))]
+        return rc.section("udvikling", section_title(report, "trends"), "".join(parts))
     if frame.empty or frame["value"].notna().sum() == 0:
         return rc.section("udvikling", section_title(report, "trends"), "".join(parts))
     all_years = [format_school_year(y) for y in range(min(years), max(years) + 1)]
@@ -753,7 +794,7 @@ def standout_lines(report: ClusterReport) -> list[str]:
                     ),
                 )
             )
-    for indicator_id in FUNNEL_INDICATORS:
+    for indicator_id in funnel_indicators(report):
         found = funnel_for(report, indicator_id)
         if not found or found["units"] is None:
             continue
@@ -832,7 +873,10 @@ def build_data_quality(report: ClusterReport) -> rc.Html:
         for r in gen.sort_values("year").itertuples(index=False)
         if r.year <= report.year
     ]
-    if counts:
+    if counts and data.public:
+        lines.append(t("public_cluster.quality_pupils", counts="; ".join(counts)))
+        lines.append(t("public_cluster.quality_suppressed"))
+    elif counts:
         lines.append(t("cluster_report.quality_response", counts="; ".join(counts)))
     years = [y for y in data.years if y <= report.year]
     gap_lines = rc.missing_years_sentences(
@@ -888,10 +932,24 @@ def build_data_quality(report: ClusterReport) -> rc.Html:
 
 def build_methods(report: ClusterReport) -> rc.Html:
     t = report.t
-    items = [
-        item.format(min_n=report.data.min_n) for item in t.lookup("cluster_report.methods_items")
-    ]
-    return rc.section("metode", section_title(report, "methods"), rc.bullets(items))
+    key = "public_cluster.methods_items" if report.data.public else "cluster_report.methods_items"
+    items = [item.format(min_n=report.data.min_n) for item in t.lookup(key)]
+    body = rc.bullets(items) + public_source_html(report)
+    return rc.section("metode", section_title(report, "methods"), body)
+
+
+def funnel_indicators(report: ClusterReport) -> tuple[str, ...]:
+    return PUBLIC_FUNNEL_INDICATORS if report.data.public else FUNNEL_INDICATORS
+
+
+def public_source_html(report: ClusterReport) -> str:
+    """The ministry's credit line and what the figures are, when they are published aggregates."""
+    if not report.data.public:
+        return ""
+    from evaluation.public import credit_html
+
+    note = report.t("public_cluster.source_note", school_year=report.school_year)
+    return credit_html(report.t.language) + rc.paragraph(note, "wb-meta")
 
 
 def collect_key_figures(report: ClusterReport) -> dict:

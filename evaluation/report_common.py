@@ -58,6 +58,7 @@ class ReportData:
     membership: pd.DataFrame
     programme: pd.DataFrame
     years: list[int] = field(default_factory=list)
+    public: bool = False  # values from the ministry's published aggregates (credit line due)
 
     @property
     def municipality(self) -> str:
@@ -103,6 +104,10 @@ def read_warehouse_tables(path: Path) -> dict[str, pd.DataFrame]:
                     int(r[0]) for r in con.execute(f"SELECT DISTINCT year FROM {name}").fetchall()
                 }
         out["years"] = sorted(years)
+        # only the ministry's public school files load `aggregates` (docs/importing.md)
+        out["public"] = "aggregates" in present and bool(
+            con.execute("SELECT count(*) FROM aggregates").fetchone()[0]
+        )
     finally:
         con.close()
     return out
@@ -175,6 +180,7 @@ def load_report_data(path: Path, min_n: int, tables: dict | None = None) -> Repo
         else empty,
         programme=tables["cluster_programme"] if tables["cluster_programme"] is not None else empty,
         years=sorted(int(y) for y in values["year"].unique()),
+        public=bool(tables.get("public", False)),
     )
 
 
@@ -393,7 +399,8 @@ def position_against(indicator, entities: pd.DataFrame, target: float) -> pd.Dat
     cols = ["entity_id", "classification", "classification_998", "position"]
     if shown.empty or is_missing(target):
         return pd.DataFrame(columns=cols)
-    result = compare.compare_units(shown, target=float(target), kind=indicator.kind)
+    kind = comparison_kind(indicator, shown)
+    result = compare.compare_units(shown, target=float(target), kind=kind)
     units = result.units.copy()
     good = "above" if indicator.direction == "higher_better" else "below"
     units["position"] = np.where(
@@ -403,6 +410,16 @@ def position_against(indicator, entities: pd.DataFrame, target: float) -> pd.Dat
     )
     units.attrs["comparison"] = result
     return units
+
+
+def comparison_kind(indicator, rows: pd.DataFrame) -> str:
+    """The kind to give evaluation.compare: a mean without pupil-level sd but with its own se
+    (published aggregates, evaluation.public_values) is compared on that se ("median" path)."""
+    no_sd = "sd" not in rows or rows["sd"].isna().all()
+    has_se = "se" in rows and rows["se"].notna().any()
+    if indicator.kind in ("mean", "rate") and no_sd and has_se:
+        return "median"
+    return indicator.kind
 
 
 def summarise_entity(
