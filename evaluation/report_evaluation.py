@@ -23,6 +23,9 @@ from evaluation.texts import SUPPRESSED_MARKER, Texts, format_school_year, texts
 
 SENSITIVITY_INDICATOR = "social_trivsel"
 SENSITIVITY_MIN_N = 10
+PLACEBO_INDICATOR = "ro_og_orden"  # the demo's placebo: the effort is not expected to move it
+COVID_YEARS = (2019, 2020, 2021)  # school years 2019/20-2021/22
+GRADES_4_9_SHARE = 0.6  # grades 4-9 are 6 of the 10 grades 0-9 in the register's pupil count
 PACKAGES = (
     "evaluation",
     "pandas",
@@ -171,11 +174,16 @@ def coverage_frame(report: EvaluationReport) -> pd.DataFrame:
             (of_year["indicator_id"] == "generel_trivsel") & (of_year["level"] == "unit")
         ]
         clusters = of_year.loc[of_year["level"] == "cluster", "entity_id"].nunique()
+        answers, pupils = muni_n("generel_trivsel"), muni_n("inklusionsgrad")
+        no_survey = rc.is_missing(answers) and survey_units.empty
         rows.append(
             {
                 cols["year"]: format_school_year(year),
-                cols["respondents"]: _count(t, muni_n("generel_trivsel")),
-                cols["pupils"]: _count(t, muni_n("inklusionsgrad")),
+                cols["respondents"]: t("common.no_data") if no_survey else _count(t, answers),
+                cols["pupils"]: _count(t, pupils),
+                cols["response"]: t("common.no_data")
+                if no_survey
+                else _response_rate(t, answers, pupils),
                 cols["units"]: _count(
                     t, survey_units["value"].notna().sum() if len(of_year) else math.nan
                 ),
@@ -188,6 +196,19 @@ def coverage_frame(report: EvaluationReport) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def response_rate(answers, pupils) -> float:
+    """Answers in grades 4-9 over the register's pupils (grades 0-9) times GRADES_4_9_SHARE:
+    an estimate, as the register does not count pupils by grade. NaN when either is missing."""
+    if rc.is_missing(answers) or rc.is_missing(pupils) or float(pupils) <= 0:
+        return math.nan
+    return float(answers) / (float(pupils) * GRADES_4_9_SHARE)
+
+
+def _response_rate(t: Texts, answers, pupils) -> str:
+    rate = response_rate(answers, pupils)
+    return SUPPRESSED_MARKER if rc.is_missing(rate) else t.percent(rate, decimals=0)
+
+
 def _count(t: Texts, n) -> str:
     return SUPPRESSED_MARKER if rc.is_missing(n) else t.number(float(n), decimals=0)
 
@@ -196,6 +217,15 @@ def build_coverage(report: EvaluationReport) -> rc.Html:
     t = report.t
     table = coverage_frame(report)
     body = rc.paragraph(t("evaluation_report.coverage_intro"))
+    has_register = table[t("evaluation_report.coverage_columns.pupils")].ne(SUPPRESSED_MARKER).any()
+    body += rc.paragraph(
+        t(
+            "evaluation_report.response_note"
+            if has_register
+            else "evaluation_report.response_unavailable",
+            share=t.percent(GRADES_4_9_SHARE, decimals=0),
+        )
+    )
     body += "".join(
         rc.paragraph(s)
         for s in rc.missing_years_sentences(
@@ -218,7 +248,10 @@ def build_methods(report: EvaluationReport) -> rc.Html:
     items += [
         x.format(min_n=report.data.min_n) for x in t.lookup("cluster_report.methods_items")[-1:]
     ]
-    return rc.section("metoder", section_title(report, "methods"), rc.bullets(items))
+    body = rc.bullets(items)
+    body += f"<h3>{rc.esc(t('evaluation_report.references_title'))}</h3>"
+    body += rc.bullets(list(t.lookup("evaluation_report.references")))
+    return rc.section("metoder", section_title(report, "methods"), body)
 
 
 def build_models(report: EvaluationReport) -> rc.Html:
@@ -330,8 +363,101 @@ def run_effect(report: EvaluationReport, values: pd.DataFrame, indicator_id: str
     return effect.estimate_effect(panel, draws=report.draws, seed=report.seed)
 
 
+def format_effect(t: Texts, indicator, value) -> str:
+    """An effect: 3 decimals on a 1-5 scale (effects are small), points for shares and rates."""
+    if rc.is_missing(value):
+        return SUPPRESSED_MARKER
+    if indicator.kind in ("proportion", "rate"):
+        return rc.format_difference(t, indicator, value)
+    return t.number(value, decimals=3, signed=True)
+
+
+def format_effect_interval(t: Texts, indicator, lower, upper) -> str:
+    if rc.is_missing(lower) or rc.is_missing(upper):
+        return SUPPRESSED_MARKER
+    if indicator.kind in ("proportion", "rate"):
+        return rc.format_interval(t, indicator, lower, upper, signed=True)
+    return t(
+        "format.interval_signed",
+        lower=t.number(lower, decimals=3, signed=True),
+        upper=t.number(upper, decimals=3, signed=True),
+    )
+
+
+def format_p(t: Texts, p, named: bool = False) -> str:
+    """ "0,048" / "< 0,001"; with `named` "p = 0,048" / "p < 0,001" for use in a sentence."""
+    if rc.is_missing(p):
+        return SUPPRESSED_MARKER
+    if p < 0.001:
+        text = t("evaluation_report.p_below", value=t.number(0.001, 3))
+        return f"p {text}" if named else text
+    return f"p = {t.number(p, 3)}" if named else t.number(p, 3)
+
+
+def inference_notes(t: Texts, result, draws: int) -> list[str]:
+    """The methods behind the intervals, in the report's language (effect.py's own labels are
+    English and stay out of the report)."""
+    from evaluation import effect
+
+    webb = result.n_clusters <= effect.WEBB_MAX_CLUSTERS
+    notes = [
+        t(
+            "evaluation_report.effect_note_headline",
+            clusters=result.n_clusters,
+            df=result.n_clusters - 1,
+        ),
+        t(
+            "evaluation_report.effect_note_wild",
+            weights=t(
+                "evaluation_report.weights_webb" if webb else "evaluation_report.weights_rademacher"
+            ),
+            draws=draws,
+        ),
+        t("evaluation_report.effect_note_crv"),
+    ]
+    if (result.event_study["se_method"] != "CV3").any():
+        notes.append(t("evaluation_report.effect_note_fallback"))
+    return notes
+
+
+def demo_truth_file(report: EvaluationReport) -> Path | None:
+    """The demo's true_effects.json: in config.demo_raw_dir(), or beside the warehouse's
+    data folder (data/warehouse/x.duckdb -> data/raw/demo/true_effects.json)."""
+    from evaluation import config
+
+    candidates = [
+        config.demo_raw_dir() / "true_effects.json",
+        report.data.warehouse.parent.parent / "raw" / "demo" / "true_effects.json",
+    ]
+    return next((c for c in candidates if c.is_file()), None)
+
+
+def demo_truth(report: EvaluationReport) -> dict:
+    """Known true effects {indicator_id: realised} when the data are the synthetic demo's: the
+    municipality is the demo one and the sidecar's start years match the warehouse's."""
+    import json
+
+    from evaluation import demo
+
+    if "truth" in report.cache:
+        return report.cache["truth"]
+    truth: dict = {}
+    path = demo_truth_file(report)
+    if path is not None and report.municipality == demo.municipality_name(1):
+        sidecar = json.loads(path.read_text(encoding="utf-8"))
+        programme = report.data.programme
+        starts = {
+            str(c): (None if rc.is_missing(y) else int(y))
+            for c, y in zip(programme["cluster_id"], programme["start_year"], strict=True)
+        }
+        if sidecar.get("start_years") == starts:
+            truth = {k: float(v["realised"]) for k, v in sidecar.get("effects", {}).items()}
+    report.cache["truth"] = truth
+    return truth
+
+
 def build_effect(report: EvaluationReport) -> rc.Html:
-    """Staggered DiD with wild cluster bootstrap; plain cluster-robust beside it, labelled."""
+    """Staggered DiD: jackknife CV3 interval first, wild bootstrap beside, CR1 for comparison."""
     t, indicator = report.t, report.indicator
     name = rc.indicator_name(t, indicator)
     body = rc.paragraph(t("evaluation_report.effect_intro"))
@@ -342,55 +468,75 @@ def build_effect(report: EvaluationReport) -> rc.Html:
         return rc.section("effekt", section_title(report, "effect"), body)
     report.cache["effect"] = result
     overall = result.overall_row()
-    interval = rc.format_interval(t, indicator, overall["ci_low"], overall["ci_high"], signed=True)
     summary = t(
         "evaluation_report.effect_summary",
         indicator=name,
-        estimate=rc.format_difference(t, indicator, overall["estimate"]),
-        interval=interval,
+        estimate=format_effect(t, indicator, overall["estimate"]),
+        interval=format_effect_interval(t, indicator, overall["ci_low"], overall["ci_high"]),
+        p=format_p(t, overall["p_value"], named=True),
         clusters=result.n_clusters,
+        wild=format_effect_interval(t, indicator, overall["wild_ci_low"], overall["wild_ci_high"]),
+        wild_p=format_p(t, overall["wild_p_value"], named=True),
     )
     clear = not (overall["ci_low"] <= 0 <= overall["ci_high"])
     summary += " " + t(
         "evaluation_report.effect_clear" if clear else "evaluation_report.effect_unclear"
     )
     body += f'<p class="wb-note">{rc.esc(summary)}</p>'
+    truth = demo_truth(report).get(report.indicator_id)
+    if truth is not None:
+        inside = overall["ci_low"] <= truth <= overall["ci_high"]
+        body += rc.paragraph(
+            t(
+                "evaluation_report.effect_truth",
+                truth=format_effect(t, indicator, truth),
+                inside=t(
+                    "evaluation_report.effect_truth_inside"
+                    if inside
+                    else "evaluation_report.effect_truth_outside"
+                ),
+            ),
+            "wb-note",
+        )
     es = result.event_study
-    wild, crv = t("evaluation_report.effect_wild"), t("evaluation_report.effect_crv")
+    cv3 = t("evaluation_report.effect_cv3")
+    wild = t("evaluation_report.effect_wild")
+    crv = t("evaluation_report.effect_crv")
+    cols = t.lookup("evaluation_report.effect_columns")
+    scale = rc.display_scale(indicator)
     rows, table_rows = [], []
     for r in es.itertuples(index=False):
         label = (
             t("evaluation_report.effect_overall")
             if r.event_time == "overall"
-            else t("evaluation_report.effect_event_time", k=f"{int(r.event_time):+d}")
+            else t(
+                "evaluation_report.effect_event_time",
+                k=f"{int(r.event_time):+d}".replace("-", "\N{MINUS SIGN}"),
+            )
         )
-        scale = rc.display_scale(indicator)
-        rows.append(
-            {
-                "row": label,
-                "series": wild,
-                "value": r.estimate * scale,
-                "lower": r.ci_low * scale,
-                "upper": r.ci_high * scale,
-            }
-        )
-        rows.append(
-            {
-                "row": label,
-                "series": crv,
-                "value": r.estimate * scale,
-                "lower": r.crve_ci_low * scale,
-                "upper": r.crve_ci_high * scale,
-            }
-        )
+        for series, lo, hi in (
+            (cv3, r.ci_low, r.ci_high),
+            (wild, r.wild_ci_low, r.wild_ci_high),
+            (crv, r.crve_ci_low, r.crve_ci_high),
+        ):
+            rows.append(
+                {
+                    "row": label,
+                    "series": series,
+                    "value": r.estimate * scale,
+                    "lower": lo * scale,
+                    "upper": hi * scale,
+                }
+            )
         table_rows.append(
             {
-                t("evaluation_report.effect_columns.time"): label,
-                t("evaluation_report.effect_columns.estimate"): rc.format_difference(
-                    t, indicator, r.estimate
-                ),
-                wild: rc.format_interval(t, indicator, r.ci_low, r.ci_high, signed=True),
-                crv: rc.format_interval(t, indicator, r.crve_ci_low, r.crve_ci_high, signed=True),
+                cols["time"]: label,
+                cols["estimate"]: format_effect(t, indicator, r.estimate),
+                cols["cv3"]: format_effect_interval(t, indicator, r.ci_low, r.ci_high),
+                cols["cv3_p"]: format_p(t, r.p_value),
+                cols["wild"]: format_effect_interval(t, indicator, r.wild_ci_low, r.wild_ci_high),
+                cols["wild_p"]: format_p(t, r.wild_p_value),
+                cols["crv"]: format_effect_interval(t, indicator, r.crve_ci_low, r.crve_ci_high),
             }
         )
     chart = charts.build_interval_chart(
@@ -401,8 +547,8 @@ def build_effect(report: EvaluationReport) -> rc.Html:
         },
         ".2f" if indicator.kind != "proportion" else ".0f",
         zero_line=True,
-        series_order=[wild, crv],
-        shapes=["circle", "square"],
+        series_order=[cv3, wild, crv],
+        shapes=["circle", "diamond", "square"],
     )
     body += charts.chart_html(
         chart,
@@ -412,57 +558,146 @@ def build_effect(report: EvaluationReport) -> rc.Html:
         "effekt",
         report.tables_dir,
         language=t.language,
-        footnotes=[result.inference, result.comparison_note],
+        footnotes=inference_notes(t, result, report.draws),
     )
     return rc.section("effekt", section_title(report, "effect"), body)
 
 
-def build_sensitivity(report: EvaluationReport) -> rc.Html:
-    """The main estimate beside another indicator and stricter suppression."""
+def fixed_membership_values(report: EvaluationReport, indicator_id: str) -> pd.DataFrame | None:
+    """Cluster rows rebuilt from unit rows with every unit kept in its cluster of the report
+    year (the membership of each year is the default). Survey-type indicators only (register
+    ones are by the pupils' home cluster); units whose figure is hidden are left out, so
+    this is an approximation. None when it does not apply."""
+    data = report.data
+    indicator = data.catalog.get(indicator_id)
+    if indicator.cluster_rollup != "membership" or indicator.kind not in ("mean", "proportion"):
+        return None
+    m = data.membership
+    if m is None or m.empty:
+        return None
+    year = report.year
+    now = m[
+        (m["from_year"].fillna(-1).astype(int) <= year)
+        & (m["to_year"].isna() | (m["to_year"].fillna(9999).astype(int) >= year))
+    ]
+    fixed = dict(zip(now["unit_id"].astype(str), now["cluster_id"].astype(str), strict=True))
+    values = data.values
+    units = values[
+        (values["indicator_id"] == indicator_id)
+        & (values["level"] == "unit")
+        & values["value"].notna()
+    ].copy()
+    units["fixed_cluster"] = units["entity_id"].astype(str).map(fixed)
+    units = units.dropna(subset=["fixed_cluster"])
+    if indicator.kind == "proportion":
+        units["weighted"] = units["numerator"].astype(float)
+    else:
+        units["weighted"] = units["value"].astype(float) * units["n"].astype(float)
+    sums = units.groupby(["fixed_cluster", "year"])[["weighted", "n"]].sum().reset_index()
+    clusters = pd.DataFrame(
+        {
+            "year": sums["year"].astype(int),
+            "level": "cluster",
+            "entity_id": sums["fixed_cluster"],
+            "indicator_id": indicator_id,
+            "value": sums["weighted"] / sums["n"],
+        }
+    )
+    return clusters
+
+
+def sensitivity_checks(report: EvaluationReport) -> list[tuple[str, pd.DataFrame | None, str, str]]:
+    """(label, indicator values or None when not possible, indicator id, note) per check."""
     from evaluation import indicators
 
-    t = report.t
-    cols = t.lookup("evaluation_report.sensitivity_columns")
-    checks = [
-        (t("evaluation_report.sensitivity_checks.main"), report.data.values, report.indicator_id)
-    ]
-    other = (
-        SENSITIVITY_INDICATOR if report.indicator_id != SENSITIVITY_INDICATOR else "generel_trivsel"
-    )
+    t, values, main = report.t, report.data.values, report.indicator_id
+    key = "evaluation_report.sensitivity_checks."
+    note = "evaluation_report.sensitivity_notes."
+    checks = [(t(key + "main"), values, main, "")]
+    other = SENSITIVITY_INDICATOR if main != SENSITIVITY_INDICATOR else "generel_trivsel"
     other_name = rc.indicator_name(t, report.data.catalog.get(other))
+    checks.append((t(key + "other_indicator", indicator=other_name), values, other, ""))
+    if main != PLACEBO_INDICATOR and PLACEBO_INDICATOR in report.data.catalog.by_id:
+        placebo_name = rc.indicator_name(t, report.data.catalog.get(PLACEBO_INDICATOR))
+        checks.append(
+            (
+                t(key + "placebo", indicator=placebo_name),
+                values,
+                PLACEBO_INDICATOR,
+                t(note + "placebo"),
+            )
+        )
+    covid = [format_school_year(y) for y in COVID_YEARS]
     checks.append(
         (
-            t("evaluation_report.sensitivity_checks.other_indicator", indicator=other_name),
-            report.data.values,
-            other,
+            t(key + "no_covid", first=covid[0], last=covid[-1]),
+            values[~values["year"].isin(COVID_YEARS)],
+            main,
+            t(note + "no_covid"),
+        )
+    )
+    checks.append((t(key + "never_treated"), None, main, t(note + "never_treated")))
+    fixed = fixed_membership_values(report, main)
+    checks.append(
+        (
+            t(key + "fixed_membership", school_year=report.school_year),
+            fixed,
+            main,
+            t(note + ("fixed_membership" if fixed is not None else "fixed_membership_register")),
         )
     )
     strict_n = max(SENSITIVITY_MIN_N, report.data.min_n + 5)
     strict = indicators.load_indicator_values(report.data.warehouse, strict_n)
     strict = strict.assign(year=strict["year"].astype(int))
-    checks.append(
-        (
-            t("evaluation_report.sensitivity_checks.min_n", min_n=strict_n),
-            strict,
-            report.indicator_id,
-        )
-    )
+    checks.append((t(key + "min_n", min_n=strict_n), strict, main, ""))
+    return checks
+
+
+def build_sensitivity(report: EvaluationReport) -> rc.Html:
+    """The main estimate beside other indicators, a placebo, other years, other membership and
+    stricter suppression; a row says plainly when a check cannot be run."""
+    t = report.t
+    cols = t.lookup("evaluation_report.sensitivity_columns")
+    truth = demo_truth(report)
     rows = []
-    for label, values, indicator_id in checks:
+    for label, values, indicator_id, note in sensitivity_checks(report):
         indicator = report.data.catalog.get(indicator_id)
-        try:
-            overall = run_effect(report, values, indicator_id).overall_row()
-            estimate = rc.format_difference(t, indicator, overall["estimate"])
-            interval = rc.format_interval(
-                t, indicator, overall["ci_low"], overall["ci_high"], signed=True
+        estimate = interval = wild = SUPPRESSED_MARKER
+        if values is not None:
+            try:
+                overall = run_effect(report, values, indicator_id).overall_row()
+                estimate = format_effect(t, indicator, overall["estimate"])
+                interval = format_effect_interval(
+                    t, indicator, overall["ci_low"], overall["ci_high"]
+                )
+                wild = format_effect_interval(
+                    t, indicator, overall["wild_ci_low"], overall["wild_ci_high"]
+                )
+            except EvaluationError as exc:
+                note = (note + " " if note else "") + t(
+                    "evaluation_report.sensitivity_notes.failed", reason=str(exc)
+                )
+        row = {
+            cols["check"]: label,
+            cols["estimate"]: estimate,
+            cols["interval"]: interval,
+            cols["wild"]: wild,
+        }
+        if truth:
+            row[cols["truth"]] = (
+                format_effect(t, indicator, truth[indicator_id])
+                if indicator_id in truth
+                else SUPPRESSED_MARKER
             )
-        except EvaluationError:
-            estimate, interval = SUPPRESSED_MARKER, SUPPRESSED_MARKER
-        rows.append({cols["check"]: label, cols["estimate"]: estimate, cols["interval"]: interval})
+        row[cols["note"]] = note
+        rows.append(row)
     table = pd.DataFrame(rows)
     name = rc.indicator_name(t, report.indicator)
     body = rc.paragraph(t("evaluation_report.sensitivity_intro"))
-    body += charts.table_to_html(table, t("evaluation_report.sensitivity_caption", indicator=name))
+    footnotes = [t("evaluation_report.sensitivity_truth_note")] if truth else []
+    body += charts.table_to_html(
+        table, t("evaluation_report.sensitivity_caption", indicator=name), footnotes
+    )
     if report.tables_dir is not None:
         charts.write_table_csv(table, "foelsomhed", report.tables_dir, t.language)
     return rc.section("foelsomhed", section_title(report, "sensitivity"), body)
@@ -503,8 +738,19 @@ def collect_key_figures(report: EvaluationReport) -> dict:
     result = report.cache.get("effect")
     if result is not None:
         overall = result.overall_row()
-        for key in ("estimate", "ci_low", "ci_high", "crve_ci_low", "crve_ci_high"):
+        for key in (
+            "estimate",
+            "ci_low",
+            "ci_high",
+            "wild_ci_low",
+            "wild_ci_high",
+            "crve_ci_low",
+            "crve_ci_high",
+        ):
             figures[f"effect.{key}"] = round(float(overall[key]), 6)
+    truth = report.cache.get("truth", {}).get(report.indicator_id)
+    if truth is not None:
+        figures["effect.demo_truth"] = round(truth, 6)
     fit = report.cache.get("model")
     if fit is not None:
         figures["model.llf"] = round(fit.llf, 4)

@@ -1,0 +1,108 @@
+"""Evaluation report content: the fixture warehouse for wording and tables, the demo data for
+the known true effect (the builders directly, no kernel)."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from tiny_warehouse import build_fixture_warehouse  # noqa: E402
+
+from evaluation import effect, report_evaluation  # noqa: E402
+
+BUILDERS = ["build_coverage", "build_methods", "build_effect", "build_sensitivity"]
+
+
+def render_sections(warehouse: Path, tables: Path, language: str = "da", year: int = 2024):
+    report = report_evaluation.prepare_report(
+        "", year, language, str(warehouse), 5, str(tables), "generel_trivsel", 199, 2023
+    )
+    html = "".join(str(getattr(report_evaluation, b)(report)) for b in BUILDERS)
+    return report, html
+
+
+@pytest.fixture(scope="module")
+def fixture_report(tmp_path_factory):
+    warehouse = build_fixture_warehouse(tmp_path_factory.mktemp("wh") / "warehouse.duckdb")
+    return render_sections(warehouse, tmp_path_factory.mktemp("tables"))
+
+
+def test_no_english_method_label_in_the_danish_report(fixture_report):
+    _, html = fixture_report
+    for label in (effect.CV3_LABEL, effect.CRVE_LABEL, "beside it", "over-rejects"):
+        assert label not in html
+
+
+def test_methods_name_their_references(fixture_report):
+    _, html = fixture_report
+    for ref in ("MacKinnon", "Callaway", "Webb", "Roodman"):
+        assert ref in html
+
+
+def test_sensitivity_table_has_every_check_and_says_what_cannot_be_run(fixture_report):
+    report, html = fixture_report
+    section = html[html.index('id="foelsomhed"') :]
+    for key in ("main", "placebo", "no_covid", "never_treated", "fixed_membership", "min_n"):
+        label = report.t.lookup(f"evaluation_report.sensitivity_checks.{key}")
+        assert label.split("{")[0].strip() in section, key
+    assert "Kan ikke beregnes" in section  # never-treated only: effect.py has no such option
+
+
+def test_response_rate_is_answers_over_pupils_times_the_stated_share():
+    assert report_evaluation.response_rate(600, 1000) == pytest.approx(1.0)
+    assert report_evaluation.response_rate(510, 1000) == pytest.approx(0.85)
+    assert math.isnan(report_evaluation.response_rate(510, float("nan")))  # no register
+    assert math.isnan(report_evaluation.response_rate(float("nan"), 1000))  # no survey
+
+
+def test_coverage_states_how_the_response_rate_is_estimated(fixture_report):
+    _, html = fixture_report
+    assert "Svarprocent (anslået)" in html
+    assert "60\u00a0%" in html  # the stated share of grades 4-9
+
+
+def test_no_demo_truth_outside_the_demo(fixture_report):
+    _, html = fixture_report
+    assert "Kendt sand effekt" not in html
+
+
+@pytest.fixture(scope="module")
+def demo_home(tmp_path_factory):
+    """`workbench demo-data && workbench ingest` into a temporary home."""
+    home = tmp_path_factory.mktemp("demo-home")
+    (home / "data").mkdir()
+    env = {**os.environ, "WORKBENCH_HOME": str(home)}
+    env.pop("WORKBENCH_WAREHOUSE", None)
+    workbench = str(Path(sys.executable).parent / "workbench")
+    for args in (["demo-data"], ["ingest", str(home / "data" / "raw" / "demo")]):
+        done = subprocess.run([workbench, *args], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    return home
+
+
+@pytest.mark.slow
+def test_demo_report_shows_the_known_true_effect_labelled_as_synthetic(demo_home, tmp_path):
+    import json
+
+    warehouse = demo_home / "data" / "warehouse" / "workbench.duckdb"
+    report, html = render_sections(warehouse, tmp_path, year=2025)
+    sidecar = json.loads((demo_home / "data" / "raw" / "demo" / "true_effects.json").read_text())
+    truth = sidecar["effects"]["generel_trivsel"]["realised"]
+    shown = report.t.number(truth, decimals=3, signed=True)
+    assert f"Kendt sand effekt i demodata: {shown}" in html
+    assert "syntetiske" in html
+    sensitivity = html[html.index('id="foelsomhed"') :]
+    assert "Kendt sand effekt (kun demodata)" in sensitivity
+    placebo = re.search(r"Placebo: Ro og orden</th>(.*?)</tr>", sensitivity).group(1)
+    assert "±0,000" in placebo  # the placebo's true effect is exactly zero
+    figures = report_evaluation.collect_key_figures(report)
+    assert figures["effect.demo_truth"] == pytest.approx(truth)
+    assert figures["effect.ci_low"] <= truth <= figures["effect.ci_high"]
