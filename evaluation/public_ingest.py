@@ -25,6 +25,7 @@ the ordinary cluster_membership format (unit_id;cluster_id;from_year;to_year, CS
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -356,4 +357,23 @@ def clusters_from_membership(f, municipality: str):
         frame=frame,
         keys=frame.assign(row=frame.index),
         rows=len(frame),
+    )
+
+
+def demo_cluster_map(wellbeing_csv, municipality: str, clusters: int = 8) -> pd.DataFrame:
+    """A made-up cluster map for trying the report: NOT the municipality's real clusters.
+
+    Rule: the municipality's schools in the wellbeing file, sorted by school id, are cut into
+    `clusters` consecutive blocks of (nearly) equal size: school i of n goes to cluster
+    i * clusters // n + 1 ("demo-1" ... "demo-8", named "Demoklynge 1" ...).
+    """
+    rows = public.read_public_csv(Path(wellbeing_csv))
+    ids = sorted(rows.loc[rows["municipality"] == municipality, "school_id"].unique())
+    number = [i * clusters // len(ids) + 1 for i in range(len(ids))]
+    return pd.DataFrame(
+        {
+            "school_id": ids,
+            "cluster_id": [f"demo-{k}" for k in number],
+            "cluster_name": [f"Demoklynge {k}" for k in number],
+        }
     )

@@ -44,6 +44,7 @@ TREND_INDICATORS = (
     "inklusionsgrad",
     "fravaer",
 )
+TREND_YEARS = 5  # the trend over the last five school years with figures
 SECTIONS = (
     ("overblik", "overview"),
     ("udsagn", "statements"),
@@ -188,6 +189,8 @@ def build_title(report: ClusterReport) -> rc.Html:
         programme,
     ]
     how = [t("how_to_read.intervals"), t("how_to_read.changes"), t("status_legend")]
+    if report.data.public:  # one year, and intervals from the spread of schools, not chance
+        how = [t("public_cluster.how_intervals"), t("status_legend")]
     title = t("cluster_report.title", cluster=report.cluster_name, school_year=report.school_year)
     toc = rc.table_of_contents(t, [(a, section_title(report, k)) for a, k in SECTIONS])
     return rc.Html(
@@ -523,9 +526,7 @@ def build_funnels(report: ClusterReport) -> rc.Html:
             if found["hidden"]:
                 names = rc.join_names(t, found["hidden"])
                 parts.append(
-                    rc.paragraph(
-                        t("cluster_report.funnel_hidden", min_n=report.data.min_n, names=names)
-                    )
+                    rc.paragraph(t(hidden_key(indicator), min_n=report.data.min_n, names=names))
                 )
             continue
         parts.append(funnel_figure(report, found))
@@ -535,6 +536,35 @@ def build_funnels(report: ClusterReport) -> rc.Html:
                 outliers.append((row.name, indicator))
     report.cache["unit_outliers"] = outliers
     return rc.section("tragtplot", section_title(report, "funnels"), "".join(parts))
+
+
+def hidden_key(indicator) -> str:
+    """Why a unit has no figure: a share is also hidden when the rest of the group is small."""
+    if indicator.kind == "proportion":
+        return "cluster_report.funnel_hidden_share"
+    return "cluster_report.funnel_hidden"
+
+
+def shrunk_units(report: ClusterReport, indicator_id: str) -> pd.DataFrame | None:
+    """Empirical-Bayes values (evaluation.shrinkage) of every unit of the municipality that
+    year, pulled toward the mean of the municipality's units: entity_id, shrunk, reliability.
+    None when shrinkage is not possible (too few units, no standard errors)."""
+    from evaluation import shrinkage
+    from evaluation.errors import EvaluationError
+
+    values = report.data.values
+    units = values[
+        (values["indicator_id"] == indicator_id)
+        & (values["level"] == "unit")
+        & (values["year"] == report.year)
+    ]
+    if units.empty or "se" not in units.columns:
+        return None
+    try:
+        table, _ = shrinkage.shrink_values(units, by=None)
+    except EvaluationError:
+        return None
+    return table[["entity_id", "shrunk", "reliability"]]
 
 
 def funnel_figure(report: ClusterReport, found: dict) -> str:
@@ -592,7 +622,7 @@ def funnel_figure(report: ClusterReport, found: dict) -> str:
         footnotes.insert(
             0,
             t(
-                "cluster_report.funnel_hidden",
+                hidden_key(indicator),
                 min_n=report.data.min_n,
                 names=rc.join_names(t, found["hidden"]),
             ),
@@ -609,6 +639,19 @@ def funnel_figure(report: ClusterReport, found: dict) -> str:
             ],
         }
     )
+    shrunk = shrunk_units(report, indicator.id)
+    if shrunk is not None:
+        match = units[["entity_id"]].merge(shrunk, on="entity_id", how="left")
+        table.insert(3, cols["shrunk"], [rc.format_value(t, indicator, v) for v in match["shrunk"]])
+        table.insert(
+            4,
+            cols["reliability"],
+            [
+                SUPPRESSED_MARKER if rc.is_missing(r) else t.number(r, 2)
+                for r in match["reliability"]
+            ],
+        )
+        footnotes.insert(0, t("cluster_report.shrinkage_note"))
     title = t("cluster_report.funnel_title", indicator=name, school_year=report.school_year)
     return charts.chart_html(
         chart,
@@ -719,7 +762,83 @@ def build_trends(report: ClusterReport) -> rc.Html:
             table_caption=t("cluster_report.trends_table_caption", cluster=report.cluster_name),
         )
     )
+    parts.append(trend_slopes_html(report))
     return rc.section("udvikling", section_title(report, "trends"), "".join(parts))
+
+
+def trend_slopes(report: ClusterReport) -> pd.DataFrame:
+    """Linear trend per year over the last TREND_YEARS years with data (evaluation.change.trend)
+    for the cluster's trend indicators; verdict better/worse/none as for changes."""
+    from evaluation import change
+    from evaluation.errors import EvaluationError
+
+    values = report.data.values
+    rows = []
+    for indicator_id in TREND_INDICATORS:
+        if indicator_id not in report.data.catalog.by_id:
+            continue
+        indicator = report.data.catalog.get(indicator_id)
+        sel = values[
+            (values["indicator_id"] == indicator_id)
+            & (values["level"] == "cluster")
+            & (values["entity_id"] == report.cluster_id)
+            & (values["year"] <= report.year)
+        ].dropna(subset=["value", "se"])
+        sel = sel[sel["se"] > 0]
+        try:
+            fit = change.trend(sel["year"], sel["value"], sel["se"], last_k=TREND_YEARS)
+        except EvaluationError:
+            continue  # fewer than 3 years with figures
+        rows.append(
+            {
+                "indicator": indicator,
+                **fit,
+                "verdict": rc.judge(indicator, fit["ci_low"], fit["ci_high"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def trend_slopes_html(report: ClusterReport) -> str:
+    """The trend table with one plain sentence before it; empty when no indicator has 3 years."""
+    t = report.t
+    slopes = trend_slopes(report)
+    report.cache["trend_slopes"] = slopes
+    if slopes.empty:
+        return ""
+    cols = t.lookup("cluster_report.trend_columns")
+    table = pd.DataFrame(
+        {
+            cols["indicator"]: [rc.indicator_name(t, i) for i in slopes["indicator"]],
+            cols["period"]: [
+                t(
+                    "cluster_report.trend_period",
+                    first=format_school_year(a),
+                    last=format_school_year(b),
+                    years=k,
+                )
+                for a, b, k in zip(
+                    slopes["first_year"], slopes["last_year"], slopes["n_years"], strict=True
+                )
+            ],
+            cols["slope"]: [
+                rc.format_difference(t, i, v)
+                for i, v in zip(slopes["indicator"], slopes["slope"], strict=True)
+            ],
+            cols["interval"]: [
+                rc.format_interval(t, i, lo, hi, signed=True)
+                for i, lo, hi in zip(
+                    slopes["indicator"], slopes["ci_low"], slopes["ci_high"], strict=True
+                )
+            ],
+            cols["verdict"]: [t(f"cluster_report.trend_verdict.{v}") for v in slopes["verdict"]],
+        }
+    )
+    if report.tables_dir is not None:
+        charts.write_table_csv(table, "udvikling-tendens", report.tables_dir, t.language)
+    caption = t("cluster_report.trend_caption", cluster=report.cluster_name)
+    intro = rc.paragraph(t("cluster_report.trend_intro", years=TREND_YEARS))
+    return intro + charts.table_to_html(table, caption, [t("cluster_report.trend_note")])
 
 
 def trend_table(report: ClusterReport, frame: pd.DataFrame, all_years: list[str]) -> pd.DataFrame:
