@@ -872,7 +872,8 @@ def render_run(options: RenderOptions, registry: list[ReportSpec] | None = None)
     started = datetime.now().astimezone()
     inputs = manifest.describe_inputs(warehouse, facts.ingest_log)
     environment = manifest.build_environment()
-    code_sha256 = manifest.hash_code([s.notebook_path() for s in registry])
+    code_notebooks = [s.notebook_path() for s in registry]
+    code_sha256 = manifest.hash_code(code_notebooks)
     jobs = [fingerprint_job(job, code_sha256, inputs, environment) for job in jobs]
     reusable = {} if options.force else manifest.find_reusable_reports(root)
     to_reuse = [j for j in jobs if can_reuse(reusable.get(j.fingerprint))]
@@ -901,6 +902,7 @@ def render_run(options: RenderOptions, registry: list[ReportSpec] | None = None)
             },
             "inputs": inputs,
             "code_sha256": code_sha256,
+            "code_notebooks": [str(p) for p in code_notebooks],
             **environment,
             "reports": [build_report_entry(job, results[job.report_id]) for job in jobs],
         }
@@ -1266,6 +1268,10 @@ def verify_run(run_dir: Path, workers: int | None = None) -> int:
             problems.append(f"{r['id']}: notebook {path} is missing")
         elif manifest.hash_file(path) != r["notebook_sha256"]:
             print(f"note: {r['id']}: notebook {path} changed since the run")
+    notebooks = [Path(p) for p in record.get("code_notebooks", [])]
+    if all(p.is_file() for p in notebooks) and record.get("code_sha256"):
+        if manifest.hash_code(notebooks) != record["code_sha256"]:
+            print("note: the evaluation/ code or a notebook changed since the run")
     jobs = [
         RenderJob(
             report_id=r["id"],

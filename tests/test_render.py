@@ -244,7 +244,11 @@ def test_up_to_date_reports_are_reused_and_force_renders_them(project, capsys, m
 
 
 @pytest.mark.slow
-def test_verify_passes_untouched_and_fails_on_changed_input_or_figures(project, capsys):
+def test_verify_passes_untouched_and_fails_on_changed_input_or_figures(
+    project, capsys, monkeypatch
+):
+    code_hash = {"value": "code-at-render"}  # others edit evaluation/ while tests run
+    monkeypatch.setattr(manifest, "hash_code", lambda notebooks: code_hash["value"])
     assert run_cli(["render", "--cluster", "K01"], capsys)[0] == 0
     run = latest_run(project)
     record = read_record(run)
@@ -252,6 +256,9 @@ def test_verify_passes_untouched_and_fails_on_changed_input_or_figures(project, 
 
     code, out = run_cli(["verify", str(run)], capsys)
     assert code == 0 and "identical" in out
+    assert "changed since the run" not in out
+    code_hash["value"] = "code-edited-since"
+    assert "code or a notebook changed since the run" in run_cli(["verify", str(run)], capsys)[1]
 
     tampered = project / "reports" / "tampered"
     shutil.copytree(run, tampered)
