@@ -799,6 +799,13 @@ def trend_slopes(report: ClusterReport) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def format_slope(t: Texts, indicator, value) -> str:
+    """A change per year: 3 decimals on a 1-5 scale (yearly steps are small), else as changes."""
+    if indicator.kind == "mean" and not rc.is_missing(value):
+        return t.number(value, decimals=3, signed=True)
+    return rc.format_difference(t, indicator, value)
+
+
 def trend_slopes_html(report: ClusterReport) -> str:
     """The trend table with one plain sentence before it; empty when no indicator has 3 years."""
     t = report.t
@@ -822,11 +829,15 @@ def trend_slopes_html(report: ClusterReport) -> str:
                 )
             ],
             cols["slope"]: [
-                rc.format_difference(t, i, v)
+                format_slope(t, i, v)
                 for i, v in zip(slopes["indicator"], slopes["slope"], strict=True)
             ],
             cols["interval"]: [
-                rc.format_interval(t, i, lo, hi, signed=True)
+                t(
+                    "format.interval_signed",
+                    lower=format_slope(t, i, lo),
+                    upper=format_slope(t, i, hi),
+                )
                 for i, lo, hi in zip(
                     slopes["indicator"], slopes["ci_low"], slopes["ci_high"], strict=True
                 )
