@@ -344,8 +344,9 @@ def resolve_settings(
 # and kernels make that optional import fail fast (jsonschema then skips the "iri" format check).
 BLOCK_SLOW_IMPORTS = "import sys; sys.modules.setdefault('rfc3987_syntax', None)"
 
-# Kernels log a TCP warning at start that means nothing for a local batch run.
-KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=ERROR"]
+# Kernels log a TCP warning at start and an interrupt note at shutdown: noise in a batch run
+# (errors in cells reach the executed notebook, not this log).
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 
 # Run once in each warm kernel: everything a report imports, so reports do not pay for it.
 WARM_UP_CODE = (
