@@ -408,3 +408,30 @@ def test_shared_fixture_warehouse_end_to_end(tmp_path):
         2023: "syd",
         2024: "nord",
     }
+
+
+def test_cached_values_equal_fresh_ones_and_follow_the_warehouse(tmp_path, monkeypatch):
+    """The disk cache gives exactly the fresh table, and a new warehouse or min_n misses it."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+    from tiny_warehouse import build_fixture_warehouse
+
+    from evaluation.indicators import find_cached_values
+
+    path = build_fixture_warehouse(tmp_path / "tiny.duckdb")
+    monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "0")
+    fresh = load_indicator_values(path, min_n=5)
+    assert find_cached_values(path, 5) is None
+    monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "1")
+    first = load_indicator_values(path, min_n=5)
+    cache = find_cached_values(path, 5)
+    assert cache.is_file()
+    cached = load_indicator_values(path, min_n=5)
+    pd.testing.assert_frame_equal(fresh, first)
+    pd.testing.assert_frame_equal(fresh, cached)
+    assert find_cached_values(path, 6) != cache
+    with open(path, "ab") as handle:  # any change to the warehouse file changes the key
+        handle.write(b"\0")
+    assert find_cached_values(path, 5) != cache
