@@ -381,7 +381,8 @@ def test_ctrl_c_stops_cleanly_and_leaves_no_kernels(project):
         while time.monotonic() < deadline and len(kernels) < 2:
             time.sleep(0.5)
             kernels = list_kernel_processes(psutil, child.pid)
-        assert len(kernels) == 2, "two workers should each have started a kernel"
+        # at least one kernel per worker (a worker may be replacing a kernel at that moment)
+        assert len(kernels) >= 2, "two workers should each have started a kernel"
         everything = psutil.Process(child.pid).children(recursive=True)
         os.killpg(child.pid, signal.SIGINT)  # what Ctrl-C sends
         _out, err = child.communicate(timeout=60)
