@@ -554,10 +554,12 @@ REPORT_CSS = """
 .wb-figure figcaption { font-size: 0.95rem; max-width: 48rem; margin-top: 0.3rem; }
 .wb-chart svg { max-width: 100%; height: auto; }
 .wb-questions li { margin-bottom: 0.5rem; }
-.wb-toc-compact { max-width: none; padding: 0.3rem 0.8rem; margin: 0.5rem 0; }
-.wb-toc-compact h2 { display: inline; font-size: 1rem; margin: 0 0.6rem 0 0; }
-.wb-toc-compact ol { display: inline; margin: 0; padding: 0; }
-.wb-toc-compact li { display: inline; margin-right: 0.9rem; white-space: nowrap; }
+.wb-toc-compact { max-width: none; padding: 0.3rem 0.8rem; margin: 0.5rem 0; display: flex;
+  flex-wrap: wrap; align-items: baseline; gap: 0 0.9rem; }
+.wb-toc-compact h2 { font-size: 1rem; margin: 0; }
+.wb-toc-compact ol { display: flex; flex-wrap: wrap; gap: 0 0.9rem; margin: 0; padding: 0;
+  list-style: none; }
+.wb-toc-compact li { white-space: nowrap; }
 .wb-sr { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px;
   overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
 .wb-legend { font-size: 0.92rem; margin: 0.3rem 0; max-width: none; }
