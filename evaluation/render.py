@@ -924,7 +924,10 @@ def warm_values_cache(warehouse: Path, min_n: int) -> None:
     """
     from evaluation import indicators
 
-    indicators.load_indicator_values(warehouse, min_n)
+    try:
+        indicators.load_indicator_values(warehouse, min_n)
+    except Exception:  # noqa: BLE001 - the reports meet the same error and show it per report
+        pass
 
 
 def order_longest_first(jobs: list[RenderJob], root: Path) -> list[RenderJob]:
