@@ -153,6 +153,7 @@ class ReportSpec:
     notebook: str
     build_parameters: Callable[[RenderSettings], list[dict]]
     source: str = "warehouse"  # "public": the ministry's public files (evaluation.public)
+    needs_pupil_level: bool = False  # skipped for a warehouse of published aggregates only
 
     def notebook_path(self) -> Path:
         path = Path(self.notebook)
@@ -202,7 +203,13 @@ def build_public_parameters(settings: RenderSettings) -> list[dict]:
 REPORTS: list[ReportSpec] = [
     ReportSpec("cluster_report", "cluster_report.ipynb", build_cluster_parameters),
     ReportSpec("leader_summary", "leader_summary.ipynb", build_municipality_parameters),
-    ReportSpec("evaluation_report", "evaluation_report.ipynb", build_municipality_parameters),
+    # the effect estimate needs years of pupil-level answers or registers, not one public year
+    ReportSpec(
+        "evaluation_report",
+        "evaluation_report.ipynb",
+        build_municipality_parameters,
+        needs_pupil_level=True,
+    ),
     ReportSpec("public_report", "public_report.ipynb", build_public_parameters, source="public"),
 ]
 
@@ -260,6 +267,7 @@ class WarehouseFacts:
     clusters_by_year: dict[int, list[str]]
     all_clusters: list[str]
     ingest_log: list[dict] = field(default_factory=list)
+    pupil_level: bool = True  # False: only the ministry's published aggregates
 
 
 def read_warehouse_facts(path: Path) -> WarehouseFacts:
@@ -276,7 +284,8 @@ def read_warehouse_facts(path: Path) -> WarehouseFacts:
         query = "SELECT table_name FROM information_schema.tables"
         tables = {row[0] for row in con.execute(query).fetchall()}
         years: set[int] = set()
-        for table in ("responses", "register"):
+        # "aggregates": a warehouse built from the ministry's public school figures
+        for table in ("responses", "register", "aggregates"):
             if table in tables:
                 years |= {
                     int(r[0]) for r in con.execute(f"SELECT DISTINCT year FROM {table}").fetchall()
@@ -299,9 +308,14 @@ def read_warehouse_facts(path: Path) -> WarehouseFacts:
             cursor = con.execute("SELECT DISTINCT file, sha256, table_name FROM ingest_log")
             names = [d[0] for d in cursor.description]
             ingest_log = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        pupil_level = any(
+            con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT 1)").fetchone()[0]
+            for table in ("responses", "register")
+            if table in tables
+        )
     finally:
         con.close()
-    return WarehouseFacts(sorted(years), clusters_by_year, all_clusters, ingest_log)
+    return WarehouseFacts(sorted(years), clusters_by_year, all_clusters, ingest_log, pupil_level)
 
 
 def resolve_settings(
@@ -867,6 +881,14 @@ def render_run(options: RenderOptions, registry: list[ReportSpec] | None = None)
         settings = resolve_settings(
             facts, warehouse, options.year, options.clusters, options.language, options.min_n
         )
+    if not facts.pupil_level:
+        skipped = [s.name for s in registry if s.needs_pupil_level]
+        registry = [s for s in registry if not s.needs_pupil_level]
+        if skipped:
+            print(
+                f"note: {', '.join(skipped)} skipped: the warehouse holds only published "
+                "aggregates (one year, no pupil-level answers or registers)."
+            )
     jobs = plan_jobs(registry, settings)
     if not jobs:
         raise ParameterError("nothing to render: no report matches these choices.")

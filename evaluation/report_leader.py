@@ -149,9 +149,19 @@ def build_title(report: LeaderReport) -> rc.Html:
         + '<header class="wb-report">'
         + f"<h1>{rc.esc(title)}</h1>"
         + rc.paragraph(t("leader_summary.lead") + " " + facts, "wb-meta")
+        + public_credit_html(report)
         + toc
         + "</header>"
     )
+
+
+def public_credit_html(report: LeaderReport) -> str:
+    """The ministry's credit line, when the figures are its published school aggregates."""
+    if not report.data.public:
+        return ""
+    from evaluation.public import credit_html
+
+    return credit_html(report.t.language)
 
 
 def attention_items(report: LeaderReport) -> tuple[list[str], list[str]]:

@@ -225,3 +225,23 @@ def test_aarhus_on_the_full_real_files_with_a_demo_map(tmp_path):
         assert row["value"].iloc[0] == pytest.approx(own["value"])
     clusters = values[(values["level"] == "cluster") & (values["indicator_id"] == "social_trivsel")]
     assert len(clusters) == 8 and not clusters["suppressed"].any()
+
+
+@pytest.mark.slow
+def test_render_on_public_data_skips_the_evaluation_report_and_credits_the_ministry(
+    tmp_path, fixture_warehouse
+):
+    """`workbench render` on a public warehouse: cluster reports and the leader summary, each
+    with the credit line; no evaluation report (one year, no pupil-level data to evaluate)."""
+    from evaluation import render
+
+    facts = render.read_warehouse_facts(fixture_warehouse)
+    assert facts.years == [2024] and not facts.pupil_level
+    options = render.RenderOptions(warehouse=fixture_warehouse, out=tmp_path, jobs=1)
+    record = render.render_run(options)
+    names = {r["name"] for r in record["reports"]}
+    assert names == {"cluster_report", "leader_summary"}
+    assert all(r["status"] == "ok" for r in record["reports"])
+    run = tmp_path / record["run_id"]
+    for entry in record["reports"]:
+        assert CREDIT in (run / entry["html"]).read_text(encoding="utf-8")
