@@ -41,6 +41,7 @@ import yaml
 
 from evaluation import config
 from evaluation.errors import EvaluationError
+from evaluation.warehouse import hash_file
 
 KINDS = ("mean", "proportion", "median", "rate")
 SOURCES = ("survey", "register", "daycare_language")
@@ -790,16 +791,8 @@ def find_cached_values(warehouse_path: Path, min_n: int) -> Path | None:
     for source in [warehouse_path, config.catalog_path()] + [
         config.PACKAGE_DIR / name for name in CACHE_SOURCES
     ]:
-        digest.update(hash_file_bytes(source).encode())
+        digest.update(hash_file(source).encode())
     return warehouse_path.parent / "cache" / f"values-{digest.hexdigest()[:24]}.parquet"
-
-
-def hash_file_bytes(path: Path) -> str:
-    sha = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            sha.update(block)
-    return sha.hexdigest()
 
 
 def read_cached_values(cache: Path) -> pd.DataFrame:

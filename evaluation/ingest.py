@@ -13,7 +13,6 @@ warehouse byte-identical.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import os
 import shutil
@@ -163,20 +162,12 @@ def expand_paths(paths: list[Path]) -> list[Path]:
     return [f for f in files if f.suffix.lower() in SUPPORTED]
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 # --- reading ------------------------------------------------------------------------------
 
 
 def read_and_validate(path: Path) -> LoadedFile:
     """Read one file of any supported format and validate it against its kind's schema."""
-    loaded = LoadedFile(path=path, sha256=file_sha256(path))
+    loaded = LoadedFile(path=path, sha256=warehouse.hash_file(path))
     suffix = path.suffix.lower()
     if suffix in PARQUET_SUFFIXES:
         return read_parquet(loaded)
