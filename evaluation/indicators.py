@@ -41,7 +41,7 @@ import yaml
 
 from evaluation import config
 from evaluation.errors import EvaluationError
-from evaluation.warehouse import hash_file
+from evaluation.manifest import hash_file
 
 KINDS = ("mean", "proportion", "median", "rate")
 SOURCES = ("survey", "register", "daycare_language")

@@ -29,6 +29,7 @@ import yaml
 
 from evaluation import warehouse
 from evaluation.errors import Problem, ValidationError
+from evaluation.manifest import hash_file
 from evaluation.schemas import FileKind, file_kinds, sort_problems, validate_frame
 
 MAX_PROBLEMS = 50
@@ -167,7 +168,7 @@ def expand_paths(paths: list[Path]) -> list[Path]:
 
 def read_and_validate(path: Path) -> LoadedFile:
     """Read one file of any supported format and validate it against its kind's schema."""
-    loaded = LoadedFile(path=path, sha256=warehouse.hash_file(path))
+    loaded = LoadedFile(path=path, sha256=hash_file(path))
     suffix = path.suffix.lower()
     if suffix in PARQUET_SUFFIXES:
         return read_parquet(loaded)

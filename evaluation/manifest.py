@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from evaluation import config
-from evaluation.warehouse import hash_file  # noqa: F401 - used here and via manifest.hash_file
 
 MANIFEST_NAME = "manifest.json"
 LATEST_NAME = "latest"
@@ -49,6 +48,15 @@ KEY_PACKAGES = [
 
 
 # --- hashing ---------------------------------------------------------------------------------
+
+
+def hash_file(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB blocks (ingest log, manifest, values cache)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def hash_text(text: str) -> str:

@@ -6,7 +6,6 @@ q01..q40) and its rows never leave the warehouse: only `evaluation.indicators` r
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -175,12 +174,3 @@ def read_table(path: Path | str, name: str) -> pd.DataFrame:
 def replace_file(tmp: Path | str, final: Path | str) -> None:
     """Move a finished warehouse into place in one step (atomic on the same file system)."""
     os.replace(tmp, final)
-
-
-def hash_file(path: Path) -> str:
-    """SHA-256 of a file's bytes, read in 1 MiB blocks (ingest log, manifest, values cache)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
