@@ -29,8 +29,9 @@ demo: $(VENV)/.runtime
 test: $(VENV)/.test
 	$(BIN)/python -m pytest
 
+# JupyterLab refuses to start as root unless told (root is common in containers and CI).
 lab: $(VENV)/.lab
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .

@@ -212,6 +212,15 @@ def register_warm_engine() -> str:
 
 # --- one report, inside a worker -----------------------------------------------------------------
 
+# A cell running longer than this fails its report, so a hanging notebook cannot hang the run.
+# The slowest cell seen on national-size data takes seconds; WORKBENCH_CELL_TIMEOUT overrides.
+CELL_TIMEOUT_SECONDS = 1800
+
+
+def cell_timeout_seconds() -> int:
+    return int(os.environ.get("WORKBENCH_CELL_TIMEOUT", CELL_TIMEOUT_SECONDS))
+
+
 
 def render_one(job: RenderJob, run_dir: Path, kernel: WarmKernel | None) -> dict:
     """Execute one report notebook and convert it; never raises for a failing notebook.
@@ -242,7 +251,12 @@ def render_one(job: RenderJob, run_dir: Path, kernel: WarmKernel | None) -> dict
         else:
             engine = {"cwd": notebook_dir, "extra_arguments": KERNEL_ARGUMENTS}
         papermill.execute_notebook(
-            job.notebook, str(tmp_nb), parameters=parameters, progress_bar=False, **engine
+            job.notebook,
+            str(tmp_nb),
+            parameters=parameters,
+            progress_bar=False,
+            execution_timeout=cell_timeout_seconds(),
+            **engine,
         )
         result["status"] = "ok"
     except PapermillExecutionError as exc:
@@ -253,8 +267,11 @@ def render_one(job: RenderJob, run_dir: Path, kernel: WarmKernel | None) -> dict
             "ename": exc.ename,
             "evalue": exc.evalue,
         }
-    except Exception as exc:  # kernel died, notebook unreadable, ...: report it, go on
+    except Exception as exc:  # kernel died, a cell timed out, ...: report it, go on
         result["error"] = {"cell": None, "ename": type(exc).__name__, "evalue": str(exc)}
+        if kernel is not None:  # it may still be busy with the timed-out cell: start afresh
+            kernel.stop()
+            kernel.start()
     if tmp_nb.exists():
         os.replace(tmp_nb, executed)
         result["executed"] = executed.relative_to(run_dir).as_posix()

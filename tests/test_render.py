@@ -494,3 +494,21 @@ def test_a_crashed_kernel_fails_its_report_and_the_next_report_gets_a_new_kernel
     assert status == {"crash": "failed", "ok-K01": "ok", "ok-K02": "ok"}
     crash = next(r for r in record["reports"] if r["id"] == "crash")
     assert crash["error"]["ename"] in ("DeadKernelError", "RuntimeError")
+
+
+@pytest.mark.slow
+def test_a_cell_over_the_time_limit_fails_its_report_and_the_kernel_is_replaced(
+    project, capsys, monkeypatch
+):
+    monkeypatch.setenv("WORKBENCH_CELL_TIMEOUT", "3")
+    monkeypatch.setattr(
+        render, "REPORTS", make_registry(("sleep", "municipality"), ("ok", "cluster"))
+    )
+    code, _out = run_cli(["render", "--jobs", "1"], capsys)  # one worker: ok runs after sleep
+
+    assert code == 1
+    by_id = {r["id"]: r for r in read_record(latest_run(project))["reports"]}
+    assert by_id["sleep"]["status"] == "failed"
+    assert "timed out" in by_id["sleep"]["error"]["evalue"]
+    assert by_id["sleep"]["seconds"] < 30, "the 60 s sleep was cut off"
+    assert by_id["ok-K01"]["status"] == by_id["ok-K02"]["status"] == "ok"
