@@ -128,12 +128,19 @@ class Cell:
         return self.year - self.group
 
 
-def build_cells(wide: pd.DataFrame, start: pd.Series) -> list[Cell]:
+COMPARISONS = ("not_yet", "never")
+
+
+def build_cells(wide: pd.DataFrame, start: pd.Series, comparison: str = "not_yet") -> list[Cell]:
     """All (g, t) cells with at least one treated and one comparison cluster observed.
 
     `wide` is value by cluster (rows) and year (columns); `start` is each cluster's start year.
-    Cells hold row positions in `wide`.
+    `comparison`: "not_yet" (default) compares with clusters not yet started and never started;
+    "never" only with clusters that never start (a sensitivity check: fewer comparisons, but no
+    reliance on the timing of later starters). Cells hold row positions in `wide`.
     """
+    if comparison not in COMPARISONS:
+        raise ParameterError(f"comparison {comparison!r}: use one of {', '.join(COMPARISONS)}")
     years = sorted(wide.columns)
     values = wide[years].to_numpy(dtype=float)
     col = {y: k for k, y in enumerate(years)}
@@ -151,12 +158,13 @@ def build_cells(wide: pd.DataFrame, start: pd.Series) -> list[Cell]:
             if t == base:
                 continue
             not_yet = max(t, base)
-            comp = (never | (np.nan_to_num(s, nan=-1) > not_yet)) & ~own
+            later = np.nan_to_num(s, nan=-1) > not_yet if comparison == "not_yet" else False
+            comp = (never | later) & ~own
             observed = base_seen & ~np.isnan(values[:, col[t]])
             treated = tuple(np.flatnonzero(own & observed))
-            comparison = tuple(np.flatnonzero(comp & observed))
-            if treated and comparison:
-                cells.append(Cell(g, t, base, treated, comparison))
+            compared = tuple(np.flatnonzero(comp & observed))
+            if treated and compared:
+                cells.append(Cell(g, t, base, treated, compared))
     return cells
 
 
@@ -423,12 +431,14 @@ class EffectResult:
         return self.event_study.set_index("event_time").loc["overall"]
 
 
-def estimate_cells(panel: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series, list[Cell]]:
+def estimate_cells(
+    panel: pd.DataFrame, comparison: str = "not_yet"
+) -> tuple[pd.DataFrame, pd.Series, list[Cell]]:
     """Wide table, start years and cells for a checked panel."""
     df = check_panel(panel)
     wide = df.pivot(index="cluster_id", columns="year", values="value")
     start = df.groupby("cluster_id")["start_year"].first().reindex(wide.index)
-    cells = build_cells(wide, start)
+    cells = build_cells(wide, start, comparison)
     if not cells:
         raise ParameterError(
             "no usable comparison: every started group needs a year before its start and at "
@@ -458,6 +468,7 @@ def estimate_effect(
     level: float = 0.95,
     seed: int = 20230101,
     event_times: bool = True,
+    comparison: str = "not_yet",
 ) -> EffectResult:
     """Staggered difference-in-differences with not-yet-started comparison clusters.
 
@@ -466,7 +477,7 @@ def estimate_effect(
     t(G-1) intervals and, beside them, wild cluster bootstrap-t intervals (WCR13, Webb weights
     for <= 12 clusters) and plain CR1 t(G-1) intervals.
     """
-    wide, start, cells = estimate_cells(panel)
+    wide, start, cells = estimate_cells(panel, comparison)
     x, y, clusters = stack_cells(wide, cells)
     n_cells = len(cells)
     att = cell_effects(x, y, n_cells)

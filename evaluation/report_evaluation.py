@@ -356,11 +356,15 @@ def effect_panel(report: EvaluationReport, values: pd.DataFrame, indicator_id: s
     )
 
 
-def run_effect(report: EvaluationReport, values: pd.DataFrame, indicator_id: str):
+def run_effect(
+    report: EvaluationReport, values: pd.DataFrame, indicator_id: str, comparison: str = "not_yet"
+):
     from evaluation import effect
 
     panel = effect_panel(report, values, indicator_id)
-    return effect.estimate_effect(panel, draws=report.draws, seed=report.seed)
+    return effect.estimate_effect(
+        panel, draws=report.draws, seed=report.seed, comparison=comparison
+    )
 
 
 def format_effect(t: Texts, indicator, value) -> str:
@@ -606,8 +610,11 @@ def fixed_membership_values(report: EvaluationReport, indicator_id: str) -> pd.D
     return clusters
 
 
-def sensitivity_checks(report: EvaluationReport) -> list[tuple[str, pd.DataFrame | None, str, str]]:
-    """(label, indicator values or None when not possible, indicator id, note) per check."""
+def sensitivity_checks(
+    report: EvaluationReport,
+) -> list[tuple[str, pd.DataFrame | None, str, str, str]]:
+    """(label, indicator values or None when not possible, indicator id, note, comparison
+    group of evaluation.effect) per check."""
     from evaluation import indicators
 
     t, values, main = report.t, report.data.values, report.indicator_id
@@ -636,7 +643,7 @@ def sensitivity_checks(report: EvaluationReport) -> list[tuple[str, pd.DataFrame
             t(note + "no_covid"),
         )
     )
-    checks.append((t(key + "never_treated"), None, main, t(note + "never_treated")))
+    checks.append((t(key + "never_treated"), values, main, t(note + "never_treated"), "never"))
     fixed = fixed_membership_values(report, main)
     checks.append(
         (
@@ -650,7 +657,7 @@ def sensitivity_checks(report: EvaluationReport) -> list[tuple[str, pd.DataFrame
     strict = indicators.load_indicator_values(report.data.warehouse, strict_n)
     strict = strict.assign(year=strict["year"].astype(int))
     checks.append((t(key + "min_n", min_n=strict_n), strict, main, ""))
-    return checks
+    return [check if len(check) == 5 else (*check, "not_yet") for check in checks]
 
 
 def build_sensitivity(report: EvaluationReport) -> rc.Html:
@@ -660,12 +667,12 @@ def build_sensitivity(report: EvaluationReport) -> rc.Html:
     cols = t.lookup("evaluation_report.sensitivity_columns")
     truth = demo_truth(report)
     rows = []
-    for label, values, indicator_id, note in sensitivity_checks(report):
+    for label, values, indicator_id, note, comparison in sensitivity_checks(report):
         indicator = report.data.catalog.get(indicator_id)
         estimate = interval = wild = SUPPRESSED_MARKER
         if values is not None:
             try:
-                overall = run_effect(report, values, indicator_id).overall_row()
+                overall = run_effect(report, values, indicator_id, comparison).overall_row()
                 estimate = format_effect(t, indicator, overall["estimate"])
                 interval = format_effect_interval(
                     t, indicator, overall["ci_low"], overall["ci_high"]

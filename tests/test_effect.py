@@ -230,3 +230,13 @@ def test_panel_errors_are_explained():
     all_started = noiseless_panel().assign(start_year=2022.0)
     with pytest.raises(ParameterError, match="not yet started"):
         effect.estimate_effect(all_started)
+
+
+def test_never_started_comparison_leaves_later_starters_out():
+    res = effect.estimate_effect(noiseless_panel(), draws=99, comparison="never")
+    cells = res.cells.set_index(["group", "year"])
+    assert cells.loc[(2022, 2023), "n_comparison"] == 2  # D, E; not C (starts 2024)
+    post = res.cells[res.cells["event_time"] >= 0]
+    assert np.allclose(post["att"], 0.10 + 0.05 * post["event_time"], atol=1e-12)
+    with pytest.raises(ParameterError, match="not_yet, never"):
+        effect.estimate_effect(noiseless_panel(), draws=99, comparison="later")
