@@ -240,7 +240,19 @@ def validate_wellbeing(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
         "a mean between 1 and 5",
         "check the decimal separator (a point) and the unit",
     )
-    problems += problems_from_mask(
+    problems += year_and_duplicate_problems(frame, path, "school_id", "indicator", "school")
+    raise_if_problems(problems)
+    out = frame.copy()
+    out["value"] = value
+    out["year"] = school_year_start(out["school_year"])
+    return out
+
+
+def year_and_duplicate_problems(
+    frame: pd.DataFrame, path: Path, unit_column: str, what_column: str, unit_word: str
+) -> list:
+    """Every public file: a readable school year, and one row per unit, measure and year."""
+    problems = problems_from_mask(
         frame,
         school_year_start(frame["school_year"]).isna(),
         path,
@@ -248,15 +260,15 @@ def validate_wellbeing(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
         "a school year such as 2024/2025",
         "write the year as YYYY/YYYY",
     )
-    dup = frame.duplicated(["school_id", "indicator", "school_year"], keep="first")
-    problems += problems_from_mask(
-        frame, dup, path, "school_id", "one row per school, indicator and year", "drop duplicates"
+    dup = frame.duplicated([unit_column, what_column, "school_year"], keep="first")
+    return problems + problems_from_mask(
+        frame,
+        dup,
+        path,
+        unit_column,
+        f"one row per {unit_word}, {what_column} and year",
+        "drop duplicates",
     )
-    raise_if_problems(problems)
-    out = frame.copy()
-    out["value"] = value
-    out["year"] = school_year_start(out["school_year"])
-    return out
 
 
 def validate_overview(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -285,18 +297,7 @@ def validate_overview(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
         f"one of {', '.join(OVERVIEW_RANGES)}",
         "use the measure keys of the README",
     )
-    problems += problems_from_mask(
-        frame,
-        school_year_start(frame["school_year"]).isna(),
-        path,
-        "school_year",
-        "a school year such as 2024/2025",
-        "write the year as YYYY/YYYY",
-    )
-    dup = frame.duplicated(["school_id", "measure", "school_year"], keep="first")
-    problems += problems_from_mask(
-        frame, dup, path, "school_id", "one row per school, measure and year", "drop duplicates"
-    )
+    problems += year_and_duplicate_problems(frame, path, "school_id", "measure", "school")
     raise_if_problems(problems)
     out = frame.copy()
     out["value"] = value
@@ -327,23 +328,7 @@ def validate_series(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     problems += problems_from_mask(
         frame, value.isna(), path, "value", "a number", "check the decimal separator (a point)"
     )
-    problems += problems_from_mask(
-        frame,
-        school_year_start(frame["school_year"]).isna(),
-        path,
-        "school_year",
-        "a school year such as 2024/2025",
-        "write the year as YYYY/YYYY",
-    )
-    dup = frame.duplicated(["municipality", "measure", "school_year"], keep="first")
-    problems += problems_from_mask(
-        frame,
-        dup,
-        path,
-        "municipality",
-        "one row per unit, measure and year",
-        "drop duplicates",
-    )
+    problems += year_and_duplicate_problems(frame, path, "municipality", "measure", "unit")
     raise_if_problems(problems)
     out = frame.copy()
     out["value"] = value
