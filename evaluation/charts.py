@@ -132,7 +132,7 @@ def table_to_html(
             if isinstance(value, (tuple, list)):  # several short lines in one cell
                 text = "<br>".join(html.escape(str(v)) for v in value) or SUPPRESSED_MARKER
             else:
-                text = SUPPRESSED_MARKER if _is_blank(value) else html.escape(str(value))
+                text = SUPPRESSED_MARKER if is_missing(value) else html.escape(str(value))
             if i == 0 and row_headers:
                 cells.append(f'<th scope="row">{text}</th>')
             else:
@@ -149,7 +149,8 @@ def table_to_html(
     )
 
 
-def _is_blank(value) -> bool:
+def is_missing(value) -> bool:
+    """None, NaN, NA or NaT: a cell to show as the suppression marker, never as a blank."""
     if value is None:
         return True
     try:

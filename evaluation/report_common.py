@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation import config
+from evaluation.charts import is_missing  # noqa: F401 - used as rc.is_missing
 from evaluation.errors import ParameterError
 from evaluation.texts import SUPPRESSED_MARKER, Texts, check_language, format_school_year
 
@@ -244,15 +245,6 @@ def indicator_phrase(t: Texts, indicator) -> str:
     if getattr(indicator, "statement", None):
         return t("format.quote", text=name)
     return name
-
-
-def is_missing(value) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def format_value(t: Texts, indicator, value) -> str:

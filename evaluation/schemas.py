@@ -392,13 +392,7 @@ def build_kinds() -> dict[str, FileKind]:
                 {
                     "school_id": text(id_check("school")),
                     "school_name": text(nullable=True, required=False),
-                    "school_year": text(
-                        rule(
-                            pa.Check(school_year_ok),
-                            'a school year like "2024/2025"',
-                            'Write the school year as "2024/2025" (start year/end year).',
-                        )
-                    ),
+                    "school_year": school_year_column(),
                     "grade_band": text(),
                     "indicator": text(
                         rule(
@@ -426,13 +420,7 @@ def build_kinds() -> dict[str, FileKind]:
                 {
                     "school_id": text(id_check("school")),
                     "school_name": text(nullable=True, required=False),
-                    "school_year": text(
-                        rule(
-                            pa.Check(school_year_ok),
-                            'a school year like "2024/2025"',
-                            'Write the school year as "2024/2025" (start year/end year).',
-                        )
-                    ),
+                    "school_year": school_year_column(),
                     "measure": text(),
                     "value": number(nullable=True),
                     "source": text(nullable=True, required=False),
@@ -463,6 +451,17 @@ def build_kinds() -> dict[str, FileKind]:
         ),
     ]
     return {kind.name: kind for kind in kinds}
+
+
+def school_year_column():
+    """The ministry's school year as text, "2024/2025" (both public file kinds)."""
+    return text(
+        rule(
+            pa.Check(school_year_ok),
+            'a school year like "2024/2025"',
+            'Write the school year as "2024/2025" (start year/end year).',
+        )
+    )
 
 
 def school_year_ok(s: pd.Series) -> pd.Series:

@@ -221,7 +221,6 @@ def cell_timeout_seconds() -> int:
     return int(os.environ.get("WORKBENCH_CELL_TIMEOUT", CELL_TIMEOUT_SECONDS))
 
 
-
 def render_one(job: RenderJob, run_dir: Path, kernel: WarmKernel | None) -> dict:
     """Execute one report notebook and convert it; never raises for a failing notebook.
 
