@@ -19,6 +19,7 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
+from evaluation.html_parts import scroll_region
 from evaluation.texts import SUPPRESSED_MARKER
 
 # Okabe & Ito (2008), "Color Universal Design"
@@ -142,11 +143,11 @@ def table_to_html(
     if footnotes:
         notes = "".join(f"<p>{html.escape(n)}</p>" for n in footnotes)
         foot = f'<div class="wb-footnotes">{notes}</div>'
-    return (
-        f'<div class="wb-table-wrap"><table class="{css_class}">'
-        f"<caption>{html.escape(caption)}</caption>"
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{foot}</div>"
+    table_html = (
+        f'<table class="{css_class}"><caption>{html.escape(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{foot}"
     )
+    return scroll_region(table_html, caption)
 
 
 def is_missing(value) -> bool:

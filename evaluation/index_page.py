@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from evaluation.html_parts import SCROLL_REGION_CSS, scroll_region
 from evaluation.workers import describe_error
 
 # --- index page ----------------------------------------------------------------------------------
@@ -69,7 +70,8 @@ INDEX_TEXTS = {
     },
 }
 
-INDEX_CSS = """
+INDEX_CSS = (
+    """
 body { font-family: system-ui, sans-serif; line-height: 1.5; color: #1a1a1a; background: #fff;
        max-width: 64rem; margin: 0 auto; padding: 1rem; }
 table { border-collapse: collapse; margin: 1rem 0; }
@@ -81,6 +83,8 @@ a { color: #0b4f8a; }
 code { overflow-wrap: anywhere; }
 .failed { color: #a4000f; font-weight: bold; }
 """
+    + SCROLL_REGION_CSS
+)
 
 
 def escape(value: Any) -> str:
@@ -125,12 +129,22 @@ def build_index_html(record: dict) -> str:
         f"<h1>{escape(title)}</h1>",
         f"<p>{escape(t['run'].format(run_id=record['run_id'], started=record['started']))}</p>",
         f"<p>{escape(t['summary'].format(**counts))}</p>",
-        f"<table><caption>{escape(t['caption'])}</caption><thead><tr>",
-        *(f'<th scope="col">{escape(t[k])}</th>' for k in ("report", "status", "parameters")),
-        f'<th scope="col">{escape(t["seconds"])}</th></tr></thead>',
-        "<tbody>",
-        *rows,
-        "</tbody></table>",
+        scroll_region(
+            "".join(
+                [
+                    f"<table><caption>{escape(t['caption'])}</caption><thead><tr>",
+                    *(
+                        f'<th scope="col">{escape(t[k])}</th>'
+                        for k in ("report", "status", "parameters")
+                    ),
+                    f'<th scope="col">{escape(t["seconds"])}</th></tr></thead>',
+                    "<tbody>",
+                    *rows,
+                    "</tbody></table>",
+                ]
+            ),
+            t["caption"],
+        ),
     ]
     failed = [r for r in reports if r["status"] == "failed"]
     if failed:
@@ -165,15 +179,14 @@ def build_provenance_html(record: dict, t: dict) -> list[str]:
     ]
     parts = [f"<h2>{escape(t['provenance'])}</h2>", "<dl>"]
     parts += [f"<dt>{escape(k)}</dt><dd><code>{escape(v)}</code></dd>" for k, v in items]
-    parts += [
-        "</dl>",
-        f"<table><caption>{escape(t['packages_caption'])}</caption>",
-        f'<thead><tr><th scope="col">{escape(t["package"])}</th>'
-        f'<th scope="col">{escape(t["version"])}</th></tr></thead><tbody>',
-    ]
-    parts += [
+    rows = "".join(
         f'<tr><th scope="row">{escape(name)}</th><td>{escape(version)}</td></tr>'
         for name, version in record.get("packages", {}).items()
-    ]
-    parts.append("</tbody></table>")
+    )
+    table = (
+        f"<table><caption>{escape(t['packages_caption'])}</caption>"
+        f'<thead><tr><th scope="col">{escape(t["package"])}</th>'
+        f'<th scope="col">{escape(t["version"])}</th></tr></thead><tbody>{rows}</tbody></table>'
+    )
+    parts += ["</dl>", scroll_region(table, t["packages_caption"])]
     return parts

@@ -39,6 +39,7 @@ from evaluation import compare, config, schemas
 from evaluation.charts import build_funnel_chart, build_trend_chart, chart_html, table_to_html
 from evaluation.errors import ParameterError, PrivacyError, Problem, ValidationError
 from evaluation.indicators import load_catalog
+from evaluation.report_common import REPORT_CSS
 from evaluation.texts import Texts, format_school_year, texts_for
 
 CREDIT_LINE = "Kilde: Uddannelsesstatistik.dk (Børne- og Undervisningsministeriet)"
@@ -800,7 +801,8 @@ def header_html(comp: PublicComparison, language: str = "da") -> str:
         school_year=year,
     )
     return (
-        f"<h1>{html.escape(t('public.title', **names(comp, language), school_year=year))}"
+        REPORT_CSS
+        + f"<h1>{html.escape(t('public.title', **names(comp, language), school_year=year))}"
         f"</h1><p>{html.escape(t('public.lead'))}</p>"
         + credit_html(language)
         + f"<p>{html.escape(facts)}</p>"

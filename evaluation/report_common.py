@@ -18,6 +18,7 @@ import pandas as pd
 from evaluation import config
 from evaluation.charts import is_missing  # noqa: F401 - used as rc.is_missing
 from evaluation.errors import ParameterError
+from evaluation.html_parts import SCROLL_REGION_CSS
 from evaluation.texts import SUPPRESSED_MARKER, Texts, check_language, format_school_year
 
 Z95 = 1.959963984540054
@@ -518,8 +519,10 @@ def table_of_contents(t: Texts, entries: list[tuple[str, str]], compact: bool = 
     )
 
 
-REPORT_CSS = """
-<style>
+REPORT_CSS = (
+    "<style>\n"
+    + SCROLL_REGION_CSS
+    + """
 .wb-report { font-family: "Liberation Sans", Arial, Helvetica, sans-serif; color: #1a1a1a;
   line-height: 1.5; }
 .wb-report h1, .wb-section h2 { line-height: 1.25; }
@@ -533,7 +536,6 @@ REPORT_CSS = """
 .wb-toc a { color: #0b4f8a; }
 .wb-note { border-left: 4px solid #0072B2; background: #f3f7fb; padding: 0.5rem 1rem;
   max-width: 48rem; }
-.wb-table-wrap { overflow-x: auto; margin: 0.6rem 0 1.2rem 0; }
 .wb-report table.wb-table { border-collapse: collapse; font-size: 0.92rem; margin: 0; }
 .wb-table caption { text-align: left; font-weight: bold; padding: 0.3rem 0; caption-side: top; }
 .wb-report table.wb-table th, .wb-report table.wb-table td { border: 1px solid #bbb;
@@ -570,6 +572,7 @@ REPORT_CSS = """
 }
 </style>
 """
+)
 
 
 def status_table(

@@ -15,6 +15,7 @@ import pandas as pd
 from evaluation import charts
 from evaluation import report_common as rc
 from evaluation.errors import ParameterError
+from evaluation.html_parts import scroll_region
 from evaluation.texts import SUPPRESSED_MARKER, Texts, format_school_year, texts_for
 
 LEADER_INDICATORS = (
@@ -332,11 +333,11 @@ def overview_table_html(report: LeaderReport) -> str:
         tds = "".join(f"<td>{overview_cell_html(report, c)}</td>" for c in cells)
         body += f'<tr><th scope="row">{rc.esc(name)}</th>{tds}</tr>'
     caption = t("leader_summary.table_caption", school_year=report.school_year)
-    return (
-        '<div class="wb-table-wrap"><table class="wb-table wb-compact" '
-        'aria-describedby="wb-legend-klynger">'
+    return scroll_region(
+        '<table class="wb-table wb-compact" aria-describedby="wb-legend-klynger">'
         f"<caption>{rc.esc(caption)}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{body}</tbody></table></div>"
+        f"<tbody>{body}</tbody></table>",
+        caption,
     )
 
 

@@ -10,6 +10,7 @@ import os
 import queue
 import shutil
 import signal
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -303,26 +304,50 @@ def publish_tables(tables_tmp: Path, tables_final: Path, run_dir: Path) -> list[
 # --- the worker pool -----------------------------------------------------------------------------
 
 
+# Why a worker runs its jobs in a second thread: nbclient installs its own SIGINT and SIGTERM
+# handlers on the asyncio loop of the thread that runs a notebook, and when one fires it shuts
+# the kernel down under the running client (seen as "'NoneType' object has no attribute
+# 'allow_stdin'" when Ctrl-C came during a kernel start). asyncio can only install signal
+# handlers in the main thread, so with the jobs in another thread the worker's main thread keeps
+# its own handlers: on SIGTERM it kills its kernels and exits, whatever the job thread is doing.
+# Workers also leave the terminal's process group, so Ctrl-C reaches only the parent, which
+# stops the workers itself.
+
+PARENT_POLL_SECONDS = 0.5
+
+
+def detach_from_terminal() -> None:
+    """Leave the parent's process group: Ctrl-C in the terminal is for the parent only."""
+    if hasattr(os, "setsid"):
+        with contextlib.suppress(OSError):
+            os.setsid()
+
+
+def kill_children() -> None:
+    """Kill every process this process started (its kernels), at all levels."""
+    for child in list_descendants():
+        kill_process(child.pid)
+
+
+def stop_now(signum: int) -> None:
+    """Stop this worker at once: no kernel outlives it; the parent discards its partial files."""
+    kill_children()
+    os._exit(128 + signum)
+
+
 def install_worker_signals() -> None:
-    """Ctrl-C is for the parent to handle; SIGTERM (the parent stopping us) unwinds cleanly."""
-
-    def stop(signum, frame):
-        raise SystemExit(128 + signum)
-
+    """SIGTERM (the parent stopping us) stops at once; SIGINT is ignored (the parent's)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "SIGTERM"):
-        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGTERM, lambda signum, frame: stop_now(signum))
 
 
-def run_worker(worker_id: int, tasks, events, run_dir: str, warm: bool) -> None:
-    """Worker process: take jobs until None, report each one's start and result."""
-    install_worker_signals()
-    exec(BLOCK_SLOW_IMPORTS)  # before papermill/nbformat import jsonschema
+def serve_jobs(worker_id: int, tasks, events, run_dir: str, warm: bool) -> None:
+    """Take jobs until None, report each one's start and result (runs in the job thread)."""
     kernel = WarmKernel() if warm else None
     try:
         if kernel is not None:
             kernel.start()
-            install_worker_signals()  # nbclient resets them after its run
             events.put(("ready", worker_id, kernel.pid))
         while True:
             job = tasks.get()
@@ -330,11 +355,34 @@ def run_worker(worker_id: int, tasks, events, run_dir: str, warm: bool) -> None:
                 break
             events.put(("started", worker_id, job.report_id))
             result = render_one(job, Path(run_dir), kernel)
-            install_worker_signals()
             events.put(("finished", worker_id, result))
     finally:
         if kernel is not None:
             kernel.stop()
+
+
+def run_worker(worker_id: int, tasks, events, run_dir: str, warm: bool) -> None:
+    """Worker process: serve jobs in a thread; stop with the kernels on SIGTERM or parent death."""
+    detach_from_terminal()
+    install_worker_signals()
+    exec(BLOCK_SLOW_IMPORTS)  # before papermill/nbformat import jsonschema
+    parent = os.getppid()
+    failure: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            serve_jobs(worker_id, tasks, events, run_dir, warm)
+        except BaseException as exc:  # reported by the main thread below
+            failure.append(exc)
+
+    thread = threading.Thread(target=serve, name=f"jobs-{worker_id}", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(PARENT_POLL_SECONDS)
+        if not pid_is_running(parent):  # the parent was killed: nobody will collect our work
+            stop_now(signal.SIGTERM)
+    if failure:
+        raise failure[0]
 
 
 def execute_jobs(

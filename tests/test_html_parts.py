@@ -1,0 +1,120 @@
+"""Every box that can scroll is reachable and named, in every page a run publishes (no browser).
+
+A scroll container is an element whose class a page's stylesheet gives `overflow: auto` or
+`scroll` (the last screen rule for that selector wins, as in the cascade). axe's
+scrollable-region-focusable only fires when a box actually overflows at the browser's width, so
+this check does not wait for a layout to overflow: it asks every such box for tabindex, a role
+and a name.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from report_runs import REPORTS, execute_report, rendered_fixture_report  # noqa: E402
+
+from evaluation.html_parts import scroll_region  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+OVERFLOW = re.compile(r"overflow(?:-[xy])?\s*:\s*([a-z]+)")
+SCROLLING = {"auto", "scroll"}
+
+
+def screen_css(page: str) -> str:
+    """The page's stylesheets without @media print blocks (print never scrolls)."""
+    css = "\n".join(re.findall(r"<style[^>]*>(.*?)</style>", page, flags=re.S))
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+    return re.sub(r"@media\s+print\s*\{(?:[^{}]*\{[^{}]*\})*[^{}]*\}", "", css)
+
+
+def scrolling_classes(page: str) -> set[str]:
+    """Classes whose simple selector (`.name`) leaves the element able to scroll."""
+    last: dict[str, bool] = {}
+    for selectors, body in RULE.findall(screen_css(page)):
+        values = OVERFLOW.findall(body)
+        if not values:
+            continue
+        for selector in selectors.split(","):
+            selector = selector.strip()
+            if re.fullmatch(r"\.[\w-]+", selector):
+                last[selector[1:]] = values[-1] in SCROLLING
+    return {name for name, scrolls in last.items() if scrolls}
+
+
+class ScrollBoxes(HTMLParser):
+    """Collects the attributes of every element carrying one of the given classes."""
+
+    def __init__(self, classes: set[str]):
+        super().__init__()
+        self.classes = classes
+        self.found: list[dict] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if self.classes & set((attributes.get("class") or "").split()):
+            self.found.append({"tag": tag, **attributes})
+
+
+def unnamed_scroll_boxes(page: str) -> tuple[int, list[dict]]:
+    parser = ScrollBoxes(scrolling_classes(page))
+    parser.feed(page)
+    bad = [
+        box
+        for box in parser.found
+        if box.get("tabindex") != "0"
+        or box.get("role") != "region"
+        or not (box.get("aria-label") or box.get("aria-labelledby") or "").strip()
+    ]
+    return len(parser.found), bad
+
+
+def test_scroll_region_is_focusable_and_named():
+    box = scroll_region("<table></table>", 'Klynger & "skoler"')
+    count, bad = unnamed_scroll_boxes("<style>.wb-table-wrap { overflow-x: auto; }</style>" + box)
+    assert (count, bad) == (1, [])
+    assert 'aria-label="Klynger &amp; &quot;skoler&quot;"' in box
+
+
+def test_check_catches_an_unnamed_scroll_box():
+    page = "<style>.x { overflow: auto; } .y { overflow: auto; } .y { overflow: visible; }</style>"
+    count, bad = unnamed_scroll_boxes(page + '<div class="x"></div><div class="y"></div>')
+    assert count == 1 and bad[0]["class"] == "x"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("language", ["da", "en"])
+@pytest.mark.parametrize("name", sorted(REPORTS))
+def test_report_scroll_boxes_are_reachable(name, language):
+    page = rendered_fixture_report(name, language).html.read_text(encoding="utf-8")
+    count, bad = unnamed_scroll_boxes(page)
+    assert count >= 1, "every report has at least one table box"
+    assert bad == []
+
+
+@pytest.mark.slow
+def test_public_report_scroll_boxes_are_reachable(tmp_path):
+    report = execute_report(
+        "public_report",
+        tmp_path,
+        {"municipality": "Frederiksberg", "data_dir": str(FIXTURES / "public")},
+    )
+    count, bad = unnamed_scroll_boxes(report.html.read_text(encoding="utf-8"))
+    assert count >= 1 and bad == []
+
+
+@pytest.mark.parametrize("language", ["da", "en"])
+def test_index_page_scroll_boxes_are_reachable(language):
+    from test_render import make_record
+
+    from evaluation import render
+
+    count, bad = unnamed_scroll_boxes(render.build_index_html(make_record(language)))
+    assert count == 2 and bad == []
