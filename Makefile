@@ -31,7 +31,7 @@ test: $(VENV)/.test
 
 # JupyterLab refuses to start as root unless told (root is common in containers and CI).
 lab: $(VENV)/.lab
-	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
+	$(BIN)/jupyter lab evaluation/reports/notebooks/ $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root)
 
 lint: $(VENV)/.test
 	$(BIN)/ruff check .

@@ -3,9 +3,9 @@
     .venv/bin/python benchmarks/aggregate.py            # build once (cached), then time
     .venv/bin/python benchmarks/aggregate.py --rebuild  # rebuild the national data first
 
-Build (once, cached in benchmarks/output/, git-ignored): `evaluation.demo.write_demo_data` with
+Build (once, cached in benchmarks/output/, git-ignored): `evaluation.data.demo.write_demo_data` with
 98 municipalities (about 550,000 pupils a year, nine survey years and ten register years), loaded
-straight into a DuckDB warehouse with the table definitions of `evaluation.warehouse` (read_csv
+straight into a DuckDB warehouse with the table definitions of `evaluation.data.warehouse` (read_csv
 and read_parquet in DuckDB; the validation of `workbench ingest` is not part of what is timed).
 
 Then, in one run, each way runs in a fresh child process so its peak memory is its own:
@@ -55,7 +55,7 @@ CSV_TABLES = (
 
 def build_national(rebuild: bool) -> None:
     """Write the national demo data and load it into a DuckDB file (skipped when cached)."""
-    from evaluation import demo, warehouse
+    from evaluation.data import demo, warehouse
 
     if WAREHOUSE.is_file() and not rebuild:
         return
@@ -142,9 +142,10 @@ def describe_data(path: Path) -> str:
 
 def run_ours(path: Path) -> dict:
     """compute_indicator_values then suppress_values, in this (fresh) process."""
-    from evaluation import indicators, privacy
+    from evaluation.catalog import load_catalog
+    from evaluation.values import indicators, privacy
 
-    catalog = indicators.load_catalog()
+    catalog = load_catalog()
     started = time.perf_counter()
     values = indicators.compute_indicator_values(path, catalog)
     computed = time.perf_counter()
@@ -189,7 +190,7 @@ def item_key(catalog) -> pd.DataFrame:
 
 def naive_pupil_scores(wide: pd.DataFrame, catalog, key: pd.DataFrame) -> pd.DataFrame:
     """Long format: one row per pupil x item, then per pupil x indicator."""
-    from evaluation.indicators import ITEM_COLUMNS
+    from evaluation.catalog import ITEM_COLUMNS
 
     wide = wide.assign(pupil=np.arange(len(wide)))
     long = wide.melt(
@@ -234,9 +235,9 @@ def naive_summaries(scores: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def run_naive(path: Path) -> dict:
     """The plain pandas way, in this (fresh) process."""
-    from evaluation import indicators
+    from evaluation.catalog import load_catalog
 
-    catalog = indicators.load_catalog()
+    catalog = load_catalog()
     key = item_key(catalog)
     started = time.perf_counter()
     con = duckdb.connect(str(path), read_only=True)

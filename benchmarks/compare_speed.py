@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from evaluation import compare, effect
+from evaluation.stats import compare, effect
 
 N_UNITS, N_INDICATORS = 60, 20
 KINDS = ["mean"] * 8 + ["proportion"] * 10 + ["rate", "median"]

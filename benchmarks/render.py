@@ -24,7 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from evaluation import config, demo, ingest, render
+from evaluation import config
+from evaluation.data import demo, ingest
+from evaluation.render import registry, sources, workers
+from evaluation.render import run as render
 
 
 def build_demo_warehouse(folder: Path, municipalities: int) -> Path:
@@ -41,23 +44,23 @@ def seconds_since(started: float) -> float:
     return time.perf_counter() - started
 
 
-def plan(warehouse: Path, registry: list[render.ReportSpec]) -> list[render.RenderJob]:
-    registry = [s for s in registry if s.source == "warehouse"]
-    facts = render.read_warehouse_facts(warehouse)
-    settings = render.resolve_settings(facts, warehouse, None, None, "da")
-    return render.plan_jobs(registry, settings)
+def plan(warehouse: Path, specs: list[registry.ReportSpec]) -> list[workers.RenderJob]:
+    specs = [s for s in specs if s.source == "warehouse"]
+    facts = sources.read_warehouse_facts(warehouse)
+    settings = sources.resolve_settings(facts, warehouse, None, None, "da")
+    return registry.plan_jobs(specs, settings)
 
 
-def time_render(warehouse: Path, out: Path, registry, jobs: int, limit: int | None) -> dict:
+def time_render(warehouse: Path, out: Path, specs, jobs: int, limit: int | None) -> dict:
     """The render command (warm workers, in-process conversion), all reports rendered afresh."""
     chosen = None
     if limit:
-        chosen = [j.parameters["cluster"] for j in plan(warehouse, registry)[:limit]]
+        chosen = [j.parameters["cluster"] for j in plan(warehouse, specs)[:limit]]
     options = render.RenderOptions(
         warehouse=warehouse, out=out, jobs=jobs, force=True, clusters=chosen
     )
     started = time.perf_counter()
-    record = render.render_run(options, registry)
+    record = render.render_run(options, specs)
     elapsed = seconds_since(started)
     failed = [r["id"] for r in record["reports"] if r["status"] != "ok"]
     return {"seconds": elapsed, "reports": len(record["reports"]), "failed": failed}
@@ -69,12 +72,12 @@ def cli_path(name: str) -> str:
     return str(candidate) if candidate.exists() else name
 
 
-def time_naive(warehouse: Path, out: Path, registry) -> dict:
+def time_naive(warehouse: Path, out: Path, specs) -> dict:
     """Serially: `papermill` CLI, then `jupyter nbconvert --to html` CLI, per report."""
     out.mkdir(parents=True, exist_ok=True)
     failed = []
     started = time.perf_counter()
-    jobs = plan(warehouse, registry)
+    jobs = plan(warehouse, specs)
     for job in jobs:
         executed = out / f"{job.report_id}.ipynb"
         parameters = {**job.parameters, "tables_dir": str(out / "tables" / job.report_id)}
@@ -102,18 +105,18 @@ def print_result(label: str, result: dict) -> None:
 def run_demo_set(args, folder: Path) -> None:
     warehouse = Path(args.warehouse) if args.warehouse else build_demo_warehouse(folder, 1)
     print(f"cores: {os.cpu_count()}, workers: {args.jobs}, python: {sys.executable}")
-    fast = time_render(warehouse, folder / "reports", render.REPORTS, args.jobs, None)
+    fast = time_render(warehouse, folder / "reports", registry.REPORTS, args.jobs, None)
     print_result("workbench render (warm workers)", fast)
     if args.skip_naive:
         return
-    naive = time_naive(warehouse, folder / "naive", render.REPORTS)
+    naive = time_naive(warehouse, folder / "naive", registry.REPORTS)
     print_result("naive: papermill + nbconvert CLI", naive)
     print(f"ratio naive / render: {naive['seconds'] / fast['seconds']:.1f}x faster")
 
 
 def run_national(args, folder: Path) -> None:
     warehouse = Path(args.warehouse) if args.warehouse else build_demo_warehouse(folder, 98)
-    clusters = [s for s in render.REPORTS if s.name == "cluster_report"]
+    clusters = [s for s in registry.REPORTS if s.name == "cluster_report"]
     total = len(plan(warehouse, clusters))
     print(f"national demo: {total} cluster reports; cores: {os.cpu_count()}, workers: {args.jobs}")
     result = time_render(warehouse, folder / "reports", clusters, args.jobs, args.limit)

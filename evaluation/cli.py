@@ -12,9 +12,12 @@ from pathlib import Path
 from evaluation import config
 from evaluation.errors import EvaluationError
 
+# Each command imports its stage inside the function: `workbench --help` and a refused argument
+# stay instant instead of paying for pandas, duckdb and papermill.
+
 
 def run_demo_data(args: argparse.Namespace) -> int:
-    from evaluation import demo
+    from evaluation.data import demo
 
     out = Path(args.out) if args.out else config.demo_raw_dir()
     written = demo.write_demo_data(out, seed=args.seed, municipalities=args.municipalities)
@@ -23,7 +26,7 @@ def run_demo_data(args: argparse.Namespace) -> int:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
-    from evaluation import ingest
+    from evaluation.data import ingest
 
     target = Path(args.warehouse) if args.warehouse else config.warehouse_path()
     summary = ingest.ingest_paths(
@@ -34,23 +37,26 @@ def run_ingest(args: argparse.Namespace) -> int:
 
 
 def run_render(args: argparse.Namespace) -> int:
-    from evaluation import render
+    from evaluation.render import run as render
 
     return render.main(args)
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from evaluation import render
+    from evaluation.render import verify
 
-    return render.verify_run(Path(args.run_dir))
+    return verify.verify_run(Path(args.run_dir))
 
 
 def run_demo(args: argparse.Namespace) -> int:
     """Demo data, ingest, render: the whole path on built-in data."""
-    from evaluation import demo, ingest, render
+    from evaluation.data import demo, ingest
+    from evaluation.render import run as render
 
     raw = demo.write_demo_data(config.demo_raw_dir(), seed=args.seed, municipalities=1)
-    print(ingest.ingest_paths([raw], config.warehouse_path(), replace=True))
+    target = Path(args.warehouse) if getattr(args, "warehouse", None) else config.warehouse_path()
+    print(ingest.ingest_paths([raw], target, replace=True))
+    args.warehouse = str(target)
     return render.main(args)
 
 
@@ -125,6 +131,17 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
         help="warehouse (default) or the ministry's public school figures",
     )
     p.add_argument("--municipality", help="municipality name (with --source public)")
+    p.add_argument(
+        "--warehouse",
+        help="DuckDB warehouse to render from (default data/warehouse/workbench.duckdb)",
+    )
+    p.add_argument(
+        "--min-n",
+        type=int,
+        default=config.MIN_N_DEFAULT,
+        help=f"smallest group shown (default {config.MIN_N_DEFAULT}; below "
+        f"{config.MIN_N_FLOOR} is refused)",
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,8 @@
 """Where things live. Every path the workbench uses comes from here, never from literals elsewhere.
 
-The project home is the folder holding `data/` and `reports/`. It defaults to the current working
-directory when that holds a `data/` folder or a `pyproject.toml`, else to the source checkout;
-the environment variable WORKBENCH_HOME overrides both.
+The project home is the folder holding `data/` and `reports/`: the environment variable
+WORKBENCH_HOME, else the current working directory. Never the installed package: after
+`pip install .` the package sits in site-packages, where no data belongs.
 """
 
 from __future__ import annotations
@@ -22,10 +22,7 @@ def find_home() -> Path:
     env = os.environ.get("WORKBENCH_HOME")
     if env:
         return Path(env).resolve()
-    cwd = Path.cwd()
-    if (cwd / "data").is_dir() or (cwd / "pyproject.toml").is_file():
-        return cwd.resolve()
-    return SOURCE_ROOT
+    return Path.cwd().resolve()
 
 
 def data_dir() -> Path:
@@ -53,8 +50,8 @@ def reports_dir() -> Path:
 
 
 def notebooks_dir() -> Path:
-    """Report notebooks: the checkout's notebooks/ folder."""
-    return SOURCE_ROOT / "notebooks"
+    """Report notebooks: package data of evaluation.reports, so `pip install .` ships them."""
+    return PACKAGE_DIR / "reports" / "notebooks"
 
 
 def catalog_path() -> Path:
@@ -63,8 +60,13 @@ def catalog_path() -> Path:
 
 
 def real_data_dir() -> Path:
-    """The ministry's public figures, when present (../shared/data/real beside the checkout)."""
+    """The ministry's public figures, when present (../shared/data/real beside the project home,
+    or beside the source checkout)."""
     env = os.environ.get("WORKBENCH_REAL_DATA")
     if env:
         return Path(env).resolve()
-    return SOURCE_ROOT.parent / "shared" / "data" / "real"
+    for root in (find_home(), SOURCE_ROOT):
+        candidate = root.parent / "shared" / "data" / "real"
+        if candidate.is_dir():
+            return candidate
+    return find_home().parent / "shared" / "data" / "real"

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation import change
 from evaluation.errors import ParameterError
+from evaluation.stats import change
 
 # Newcombe (1998), Statistics in Medicine 17:873-890, Table II, method 10 (hybrid score):
 NEWCOMBE = [

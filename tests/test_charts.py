@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaluation import charts
+from evaluation.reports import charts
 
 SCRIPT = "<script>alert(1)</script>"
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from statsmodels.stats.meta_analysis import combine_effects
 
-from evaluation import compare
 from evaluation.errors import ParameterError, ValidationError
+from evaluation.stats import compare
 
 
 def test_poisson_limits_match_funnelplotr():

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation import effect
 from evaluation.errors import ParameterError, ValidationError
+from evaluation.stats import effect
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from report_runs import REPORTS, execute_report, rendered_fixture_report  # noqa: E402
 
-from evaluation.html_parts import scroll_region  # noqa: E402
+from evaluation.render import index_page
+from evaluation.reports.html import scroll_region  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
@@ -114,7 +115,5 @@ def test_public_report_scroll_boxes_are_reachable(tmp_path):
 def test_index_page_scroll_boxes_are_reachable(language):
     from test_render import make_record
 
-    from evaluation import render
-
-    count, bad = unnamed_scroll_boxes(render.build_index_html(make_record(language)))
+    count, bad = unnamed_scroll_boxes(index_page.build_index_html(make_record(language)))
     assert count == 2 and bad == []

@@ -12,13 +12,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation import indicators
+from evaluation.catalog import ITEM_COLUMNS, REGISTER_COLUMNS, load_catalog
 from evaluation.errors import EvaluationError, PrivacyError
-from evaluation.indicators import (
-    ITEM_COLUMNS,
+from evaluation.values.indicators import (
     VALUE_COLUMNS,
     compute_indicator_values,
-    load_catalog,
     load_indicator_values,
     score_pupils,
 )
@@ -244,7 +242,7 @@ def warehouse(tmp_path):
             (2023, "U1", "K2", 20, 18, 2, 0, 1, 0, 5, 60.0, 7.0, 5.0, 3),
             (2023, "U3", "K2", 50, 50, 0, 0, 0, 0, 0, None, 4.0, 3.0, 2),
         ],
-        columns=["year", "unit_id", "home_cluster", *indicators.REGISTER_COLUMNS],
+        columns=["year", "unit_id", "home_cluster", *REGISTER_COLUMNS],
     )
     daycare = pd.DataFrame(
         [(2023, "D1", 40, 30, 6, 4), (2023, "D2", 20, 17, 2, 1)],
@@ -342,9 +340,7 @@ def test_absence_pooled_sd_matches_pupil_level_sd(tmp_path, tiny):
         (2023, "U1", home, len(g), len(g), 0, 0, 0, 0, 0, None, g.mean(), g.std(ddof=1), 0)
         for home, g in zip(["K1", "K1", "K2"], groups, strict=True)
     ]
-    register = pd.DataFrame(
-        rows, columns=["year", "unit_id", "home_cluster", *indicators.REGISTER_COLUMNS]
-    )
+    register = pd.DataFrame(rows, columns=["year", "unit_id", "home_cluster", *REGISTER_COLUMNS])
     units = pd.DataFrame({"unit_id": ["U1"], "municipality": ["Testby"]})
     path = build_warehouse(tmp_path / "r.duckdb", {"register": register, "units": units})
     values = compute_indicator_values(path, tiny)
@@ -395,7 +391,7 @@ def test_shared_fixture_warehouse_end_to_end(tmp_path):
     sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
     from tiny_warehouse import build_fixture_warehouse
 
-    from evaluation import privacy
+    from evaluation.values import privacy
 
     path = build_fixture_warehouse(tmp_path / "tiny.duckdb")
     values = load_indicator_values(path, min_n=5)
@@ -418,7 +414,7 @@ def test_cached_values_equal_fresh_ones_and_follow_the_warehouse(tmp_path, monke
     sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
     from tiny_warehouse import build_fixture_warehouse
 
-    from evaluation.indicators import find_cached_values
+    from evaluation.values.indicators import find_cached_values
 
     path = build_fixture_warehouse(tmp_path / "tiny.duckdb")
     monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "0")

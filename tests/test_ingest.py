@@ -15,7 +15,8 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 
-from evaluation import cli, ingest, warehouse
+from evaluation import cli
+from evaluation.data import ingest, warehouse
 from evaluation.errors import ValidationError
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "ingest"

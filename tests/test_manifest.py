@@ -10,13 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from evaluation import config, manifest
+from evaluation import config, files
+from evaluation.render import manifest
 
 
 def test_hash_file_is_sha256_of_the_bytes(tmp_path):
     path = tmp_path / "a.csv"
     path.write_bytes(b"year,unit_id\n2024,S1\n" * 100_000)  # several 1 MiB blocks
-    assert manifest.hash_file(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert files.hash_file(path) == hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def test_write_atomically_leaves_the_old_file_when_the_writer_crashes(tmp_path):
@@ -28,7 +29,7 @@ def test_write_atomically_leaves_the_old_file_when_the_writer_crashes(tmp_path):
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        manifest.write_atomically(target, crash_half_way)
+        files.write_atomically(target, crash_half_way)
     assert target.read_text(encoding="utf-8") == "old report"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"], "temporary file removed"
 
@@ -43,7 +44,7 @@ def test_write_text_atomically_replaces_in_one_step(tmp_path, monkeypatch):
         real_replace(src, dst)
 
     monkeypatch.setattr(manifest.os, "replace", spy)
-    manifest.write_text_atomically(target, "complete")
+    files.write_text_atomically(target, "complete")
     [(src, dst, text)] = seen
     assert src.startswith(".index.") and src.endswith(".html") and dst == "index.html"
     assert text == "complete" and target.read_text(encoding="utf-8") == "complete"
@@ -153,7 +154,7 @@ def test_describe_and_compare_inputs(tmp_path):
     warehouse.write_bytes(b"warehouse v1")
     raw = tmp_path / "survey.csv"
     raw.write_text("a\n1\n", encoding="utf-8")
-    logged = [{"file": str(raw), "sha256": manifest.hash_file(raw), "table_name": "responses"}]
+    logged = [{"file": str(raw), "sha256": files.hash_file(raw), "table_name": "responses"}]
     inputs = manifest.describe_inputs(warehouse, logged)
     assert inputs["warehouse"]["sha256"] == hashlib.sha256(b"warehouse v1").hexdigest()
     assert inputs["files"][0]["sha256"] == inputs["files"][0]["logged_sha256"]

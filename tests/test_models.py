@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import statsmodels.regression.tests.results as sm_results
 
-from evaluation import models
 from evaluation.errors import ParameterError
+from evaluation.stats import models
 
 DIETOX = Path(sm_results.__file__).parent / "dietox.csv"
 

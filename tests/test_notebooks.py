@@ -13,11 +13,13 @@ import nbformat
 import papermill
 import pytest
 
+from evaluation.render import convert
+
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from report_runs import (  # noqa: E402
+    NOTEBOOKS,
     REPORTS,
-    ROOT,
     execute_report,
     fixture_warehouse,
     rendered_fixture_report,
@@ -43,12 +45,11 @@ def test_notebook_runs_on_the_fixture_and_renders_offline_html(name):
 
 @pytest.mark.slow
 def test_cluster_report_in_english_has_the_same_key_figures():
-    from evaluation import render
 
     da = nbformat.read(rendered_fixture_report("cluster_report", "da").notebook, as_version=4)
     en_report = rendered_fixture_report("cluster_report", "en")
     en = nbformat.read(en_report.notebook, as_version=4)
-    assert render.read_key_figures(da) == render.read_key_figures(en)
+    assert convert.read_key_figures(da) == convert.read_key_figures(en)
     html = en_report.html.read_text(encoding="utf-8")
     assert '<html lang="en"' in html and "Cluster report for Nord" in html
 
@@ -67,7 +68,7 @@ def test_bad_parameters_stop_in_the_first_cell_after_the_parameters(tmp_path, na
     out = tmp_path / "out.ipynb"
     with pytest.raises(papermill.PapermillExecutionError) as err:
         papermill.execute_notebook(
-            str(ROOT / "notebooks" / f"{name}.ipynb"),
+            str(NOTEBOOKS / f"{name}.ipynb"),
             str(out),
             parameters=params,
             kernel_name="python3",
@@ -91,7 +92,7 @@ def test_bad_parameters_stop_in_the_first_cell_after_the_parameters(tmp_path, na
 
 def test_notebooks_are_thin_with_an_annotated_parameters_cell():
     for name in REPORTS:
-        nb = nbformat.read(ROOT / "notebooks" / f"{name}.ipynb", as_version=4)
+        nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
         params = nb.cells[0]
         assert "parameters" in params.metadata.get("tags", [])
         for line in params.source.splitlines():

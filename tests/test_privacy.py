@@ -14,9 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from evaluation import privacy
+from evaluation.catalog import load_catalog
 from evaluation.errors import PrivacyError
-from evaluation.indicators import VALUE_COLUMNS, load_catalog
+from evaluation.values import privacy
+from evaluation.values.indicators import VALUE_COLUMNS
 
 CATALOG = load_catalog()
 MEAN = "social_trivsel"  # survey mean: clusters are sums of their member units

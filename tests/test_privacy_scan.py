@@ -57,7 +57,7 @@ def test_no_group_below_min_n_in_the_csv_tables(name):
 @pytest.mark.slow
 def test_suppressed_unit_cells_do_not_appear_in_the_funnel_tables():
     """A unit whose cell is suppressed is left out of that indicator's funnel table and CSV."""
-    from evaluation import indicators
+    from evaluation.values import indicators
 
     shown = indicators.load_indicator_values(fixture_warehouse(), MIN_N)
     names = {"a": "Åskolen", "b": SCRIPT_NAME, "e": "Lille Skole & Co"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import shutil
 import subprocess
@@ -68,11 +69,11 @@ def test_drift_check_catches_a_changed_bound(tmp_path):
 
 
 def test_committed_notebooks_have_no_outputs():
-    assert not find_notebook_outputs(ROOT / "notebooks")
+    assert not find_notebook_outputs(ROOT / "evaluation" / "reports" / "notebooks")
 
 
 def test_output_check_catches_an_executed_notebook(tmp_path):
-    notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
+    notebooks = sorted((ROOT / "evaluation" / "reports" / "notebooks").glob("*.ipynb"))
     if not notebooks:
         pytest.skip("no notebooks yet")
     source = notebooks[0]
@@ -102,3 +103,113 @@ def test_workbench_help_lists_subcommands():
 @pytest.mark.parametrize("folder", ["notebooks", "evaluation", "data", "reports", "tests"])
 def test_design_card_layout(folder):
     assert (ROOT / folder).exists()
+
+
+# --- the house: stages, downhill imports, sizes --------------------------------------------------
+
+# Each stage may import the base and the stages before it, never one after it
+# (docs/architecture.md).
+# stats is pure (numpy/scipy/statsmodels on plain frames) and sits right above the base, so the
+# data stage may use it (the public ingest fits the national spread).
+STAGE_ORDER = ("base", "stats", "data", "values", "reports", "render", "cli")
+TOP_LEVEL = {"cli": "cli", "__main__": "cli"}  # flat modules that are not base
+
+
+def stage_of(module: str) -> str:
+    """`evaluation.values.privacy` -> values; `evaluation.config` -> base; `.cli` -> cli."""
+    parts = module.split(".")
+    if len(parts) >= 2 and parts[1] in STAGE_ORDER:
+        return parts[1]
+    return TOP_LEVEL.get(parts[-1], "base")
+
+
+def module_of(path: Path, package: Path) -> str:
+    parts = list(path.relative_to(package.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path: Path, package: Path) -> list[tuple[str, int]]:
+    """Every package-internal import, at any depth (inside functions too), as (module, line)."""
+    found = []
+    root = package.parent
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            raise AssertionError(f"{path}:{node.lineno}: use absolute imports (evaluation....)")
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == package.name:
+            for alias in node.names:  # `from evaluation.data import ingest` imports a module
+                full = f"{node.module}.{alias.name}"
+                is_module = (root / (full.replace(".", "/") + ".py")).is_file() or (
+                    root / full.replace(".", "/")
+                ).is_dir()
+                found.append((full if is_module else node.module, node.lineno))
+        elif isinstance(node, ast.Import):
+            found += [
+                (a.name, node.lineno) for a in node.names if a.name.split(".")[0] == package.name
+            ]
+    return found
+
+
+def find_house_violations(package: Path) -> list[str]:
+    """Imports that go uphill or sideways between stages, and import cycles between modules."""
+    rank = {stage: i for i, stage in enumerate(STAGE_ORDER)}
+    graph: dict[str, set[str]] = {}
+    problems = []
+    for path in sorted(package.rglob("*.py")):
+        module = module_of(path, package)
+        graph.setdefault(module, set())
+        for target, line in imports_of(path, package):
+            if target == package.name:
+                continue
+            graph[module].add(target)
+            here, there = stage_of(module), stage_of(target)
+            sideways = rank[here] == rank[there] and here != there
+            if rank[there] > rank[here] or sideways:
+                problems.append(f"{module}:{line} imports {target} ({here} -> {there})")
+    problems += [" -> ".join(cycle) for cycle in find_cycles(graph)]
+    return problems
+
+
+def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Import cycles (each reported once, from its smallest module)."""
+    cycles, done = [], set()
+
+    def visit(node: str, path: list[str]) -> None:
+        for nxt in sorted(graph.get(node, ())):
+            if nxt in path:
+                cycle = path[path.index(nxt) :]
+                start = cycle.index(min(cycle))
+                key = tuple(cycle[start:] + cycle[:start])
+                if key not in done:
+                    done.add(key)
+                    cycles.append([*key, key[0]])
+            elif nxt in graph:
+                visit(nxt, [*path, nxt])
+
+    for node in sorted(graph):
+        visit(node, [node])
+    return cycles
+
+
+def test_imports_run_downhill_without_cycles():
+    assert find_house_violations(ROOT / "evaluation") == []
+
+
+def test_house_check_catches_a_circle_and_an_uphill_import(tmp_path):
+    package = tmp_path / "evaluation"
+    for folder in ("values", "reports"):
+        (package / folder).mkdir(parents=True)
+        (package / folder / "__init__.py").write_text("", encoding="utf-8")
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "catalog.py").write_text(
+        "def load():\n    from evaluation.values import privacy\n", encoding="utf-8"
+    )
+    (package / "values" / "privacy.py").write_text(
+        "from evaluation import catalog\nfrom evaluation.reports import charts\n", encoding="utf-8"
+    )
+    (package / "reports" / "charts.py").write_text("", encoding="utf-8")
+    problems = find_house_violations(package)
+    assert "evaluation.catalog:2 imports evaluation.values.privacy (base -> values)" in problems
+    assert "evaluation.values.privacy:2 imports evaluation.reports.charts (values -> reports)" in (
+        problems
+    )
+    assert "evaluation.catalog -> evaluation.values.privacy -> evaluation.catalog" in problems

@@ -13,8 +13,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation import config, public
+from evaluation import config
+from evaluation.data import public_files
 from evaluation.errors import ParameterError, PrivacyError, ValidationError
+from evaluation.reports import public_report as public
+from evaluation.stats import spread
 
 FIXTURE = Path(__file__).parent / "fixtures" / "public"
 AGGREGATE_COLUMNS = ["year", "unit_id", "grade_band", "indicator_id", "n", "value", "sd", "source"]
@@ -23,7 +26,7 @@ UNIT_COLUMNS = ["unit_id", "name", "kind", "municipality", "first_year", "last_y
 
 @pytest.fixture(scope="module")
 def data():
-    return public.read_public_data(FIXTURE)
+    return public_files.read_public_data(FIXTURE)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +50,7 @@ def edit_csv(path: Path, row: int, column: str, value: str) -> None:
 
 
 def test_aggregates_have_the_architecture_shape_and_no_invented_n(data):
-    aggregates = public.build_aggregates(data)
+    aggregates = public_files.build_aggregates(data)
     assert list(aggregates.columns) == AGGREGATE_COLUMNS
     assert aggregates["n"].isna().all() and aggregates["sd"].isna().all()
     assert set(aggregates["year"]) == {2024}
@@ -58,7 +61,7 @@ def test_aggregates_have_the_architecture_shape_and_no_invented_n(data):
 
 
 def test_units_are_one_row_per_school(data):
-    units = public.build_units(data)
+    units = public_files.build_units(data)
     assert list(units.columns) == UNIT_COLUMNS
     assert units["unit_id"].is_unique and len(units) == 22
     assert units.groupby("municipality").size().to_dict() == {
@@ -73,9 +76,9 @@ def test_absence_artefacts_are_filtered_with_a_note(data):
     note = next(n for n in data.notes if n["key"] == "absence_artefacts")
     assert note["count"] == 4
     absence = data.overview[data.overview["measure"] == "absence_pct"]["value"]
-    assert absence.min() > public.ABSENCE_ARTEFACT_BELOW
-    aggregates = public.build_aggregates(data)
-    kept = aggregates[aggregates["indicator_id"] == public.ABSENCE_INDICATOR]
+    assert absence.min() > public_files.ABSENCE_ARTEFACT_BELOW
+    aggregates = public_files.build_aggregates(data)
+    kept = aggregates[aggregates["indicator_id"] == public_files.ABSENCE_INDICATOR]
     assert set(note["school_ids"]).isdisjoint(kept["unit_id"])
 
 
@@ -88,39 +91,39 @@ def test_school_ids_keep_leading_digits_as_text(data):
 
 def test_unknown_indicator_is_refused_by_the_shared_schema(tmp_path):
     folder = copy_fixture(tmp_path)
-    edit_csv(folder / public.WELLBEING_FILE, 3, "indicator", "trivsel_i_alt")
+    edit_csv(folder / public_files.WELLBEING_FILE, 3, "indicator", "trivsel_i_alt")
     with pytest.raises(ValidationError) as err:
-        public.read_public_data(folder)
+        public_files.read_public_data(folder)
     problem = err.value.problems[0]
-    assert problem.file == public.WELLBEING_FILE and problem.column == "indicator"
+    assert problem.file == public_files.WELLBEING_FILE and problem.column == "indicator"
     assert problem.row == 5  # data row 3 is line 5 under the header
 
 
 def test_value_outside_the_scale_names_file_line_and_column(tmp_path):
     folder = copy_fixture(tmp_path)
-    edit_csv(folder / public.WELLBEING_FILE, 0, "value", "6.1")
+    edit_csv(folder / public_files.WELLBEING_FILE, 0, "value", "6.1")
     with pytest.raises(ValidationError) as err:
-        public.read_public_data(folder)
-    assert f"{public.WELLBEING_FILE}:2:value" in str(err.value)
+        public_files.read_public_data(folder)
+    assert f"{public_files.WELLBEING_FILE}:2:value" in str(err.value)
 
 
 def test_negative_pupil_count_is_refused(tmp_path):
     folder = copy_fixture(tmp_path)
-    overview = pd.read_csv(folder / public.OVERVIEW_FILE, dtype=str)
+    overview = pd.read_csv(folder / public_files.OVERVIEW_FILE, dtype=str)
     row = int(overview.index[overview["measure"] == "pupils"][0])
-    edit_csv(folder / public.OVERVIEW_FILE, row, "value", "-3")
+    edit_csv(folder / public_files.OVERVIEW_FILE, row, "value", "-3")
     with pytest.raises(ValidationError, match="pupils between 0 and 5000"):
-        public.read_public_data(folder)
+        public_files.read_public_data(folder)
 
 
 def test_missing_files_say_where_to_put_them(tmp_path):
     with pytest.raises(ParameterError, match="WORKBENCH_REAL_DATA"):
-        public.read_public_data(tmp_path)
+        public_files.read_public_data(tmp_path)
 
 
 def test_bad_municipality_lists_the_valid_names(data):
     with pytest.raises(ParameterError) as err:
-        public.check_municipality("Aarhus Kommune", data)
+        public_files.check_municipality("Aarhus Kommune", data)
     assert "Frederiksberg, Herlev, Struer" in str(err.value)
 
 
@@ -136,7 +139,7 @@ def test_size_variance_matches_a_reference_least_squares_fit():
     rng = np.random.default_rng(7)
     pupils = rng.integers(20, 1200, 400).astype(float)
     values = 3.6 + rng.normal(0, np.sqrt(0.01 + 2.5 / pupils))
-    fit = public.estimate_size_variance(values, pupils)
+    fit = spread.estimate_size_variance(values, pupils)
     target = np.average(values, weights=pupils)
     slope, intercept = np.polyfit(1 / pupils, (values - target) ** 2, 1)
     assert fit.target == pytest.approx(target)
@@ -147,7 +150,7 @@ def test_size_variance_recovers_known_components_in_a_large_sample():
     rng = np.random.default_rng(11)
     pupils = rng.integers(20, 1200, 40_000).astype(float)
     values = 3.6 + rng.normal(0, np.sqrt(0.01 + 2.5 / pupils))
-    fit = public.estimate_size_variance(values, pupils)
+    fit = spread.estimate_size_variance(values, pupils)
     assert fit.intercept == pytest.approx(0.01, abs=0.002)
     assert fit.b == pytest.approx(2.5, rel=0.1)
 
@@ -172,7 +175,7 @@ def test_municipal_mean_and_se_by_hand():
 
 
 def test_rounding_variance_is_that_of_one_decimal():
-    assert public.ROUNDING_VARIANCE == pytest.approx(0.1**2 / 12)
+    assert spread.ROUNDING_VARIANCE == pytest.approx(0.1**2 / 12)
 
 
 def test_comparison_limits_hold_the_fitted_spread(frederiksberg):
@@ -186,7 +189,10 @@ def test_comparison_limits_hold_the_fitted_spread(frederiksberg):
 
 
 def test_series_present_for_frederiksberg_missing_for_struer(frederiksberg):
-    assert set(frederiksberg.series["municipality"]) == {"Frederiksberg", public.NATIONAL_LABEL}
+    assert set(frederiksberg.series["municipality"]) == {
+        "Frederiksberg",
+        public_files.NATIONAL_LABEL,
+    }
     struer = public.build_public_comparison("Struer", FIXTURE)
     assert struer.series.empty
     assert any(n["key"] == "no_series" for n in struer.notes)
@@ -199,12 +205,11 @@ def test_own_schools_and_notes(frederiksberg):
 
 
 def test_report_pages_carry_the_credit_line(frederiksberg):
-    pages = [
-        public.header_html(frederiksberg, "da"),
-        public.methods_section_html(frederiksberg, "en"),
-    ]
-    for page in pages:
-        assert "Kilde: Uddannelsesstatistik.dk (Børne- og Undervisningsministeriet)" in page
+    da = public.header_html(frederiksberg, "da")
+    assert "Kilde: Uddannelsesstatistik.dk (Børne- og Undervisningsministeriet)" in da
+    en = public.methods_section_html(frederiksberg, "en")
+    assert "Source: Uddannelsesstatistik.dk (the Danish Ministry of Children and Education)" in en
+    assert "Kilde:" not in en, "English pages credit the same source in English"
 
 
 def test_school_funnel_writes_its_table(frederiksberg, tmp_path):
@@ -226,7 +231,7 @@ def test_key_figures_are_plain_and_complete(frederiksberg):
 
 def real_data_or_skip() -> Path:
     folder = config.real_data_dir()
-    if not (folder / public.WELLBEING_FILE).is_file():
+    if not (folder / public_files.WELLBEING_FILE).is_file():
         pytest.skip(
             f"the ministry's public files are not at {folder} (../shared/data/real beside the "
             "checkout, or set WORKBENCH_REAL_DATA): nothing to check against"
@@ -236,10 +241,10 @@ def real_data_or_skip() -> Path:
 
 @pytest.mark.slow
 def test_full_files_match_their_readme():
-    data = public.read_public_data(real_data_or_skip())
+    data = public_files.read_public_data(real_data_or_skip())
     wb = data.wellbeing
     assert wb["school_id"].nunique() == 1149
-    assert len(public.list_municipalities(data)) == 98
+    assert len(public_files.list_municipalities(data)) == 98
     complete = wb.groupby("school_id")["indicator"].nunique()
     assert (complete == 5).sum() == 942
     assert data.notes[0]["count"] == 24  # absence between 0 and 1.2 %

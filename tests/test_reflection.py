@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pandas as pd
 
-from evaluation import reflection
+from evaluation.reports import reflection
 from evaluation.texts import texts_for
 
 

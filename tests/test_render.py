@@ -1,4 +1,4 @@
-"""evaluation.render: offline HTML template, key figures, the render command and verify."""
+"""evaluation.render.run: offline HTML template, key figures, the render command and verify."""
 
 from __future__ import annotations
 
@@ -16,8 +16,11 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from evaluation import cli, manifest, render
+from evaluation import cli, files
 from evaluation.errors import ParameterError
+from evaluation.render import convert, index_page, manifest, registry, verify, workers
+from evaluation.render import run as render
+from evaluation.reports import key_figures
 
 SVG = (
     '<?xml version="1.0" encoding="utf-8"?>'
@@ -37,7 +40,7 @@ def make_executed_notebook() -> nbformat.NotebookNode:
     figures.outputs = [
         new_output(
             "display_data",
-            data={render.KEY_FIGURES_MIME: {"n": 12}, "text/plain": "Key figures recorded"},
+            data={key_figures.KEY_FIGURES_MIME: {"n": 12}, "text/plain": "Key figures recorded"},
         )
     ]
     nb = new_notebook(
@@ -63,7 +66,7 @@ def find_remote_references(html: str) -> list[str]:
 
 
 def test_offline_html_has_no_code_no_remote_resources_and_sets_lang():
-    html = render.convert_notebook_to_html(make_executed_notebook(), language="da")
+    html = convert.convert_notebook_to_html(make_executed_notebook(), language="da")
 
     assert "<script src=" not in html.lower()
     assert find_remote_references(html) == []
@@ -75,13 +78,13 @@ def test_offline_html_has_no_code_no_remote_resources_and_sets_lang():
     assert "<svg" in html and "<title>Søjle</title>" in html, "SVG must be inline, not base64"
     assert "<?xml" not in html
     assert "analyst only" not in html, "stderr warnings belong in the executed notebook only"
-    assert render.KEY_FIGURES_MIME not in html and "Key figures recorded" not in html
+    assert key_figures.KEY_FIGURES_MIME not in html and "Key figures recorded" not in html
     assert "mathjax" not in html.lower() and "require.js" not in html.lower()
     assert len(html.encode("utf-8")) < 1_500_000
 
 
 def test_offline_html_in_english_with_given_title():
-    html = render.convert_notebook_to_html(make_executed_notebook(), language="en", title="T & Q")
+    html = convert.convert_notebook_to_html(make_executed_notebook(), language="en", title="T & Q")
     assert '<html lang="en"' in html
     assert "<title>T &amp; Q</title>" in html
 
@@ -95,16 +98,18 @@ def test_find_remote_references_catches_a_cdn_script():
 
 def test_key_figures_round_trip_through_an_output():
     np = pytest.importorskip("numpy")
-    plain = render.to_plain_json({"a": np.float64(0.5), "b": (1, np.int64(2)), "c": float("nan")})
+    plain = key_figures.to_plain_json(
+        {"a": np.float64(0.5), "b": (1, np.int64(2)), "c": float("nan")}
+    )
     assert plain == {"a": 0.5, "b": [1, 2], "c": None}
     nb = make_executed_notebook()
-    assert render.read_key_figures(nb) == {"n": 12}
-    assert render.read_key_figures(new_notebook()) == {}
+    assert convert.read_key_figures(nb) == {"n": 12}
+    assert convert.read_key_figures(new_notebook()) == {}
 
 
 def test_key_figures_refuse_objects():
     with pytest.raises(TypeError):
-        render.to_plain_json({"x": object()})
+        key_figures.to_plain_json({"x": object()})
 
 
 # --- the render command on fixture notebooks -----------------------------------------------------
@@ -112,13 +117,13 @@ def test_key_figures_refuse_objects():
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "notebooks"
 
 
-def make_registry(*pairs: tuple[str, str]) -> list[render.ReportSpec]:
+def make_registry(*pairs: tuple[str, str]) -> list[registry.ReportSpec]:
     """Fixture reports: ('ok', 'cluster') renders ok.ipynb once per cluster, etc."""
     builders = {
-        "cluster": render.build_cluster_parameters,
-        "municipality": render.build_municipality_parameters,
+        "cluster": registry.build_cluster_parameters,
+        "municipality": registry.build_municipality_parameters,
     }
-    return [render.ReportSpec(n, str(FIXTURES / f"{n}.ipynb"), builders[b]) for n, b in pairs]
+    return [registry.ReportSpec(n, str(FIXTURES / f"{n}.ipynb"), builders[b]) for n, b in pairs]
 
 
 def make_warehouse(folder: Path) -> Path:
@@ -144,7 +149,7 @@ def make_warehouse(folder: Path) -> Path:
         "CREATE TABLE ingest_log"
         "(file TEXT, sha256 TEXT, table_name TEXT, rows INT, ingested_at TEXT)"
     )
-    digest = manifest.hash_file(raw)
+    digest = files.hash_file(raw)
     con.execute("INSERT INTO ingest_log VALUES (?, ?, 'register', 1, 'now')", [str(raw), digest])
     con.close()
     return path
@@ -169,7 +174,7 @@ def project(workbench_home, monkeypatch):
     warehouse = make_warehouse(workbench_home / "data")
     monkeypatch.setenv("WORKBENCH_WAREHOUSE", str(warehouse))
     monkeypatch.setattr(
-        render, "REPORTS", make_registry(("ok", "cluster"), ("fail", "municipality"))
+        registry, "REPORTS", make_registry(("ok", "cluster"), ("fail", "municipality"))
     )
     return workbench_home
 
@@ -206,9 +211,9 @@ def test_failing_report_is_reported_and_does_not_stop_the_others(project, capsys
 
     record = read_record(run)
     warehouse = Path(record["inputs"]["warehouse"]["path"])
-    assert record["inputs"]["warehouse"]["sha256"] == manifest.hash_file(warehouse)
+    assert record["inputs"]["warehouse"]["sha256"] == files.hash_file(warehouse)
     [raw] = record["inputs"]["files"]
-    assert raw["sha256"] == raw["logged_sha256"] == manifest.hash_file(Path(raw["path"]))
+    assert raw["sha256"] == raw["logged_sha256"] == files.hash_file(Path(raw["path"]))
     assert record["packages"]["pandas"] and record["git_commit"]
     by_id = {r["id"]: r for r in record["reports"]}
     assert by_id["ok-K02"]["key_figures"]["cluster"] == "K02"
@@ -219,7 +224,7 @@ def test_failing_report_is_reported_and_does_not_stop_the_others(project, capsys
 
 @pytest.mark.slow
 def test_up_to_date_reports_are_reused_and_force_renders_them(project, capsys, monkeypatch):
-    render.REPORTS[:] = make_registry(("ok", "cluster"))
+    registry.REPORTS[:] = make_registry(("ok", "cluster"))
     # Other people edit evaluation/ while tests run; pin the code hash (tested in test_manifest).
     monkeypatch.setattr(manifest, "hash_code", lambda notebooks: "code-unchanged")
     assert run_cli(["render"], capsys)[0] == 0
@@ -321,14 +326,14 @@ def test_a_crash_while_finishing_leaves_the_previous_run_intact(project, monkeyp
 def test_compare_key_figures_lists_each_difference():
     recorded = {"a": 1.0, "b": {"c": [1, 2]}, "d": "x", "gone": 1}
     now = {"a": 1.0 + 1e-13, "b": {"c": [1, 3]}, "d": "y", "new": True}
-    assert render.compare_key_figures(recorded, now, "r") == [
+    assert verify.compare_key_figures(recorded, now, "r") == [
         "r.b.c[1]: recorded 2, now 3",
         "r.d: recorded 'x', now 'y'",
         "r.gone: recorded 1, now missing",
         "r.new: not recorded, now True",
     ]
-    assert render.compare_key_figures({"n": 5}, {"n": 5.0}, "r") == []
-    assert render.compare_key_figures({"ok": True}, {"ok": 1}, "r") == [
+    assert verify.compare_key_figures({"n": 5}, {"n": 5.0}, "r") == []
+    assert verify.compare_key_figures({"ok": True}, {"ok": 1}, "r") == [
         "r.ok: recorded True, now 1"
     ]
 
@@ -336,9 +341,10 @@ def test_compare_key_figures_lists_each_difference():
 INTERRUPTED_RUN = """
 import sys
 from pathlib import Path
-from evaluation import cli, render
-render.REPORTS[:] = [render.ReportSpec(
-    "sleep", str(Path(sys.argv[1]) / "sleep.ipynb"), render.build_cluster_parameters)]
+from evaluation import cli
+from evaluation.render import registry
+registry.REPORTS[:] = [registry.ReportSpec(
+    "sleep", str(Path(sys.argv[1]) / "sleep.ipynb"), registry.build_cluster_parameters)]
 sys.exit(cli.main(["render", "--jobs", "2"]))
 """
 
@@ -439,7 +445,7 @@ def make_record(language: str) -> dict:
 
 @pytest.mark.parametrize("language", ["da", "en"])
 def test_index_page_lists_status_errors_and_provenance(language):
-    page = render.build_index_html(make_record(language))
+    page = index_page.build_index_html(make_record(language))
     assert f'<html lang="{language}">' in page and "<title>" in page and "<h1>" in page
     assert "<caption>" in page and 'scope="col"' in page and 'scope="row"' in page
     assert "2024/25" in page
@@ -457,7 +463,7 @@ def test_index_page_is_axe_clean_offline(chromium_path, tmp_path):
     from playwright.sync_api import sync_playwright
 
     index = tmp_path / "index.html"
-    index.write_text(render.build_index_html(make_record("da")), encoding="utf-8")
+    index.write_text(index_page.build_index_html(make_record("da")), encoding="utf-8")
     with sync_playwright() as p:
         browser = p.chromium.launch(
             executable_path=chromium_path, args=["--no-sandbox", "--disable-gpu"], headless=True
@@ -481,7 +487,7 @@ def test_reports_that_took_longest_start_first(tmp_path):
     run.mkdir()
     timed = [{"id": "a", "seconds": 1.0}, {"id": "b", "seconds": 9.0}]
     (run / "manifest.json").write_text(json.dumps({"reports": timed}), encoding="utf-8")
-    jobs = [render.RenderJob(i, "x", "x.ipynb", {}, "da") for i in ("a", "b", "new")]
+    jobs = [workers.RenderJob(i, "x", "x.ipynb", {}, "da") for i in ("a", "b", "new")]
     assert [j.report_id for j in render.order_longest_first(jobs, tmp_path)] == ["new", "b", "a"]
     assert render.order_longest_first(jobs, tmp_path / "none") == jobs
 
@@ -502,7 +508,7 @@ def test_a_cell_over_the_time_limit_fails_its_report_and_the_kernel_is_replaced(
 ):
     monkeypatch.setenv("WORKBENCH_CELL_TIMEOUT", "3")
     monkeypatch.setattr(
-        render, "REPORTS", make_registry(("sleep", "municipality"), ("ok", "cluster"))
+        registry, "REPORTS", make_registry(("sleep", "municipality"), ("ok", "cluster"))
     )
     code, _out = run_cli(["render", "--jobs", "1"], capsys)  # one worker: ok runs after sleep
 
@@ -512,3 +518,46 @@ def test_a_cell_over_the_time_limit_fails_its_report_and_the_kernel_is_replaced(
     assert "timed out" in by_id["sleep"]["error"]["evalue"]
     assert by_id["sleep"]["seconds"] < 30, "the 60 s sleep was cut off"
     assert by_id["ok-K01"]["status"] == by_id["ok-K02"]["status"] == "ok"
+
+
+SIGNALLED_RUN = """
+import sys
+from pathlib import Path
+from evaluation import cli
+from evaluation.render import registry
+registry.REPORTS[:] = [registry.ReportSpec(
+    "ok", str(Path(sys.argv[1]) / "ok.ipynb"), registry.build_cluster_parameters)]
+sys.exit(cli.main(["render", "--jobs", "1"]))
+"""
+
+
+@pytest.mark.slow
+def test_sigint_at_a_worker_starting_its_kernel_changes_nothing(project):
+    """Ctrl-C is the parent's: a worker ignores SIGINT even while nbclient starts its kernel
+    (nbclient's own handler used to shut the kernel down under the starting client)."""
+    psutil = pytest.importorskip("psutil")
+    child = subprocess.Popen(
+        [sys.executable, "-c", SIGNALLED_RUN, str(FIXTURES)],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    sent = 0
+    deadline = time.monotonic() + 120
+    while child.poll() is None and time.monotonic() < deadline:
+        try:
+            workers = psutil.Process(child.pid).children()
+        except psutil.Error:
+            workers = []
+        for worker in workers:
+            try:
+                if "multiprocessing" in " ".join(worker.cmdline()) and worker.children():
+                    os.kill(worker.pid, signal.SIGINT)  # its kernel is starting or running
+                    sent += 1
+            except psutil.Error:
+                pass
+        time.sleep(0.1)
+    _out, err = child.communicate(timeout=60)
+    assert sent >= 1, "the worker was never seen with its kernel"
+    assert child.returncode == 0, err

@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from tiny_warehouse import build_fixture_warehouse  # noqa: E402
 
-from evaluation import effect, report_evaluation  # noqa: E402
+from evaluation.reports import evaluation_report as report_evaluation  # noqa: E402
+from evaluation.stats import effect
 
 BUILDERS = ["build_coverage", "build_methods", "build_effect", "build_sensitivity"]
 

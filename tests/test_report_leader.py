@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from tiny_warehouse import build_fixture_warehouse  # noqa: E402
 
-from evaluation import report_leader  # noqa: E402
+from evaluation.reports import leader_summary as report_leader  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation import shrinkage
 from evaluation.errors import ParameterError
+from evaluation.stats import shrinkage
 
 # Efron & Morris (1975, JASA 70:311-319; 1977, Scientific American 236(5):119-127): hits in the
 # first 45 at-bats of 1970 for 18 players (Clemente, F. Robinson, F. Howard, Johnstone, Berry,

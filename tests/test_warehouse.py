@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evaluation import warehouse
+from evaluation.data import warehouse
 from evaluation.errors import EvaluationError, ParameterError
 
 ARCHITECTURE = Path(__file__).resolve().parents[1] / "docs" / "architecture.md"

@@ -25,7 +25,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from evaluation import effect
+from evaluation.stats import effect
 
 YEARS = [y for y in range(2016, 2026) if y != 2020]
 STARTS = [2023] * 3 + [2024] * 3 + [np.nan] * 4

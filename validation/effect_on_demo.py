@@ -15,7 +15,9 @@ import json
 import numpy as np
 import pandas as pd
 
-from evaluation import config, effect, indicators
+from evaluation import config
+from evaluation.stats import effect
+from evaluation.values import indicators
 
 
 def cluster_panel(values: pd.DataFrame, indicator_id: str, grade_band: str, starts: dict):

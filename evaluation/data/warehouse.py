@@ -1,0 +1,176 @@
+"""The embedded DuckDB warehouse: table definitions and a few small helpers.
+
+The tables are those of docs/architecture.md. `responses` is wide (one row per pupil and year,
+q01..q40) and its rows never leave the warehouse: only `evaluation.values.indicators` reads them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+ITEM_COLUMNS = [f"q{i:02d}" for i in range(1, 41)]
+
+TABLE_COLUMNS: dict[str, dict[str, str]] = {
+    "units": {
+        "unit_id": "TEXT",
+        "name": "TEXT",
+        "kind": "TEXT",
+        "municipality": "TEXT",
+        "first_year": "INTEGER",
+        "last_year": "INTEGER",
+    },
+    "clusters": {"cluster_id": "TEXT", "name": "TEXT", "municipality": "TEXT"},
+    "cluster_membership": {
+        "unit_id": "TEXT",
+        "cluster_id": "TEXT",
+        "from_year": "INTEGER",
+        "to_year": "INTEGER",
+    },
+    "cluster_programme": {"cluster_id": "TEXT", "start_year": "INTEGER"},
+    "responses": {
+        "year": "INTEGER",
+        "unit_id": "TEXT",
+        "grade": "INTEGER",
+        "pupil_key": "TEXT",
+        **{q: "TINYINT" for q in ITEM_COLUMNS},
+    },
+    "register": {
+        "year": "INTEGER",
+        "unit_id": "TEXT",
+        "home_cluster": "TEXT",
+        "pupils": "INTEGER",
+        "in_general_setting": "INTEGER",
+        "in_special_class": "INTEGER",
+        "in_special_school": "INTEGER",
+        "special_in_own_cluster": "INTEGER",
+        "returned_to_general": "INTEGER",
+        "referrals": "INTEGER",
+        "median_wait_days": "DOUBLE",
+        "absence_pct": "DOUBLE",
+        "absence_sd": "DOUBLE",
+        "pupils_over_10pct_absence": "INTEGER",
+    },
+    "daycare_language": {
+        "year": "INTEGER",
+        "unit_id": "TEXT",
+        "assessed": "INTEGER",
+        "generel": "INTEGER",
+        "fokuseret": "INTEGER",
+        "saerlig": "INTEGER",
+    },
+    "aggregates": {
+        "year": "INTEGER",
+        "unit_id": "TEXT",
+        "grade_band": "TEXT",
+        "indicator_id": "TEXT",
+        "n": "INTEGER",
+        "value": "DOUBLE",
+        "sd": "DOUBLE",
+        "source": "TEXT",
+    },
+    "aggregate_spread": {
+        "year": "INTEGER",
+        "grade_band": "TEXT",
+        "indicator_id": "TEXT",
+        "target": "DOUBLE",
+        "intercept": "DOUBLE",
+        "b": "DOUBLE",
+        "schools": "INTEGER",
+        "source": "TEXT",
+    },
+    "ingest_log": {
+        "file": "TEXT",
+        "sha256": "TEXT",
+        "table_name": "TEXT",
+        "rows": "INTEGER",
+        "ingested_at": "TEXT",
+    },
+}
+
+# One row per key in each table (checked after every ingest).
+UNIQUE_KEYS: dict[str, list[str]] = {
+    "units": ["unit_id"],
+    "clusters": ["cluster_id"],
+    "cluster_membership": ["unit_id", "from_year"],
+    "cluster_programme": ["cluster_id"],
+    "responses": ["year", "unit_id", "pupil_key"],
+    "register": ["year", "unit_id", "home_cluster"],
+    "daycare_language": ["year", "unit_id"],
+    "aggregates": ["year", "unit_id", "grade_band", "indicator_id", "source"],
+    "aggregate_spread": ["year", "grade_band", "indicator_id"],
+}
+
+# Rows of a new file replace the warehouse rows that share these key values, so loading the
+# same export twice (or a corrected export) does not double-count.
+REPLACE_KEYS: dict[str, list[str]] = {
+    "units": ["unit_id"],
+    "clusters": ["cluster_id"],
+    "cluster_membership": ["unit_id"],
+    "cluster_programme": ["cluster_id"],
+    "responses": ["year", "unit_id"],
+    "register": ["year", "unit_id", "home_cluster"],
+    "daycare_language": ["year", "unit_id"],
+    "aggregates": ["year", "unit_id", "grade_band", "indicator_id", "source"],
+    "aggregate_spread": ["year", "grade_band", "indicator_id"],
+}
+
+
+def connect(path: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse file (read-only by default, so reports cannot change it)."""
+    path = Path(path)
+    if read_only and not path.exists():
+        from evaluation.errors import EvaluationError
+
+        raise EvaluationError(
+            f"No warehouse at {path}. Run `workbench demo-data` and "
+            "`workbench ingest data/raw/demo`, or ingest your own exports."
+        )
+    return duckdb.connect(str(path), read_only=read_only)
+
+
+def create_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create every warehouse table that does not exist yet."""
+    for name, columns in TABLE_COLUMNS.items():
+        cols = ", ".join(f"{col} {sql_type}" for col, sql_type in columns.items())
+        con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+
+
+def list_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Names of the tables in the warehouse, sorted."""
+    rows = con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+        "ORDER BY table_name"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def write_table(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame) -> int:
+    """Append a DataFrame to a warehouse table by column name; missing columns become NULL."""
+    columns = [c for c in TABLE_COLUMNS[name] if c in df.columns]
+    con.register("_incoming", df[columns])
+    try:
+        con.execute(
+            f"INSERT INTO {name} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM _incoming"
+        )
+    finally:
+        con.unregister("_incoming")
+    return len(df)
+
+
+def read_table(path: Path | str, name: str) -> pd.DataFrame:
+    """Read one whole table (not for `responses` outside evaluation.values.indicators)."""
+    if name not in TABLE_COLUMNS:
+        from evaluation.errors import ParameterError
+
+        raise ParameterError(f"Unknown table {name!r}; tables: {', '.join(TABLE_COLUMNS)}")
+    with connect(path, read_only=True) as con:
+        return con.execute(f"SELECT * FROM {name}").df()
+
+
+def replace_file(tmp: Path | str, final: Path | str) -> None:
+    """Move a finished warehouse into place in one step (atomic on the same file system)."""
+    os.replace(tmp, final)

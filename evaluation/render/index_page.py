@@ -1,0 +1,192 @@
+"""The index page of a run: every report with status, parameters and provenance (offline,
+accessible, Danish or English)."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from evaluation.render.workers import describe_error
+from evaluation.reports.html import SCROLL_REGION_CSS, scroll_region
+
+# --- index page ----------------------------------------------------------------------------------
+
+INDEX_TEXTS = {
+    "da": {
+        "title": "Rapporter, skoleåret {school_year}",
+        "run": "Kørsel {run_id}, startet {started}.",
+        "summary": "{ok} rapporter dannet, {reused} uændrede og genbrugt, {failed} fejlede.",
+        "caption": "Rapporterne i denne kørsel med status, parametre og tid",
+        "report": "Rapport",
+        "status": "Status",
+        "parameters": "Parametre",
+        "seconds": "Sekunder",
+        "ok": "dannet",
+        "reused": "uændret, genbrugt",
+        "failed": "fejlede",
+        "failures": "Rapporter der fejlede",
+        "failures_intro": "Disse rapporter blev ikke dannet. Den kørte notebook ligger til "
+        "analytikeren; fejlen står herunder.",
+        "executed": "kørt notebook",
+        "no_html": "ingen rapport",
+        "provenance": "Herkomst",
+        "warehouse": "Datalager",
+        "files": "Indlæste filer",
+        "git": "Git-commit",
+        "code": "Kode (SHA-256)",
+        "finished": "Færdig",
+        "packages": "Pakkeversioner",
+        "package": "Pakke",
+        "version": "Version",
+        "packages_caption": "Versioner af de pakker, tallene afhænger af",
+    },
+    "en": {
+        "title": "Reports, school year {school_year}",
+        "run": "Run {run_id}, started {started}.",
+        "summary": "{ok} reports rendered, {reused} unchanged and reused, {failed} failed.",
+        "caption": "The reports of this run with status, parameters and time",
+        "report": "Report",
+        "status": "Status",
+        "parameters": "Parameters",
+        "seconds": "Seconds",
+        "ok": "rendered",
+        "reused": "unchanged, reused",
+        "failed": "failed",
+        "failures": "Reports that failed",
+        "failures_intro": "These reports were not rendered. The executed notebook is kept for "
+        "the analyst; the error is shown below.",
+        "executed": "executed notebook",
+        "no_html": "no report",
+        "provenance": "Provenance",
+        "warehouse": "Warehouse",
+        "files": "Ingested files",
+        "git": "Git commit",
+        "code": "Code (SHA-256)",
+        "finished": "Finished",
+        "packages": "Package versions",
+        "package": "Package",
+        "version": "Version",
+        "packages_caption": "Versions of the packages the figures depend on",
+    },
+}
+
+INDEX_CSS = (
+    """
+body { font-family: system-ui, sans-serif; line-height: 1.5; color: #1a1a1a; background: #fff;
+       max-width: 64rem; margin: 0 auto; padding: 1rem; }
+table { border-collapse: collapse; margin: 1rem 0; }
+caption { text-align: left; font-weight: bold; padding: 0.25rem 0; }
+th, td { border: 1px solid #767676; padding: 0.25rem 0.5rem; text-align: left;
+         vertical-align: top; }
+td.num { text-align: right; }
+a { color: #0b4f8a; }
+code { overflow-wrap: anywhere; }
+.failed { color: #a4000f; font-weight: bold; }
+"""
+    + SCROLL_REGION_CSS
+)
+
+
+def escape(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def format_parameters(parameters: dict) -> str:
+    shown = {k: v for k, v in parameters.items() if k not in ("warehouse", "tables_dir")}
+    return ", ".join(f"{k}={v}" for k, v in shown.items())
+
+
+def build_index_html(record: dict) -> str:
+    """The run's front page: every report with status, parameters and provenance (offline)."""
+    language = record["parameters"]["language"]
+    t = INDEX_TEXTS.get(language, INDEX_TEXTS["en"])
+    year = record["parameters"]["year"]
+    title = t["title"].format(school_year=f"{year}/{(year + 1) % 100:02d}")
+    reports = record["reports"]
+    counts = {s: sum(r["status"] == s for r in reports) for s in ("ok", "reused", "failed")}
+    rows = []
+    titles = [r["title"] for r in reports]
+    for r in reports:
+        name = escape(r["title"] if titles.count(r["title"]) == 1 else f"{r['title']} ({r['id']})")
+        link = f'<a href="{escape(r["html"])}">{name}</a>' if r.get("html") else name
+        status = (
+            f'<span class="failed">{t["failed"]}</span>'
+            if r["status"] == "failed"
+            else (t[r["status"]])
+        )
+        rows.append(
+            f'<tr><th scope="row">{link}</th><td>{status}</td>'
+            f"<td>{escape(format_parameters(r['parameters']))}</td>"
+            f'<td class="num">{r.get("seconds") or 0:.1f}</td></tr>'
+        )
+    parts = [
+        "<!DOCTYPE html>",
+        f'<html lang="{escape(language)}">',
+        '<head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(title)}</title><style>{INDEX_CSS}</style></head>",
+        "<body><main>",
+        f"<h1>{escape(title)}</h1>",
+        f"<p>{escape(t['run'].format(run_id=record['run_id'], started=record['started']))}</p>",
+        f"<p>{escape(t['summary'].format(**counts))}</p>",
+        scroll_region(
+            "".join(
+                [
+                    f"<table><caption>{escape(t['caption'])}</caption><thead><tr>",
+                    *(
+                        f'<th scope="col">{escape(t[k])}</th>'
+                        for k in ("report", "status", "parameters")
+                    ),
+                    f'<th scope="col">{escape(t["seconds"])}</th></tr></thead>',
+                    "<tbody>",
+                    *rows,
+                    "</tbody></table>",
+                ]
+            ),
+            t["caption"],
+        ),
+    ]
+    failed = [r for r in reports if r["status"] == "failed"]
+    if failed:
+        parts += [f"<h2>{escape(t['failures'])}</h2>", f"<p>{escape(t['failures_intro'])}</p>"]
+        parts.append("<ul>")
+        for r in failed:
+            notebook = (
+                f' (<a href="{escape(r["executed"])}">{escape(t["executed"])}</a>)'
+                if r.get("executed")
+                else ""
+            )
+            parts.append(
+                f"<li><strong>{escape(r['id'])}</strong>{notebook}: "
+                f"<code>{escape(describe_error(r.get('error')))}</code></li>"
+            )
+        parts.append("</ul>")
+    parts += build_provenance_html(record, t)
+    parts.append("</main></body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def build_provenance_html(record: dict, t: dict) -> list[str]:
+    warehouse = record["inputs"]["warehouse"]
+    items = [
+        (t["warehouse"], f"{warehouse['path']} (SHA-256 {warehouse['sha256']})"),
+        (t["git"], record.get("git_commit", "unknown")),
+        (t["code"], record.get("code_sha256", "")),
+        (t["finished"], record.get("finished", "")),
+    ]
+    items += [
+        (t["files"], f"{f['path']} (SHA-256 {f['sha256']})") for f in record["inputs"]["files"]
+    ]
+    parts = [f"<h2>{escape(t['provenance'])}</h2>", "<dl>"]
+    parts += [f"<dt>{escape(k)}</dt><dd><code>{escape(v)}</code></dd>" for k, v in items]
+    rows = "".join(
+        f'<tr><th scope="row">{escape(name)}</th><td>{escape(version)}</td></tr>'
+        for name, version in record.get("packages", {}).items()
+    )
+    table = (
+        f"<table><caption>{escape(t['packages_caption'])}</caption>"
+        f'<thead><tr><th scope="col">{escape(t["package"])}</th>'
+        f'<th scope="col">{escape(t["version"])}</th></tr></thead><tbody>{rows}</tbody></table>'
+    )
+    parts += ["</dl>", scroll_region(table, t["packages_caption"])]
+    return parts

@@ -1,0 +1,258 @@
+"""`workbench render`: plan a run, reuse up-to-date reports, render the rest, publish the folder.
+
+The report kinds are in evaluation.render.registry, the sources of figures in
+evaluation.render.sources, the worker kernels in evaluation.render.workers, HTML conversion in
+evaluation.render.convert and the index page in evaluation.render.index_page.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from evaluation import config, files
+from evaluation.errors import ParameterError
+from evaluation.render import manifest, registry
+from evaluation.render.index_page import build_index_html
+from evaluation.render.progress import make_progress
+from evaluation.render.registry import ReportSpec, plan_jobs
+from evaluation.render.sources import get_source
+from evaluation.render.workers import RenderJob, describe_error, execute_jobs
+
+MAX_REPORT_BYTES = 1_500_000  # a report must open quickly on a municipal laptop
+
+
+@dataclass
+class RenderOptions:
+    """The render command's choices (from the command line or a test)."""
+
+    year: int | None = None
+    clusters: list[str] | None = None
+    language: str = "da"
+    jobs: int | None = None
+    out: Path | None = None
+    force: bool = False
+    warehouse: Path | None = None
+    min_n: int = config.MIN_N_DEFAULT
+    source: str = "warehouse"
+    municipality: str | None = None  # with source="public"
+    warm: bool = True  # False: a fresh kernel per report, as verify uses
+
+
+def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) -> dict:
+    """Render every planned report into reports/<run-id>/ and return the manifest.
+
+    The run is built in reports/.<run-id>.partial and renamed into place only when every report
+    has finished (failed ones included: they are listed on the index page). Ctrl-C removes the
+    partial folder; published runs and `reports/latest` are never touched until the rename.
+    """
+    specs = [s for s in (specs or registry.REPORTS) if s.source == options.source]
+    if not specs:
+        raise ParameterError(f"--source {options.source}: no report uses this source yet.")
+    root = Path(options.out) if options.out else config.reports_dir()
+    source = get_source(options.source)
+    warehouse, facts, settings = source.plan(options)
+    if not facts.pupil_level:
+        skipped = [s.name for s in specs if s.needs_pupil_level]
+        specs = [s for s in specs if not s.needs_pupil_level]
+        if skipped:
+            print(
+                f"note: {', '.join(skipped)} skipped: the warehouse holds only published "
+                "aggregates (one year, no pupil-level answers or registers)."
+            )
+    jobs = plan_jobs(specs, settings)
+    if not jobs:
+        raise ParameterError("nothing to render: no report matches these choices.")
+    started = datetime.now().astimezone()
+    inputs = manifest.describe_inputs(warehouse, facts.ingest_log)
+    environment = manifest.build_environment()
+    code_notebooks = [s.notebook_path() for s in specs]
+    code_sha256 = manifest.hash_code(code_notebooks)
+    jobs = [fingerprint_job(job, code_sha256, inputs, environment) for job in jobs]
+    reusable = {} if options.force else manifest.find_reusable_reports(root)
+    to_reuse = [j for j in jobs if can_reuse(reusable.get(j.fingerprint))]
+    to_run = order_longest_first([j for j in jobs if j not in to_reuse], root)
+    workers = options.jobs or os.cpu_count() or 1
+    if source.uses_values_cache and to_run:
+        warm_values_cache(warehouse, settings.min_n)
+    run_id = manifest.new_run_id(root)
+    with manifest.building_run(root, run_id) as run_dir:
+        with make_progress(len(jobs), "render") as progress:
+            results = reuse_reports(to_reuse, reusable, run_dir, progress)
+            results.update(execute_jobs(to_run, run_dir, workers, options.warm, progress))
+        record = {
+            "run_id": run_id,
+            "started": started.isoformat(timespec="seconds"),
+            "finished": datetime.now().astimezone().isoformat(timespec="seconds"),
+            "seconds": round((datetime.now().astimezone() - started).total_seconds(), 3),
+            "parameters": {
+                "year": settings.year,
+                "clusters": list(settings.clusters),
+                "language": settings.language,
+                "min_n": settings.min_n,
+                "source": options.source,
+                "jobs": workers,
+                "force": options.force,
+                "kernels": "warm" if options.warm else "fresh",
+                "warehouse": settings.warehouse,
+            },
+            "inputs": inputs,
+            "code_sha256": code_sha256,
+            "code_notebooks": [str(p) for p in code_notebooks],
+            **environment,
+            "reports": [build_report_entry(job, results[job.report_id]) for job in jobs],
+        }
+        files.write_json_atomically(run_dir / manifest.MANIFEST_NAME, record)
+        files.write_text_atomically(run_dir / "index.html", build_index_html(record))
+        manifest.publish_run(root, run_id)
+    return record
+
+
+def warm_values_cache(warehouse: Path, min_n: int) -> None:
+    """Compute the suppressed indicator values once, before the workers start.
+
+    Every report of a run reads the same table; with the disk cache filled here
+    (`indicators.find_cached_values`) each report reads it in milliseconds instead of
+    recomputing it (about 2 s on the demo, 5 s at national size).
+    """
+    from evaluation.values import indicators
+
+    try:
+        indicators.load_indicator_values(warehouse, min_n)
+    except Exception:  # noqa: BLE001 - the reports meet the same error and show it per report
+        pass
+
+
+def order_longest_first(jobs: list[RenderJob], root: Path) -> list[RenderJob]:
+    """Start the reports that took longest last time first, so no worker idles at the end.
+
+    Reports never timed before go first (they might be long); ties keep registry order.
+    """
+    runs = manifest.list_complete_runs(root)
+    if not runs:
+        return jobs
+    try:
+        previous = {
+            r["id"]: r.get("seconds") or 0 for r in manifest.read_manifest(runs[0])["reports"]
+        }
+    except (OSError, ValueError, KeyError):
+        return jobs
+    return sorted(jobs, key=lambda j: -previous.get(j.report_id, float("inf")))
+
+
+def fingerprint_job(job: RenderJob, code_sha256: str, inputs: dict, environment: dict):
+    notebook_sha256 = files.hash_file(Path(job.notebook))
+    fingerprint = manifest.fingerprint_report(
+        notebook_sha256,
+        code_sha256,
+        inputs["warehouse"]["sha256"],
+        {"name": job.name, **job.parameters},
+        environment["packages"],
+    )
+    return replace(job, notebook_sha256=notebook_sha256, fingerprint=fingerprint)
+
+
+def can_reuse(found: tuple[Path, dict] | None) -> bool:
+    """A previous report can be reused only if all its files are still there."""
+    if found is None:
+        return False
+    run_dir, entry = found
+    files = [entry.get("html"), entry.get("executed"), *entry.get("tables", [])]
+    return bool(entry.get("html")) and all((run_dir / f).is_file() for f in files if f)
+
+
+def reuse_reports(jobs: list[RenderJob], reusable: dict, run_dir: Path, progress) -> dict:
+    """Hard-link (or copy) up-to-date reports from the run that made them."""
+    results = {}
+    for job in jobs:
+        started = time.perf_counter()
+        old_run, entry = reusable[job.fingerprint]
+        progress.started(job.report_id)
+        for name in [entry["html"], entry["executed"], *entry.get("tables", [])]:
+            manifest.link_or_copy(old_run / name, run_dir / name)
+        results[job.report_id] = {
+            **{
+                k: entry.get(k)
+                for k in ("html", "html_bytes", "executed", "tables", "key_figures", "title")
+            },
+            "report_id": job.report_id,
+            "status": "reused",
+            "reused_from": old_run.name,
+            "error": None,
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        progress.finished(results[job.report_id])
+    return results
+
+
+def build_report_entry(job: RenderJob, result: dict) -> dict:
+    parameters = {**job.parameters, "tables_dir": f"tables/{job.report_id}"}
+    return {
+        "id": job.report_id,
+        "name": job.name,
+        "title": result.get("title") or job.report_id,
+        "notebook": job.notebook,
+        "notebook_sha256": job.notebook_sha256,
+        "parameters": parameters,
+        "fingerprint": job.fingerprint,
+        "status": result["status"],
+        "reused_from": result.get("reused_from"),
+        "seconds": result.get("seconds"),
+        "html": result.get("html"),
+        "html_bytes": result.get("html_bytes"),
+        "executed": result.get("executed"),
+        "tables": result.get("tables", []),
+        "key_figures": result.get("key_figures", {}),
+        "error": result.get("error"),
+    }
+
+
+# --- the commands --------------------------------------------------------------------------------
+
+
+def print_summary(record: dict, root: Path) -> None:
+    reports = record["reports"]
+    run_dir = root / record["run_id"]
+    counts = {s: sum(r["status"] == s for r in reports) for s in ("ok", "reused", "failed")}
+    print(
+        f"Run {record['run_id']}: {counts['ok']} rendered, {counts['reused']} up to date "
+        f"(reused), {counts['failed']} failed, in {record['seconds']:.1f} s."
+    )
+    if counts["reused"]:
+        print(
+            f"{counts['reused']} reports were up to date (same warehouse, parameters and code) "
+            "and were reused from an earlier run; use --force to render them again."
+        )
+    for r in reports:
+        if r["status"] == "failed":
+            print(f"FAILED {r['id']}: {describe_error(r['error'])}")
+            if r.get("executed"):
+                print(f"       executed notebook: {run_dir / r['executed']}")
+    for r in reports:
+        if (r.get("html_bytes") or 0) > MAX_REPORT_BYTES:
+            print(f"warning: {r['id']}.html is {r['html_bytes'] / 1e6:.1f} MB (aim: under 1.5 MB)")
+    print(f"Open {run_dir / 'index.html'}")
+
+
+def main(args) -> int:
+    """`workbench render`: exit 0 when every report rendered, 1 when any failed."""
+    options = RenderOptions(
+        year=args.year,
+        clusters=args.cluster or None,
+        language=args.language,
+        jobs=args.jobs,
+        out=Path(args.out) if args.out else None,
+        force=args.force,
+        source=getattr(args, "source", "warehouse"),
+        municipality=getattr(args, "municipality", None),
+        warehouse=Path(args.warehouse) if getattr(args, "warehouse", None) else None,
+        min_n=getattr(args, "min_n", config.MIN_N_DEFAULT),
+    )
+    if options.jobs is not None and options.jobs < 1:
+        raise ParameterError(f"--jobs {options.jobs}: give 1 or more workers.")
+    record = render_run(options)
+    print_summary(record, Path(options.out) if options.out else config.reports_dir())
+    return 1 if any(r["status"] == "failed" for r in record["reports"]) else 0

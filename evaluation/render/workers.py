@@ -1,0 +1,505 @@
+"""Warm worker kernels: each worker process keeps one kernel with the heavy imports done,
+and runs each report in a clean namespace (evaluation.render.run plans the run and uses these).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+import queue
+import shutil
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evaluation import files
+from evaluation.render.convert import convert_notebook_to_html, find_title, read_key_figures
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """One report to render: plain data, so it can be sent to a worker process."""
+
+    report_id: str
+    name: str
+    notebook: str
+    parameters: dict
+    language: str
+    fingerprint: str = ""
+    notebook_sha256: str = ""
+
+
+def describe_error(error: dict | None) -> str:
+    if not error:
+        return ""
+    where = f"cell {error['cell']}: " if error.get("cell") else ""
+    return f"{where}{error.get('ename')}: {error.get('evalue')}"
+
+
+# --- kernels -------------------------------------------------------------------------------------
+
+# jupyterlab pulls in rfc3987-syntax, whose import builds a grammar and adds ~1.1 s to every
+# `import jsonschema` (so to altair and nbformat). Nothing here validates IRI syntax, so workers
+# and kernels make that optional import fail fast (jsonschema then skips the "iri" format check).
+BLOCK_SLOW_IMPORTS = "import sys; sys.modules.setdefault('rfc3987_syntax', None)"
+
+# Kernels log a TCP warning at start and an interrupt note at shutdown: noise in a batch run
+# (errors in cells reach the executed notebook, not this log).
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
+
+# Run once in each warm kernel: everything a report imports, so reports do not pay for it.
+WARM_UP_CODE = (
+    BLOCK_SLOW_IMPORTS
+    + """
+import importlib, pkgutil, types, warnings
+_warm = types.ModuleType("_workbench_warm")
+sys.modules["_workbench_warm"] = _warm
+for _name in ["numpy", "pandas", "scipy.stats", "statsmodels.api", "statsmodels.formula.api",
+              "altair", "vl_convert", "duckdb", "pyarrow", "yaml"]:
+    try:
+        importlib.import_module(_name)
+    except Exception:
+        pass
+# As a fresh kernel has them once these libraries are imported (evaluation/ adds its own again).
+_warm.warning_filters = list(warnings.filters)
+import evaluation.reports
+for _name in ["evaluation.reports." + m.name
+              for m in pkgutil.iter_modules(evaluation.reports.__path__)] + [
+              "evaluation.texts", "evaluation.values.indicators"]:
+    try:
+        importlib.import_module(_name)
+    except Exception:
+        pass
+try:  # the first conversion starts vl-convert's JavaScript engine
+    import vl_convert
+    vl_convert.vegalite_to_svg({"mark": "point", "data": {"values": [{"x": 1}]},
+                                "encoding": {"x": {"field": "x", "type": "quantitative"}}})
+except Exception:
+    pass
+try:
+    import numpy
+    _warm.numpy_err = numpy.geterr()
+    _warm.numpy_print = numpy.get_printoptions()
+except Exception:
+    pass
+try:
+    import altair
+    _warm.altair = (altair.renderers.active, altair.data_transformers.active)
+except Exception:
+    pass
+"""
+)
+
+# Run before each report in a warm kernel, so it starts as a fresh kernel would: no variables,
+# evaluation/ imported anew (no module-level state from the previous report), default options.
+RESET_CODE = """
+get_ipython().run_line_magic("reset", "-f")
+import os, sys, warnings
+for _name in [n for n in sys.modules if n == "evaluation" or n.startswith("evaluation.")]:
+    del sys.modules[_name]
+_warm = sys.modules["_workbench_warm"]
+warnings.filters[:] = _warm.warning_filters
+getattr(warnings, "_filters_mutated", lambda: None)()  # clears the "already warned" caches
+if "pandas" in sys.modules:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sys.modules["pandas"].reset_option(r"^(?!plotting\\.)")  # plotting would need matplotlib
+if hasattr(_warm, "numpy_err"):
+    sys.modules["numpy"].seterr(**_warm.numpy_err)
+    sys.modules["numpy"].set_printoptions(**_warm.numpy_print)
+if hasattr(_warm, "altair"):
+    sys.modules["altair"].renderers.enable(_warm.altair[0])
+    sys.modules["altair"].data_transformers.enable(_warm.altair[1])
+os.chdir(%(cwd)r)
+get_ipython().run_line_magic("reset", "-f")
+"""
+
+
+class WarmKernel:
+    """One long-lived kernel per worker: heavy imports once, a clean namespace per report."""
+
+    def __init__(self, kernel_name: str = "python3"):
+        self.kernel_name = kernel_name
+        self.km = None
+        self.kc = None
+
+    def start(self) -> None:
+        from nbclient import NotebookClient
+
+        client = NotebookClient(
+            self.make_notebook(WARM_UP_CODE),
+            kernel_name=self.kernel_name,
+            startup_timeout=120,
+            extra_arguments=KERNEL_ARGUMENTS,
+        )
+        client.execute(cleanup_kc=False)
+        self.km, self.kc = client.km, client.kc
+
+    @staticmethod
+    def make_notebook(code: str):
+        from nbformat.v4 import new_code_cell, new_notebook
+
+        return new_notebook(cells=[new_code_cell(code)])
+
+    @property
+    def pid(self) -> int | None:
+        provisioner = getattr(self.km, "provisioner", None)
+        return getattr(provisioner, "pid", None)
+
+    def is_alive(self) -> bool:
+        from nbclient.util import run_sync
+
+        return self.km is not None and bool(run_sync(self.km.is_alive)())
+
+    def run_code(self, code: str) -> None:
+        """Run code in the kernel outside any report; raise if it fails."""
+        from nbclient import NotebookClient
+
+        client = NotebookClient(self.make_notebook(code), km=self.km)
+        client.kc = self.kc
+        nb = client.execute()
+        for output in nb.cells[0].outputs:
+            if output.output_type == "error":
+                raise RuntimeError(f"kernel reset failed: {output.ename}: {output.evalue}")
+
+    def reset(self, cwd: str) -> None:
+        self.run_code(RESET_CODE % {"cwd": cwd})
+
+    def stop(self) -> None:
+        """Shut the kernel down; kill it if it does not answer."""
+        from nbclient.util import run_sync
+
+        pid = self.pid
+        try:
+            if self.kc is not None:
+                self.kc.stop_channels()
+            if self.km is not None:
+                run_sync(self.km.shutdown_kernel)(now=True)
+        except Exception:
+            kill_process(pid)
+        self.km = self.kc = None
+
+
+def kill_process(pid: int | None) -> None:
+    if pid:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
+
+
+def register_warm_engine() -> str:
+    """A papermill engine that runs the notebook in this worker's warm kernel."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class WarmKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, warm_kernel=None, **kwargs):
+            client = PapermillNotebookClient(
+                nb_man,
+                km=warm_kernel.km,
+                kernel_name=kernel_name,
+                timeout=kwargs.get("execution_timeout"),
+                log_output=kwargs.get("log_output", False),
+            )
+            client.kc = warm_kernel.kc  # reuse the client too: no new sockets per report
+            return client.execute()
+
+    papermill_engines.register("workbench-warm", WarmKernelEngine)
+    return "workbench-warm"
+
+
+# --- one report, inside a worker -----------------------------------------------------------------
+
+# A cell running longer than this fails its report, so a hanging notebook cannot hang the run.
+# The slowest cell seen on national-size data takes seconds; WORKBENCH_CELL_TIMEOUT overrides.
+CELL_TIMEOUT_SECONDS = 1800
+
+
+def cell_timeout_seconds() -> int:
+    return int(os.environ.get("WORKBENCH_CELL_TIMEOUT", CELL_TIMEOUT_SECONDS))
+
+
+def render_one(job: RenderJob, run_dir: Path, kernel: WarmKernel | None) -> dict:
+    """Execute one report notebook and convert it; never raises for a failing notebook.
+
+    Files appear only complete: the executed notebook (kept also on failure, for the analyst),
+    the HTML (only on success) and the chart tables, each renamed into place when done.
+    """
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    started = time.perf_counter()
+    executed = run_dir / "notebooks" / f"{job.report_id}.ipynb"
+    tables_final = run_dir / "tables" / job.report_id
+    tables_tmp = run_dir / "tables" / f".{job.report_id}.partial"
+    executed.parent.mkdir(parents=True, exist_ok=True)
+    tmp_nb = files.temporary_name(executed)
+    parameters = {**job.parameters, "tables_dir": str(tables_tmp)}
+    result: dict[str, Any] = {"report_id": job.report_id, "status": "failed", "error": None}
+    notebook_dir = str(Path(job.notebook).parent)
+    try:
+        if kernel is not None:
+            if not kernel.is_alive():  # a previous report crashed the kernel
+                kernel.stop()
+                kernel.start()
+            kernel.reset(notebook_dir)
+            engine = {"engine_name": register_warm_engine(), "warm_kernel": kernel}
+        else:
+            engine = {"cwd": notebook_dir, "extra_arguments": KERNEL_ARGUMENTS}
+        papermill.execute_notebook(
+            job.notebook,
+            str(tmp_nb),
+            parameters=parameters,
+            progress_bar=False,
+            execution_timeout=cell_timeout_seconds(),
+            **engine,
+        )
+        result["status"] = "ok"
+    except PapermillExecutionError as exc:
+        result["error"] = {
+            "cell": exc.cell_index + 1,
+            "execution_count": exc.exec_count,
+            "source": (exc.source or "").strip().splitlines()[:3],
+            "ename": exc.ename,
+            "evalue": exc.evalue,
+        }
+    except Exception as exc:  # kernel died, a cell timed out, ...: report it, go on
+        result["error"] = {"cell": None, "ename": type(exc).__name__, "evalue": str(exc)}
+        if kernel is not None:  # it may still be busy with the timed-out cell: start afresh
+            kernel.stop()
+            kernel.start()
+    if tmp_nb.exists():
+        os.replace(tmp_nb, executed)
+        result["executed"] = executed.relative_to(run_dir).as_posix()
+    if result["status"] == "ok":
+        try:
+            nb = nbformat.read(executed, as_version=4)
+            result["key_figures"] = read_key_figures(nb)
+            result["title"] = find_title(nb)
+            html = convert_notebook_to_html(nb, job.language, result["title"])
+            files.write_text_atomically(run_dir / f"{job.report_id}.html", html)
+            result["html"] = f"{job.report_id}.html"
+            result["html_bytes"] = len(html.encode("utf-8"))
+            result["tables"] = publish_tables(tables_tmp, tables_final, run_dir)
+        except Exception as exc:
+            result["status"] = "failed"
+            result["error"] = {"cell": None, "ename": type(exc).__name__, "evalue": str(exc)}
+    shutil.rmtree(tables_tmp, ignore_errors=True)
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    return result
+
+
+def publish_tables(tables_tmp: Path, tables_final: Path, run_dir: Path) -> list[str]:
+    """Move a report's chart tables into place in one rename; return their paths."""
+    if not tables_tmp.is_dir():
+        return []
+    os.replace(tables_tmp, tables_final)
+    return sorted(p.relative_to(run_dir).as_posix() for p in tables_final.rglob("*") if p.is_file())
+
+
+# --- the worker pool -----------------------------------------------------------------------------
+
+
+# Why a worker runs its jobs in a second thread: nbclient installs its own SIGINT and SIGTERM
+# handlers on the asyncio loop of the thread that runs a notebook, and when one fires it shuts
+# the kernel down under the running client (seen as "'NoneType' object has no attribute
+# 'allow_stdin'" when Ctrl-C came during a kernel start). asyncio can only install signal
+# handlers in the main thread, so with the jobs in another thread the worker's main thread keeps
+# its own handlers: on SIGTERM it kills its kernels and exits, whatever the job thread is doing.
+# Workers also leave the terminal's process group, so Ctrl-C reaches only the parent, which
+# stops the workers itself.
+
+PARENT_POLL_SECONDS = 0.5
+
+
+def detach_from_terminal() -> None:
+    """Leave the parent's process group: Ctrl-C in the terminal is for the parent only."""
+    if hasattr(os, "setsid"):
+        with contextlib.suppress(OSError):
+            os.setsid()
+
+
+def kill_children() -> None:
+    """Kill every process this process started (its kernels), at all levels."""
+    for child in list_descendants():
+        kill_process(child.pid)
+
+
+def stop_now(signum: int) -> None:
+    """Stop this worker at once: no kernel outlives it; the parent discards its partial files."""
+    kill_children()
+    os._exit(128 + signum)
+
+
+def install_worker_signals() -> None:
+    """SIGTERM (the parent stopping us) stops at once; SIGINT is ignored (the parent's)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, lambda signum, frame: stop_now(signum))
+
+
+def serve_jobs(worker_id: int, tasks, events, run_dir: str, warm: bool) -> None:
+    """Take jobs until None, report each one's start and result (runs in the job thread)."""
+    kernel = WarmKernel() if warm else None
+    try:
+        if kernel is not None:
+            kernel.start()
+            events.put(("ready", worker_id, kernel.pid))
+        while True:
+            job = tasks.get()
+            if job is None:
+                break
+            events.put(("started", worker_id, job.report_id))
+            result = render_one(job, Path(run_dir), kernel)
+            events.put(("finished", worker_id, result))
+    finally:
+        if kernel is not None:
+            kernel.stop()
+
+
+def run_worker(worker_id: int, tasks, events, run_dir: str, warm: bool) -> None:
+    """Worker process: serve jobs in a thread; stop with the kernels on SIGTERM or parent death."""
+    detach_from_terminal()
+    install_worker_signals()
+    exec(BLOCK_SLOW_IMPORTS)  # before papermill/nbformat import jsonschema
+    parent = os.getppid()
+    failure: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            serve_jobs(worker_id, tasks, events, run_dir, warm)
+        except BaseException as exc:  # reported by the main thread below
+            failure.append(exc)
+
+    thread = threading.Thread(target=serve, name=f"jobs-{worker_id}", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(PARENT_POLL_SECONDS)
+        if not pid_is_running(parent):  # the parent was killed: nobody will collect our work
+            stop_now(signal.SIGTERM)
+    if failure:
+        raise failure[0]
+
+
+def execute_jobs(
+    jobs: list[RenderJob], run_dir: Path, workers: int, warm: bool, progress
+) -> dict[str, dict]:
+    """Render jobs in a pool of worker processes; return results by report id.
+
+    On Ctrl-C (or any error here) every worker and kernel is stopped before re-raising.
+    """
+    if not jobs:
+        return {}
+    context = multiprocessing.get_context("spawn")  # no forked threads or sockets; as on Windows
+    tasks, events = context.Queue(), context.Queue()
+    for job in jobs:
+        tasks.put(job)
+    count = max(1, min(workers, len(jobs)))
+    for _ in range(count):
+        tasks.put(None)
+    processes = [
+        context.Process(target=run_worker, args=(i, tasks, events, str(run_dir), warm), daemon=True)
+        for i in range(count)
+    ]
+    results: dict[str, dict] = {}
+    running: dict[int, str] = {}
+    kernel_pids: set[int] = set()
+    try:
+        for process in processes:
+            process.start()
+        while len(results) < len(jobs):
+            try:
+                kind, worker, payload = events.get(timeout=0.5)
+            except queue.Empty:
+                note_dead_workers(processes, running, results, jobs, progress)
+                continue
+            if kind == "ready" and payload:
+                kernel_pids.add(payload)
+            elif kind == "started":
+                running[worker] = payload
+                progress.started(payload)
+            elif kind == "finished":
+                running.pop(worker, None)
+                results[payload["report_id"]] = payload
+                progress.finished(payload)
+        for process in processes:
+            process.join(timeout=30)
+    except BaseException:
+        stop_workers(processes, kernel_pids)
+        raise
+    finally:
+        for process in processes:
+            if process.pid is not None and process.is_alive():
+                process.kill()
+    return results
+
+
+def note_dead_workers(processes, running, results, jobs, progress) -> None:
+    """A worker that died holding a report fails that report; if all died, fail the rest."""
+    for worker, process in enumerate(processes):
+        if not process.is_alive() and worker in running:
+            report_id = running.pop(worker)
+            results[report_id] = failed_result(
+                report_id, f"worker process stopped unexpectedly (exit code {process.exitcode})"
+            )
+            progress.finished(results[report_id])
+    if not any(p.is_alive() for p in processes):
+        for job in jobs:
+            if job.report_id not in results:
+                results[job.report_id] = failed_result(job.report_id, "no worker left to run it")
+                progress.finished(results[job.report_id])
+
+
+def failed_result(report_id: str, message: str) -> dict:
+    error = {"cell": None, "ename": "RenderError", "evalue": message}
+    return {"report_id": report_id, "status": "failed", "error": error, "seconds": 0.0}
+
+
+def list_descendants() -> list:
+    """Child processes of this process, all levels (psutil when installed, else none)."""
+    try:
+        import psutil
+    except ImportError:
+        return []
+    try:
+        return psutil.Process().children(recursive=True)
+    except psutil.Error:
+        return []
+
+
+def stop_workers(processes, kernel_pids: set[int]) -> None:
+    """Stop workers (they shut their kernels down), then kill anything of ours still running."""
+    descendants = list_descendants()
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        if process.pid is None:  # never started
+            continue
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=5)
+    for pid in kernel_pids | {p.pid for p in descendants}:
+        if pid_is_running(pid):
+            kill_process(pid)
+
+
+def pid_is_running(pid: int) -> bool:
+    try:
+        import psutil
+
+        return psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except ImportError:
+        try:
+            os.kill(pid, 0)
+        except OSError:
+            return False
+        return True
+    except Exception:
+        return False

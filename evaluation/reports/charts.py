@@ -1,0 +1,435 @@
+"""Charts for the reports: altair specs rendered to inline SVG, each shown with a text description
+and the table behind it.
+
+Rules kept here so every report follows them:
+- Okabe-Ito colours (safe for the common colour-vision deficiencies), and always a second cue:
+  point shape, line dash or a text label. Nothing is told by colour alone.
+- SVG through vl-convert (what altair's "svg" renderer uses): no script, no request, prints well.
+- The SVG gets role="img", an accessible name (aria-label and <title>) and no inner ARIA roles.
+- Names from data are escaped everywhere (vl-convert escapes SVG text; tables use html.escape).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import vl_convert as vlc
+
+from evaluation.reports.html import scroll_region
+from evaluation.texts import SUPPRESSED_MARKER
+
+# Okabe & Ito (2008), "Color Universal Design"
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky_blue": "#56B4E9",
+    "bluish_green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish_purple": "#CC79A7",
+}
+# order used for series; yellow and sky blue are too light for thin lines on white, so last
+SERIES_COLOURS = [
+    OKABE_ITO["blue"],
+    OKABE_ITO["vermillion"],
+    OKABE_ITO["bluish_green"],
+    OKABE_ITO["reddish_purple"],
+    OKABE_ITO["black"],
+    OKABE_ITO["orange"],
+    OKABE_ITO["sky_blue"],
+]
+SERIES_SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "wedge"]
+SERIES_DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 0], [4, 4], [2, 6]]
+TEXT_COLOUR = "#1a1a1a"
+GRID_COLOUR = "#d9d9d9"
+FONT = "Liberation Sans, Arial, Helvetica, sans-serif"
+FORMAT_LOCALES = {"da": "da-DK", "en": "en-US"}
+
+
+def chart_config() -> dict:
+    """Vega-Lite config shared by all charts: readable sizes, dark text, no inner ARIA."""
+    return {
+        "aria": False,
+        "background": "white",
+        "font": FONT,
+        "view": {"stroke": None},
+        "axis": {
+            "labelColor": TEXT_COLOUR,
+            "titleColor": TEXT_COLOUR,
+            "labelFontSize": 12,
+            "titleFontSize": 12,
+            "titleFontWeight": "normal",
+            "gridColor": GRID_COLOUR,
+            "domainColor": "#666666",
+            "tickColor": "#666666",
+        },
+        "legend": {
+            "labelColor": TEXT_COLOUR,
+            "titleColor": TEXT_COLOUR,
+            "labelFontSize": 12,
+            "titleFontSize": 12,
+            "orient": "bottom",
+            "direction": "horizontal",
+            "columns": 3,
+            "labelLimit": 420,
+            "symbolStrokeWidth": 2,
+        },
+        "header": {"labelColor": TEXT_COLOUR, "labelFontSize": 13, "labelLimit": 300},
+        "title": {"color": TEXT_COLOUR, "fontSize": 14, "anchor": "start"},
+        "text": {"color": TEXT_COLOUR},
+    }
+
+
+def chart_to_svg(chart: alt.TopLevelMixin, language: str = "da") -> str:
+    """Render an altair chart to an SVG string with the language's number format."""
+    # Schema validation costs ~0.3 s a report; vl-convert rejects an invalid spec anyway.
+    spec = chart.to_dict(validate=False)
+    return vlc.vegalite_to_svg(
+        spec, config=chart_config(), format_locale=FORMAT_LOCALES.get(language, "en-US")
+    )
+
+
+_INNER_ARIA = re.compile(r'\s(?:role|aria-[a-z]+)="[^"]*"')
+_SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
+
+
+def label_svg(svg: str, name: str) -> str:
+    """Give an SVG one accessible name (role="img", aria-label, <title>) and no inner roles."""
+    svg = re.sub(r"<\?xml[^>]*>\s*", "", svg)
+    svg = _INNER_ARIA.sub("", svg)
+    match = _SVG_OPEN.search(svg)
+    if match is None:
+        raise ValueError("not an SVG document")
+    attrs = re.sub(r'\s(?:width|height)="[^"]*"', "", match.group(1))
+    width = re.search(r'\swidth="([^"]*)"', match.group(1))
+    style = f' style="max-width:100%;height:auto;width:{width.group(1)}px"' if width else ""
+    safe = html.escape(name, quote=True)
+    opening = f'<svg{attrs} role="img" aria-label="{safe}" focusable="false"{style}>'
+    return svg[: match.start()] + opening + f"<title>{safe}</title>" + svg[match.end() :]
+
+
+def table_to_html(
+    table: pd.DataFrame,
+    caption: str,
+    footnotes: list[str] | tuple[str, ...] = (),
+    row_headers: bool = True,
+    css_class: str = "wb-table",
+) -> str:
+    """An accessible HTML table: caption, column headers with scope, escaped cells.
+
+    Missing values show the suppression marker, never a blank that could read as zero. A cell
+    holding a tuple shows its parts on separate lines.
+    """
+    head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in table.columns)
+    body = []
+    for row in table.itertuples(index=False):
+        cells = []
+        for i, value in enumerate(row):
+            if isinstance(value, (tuple, list)):  # several short lines in one cell
+                text = "<br>".join(html.escape(str(v)) for v in value) or SUPPRESSED_MARKER
+            else:
+                text = SUPPRESSED_MARKER if is_missing(value) else html.escape(str(value))
+            if i == 0 and row_headers:
+                cells.append(f'<th scope="row">{text}</th>')
+            else:
+                cells.append(f"<td>{text}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    foot = ""
+    if footnotes:
+        notes = "".join(f"<p>{html.escape(n)}</p>" for n in footnotes)
+        foot = f'<div class="wb-footnotes">{notes}</div>'
+    table_html = (
+        f'<table class="{css_class}"><caption>{html.escape(caption)}</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{foot}"
+    )
+    return scroll_region(table_html, caption)
+
+
+def is_missing(value) -> bool:
+    """None, NaN, NA or NaT: a cell to show as the suppression marker, never as a blank."""
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def write_table_csv(table: pd.DataFrame, slug: str, tables_dir: str | Path, language: str) -> Path:
+    """Write the table behind a chart to tables_dir/<slug>.csv (Danish Excel: ';' and ',')."""
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", slug):
+        raise ValueError(f"table slug {slug!r}: use lower-case letters, digits, - and _")
+    folder = Path(tables_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{slug}.csv"
+    sep, decimal = (";", ",") if language == "da" else (",", ".")
+    table.fillna(SUPPRESSED_MARKER).to_csv(
+        path, sep=sep, decimal=decimal, index=False, encoding="utf-8-sig"
+    )
+    return path
+
+
+def chart_html(
+    chart: alt.TopLevelMixin,
+    table: pd.DataFrame,
+    title: str,
+    description: str,
+    slug: str,
+    tables_dir: str | Path | None = None,
+    *,
+    language: str = "da",
+    csv_table: pd.DataFrame | None = None,
+    footnotes: list[str] | tuple[str, ...] = (),
+    table_caption: str | None = None,
+) -> str:
+    """The HTML of one chart: a figure with the SVG and its description, then its table.
+
+    Writes the table (or `csv_table` when given) to tables_dir/<slug>.csv when tables_dir is set.
+    """
+    svg = label_svg(chart_to_svg(chart, language), title)
+    if tables_dir:
+        write_table_csv(table if csv_table is None else csv_table, slug, tables_dir, language)
+    caption = table_caption or title
+    return (
+        f'<figure class="wb-figure" id="fig-{slug}">'
+        f'<div class="wb-chart">{svg}</div>'
+        f"<figcaption><strong>{html.escape(title)}.</strong> {html.escape(description)}"
+        f"</figcaption></figure>" + table_to_html(table, caption, footnotes)
+    )
+
+
+def show_chart(
+    chart: alt.TopLevelMixin,
+    table: pd.DataFrame,
+    title: str,
+    description: str,
+    slug: str,
+    tables_dir: str | Path | None = None,
+    **options,
+):
+    """Display a chart as inline SVG with its accessible name, description and table."""
+    from IPython.display import HTML, display
+
+    display(HTML(chart_html(chart, table, title, description, slug, tables_dir, **options)))
+
+
+# chart builders --------------------------------------------------------------------------
+
+
+def series_scales(series: list[str]) -> dict:
+    """Colour, shape and dash scales that give each series the same three cues."""
+    k = len(series)
+    return {
+        "color": alt.Scale(domain=series, range=_cycle(SERIES_COLOURS, k)),
+        "shape": alt.Scale(domain=series, range=_cycle(SERIES_SHAPES, k)),
+        "dash": alt.Scale(domain=series, range=_cycle(SERIES_DASHES, k)),
+    }
+
+
+def _cycle(values: list, k: int) -> list:
+    return [values[i % len(values)] for i in range(k)]
+
+
+def add_segments(frame: pd.DataFrame, by: list[str], year: str = "year") -> pd.DataFrame:
+    """Number the unbroken runs of years per series, so a line never bridges a missing year."""
+    frame = frame.sort_values([*by, year]).copy()
+    gap = frame.groupby(by)[year].diff().fillna(1).ne(1) | frame["value"].isna()
+    frame["segment"] = gap.groupby([frame[c] for c in by]).cumsum().astype(int)
+    return frame
+
+
+def build_trend_chart(
+    data: pd.DataFrame,
+    all_years: list[str],
+    labels: dict[str, str],
+    columns: int = 3,
+) -> alt.TopLevelMixin:
+    """Small multiples of yearly values per panel, one line per series, gaps at missing years.
+
+    `data` columns: panel, series, year (int), year_label, value, lower, upper (lower/upper may
+    be NaN). `all_years` lists every school-year label in the range, missing ones included, so
+    the axis shows the missing year as an empty place. `labels`: x, y, series.
+    """
+    series = list(dict.fromkeys(data["series"]))
+    scales = series_scales(series)
+    frame = add_segments(data, ["panel", "series"])
+    frame["line_id"] = frame["series"] + "#" + frame["segment"].astype(str)
+    x = alt.X("year_label:O", title=labels["x"], scale=alt.Scale(domain=all_years))
+    x = x.axis(labelAngle=0 if len(all_years) <= 5 else -45, labelOverlap=False)
+    y = alt.Y("value:Q", title=labels["y"], scale=alt.Scale(zero=False))
+    colour = alt.Color("series:N", title=labels["series"], scale=scales["color"])
+    base = alt.Chart(frame)
+    lines = base.mark_line(strokeWidth=2).encode(
+        x=x,
+        y=y,
+        color=colour,
+        strokeDash=alt.StrokeDash("series:N", title=labels["series"], scale=scales["dash"]),
+        detail="line_id:N",
+    )
+    bars = (
+        base.transform_filter("isValid(datum.lower)")
+        .mark_rule(strokeWidth=1.5)
+        .encode(x=x, y="lower:Q", y2="upper:Q", color=colour)
+    )
+    points = base.mark_point(filled=True, size=60, opacity=1).encode(
+        x=x,
+        y=y,
+        color=colour,
+        shape=alt.Shape("series:N", title=labels["series"], scale=scales["shape"]),
+    )
+    layered = alt.layer(lines, bars, points).properties(width=230, height=150)
+    return (
+        layered.facet(
+            facet=alt.Facet("panel:N", title=None, sort=list(dict.fromkeys(data["panel"]))),
+            columns=columns,
+        )
+        .resolve_scale(y="independent")
+        .resolve_legend(color="shared", shape="shared")
+    )
+
+
+def build_funnel_chart(
+    points: pd.DataFrame,
+    limits: pd.DataFrame,
+    target: float,
+    labels: dict[str, str],
+    position_order: list[str],
+    y_format: str = ".1f",
+    others: pd.DataFrame | None = None,
+) -> alt.TopLevelMixin:
+    """Funnel plot: units as labelled points against the municipality value and its limits.
+
+    `points` columns: name, n, value, position (one of position_order, e.g. under/within/over).
+    `limits` columns: n, limit (label), side (lower/upper), value: one line per limit and side.
+    `others` (optional) columns: n, value, group: the rest of the municipality's units, drawn as
+    small hollow grey circles without names, for context.
+    `labels`: x, y, position, limit, target, others.
+    """
+    shapes = ["triangle-down", "circle", "triangle-up"]
+    colours = [OKABE_ITO["vermillion"], OKABE_ITO["blue"], OKABE_ITO["bluish_green"]]
+    limit_names = list(dict.fromkeys(limits["limit"]))
+    x = alt.X(
+        "n:Q",
+        title=labels["x"],
+        scale=alt.Scale(zero=False, nice=True, type="sqrt"),
+        axis=alt.Axis(format=",d", tickCount=6),
+    )
+    y = alt.Y("value:Q", title=labels["y"], scale=alt.Scale(zero=False, nice=True))
+    y = y.axis(format=y_format)
+    layers = [
+        alt.Chart(limits)
+        .mark_line(color="#555555", strokeWidth=1.2)
+        .encode(
+            x=x,
+            y=y,
+            strokeDash=alt.StrokeDash(
+                "limit:N",
+                title=labels["limit"],
+                scale=alt.Scale(domain=limit_names, range=[[6, 3], [2, 2]]),
+            ),
+            detail="side:N",
+        ),
+        alt.Chart(pd.DataFrame({"target": [target]}))
+        .mark_rule(color=TEXT_COLOUR, strokeWidth=1.5)
+        .encode(y="target:Q"),
+    ]
+    if others is not None and len(others):
+        layers.append(
+            alt.Chart(others)
+            .mark_point(filled=False, size=40, color="#777777", opacity=0.9)
+            .encode(
+                x=x,
+                y="value:Q",
+                stroke=alt.Stroke(
+                    "group:N", title=None, scale=alt.Scale(range=["#777777"]), legend=alt.Legend()
+                ),
+            )
+        )
+    marks = alt.Chart(points).mark_point(filled=True, size=150, opacity=1, stroke="white")
+    layers.append(
+        marks.encode(
+            x=x,
+            y="value:Q",
+            shape=alt.Shape(
+                "position:N",
+                title=labels["position"],
+                scale=alt.Scale(domain=position_order, range=shapes),
+            ),
+            color=alt.Color(
+                "position:N",
+                title=labels["position"],
+                scale=alt.Scale(domain=position_order, range=colours),
+            ),
+        )
+    )
+    layers.append(
+        alt.Chart(points)
+        .mark_text(align="left", dx=9, dy=-7, fontSize=12, color=TEXT_COLOUR)
+        .encode(x=x, y="value:Q", text="name:N")
+    )
+    return (
+        alt.layer(*layers)
+        .properties(width=600, height=300)
+        .resolve_scale(shape="independent", strokeDash="independent", color="independent")
+    )
+
+
+def build_interval_chart(
+    data: pd.DataFrame,
+    labels: dict[str, str],
+    x_format: str = ".0f",
+    zero_line: bool = False,
+    width: int = 420,
+    series_order: list[str] | None = None,
+    shapes: list[str] | None = None,
+) -> alt.TopLevelMixin:
+    """Dots with interval whiskers per row and series (e.g. statements, change per cluster).
+
+    `data` columns: row (label), series, value, lower, upper. `labels`: x, row, series.
+    `series_order` fixes the order (and so colour and shape) of the series; `shapes` overrides
+    the shapes, e.g. triangle-up / circle / triangle-down for better / same / worse.
+    """
+    series = series_order or list(dict.fromkeys(data["series"]))
+    scales = series_scales(series)
+    if shapes:
+        scales["shape"] = alt.Scale(domain=series, range=shapes)
+    rows = list(dict.fromkeys(data["row"]))
+    y = alt.Y("row:N", title=None, sort=rows, axis=alt.Axis(labelLimit=330))
+    y_offset = alt.YOffset("series:N", sort=series)
+    x = alt.X(
+        "value:Q",
+        title=labels["x"],
+        scale=alt.Scale(zero=False, nice=True),
+        axis=alt.Axis(format=x_format),
+    )
+    colour = alt.Color("series:N", title=labels["series"], scale=scales["color"])
+    base = alt.Chart(data)
+    whiskers = (
+        base.transform_filter("isValid(datum.lower)")
+        .mark_rule(strokeWidth=2)
+        .encode(
+            y=y,
+            yOffset=y_offset,
+            x=alt.X("lower:Q"),
+            x2="upper:Q",
+            color=colour,
+        )
+    )
+    dots = base.mark_point(filled=True, size=80, opacity=1).encode(
+        y=y,
+        yOffset=y_offset,
+        x=x,
+        color=colour,
+        shape=alt.Shape("series:N", title=labels["series"], scale=scales["shape"]),
+    )
+    layers = [whiskers, dots]
+    if zero_line:
+        zero = alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color="#555555", strokeDash=[4, 3])
+        layers.insert(0, zero.encode(x="zero:Q"))
+    height = max(60, 26 * len(rows) * max(1, len(series)) // 1)
+    return alt.layer(*layers).properties(width=width, height=min(height, 520))
