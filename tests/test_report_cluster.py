@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from tiny_warehouse import MISSING_YEAR, SCRIPT_NAME, build_fixture_warehouse  # noqa: E402
 
 from evaluation.errors import ParameterError, PrivacyError  # noqa: E402
+from evaluation.reports import cluster_funnels  # noqa: E402
 from evaluation.reports import cluster_report as report_cluster  # noqa: E402
 
 BUILDERS = [
@@ -138,41 +139,16 @@ def test_english_report_has_the_same_numbers(warehouse):
     assert "no clear change" in html and "3.57" in html
 
 
-def test_shrinkage_pulls_each_unit_toward_the_mean_by_its_reliability():
-    from types import SimpleNamespace
-
-    import pandas as pd
-
-    values = pd.DataFrame(
-        {
-            "year": 2024,
-            "level": "unit",
-            "entity_id": list("abcdef"),
-            "indicator_id": "generel_trivsel",
-            "value": [3.2, 3.5, 3.7, 3.8, 4.0, 4.3],
-            "se": [0.30, 0.05, 0.05, 0.05, 0.05, 0.30],
-        }
-    )
-    report = SimpleNamespace(data=SimpleNamespace(values=values), year=2024)
-    shrunk = report_cluster.shrunk_units(report, "generel_trivsel").set_index("entity_id")
-    mean = 3.75  # roughly the precision-weighted mean of the units
-    for unit, raw in zip("abcdef", values["value"], strict=True):
-        assert min(raw, mean) - 0.01 <= shrunk.loc[unit, "shrunk"] <= max(raw, mean) + 0.01
-    # the noisy small units (a, f) are less reliable and pulled further
-    assert shrunk.loc["a", "reliability"] < shrunk.loc["b", "reliability"]
-    assert abs(shrunk.loc["a", "shrunk"] - 3.2) > abs(shrunk.loc["b", "shrunk"] - 3.5)
-
-
 def test_units_tables_show_shrinkage_only_where_it_can_be_fitted(report_html):
     report, html, _ = report_html
     section = html[html.index('id="tragtplot"') : html.index('id="udvikling"')]
     tables = section.count("<table")
     fitted = [
         i
-        for i in report_cluster.FUNNEL_INDICATORS
-        if report_cluster.shrunk_units(report, i) is not None
+        for i in cluster_funnels.FUNNEL_INDICATORS
+        if cluster_funnels.shrunk_units(report, i) is not None
     ]
-    assert report_cluster.shrunk_units(report, "generel_trivsel") is None  # 4 schools only
+    assert cluster_funnels.shrunk_units(report, "generel_trivsel") is None  # 4 schools only
     assert 0 < len(fitted) < tables
     assert section.count('<th scope="col">Trukket mod kommunen</th>') == len(fitted)
     assert section.count('<th scope="col">Pålidelighed</th>') == len(fitted)
@@ -189,13 +165,3 @@ def test_trend_over_the_last_years_says_no_clear_development_when_zero_is_inside
     assert "Udvikling pr. år i Nord" in html
     if (slopes["verdict"] == "none").any():
         assert "ingen tydelig udvikling" in html
-
-
-def test_a_hidden_share_is_explained_by_the_group_or_the_rest_of_it():
-    from evaluation.catalog import load_catalog
-
-    catalog = load_catalog()
-    assert report_cluster.hidden_key(catalog.get("inklusionsgrad")).endswith("_share")
-    assert report_cluster.hidden_key(catalog.get("generel_trivsel")).endswith("funnel_hidden")
-    texts = report_cluster.texts_for("da")
-    assert "i resten af den" in texts("cluster_report.funnel_hidden_share", min_n=5, names="X")

@@ -1,0 +1,291 @@
+"""The cluster report's funnel plots: the cluster's units against the municipality's value.
+
+Every unit of the municipality is compared (evaluation.stats.compare); the plot names the
+cluster's units and shows the others as grey context. The figure itself is drawn by
+`evaluation.reports.funnels`, like every funnel of the reports.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from evaluation.errors import EvaluationError
+from evaluation.reports import common as rc
+from evaluation.reports.cluster_parts import ClusterReport, member_units
+from evaluation.reports.funnels import (
+    FunnelFigure,
+    funnel_figure_html,
+    funnel_labels,
+    limit_names,
+    outside_counts,
+    position_labels,
+)
+from evaluation.stats import compare, shrinkage
+from evaluation.texts import SUPPRESSED_MARKER
+
+FUNNEL_INDICATORS = ("generel_trivsel", "social_trivsel", "inklusionsgrad", "fravaer")
+# published aggregates (evaluation.values.published) have the five indices and no register data
+PUBLIC_FUNNEL_INDICATORS = (
+    "generel_trivsel",
+    "social_trivsel",
+    "faglig_trivsel",
+    "stoette_og_inspiration",
+    "ro_og_orden",
+)
+Y_FORMATS = {"proportion": ".0f", "rate": ".1f"}  # other kinds: ".2f"
+
+
+def funnel_indicators(report: ClusterReport) -> tuple[str, ...]:
+    return PUBLIC_FUNNEL_INDICATORS if report.data.public else FUNNEL_INDICATORS
+
+
+def funnel_for(report: ClusterReport, indicator_id: str) -> dict | None:
+    """Compare every unit of the municipality that year; keep the cluster's units for the plot."""
+    data, year = report.data, report.year
+    if indicator_id not in data.catalog.by_id:
+        return None
+    indicator = data.catalog.get(indicator_id)
+    values = data.values
+    of_ind = values[(values["indicator_id"] == indicator_id) & (values["year"] == year)]
+    muni = of_ind[of_ind["level"] == "municipality"]
+    if muni.empty or muni["value"].isna().all():
+        return None
+    target = float(muni["value"].iloc[0])
+    units = of_ind[of_ind["level"] == "unit"]
+    members = member_units(data, report.cluster_id, year)
+    mine = units[units["entity_id"].isin(members["unit_id"])]
+    hidden = [data.unit_name(u) for u in mine.loc[mine["value"].isna(), "entity_id"]]
+    shown_all = units[units["value"].notna()]
+    if shown_all.empty or mine["value"].notna().sum() == 0:
+        return {"indicator": indicator, "target": target, "hidden": hidden, "units": None}
+    kind = rc.comparison_kind(indicator, shown_all)
+    comparison = compare.compare_units(shown_all, target=target, kind=kind)
+    everyone = comparison.units
+    result = everyone[everyone["entity_id"].isin(mine["entity_id"])].copy()
+    others = everyone[~everyone["entity_id"].isin(mine["entity_id"])]
+    result["name"] = [data.unit_name(u) for u in result["entity_id"]]
+    curve = funnel_limits(indicator, comparison, shown_all, target)
+    return {
+        "indicator": indicator,
+        "target": target,
+        "hidden": hidden,
+        "units": result,
+        "curve": curve,
+        "others": others[["n", "value"]].reset_index(drop=True),
+        "adjustment": comparison.adjustment,
+    }
+
+
+def funnel_limits(indicator, comparison, shown: pd.DataFrame, target: float) -> pd.DataFrame:
+    """Limit lines along n, with the same over-dispersion adjustment as the classification."""
+    n_max = float(shown["n"].max()) * 1.1
+    n_min = max(2.0, float(shown["n"].min()) * 0.8)
+    n = np.unique(np.round(np.geomspace(n_min, n_max, 80)))
+    if rc.comparison_kind(indicator, shown) == "median":
+        se0 = spread_along_n(shown, n)
+    elif indicator.kind == "proportion":
+        se0 = np.sqrt(target * (1 - target) / n)
+    elif indicator.kind in ("mean", "rate"):
+        sd = compare.pooled_sd(shown["n"].to_numpy(float), shown["sd"].to_numpy(float))
+        se0 = sd / np.sqrt(n)
+    else:
+        return pd.DataFrame(columns=["n", "limit", "side", "value"])
+    rows = []
+    for level, tag in zip(compare.LEVELS, ("95", "998"), strict=True):
+        if comparison.adjustment == "none" and indicator.kind == "proportion":
+            lower, upper = compare.proportion_limits(n, target, level)
+        else:
+            half = compare.adjusted_half_width(
+                se0, level, comparison.adjustment, comparison.dispersion
+            )
+            lower, upper = target - half, target + half
+            if indicator.kind == "proportion":
+                lower, upper = np.clip(lower, 0, 1), np.clip(upper, 0, 1)
+        for side, line in (("lower", lower), ("upper", upper)):
+            rows.append(pd.DataFrame({"n": n, "limit": tag, "side": side, "value": line}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def spread_along_n(shown: pd.DataFrame, n: np.ndarray) -> np.ndarray:
+    """se at each n for units with their own se: se^2 = a + b / n fitted through the units.
+
+    Published aggregates have se^2 = intercept + b / pupils exactly (evaluation.values.published),
+    so the fit returns those lines; with one size only the se is flat.
+    """
+    size = shown["n"].to_numpy(float)
+    var = shown["se"].to_numpy(float) ** 2
+    if np.unique(size).size < 2:
+        return np.full(len(n), np.sqrt(var.mean()))
+    design = np.column_stack([np.ones_like(size), 1 / size])
+    (a, b), *_ = np.linalg.lstsq(design, var, rcond=None)
+    return np.sqrt(np.clip(a + b / n, 0, None))
+
+
+def hidden_key(indicator) -> str:
+    """Why a unit has no figure: a share is also hidden when the rest of the group is small."""
+    if indicator.kind == "proportion":
+        return "cluster_report.funnel_hidden_share"
+    return "cluster_report.funnel_hidden"
+
+
+def shrunk_units(report: ClusterReport, indicator_id: str) -> pd.DataFrame | None:
+    """Empirical-Bayes values (evaluation.stats.shrinkage) of every unit of the municipality that
+    year, pulled toward the mean of the municipality's units: entity_id, shrunk, reliability.
+    None when shrinkage is not possible (too few units, no standard errors)."""
+    values = report.data.values
+    units = values[
+        (values["indicator_id"] == indicator_id)
+        & (values["level"] == "unit")
+        & (values["year"] == report.year)
+    ]
+    if units.empty or "se" not in units.columns:
+        return None
+    try:
+        table, _ = shrinkage.shrink_values(units, by=None)
+    except EvaluationError:
+        return None
+    return table[["entity_id", "shrunk", "reliability"]]
+
+
+# --- the section's parts -------------------------------------------------------------------
+
+
+def funnel_parts(report: ClusterReport, found: dict) -> list[str]:
+    """One indicator's heading and figure, or why there is no figure."""
+    t, indicator = report.t, found["indicator"]
+    name = rc.indicator_name(t, indicator)
+    parts = [f"<h3>{rc.esc(name)}</h3>"]
+    if found["units"] is not None and not found["units"].empty:
+        return parts + [funnel_figure(report, found)]
+    parts.append(
+        rc.paragraph(
+            t("cluster_report.funnel_none", indicator=name, school_year=report.school_year)
+        )
+    )
+    if found["hidden"]:
+        names = rc.join_names(t, found["hidden"])
+        parts.append(rc.paragraph(t(hidden_key(indicator), min_n=report.data.min_n, names=names)))
+    return parts
+
+
+def worse_outliers(found: dict) -> list[tuple[str, object]]:
+    """(unit name, indicator) of the cluster's units outside the 99.8 % limits, worse side."""
+    indicator = found["indicator"]
+    if found["units"] is None:
+        return []
+    good = "above" if indicator.direction == "higher_better" else "below"
+    return [
+        (row.name, indicator)
+        for row in found["units"].itertuples(index=False)
+        if row.classification_998 != "within" and row.classification_998 != good
+    ]
+
+
+def funnel_figure(report: ClusterReport, found: dict) -> str:
+    """The funnel of one indicator: the cluster's units named, the municipality's others grey."""
+    t, indicator, units = report.t, found["indicator"], found["units"]
+    scale = rc.display_scale(indicator)
+    curve = found["curve"].copy()
+    curve["value"] = curve["value"] * scale
+    curve["limit"] = curve["limit"].map(dict(zip(("95", "998"), limit_names(t), strict=True)))
+    table, footnotes = funnel_table(report, found)
+    figure = FunnelFigure(
+        points=pd.DataFrame(
+            {
+                "name": units["name"],
+                "n": units["n"],
+                "value": units["value"] * scale,
+                "position": position_labels(t, units["classification"]),
+            }
+        ),
+        limits=curve,
+        target=found["target"] * scale,
+        labels=funnel_labels(t, t("cluster_report.funnel_x"), rc.axis_label(t, indicator)),
+        y_format=Y_FORMATS.get(indicator.kind, ".2f"),
+        others=found["others"].assign(
+            value=found["others"]["value"] * scale, group=t("position.others")
+        ),
+        title=t(
+            "cluster_report.funnel_title",
+            indicator=rc.indicator_name(t, indicator),
+            school_year=report.school_year,
+        ),
+        description=funnel_description(report, found),
+        table=table,
+        slug=f"tragt-{indicator.id}",
+        footnotes=footnotes,
+    )
+    return funnel_figure_html(t, figure, report.tables_dir)
+
+
+def funnel_description(report: ClusterReport, found: dict) -> str:
+    t, units = report.t, found["units"]
+    description = t(
+        "cluster_report.funnel_description",
+        target=rc.format_value(t, found["indicator"], found["target"]),
+        counts=t(
+            "cluster_report.funnel_counts",
+            shown=len(units),
+            **outside_counts(units["classification"]),
+        ),
+    )
+    if found["adjustment"] != "none":
+        description += " " + t("cluster_report.funnel_adjusted")
+    return description
+
+
+def funnel_table(report: ClusterReport, found: dict) -> tuple[pd.DataFrame, list[str]]:
+    """The cluster's units with their positions, and shrunk values where they can be fitted;
+    with the table's footnotes."""
+    t, indicator, units = report.t, found["indicator"], found["units"]
+    footnotes = [t("common.suppressed_note", min_n=report.data.min_n)]
+    if found["hidden"]:
+        names = rc.join_names(t, found["hidden"])
+        footnotes.insert(0, t(hidden_key(indicator), min_n=report.data.min_n, names=names))
+    cols = t.lookup("cluster_report.funnel_columns")
+    table = pd.DataFrame(
+        {
+            cols["unit"]: units["name"].tolist(),
+            cols["n"]: [t.number(n, decimals=0) for n in units["n"]],
+            cols["value"]: [rc.format_value(t, indicator, v) for v in units["value"]],
+            cols["position_95"]: position_labels(t, units["classification"]),
+            cols["position_998"]: position_labels(t, units["classification_998"]),
+        }
+    )
+    shrunk = shrunk_units(report, indicator.id)
+    if shrunk is not None:
+        match = units[["entity_id"]].merge(shrunk, on="entity_id", how="left")
+        table.insert(3, cols["shrunk"], [rc.format_value(t, indicator, v) for v in match["shrunk"]])
+        reliability = [
+            SUPPRESSED_MARKER if rc.is_missing(r) else t.number(r, 2) for r in match["reliability"]
+        ]
+        table.insert(4, cols["reliability"], reliability)
+        footnotes.insert(0, t("cluster_report.shrinkage_note"))
+    return table, footnotes
+
+
+def unit_standout_lines(report: ClusterReport) -> list[str]:
+    """The cluster's units outside the 99.8 % funnel limits, in words."""
+    t, lines = report.t, []
+    for indicator_id in funnel_indicators(report):
+        found = funnel_for(report, indicator_id)
+        if not found or found["units"] is None:
+            continue
+        for row in found["units"].itertuples(index=False):
+            if row.classification_998 == "within":
+                continue
+            key = (
+                "position_above_998" if row.classification_998 == "above" else "position_below_998"
+            )
+            lines.append(
+                t(
+                    "cluster_report.standout_unit",
+                    unit=row.name,
+                    position=t(f"cluster_report.{key}"),
+                    indicator=rc.indicator_phrase(t, found["indicator"]),
+                    value=rc.format_value(t, found["indicator"], row.value),
+                    reference=rc.format_value(t, found["indicator"], found["target"]),
+                )
+            )
+    return lines

@@ -1,0 +1,194 @@
+"""The one home of a funnel figure: the chart, its description and its table, as HTML.
+
+The cluster report (units against the municipality) and the public report (schools against the
+country, municipalities against each other) fill a `FunnelFigure` with their own points, limits
+and words; `funnel_figure_html` draws every funnel the same way (shapes and colours by position,
+dashed limit lines, grey context points) and shows it with `charts.chart_html`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+
+from evaluation.reports.charts import OKABE_ITO, TEXT_COLOUR, chart_html
+from evaluation.texts import Texts
+
+# classification of evaluation.stats.compare -> the key of its words under `position.`
+POSITION_KEYS = {"above": "over", "within": "within", "below": "under"}
+POSITION_SHAPES = ["triangle-down", "circle", "triangle-up"]  # under, within, over
+POSITION_COLOURS = [OKABE_ITO["vermillion"], OKABE_ITO["blue"], OKABE_ITO["bluish_green"]]
+
+
+@dataclass
+class FunnelFigure:
+    """What one funnel figure shows: the chart's data, then its words and its table."""
+
+    points: pd.DataFrame  # name, n, value, position (a label of position_order)
+    limits: pd.DataFrame  # n, limit (label), side (lower/upper), value: one line per limit, side
+    target: float
+    labels: dict[str, str]  # x, y, position, limit (see funnel_labels)
+    y_format: str
+    others: pd.DataFrame | None  # n, value, group: context points drawn grey without names
+    title: str
+    description: str
+    table: pd.DataFrame
+    slug: str
+    footnotes: list[str]
+    csv_table: pd.DataFrame | None = None  # written instead of `table` when given
+    table_caption: str | None = None  # the title when not given
+
+
+def position_label(t: Texts, classification: str) -> str:
+    """ "above" -> "over grænserne" (words of the texts' `position.` keys)."""
+    return t(f"position.{POSITION_KEYS.get(classification, 'within')}")
+
+
+def position_labels(t: Texts, classifications) -> list[str]:
+    return [position_label(t, c) for c in classifications]
+
+
+def position_order(t: Texts) -> list[str]:
+    """The position labels from low to high: they pick shape and colour in that order."""
+    return [t("position.under"), t("position.within"), t("position.over")]
+
+
+def limit_names(t: Texts) -> tuple[str, str]:
+    """The names of the 95 % and the 99.8 % limit lines."""
+    return t("position.limit_95"), t("position.limit_998")
+
+
+def funnel_labels(t: Texts, x: str, y: str) -> dict[str, str]:
+    """Axis titles and the legend titles every funnel shares."""
+    return {
+        "x": x,
+        "y": y,
+        "position": t("position.legend_title"),
+        "limit": t("position.limit_title"),
+    }
+
+
+def outside_counts(classification: pd.Series) -> dict[str, int]:
+    """How many points lie over and under the limits (for the descriptions' {over}, {under})."""
+    counts = classification.value_counts()
+    return {"over": int(counts.get("above", 0)), "under": int(counts.get("below", 0))}
+
+
+def funnel_figure_html(t: Texts, figure: FunnelFigure, tables_dir: str | Path | None) -> str:
+    """The figure with the SVG and its description, then its table (CSV when tables_dir is set)."""
+    chart = build_funnel_chart(
+        figure.points,
+        figure.limits,
+        figure.target,
+        figure.labels,
+        position_order(t),
+        figure.y_format,
+        others=figure.others,
+    )
+    return chart_html(
+        chart,
+        figure.table,
+        figure.title,
+        figure.description,
+        figure.slug,
+        tables_dir,
+        language=t.language,
+        csv_table=figure.csv_table,
+        footnotes=figure.footnotes,
+        table_caption=figure.table_caption,
+    )
+
+
+# the chart ----------------------------------------------------------------------------------
+
+
+def build_funnel_chart(
+    points: pd.DataFrame,
+    limits: pd.DataFrame,
+    target: float,
+    labels: dict[str, str],
+    position_order: list[str],
+    y_format: str = ".1f",
+    others: pd.DataFrame | None = None,
+) -> alt.TopLevelMixin:
+    """Funnel plot: points by position (shape and colour) against the target and its limits.
+
+    `points` columns: name, n, value, position (one of position_order, e.g. under/within/over).
+    `limits` columns: n, limit (label), side (lower/upper), value: one line per limit and side.
+    `others` (optional) columns: n, value, group: the rest of the units, drawn as small hollow
+    grey circles without names, for context. `labels`: x, y, position, limit.
+    """
+    x = alt.X(
+        "n:Q",
+        title=labels["x"],
+        scale=alt.Scale(zero=False, nice=True, type="sqrt"),
+        axis=alt.Axis(format=",d", tickCount=6),
+    )
+    y = alt.Y("value:Q", title=labels["y"], scale=alt.Scale(zero=False, nice=True))
+    y = y.axis(format=y_format)
+    layers = [limit_layer(limits, x, y, labels["limit"]), target_layer(target)]
+    if others is not None and len(others):
+        layers.append(others_layer(others, x))
+    layers += point_layers(points, x, labels["position"], position_order)
+    return (
+        alt.layer(*layers)
+        .properties(width=600, height=300)
+        .resolve_scale(shape="independent", strokeDash="independent", color="independent")
+    )
+
+
+def limit_layer(limits: pd.DataFrame, x: alt.X, y: alt.Y, title: str) -> alt.Chart:
+    """The limit lines: one dash per limit, one line per side."""
+    names = list(dict.fromkeys(limits["limit"]))
+    dash = alt.StrokeDash(
+        "limit:N", title=title, scale=alt.Scale(domain=names, range=[[6, 3], [2, 2]])
+    )
+    return (
+        alt.Chart(limits)
+        .mark_line(color="#555555", strokeWidth=1.2)
+        .encode(x=x, y=y, strokeDash=dash, detail="side:N")
+    )
+
+
+def target_layer(target: float) -> alt.Chart:
+    return (
+        alt.Chart(pd.DataFrame({"target": [target]}))
+        .mark_rule(color=TEXT_COLOUR, strokeWidth=1.5)
+        .encode(y="target:Q")
+    )
+
+
+def others_layer(others: pd.DataFrame, x: alt.X) -> alt.Chart:
+    """The context points, with one grey legend entry named by their `group`."""
+    stroke = alt.Stroke(
+        "group:N", title=None, scale=alt.Scale(range=["#777777"]), legend=alt.Legend()
+    )
+    return (
+        alt.Chart(others)
+        .mark_point(filled=False, size=40, color="#777777", opacity=0.9)
+        .encode(x=x, y="value:Q", stroke=stroke)
+    )
+
+
+def point_layers(points: pd.DataFrame, x: alt.X, title: str, order: list[str]) -> list[alt.Chart]:
+    """The points, shape and colour by position (never colour alone), and their names."""
+    marks = alt.Chart(points).mark_point(filled=True, size=150, opacity=1, stroke="white")
+    shown = marks.encode(
+        x=x,
+        y="value:Q",
+        shape=alt.Shape(
+            "position:N", title=title, scale=alt.Scale(domain=order, range=POSITION_SHAPES)
+        ),
+        color=alt.Color(
+            "position:N", title=title, scale=alt.Scale(domain=order, range=POSITION_COLOURS)
+        ),
+    )
+    names = (
+        alt.Chart(points)
+        .mark_text(align="left", dx=9, dy=-7, fontSize=12, color=TEXT_COLOUR)
+        .encode(x=x, y="value:Q", text="name:N")
+    )
+    return [shown, names]

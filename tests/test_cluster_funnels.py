@@ -1,0 +1,86 @@
+"""The cluster report's funnel helpers (evaluation.reports.cluster_funnels) on hand-made rows."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation.catalog import load_catalog
+from evaluation.reports import cluster_funnels
+from evaluation.texts import texts_for
+
+CATALOG = load_catalog()
+
+
+def test_shrinkage_pulls_each_unit_toward_the_mean_by_its_reliability():
+    values = pd.DataFrame(
+        {
+            "year": 2024,
+            "level": "unit",
+            "entity_id": list("abcdef"),
+            "indicator_id": "generel_trivsel",
+            "value": [3.2, 3.5, 3.7, 3.8, 4.0, 4.3],
+            "se": [0.30, 0.05, 0.05, 0.05, 0.05, 0.30],
+        }
+    )
+    report = SimpleNamespace(data=SimpleNamespace(values=values), year=2024)
+    shrunk = cluster_funnels.shrunk_units(report, "generel_trivsel").set_index("entity_id")
+    mean = 3.75  # roughly the precision-weighted mean of the units
+    for unit, raw in zip("abcdef", values["value"], strict=True):
+        assert min(raw, mean) - 0.01 <= shrunk.loc[unit, "shrunk"] <= max(raw, mean) + 0.01
+    # the noisy small units (a, f) are less reliable and pulled further
+    assert shrunk.loc["a", "reliability"] < shrunk.loc["b", "reliability"]
+    assert abs(shrunk.loc["a", "shrunk"] - 3.2) > abs(shrunk.loc["b", "shrunk"] - 3.5)
+
+
+def test_a_hidden_share_is_explained_by_the_group_or_the_rest_of_it():
+    assert cluster_funnels.hidden_key(CATALOG.get("inklusionsgrad")).endswith("_share")
+    assert cluster_funnels.hidden_key(CATALOG.get("generel_trivsel")).endswith("funnel_hidden")
+    texts = texts_for("da")
+    assert "i resten af den" in texts("cluster_report.funnel_hidden_share", min_n=5, names="X")
+
+
+def test_spread_along_n_follows_a_plus_b_over_n():
+    # se^2 = 0.01 + 2 / n exactly: at n = 100 that is 0.03, at n = 400 it is 0.015
+    shown = pd.DataFrame({"n": [50.0, 200.0, 800.0]})
+    shown["se"] = np.sqrt(0.01 + 2 / shown["n"])
+    se = cluster_funnels.spread_along_n(shown, np.array([100.0, 400.0]))
+    assert se == pytest.approx([np.sqrt(0.03), np.sqrt(0.015)])
+
+
+def test_spread_along_n_is_flat_with_one_size():
+    shown = pd.DataFrame({"n": [100.0, 100.0], "se": [0.1, 0.2]})
+    se = cluster_funnels.spread_along_n(shown, np.array([10.0, 1000.0]))
+    assert se == pytest.approx([np.sqrt(0.025)] * 2)  # mean of 0.01 and 0.04
+
+
+def test_worse_outliers_keep_the_worse_side_only():
+    units = pd.DataFrame(
+        {"name": ["A", "B", "C"], "classification_998": ["above", "below", "within"]}
+    )
+    higher = {"indicator": CATALOG.get("generel_trivsel"), "units": units}
+    lower = {"indicator": CATALOG.get("fravaer"), "units": units}  # lower is better
+    assert [n for n, _ in cluster_funnels.worse_outliers(higher)] == ["B"]
+    assert [n for n, _ in cluster_funnels.worse_outliers(lower)] == ["A"]
+    assert cluster_funnels.worse_outliers({**higher, "units": None}) == []
+
+
+def test_funnel_parts_without_units_say_why():
+    report = SimpleNamespace(
+        t=texts_for("da"), school_year="2024/25", data=SimpleNamespace(min_n=5)
+    )
+    found = {"indicator": CATALOG.get("generel_trivsel"), "units": None, "hidden": ["A & B", "C"]}
+    html = "".join(cluster_funnels.funnel_parts(report, found))
+    assert html.startswith("<h3>Generel trivsel</h3>")
+    assert "Ingen af klyngens enheder har tal for Generel trivsel i 2024/25." in html
+    assert "færre end 5 svar" in html and "A &amp; B og C." in html
+
+
+def test_public_warehouses_show_the_five_published_indices():
+    public = SimpleNamespace(data=SimpleNamespace(public=True))
+    survey = SimpleNamespace(data=SimpleNamespace(public=False))
+    assert len(cluster_funnels.funnel_indicators(public)) == 5
+    assert "inklusionsgrad" in cluster_funnels.funnel_indicators(survey)

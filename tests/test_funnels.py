@@ -1,0 +1,87 @@
+"""The one funnel figure of the reports (evaluation.reports.funnels) on hand-made points."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from evaluation.reports import funnels
+from evaluation.texts import texts_for
+
+DA = texts_for("da")
+
+
+def small_figure(others: pd.DataFrame | None = None) -> funnels.FunnelFigure:
+    limits = pd.DataFrame(
+        {
+            "n": [10, 100] * 4,
+            "limit": ["95 %-grænse"] * 4 + ["99,8 %-grænse"] * 4,
+            "side": ["lower", "lower", "upper", "upper"] * 2,
+            "value": [3.0, 3.4, 4.0, 3.6, 2.8, 3.3, 4.2, 3.7],
+        }
+    )
+    points = pd.DataFrame(
+        {
+            "name": ["Skole <A>", ""],
+            "n": [20, 80],
+            "value": [3.9, 3.5],
+            "position": funnels.position_labels(DA, ["above", "within"]),
+        }
+    )
+    return funnels.FunnelFigure(
+        points=points,
+        limits=limits,
+        target=3.5,
+        labels=funnels.funnel_labels(DA, "Elevtal", "Generel trivsel"),
+        y_format=".1f",
+        others=others,
+        title="Generel trivsel",
+        description="To skoler.",
+        table=pd.DataFrame({"Skole": ["Skole <A>"], "Værdi": ["3,9"]}),
+        slug="tragt-test",
+        footnotes=["En note."],
+        csv_table=pd.DataFrame({"entity_id": ["a", "b"]}),
+    )
+
+
+def test_positions_are_worded_and_ordered_low_to_high():
+    assert funnels.position_labels(DA, ["above", "within", "below"]) == [
+        "over grænserne",
+        "inden for grænserne",
+        "under grænserne",
+    ]
+    assert funnels.position_order(DA) == [
+        "under grænserne",
+        "inden for grænserne",
+        "over grænserne",
+    ]
+    assert funnels.limit_names(DA) == ("95 %-grænse", "99,8 %-grænse")
+
+
+def test_outside_counts_count_over_and_under():
+    counts = funnels.outside_counts(pd.Series(["above", "within", "below", "below"]))
+    assert counts == {"over": 1, "under": 2}
+    assert funnels.outside_counts(pd.Series([], dtype=str)) == {"over": 0, "under": 0}
+
+
+def test_chart_has_limits_target_points_and_names_plus_optional_context():
+    figure = small_figure()
+    order = funnels.position_order(DA)
+    plain = funnels.build_funnel_chart(figure.points, figure.limits, 3.5, figure.labels, order)
+    assert len(plain.layer) == 4  # limits, target, points, names
+    others = pd.DataFrame({"n": [30], "value": [3.2], "group": ["Landets øvrige skoler"]})
+    context = funnels.build_funnel_chart(
+        figure.points, figure.limits, 3.5, figure.labels, order, others=others
+    )
+    assert len(context.layer) == 5
+    shape = context.to_dict(validate=False)["layer"][3]["encoding"]["shape"]["scale"]
+    assert shape == {"domain": order, "range": funnels.POSITION_SHAPES}
+
+
+def test_figure_html_has_named_svg_description_table_and_csv(tmp_path):
+    html = funnels.funnel_figure_html(DA, small_figure(), tmp_path)
+    assert html.startswith('<figure class="wb-figure" id="fig-tragt-test">')
+    assert 'aria-label="Generel trivsel"' in html and "<svg" in html
+    assert "<strong>Generel trivsel.</strong> To skoler." in html
+    assert "Skole &lt;A&gt;" in html and "<p>En note.</p>" in html
+    written = pd.read_csv(tmp_path / "tragt-test.csv", sep=";")
+    assert list(written["entity_id"]) == ["a", "b"]  # the csv_table, not the shown table
