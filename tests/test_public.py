@@ -16,6 +16,8 @@ import pytest
 from evaluation import config
 from evaluation.data import public_files
 from evaluation.errors import ParameterError, PrivacyError, ValidationError
+from evaluation.reports import public_comparison as comparison
+from evaluation.reports import public_parts
 from evaluation.reports import public_report as public
 from evaluation.stats import spread
 
@@ -31,7 +33,12 @@ def data():
 
 @pytest.fixture(scope="module")
 def frederiksberg():
-    return public.build_public_comparison("Frederiksberg", FIXTURE)
+    return comparison.build_public_comparison("Frederiksberg", FIXTURE)
+
+
+@pytest.fixture(scope="module")
+def report_da():
+    return public.prepare_report("Frederiksberg", "da", str(FIXTURE))
 
 
 def copy_fixture(tmp_path: Path) -> Path:
@@ -129,7 +136,7 @@ def test_bad_municipality_lists_the_valid_names(data):
 
 def test_min_n_below_the_floor_is_refused():
     with pytest.raises(PrivacyError):
-        public.build_public_comparison("Herlev", FIXTURE, min_n=2)
+        comparison.build_public_comparison("Herlev", FIXTURE, min_n=2)
 
 
 # statistics --------------------------------------------------------------------------------
@@ -165,7 +172,7 @@ def test_municipal_mean_and_se_by_hand():
             "se": [0.2, 0.1, 0.1],
         }
     )
-    means = public.municipal_means(schools).set_index("entity_id")
+    means = comparison.municipal_means(schools).set_index("entity_id")
     # M: (100*3 + 300*4)/400 = 3.75; se^2 = (100^2*0.04 + 300^2*0.01)/400^2 = 1300/160000
     assert means.at["M", "value"] == pytest.approx(3.75)
     assert means.at["M", "se"] == pytest.approx(np.sqrt(1300 / 160_000))
@@ -193,7 +200,7 @@ def test_series_present_for_frederiksberg_missing_for_struer(frederiksberg):
         "Frederiksberg",
         public_files.NATIONAL_LABEL,
     }
-    struer = public.build_public_comparison("Struer", FIXTURE)
+    struer = comparison.build_public_comparison("Struer", FIXTURE)
     assert struer.series.empty
     assert any(n["key"] == "no_series" for n in struer.notes)
 
@@ -204,25 +211,38 @@ def test_own_schools_and_notes(frederiksberg):
     assert notes["schools"] == 10 and notes["no_pupils"] == 0
 
 
-def test_report_pages_carry_the_credit_line(frederiksberg):
-    da = public.header_html(frederiksberg, "da")
+def test_report_pages_carry_the_credit_line(report_da):
+    da = str(public.build_title(report_da))
     assert "Kilde: Uddannelsesstatistik.dk (Børne- og Undervisningsministeriet)" in da
-    en = public.methods_section_html(frederiksberg, "en")
+    en = str(public.build_methods(public.prepare_report("Frederiksberg", "en", str(FIXTURE))))
     assert "Source: Uddannelsesstatistik.dk (the Danish Ministry of Children and Education)" in en
     assert "Kilde:" not in en, "English pages credit the same source in English"
 
 
-def test_school_funnel_writes_its_table(frederiksberg, tmp_path):
-    html = public.school_funnel_html(frederiksberg, "social_trivsel", "da", str(tmp_path))
+def test_one_h1_and_every_section_linked_from_the_contents(report_da):
+    title = str(public.build_title(report_da))
+    assert title.count("<h1>") == 1 and 'class="wb-toc"' in title
+    builders = [public.build_overview, public.build_municipalities, public.build_cannot]
+    sections = "".join(str(build(report_da)) for build in builders)
+    for anchor, _key in public.SECTIONS:
+        assert f'href="#{anchor}"' in title
+    for anchor in ("overblik", "kommuner", "begraensninger"):
+        assert f'<h2 id="{anchor}">' in sections
+    assert '<h2 id="kommuner">Kommunen mod de andre kommuner</h2>' in sections
+
+
+def test_school_funnel_writes_its_table(tmp_path):
+    report = public.prepare_report("Frederiksberg", "da", str(FIXTURE), tables_dir=str(tmp_path))
+    html = public_parts.school_funnel_html(report, "social_trivsel")
     assert "<svg" in html and "Frederiksberg" in html
     table = pd.read_csv(tmp_path / "public-schools-social_trivsel.csv", sep=";", decimal=",")
     assert len(table) == 10
 
 
-def test_key_figures_are_plain_and_complete(frederiksberg):
-    figures = public.public_key_figures(frederiksberg)
+def test_key_figures_are_plain_and_complete(report_da):
+    figures = public.collect_key_figures(report_da)
     assert figures["municipality"] == "Frederiksberg"
-    for ind in public.COMPARED_INDICATORS:
+    for ind in comparison.COMPARED_INDICATORS:
         assert isinstance(figures[f"{ind}_municipality"], float)
 
 
@@ -257,6 +277,6 @@ def test_full_files_match_their_readme():
         "ro_og_orden": 3.69,
         "generel_trivsel": 3.61,
     }
-    aarhus = public.build_public_comparison("Aarhus", data.data_dir)
+    aarhus = comparison.build_public_comparison("Aarhus", data.data_dir)
     assert aarhus.series.empty  # Aarhus is not in the municipal series
     assert len(aarhus.own_schools("generel_trivsel")) == 45

@@ -7,6 +7,8 @@ Rules kept here so every report follows them:
 - SVG through vl-convert (what altair's "svg" renderer uses): no script, no request, prints well.
 - The SVG gets role="img", an accessible name (aria-label and <title>) and no inner ARIA roles.
 - Names from data are escaped everywhere (vl-convert escapes SVG text; tables use html.escape).
+
+Funnel plots have their own home, `evaluation.reports.funnels`, built on `chart_html` here.
 """
 
 from __future__ import annotations
@@ -203,21 +205,6 @@ def chart_html(
     )
 
 
-def show_chart(
-    chart: alt.TopLevelMixin,
-    table: pd.DataFrame,
-    title: str,
-    description: str,
-    slug: str,
-    tables_dir: str | Path | None = None,
-    **options,
-):
-    """Display a chart as inline SVG with its accessible name, description and table."""
-    from IPython.display import HTML, display
-
-    display(HTML(chart_html(chart, table, title, description, slug, tables_dir, **options)))
-
-
 # chart builders --------------------------------------------------------------------------
 
 
@@ -290,92 +277,6 @@ def build_trend_chart(
         )
         .resolve_scale(y="independent")
         .resolve_legend(color="shared", shape="shared")
-    )
-
-
-def build_funnel_chart(
-    points: pd.DataFrame,
-    limits: pd.DataFrame,
-    target: float,
-    labels: dict[str, str],
-    position_order: list[str],
-    y_format: str = ".1f",
-    others: pd.DataFrame | None = None,
-) -> alt.TopLevelMixin:
-    """Funnel plot: units as labelled points against the municipality value and its limits.
-
-    `points` columns: name, n, value, position (one of position_order, e.g. under/within/over).
-    `limits` columns: n, limit (label), side (lower/upper), value: one line per limit and side.
-    `others` (optional) columns: n, value, group: the rest of the municipality's units, drawn as
-    small hollow grey circles without names, for context.
-    `labels`: x, y, position, limit, target, others.
-    """
-    shapes = ["triangle-down", "circle", "triangle-up"]
-    colours = [OKABE_ITO["vermillion"], OKABE_ITO["blue"], OKABE_ITO["bluish_green"]]
-    limit_names = list(dict.fromkeys(limits["limit"]))
-    x = alt.X(
-        "n:Q",
-        title=labels["x"],
-        scale=alt.Scale(zero=False, nice=True, type="sqrt"),
-        axis=alt.Axis(format=",d", tickCount=6),
-    )
-    y = alt.Y("value:Q", title=labels["y"], scale=alt.Scale(zero=False, nice=True))
-    y = y.axis(format=y_format)
-    layers = [
-        alt.Chart(limits)
-        .mark_line(color="#555555", strokeWidth=1.2)
-        .encode(
-            x=x,
-            y=y,
-            strokeDash=alt.StrokeDash(
-                "limit:N",
-                title=labels["limit"],
-                scale=alt.Scale(domain=limit_names, range=[[6, 3], [2, 2]]),
-            ),
-            detail="side:N",
-        ),
-        alt.Chart(pd.DataFrame({"target": [target]}))
-        .mark_rule(color=TEXT_COLOUR, strokeWidth=1.5)
-        .encode(y="target:Q"),
-    ]
-    if others is not None and len(others):
-        layers.append(
-            alt.Chart(others)
-            .mark_point(filled=False, size=40, color="#777777", opacity=0.9)
-            .encode(
-                x=x,
-                y="value:Q",
-                stroke=alt.Stroke(
-                    "group:N", title=None, scale=alt.Scale(range=["#777777"]), legend=alt.Legend()
-                ),
-            )
-        )
-    marks = alt.Chart(points).mark_point(filled=True, size=150, opacity=1, stroke="white")
-    layers.append(
-        marks.encode(
-            x=x,
-            y="value:Q",
-            shape=alt.Shape(
-                "position:N",
-                title=labels["position"],
-                scale=alt.Scale(domain=position_order, range=shapes),
-            ),
-            color=alt.Color(
-                "position:N",
-                title=labels["position"],
-                scale=alt.Scale(domain=position_order, range=colours),
-            ),
-        )
-    )
-    layers.append(
-        alt.Chart(points)
-        .mark_text(align="left", dx=9, dy=-7, fontSize=12, color=TEXT_COLOUR)
-        .encode(x=x, y="value:Q", text="name:N")
-    )
-    return (
-        alt.layer(*layers)
-        .properties(width=600, height=300)
-        .resolve_scale(shape="independent", strokeDash="independent", color="independent")
     )
 
 

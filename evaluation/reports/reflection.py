@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from evaluation.reports.common import lower_first
+from evaluation.reports.common import indicator_name, indicator_phrase, lower_first
 from evaluation.texts import Texts, format_school_year
 
 THEMES = ("faellesskab", "naerhed", "samarbejde", "praksisnaer")
@@ -53,18 +53,6 @@ class ThemeQuestions:
     questions: list[str] = field(default_factory=list)
 
 
-def plain_name(t: Texts, indicator) -> str:
-    return indicator.name_da if t.language == "da" else indicator.name_en
-
-
-def name_of(t: Texts, indicator) -> str:
-    """The indicator's name for a sentence (statements quoted, e.g. »Alle børn ...«)."""
-    name = indicator.name_da if t.language == "da" else indicator.name_en
-    if getattr(indicator, "statement", None):
-        return t("format.quote", text=name)
-    return name
-
-
 def questions_from_status(t: Texts, status: pd.DataFrame) -> list[tuple[str, str]]:
     """(theme, question) for each clear change or clear difference from the municipality."""
     out = []
@@ -72,7 +60,7 @@ def questions_from_status(t: Texts, status: pd.DataFrame) -> list[tuple[str, str
         theme = INDICATOR_THEME.get(row.indicator_id)
         if theme is None:
             continue
-        name = name_of(t, row.indicator)
+        name = indicator_phrase(t, row.indicator)
         previous = format_school_year(row.previous_year) if row.previous_year else ""
         if row.change_verdict in ("worse", "better"):
             out.append(
@@ -91,7 +79,14 @@ def questions_from_units(t: Texts, outliers: list[tuple[str, object]]) -> list[t
     for unit_name, indicator in outliers:
         theme = INDICATOR_THEME.get(indicator.id, "faellesskab")
         out.append(
-            (theme, t("reflection.unit_below", unit=unit_name, indicator=name_of(t, indicator)))
+            (
+                theme,
+                t(
+                    "reflection.unit_below",
+                    unit=unit_name,
+                    indicator=indicator_phrase(t, indicator),
+                ),
+            )
         )
     return out
 
@@ -107,7 +102,11 @@ def question_from_statements(t: Texts, statements: pd.DataFrame) -> list[tuple[s
     return [
         (
             theme,
-            t("reflection.statement_low", statement=plain_name(t, low["indicator"]), value=value),
+            t(
+                "reflection.statement_low",
+                statement=indicator_name(t, low["indicator"]),
+                value=value,
+            ),
         )
     ]
 
@@ -120,7 +119,7 @@ def questions_for_stable(
     for row in status.itertuples(index=False):
         theme = INDICATOR_THEME.get(row.indicator_id)
         if theme and theme not in covered and row.change_verdict == "none":
-            name = lower_first(name_of(t, row.indicator))
+            name = lower_first(indicator_phrase(t, row.indicator))
             out.append((theme, t("reflection.stable", indicator=name)))
             covered.add(theme)
     return out

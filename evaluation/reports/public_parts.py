@@ -1,0 +1,254 @@
+"""What the public report's sections share: the report object with its texts bound once, the
+municipality's name in a sentence, numbers as published, and the two funnel figures (schools
+against the country, municipalities against each other), drawn by `evaluation.reports.funnels`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from evaluation.catalog import Catalog
+from evaluation.data.public_files import ABSENCE_INDICATOR
+from evaluation.reports import common as rc
+from evaluation.reports.funnels import (
+    FunnelFigure,
+    funnel_figure_html,
+    funnel_labels,
+    limit_names,
+    outside_counts,
+    position_label,
+    position_labels,
+)
+from evaluation.reports.public_comparison import PublicComparison
+from evaluation.stats import compare
+from evaluation.texts import Texts, format_school_year
+
+
+@dataclass
+class PublicReport:
+    """Everything the section builders need; made once by `public_report.prepare_report`."""
+
+    comparison: PublicComparison
+    t: Texts
+    catalog: Catalog
+    min_n: int
+    tables_dir: str | None
+
+    @property
+    def school_year(self) -> str:
+        return format_school_year(self.comparison.year)
+
+    @property
+    def names(self) -> dict[str, str]:
+        """The municipality's name and its genitive, for the texts' {municipality} and {owner}."""
+        name = self.comparison.municipality
+        return {"municipality": name, "owner": genitive(name, self.t.language)}
+
+    def indicator_name(self, indicator_id: str) -> str:
+        return rc.indicator_name(self.t, self.catalog.get(indicator_id))
+
+
+def genitive(name: str, language: str) -> str:
+    """ "Aarhus" -> "Aarhus'" and "København" -> "Københavns" (da); "Aarhus's" (en)."""
+    if language == "en":
+        return f"{name}'s"
+    return f"{name}'" if name[-1:].lower() in ("s", "x", "z") else f"{name}s"
+
+
+def format_value(t: Texts, indicator_id: str, value: float) -> str:
+    """A value with the decimals it is published with: indices 2 (means), absence 1."""
+    return t.number(value, 2 if indicator_id != ABSENCE_INDICATOR else 1)
+
+
+# --- limit lines ----------------------------------------------------------------------------
+
+
+def limit_lines(
+    target: float, n_grid, variance, labels: tuple[str, str], span: tuple[float, float]
+) -> pd.DataFrame:
+    """Funnel lines target +/- z sqrt(variance(n)) at 95 % and 99.8 %, long for the chart.
+
+    Points of a line outside `span` (the data's range plus a margin) are dropped, so the lines
+    of the tiniest sizes do not stretch the y axis far beyond the data.
+    """
+    frames = []
+    for level, label in zip(compare.LEVELS, labels, strict=True):
+        half = compare.z_for_level(level) * np.sqrt(variance(n_grid))
+        for side, sign in (("lower", -1), ("upper", 1)):
+            frames.append(
+                pd.DataFrame(
+                    {"n": n_grid, "limit": label, "side": side, "value": target + sign * half}
+                )
+            )
+    lines = pd.concat(frames, ignore_index=True)
+    return lines[lines["value"].between(*span)].reset_index(drop=True)
+
+
+def value_span(values) -> tuple[float, float]:
+    """The range of the values plus a tenth of it each side."""
+    low, high = float(np.min(values)), float(np.max(values))
+    pad = max(high - low, 1e-9) * 0.1
+    return low - pad, high + pad
+
+
+def funnel_lines(t: Texts, target: float, sizes: pd.Series, variance, values) -> pd.DataFrame:
+    """The limit lines over the range of sizes shown, kept near the values shown."""
+    grid = np.geomspace(sizes.min(), sizes.max(), 120)
+    return limit_lines(target, grid, variance, limit_names(t), value_span(values))
+
+
+# --- the municipality's schools against the country's --------------------------------------
+
+
+def school_funnel_html(report: PublicReport, indicator_id: str) -> str:
+    """The municipality's schools against the country's schools for one indicator."""
+    t, comp = report.t, report.comparison
+    result = comp.schools[indicator_id]
+    size, own = result["size"], comp.own_schools(indicator_id)
+    name = report.indicator_name(indicator_id)
+    if own.empty:
+        return rc.paragraph(t("public.funnel_none", indicator=name))
+    all_units = result["units"]
+    figure = FunnelFigure(
+        points=pd.DataFrame(
+            {
+                "name": np.where(own["classification"] != "within", own["name"], ""),
+                "n": own["n"],
+                "value": own["value"],
+                "position": position_labels(t, own["classification"]),
+            }
+        ),
+        limits=funnel_lines(t, size.target, all_units["n"], size.variance, all_units["value"]),
+        target=size.target,
+        labels=funnel_labels(t, t("public.schools_x"), name),
+        y_format=".1f",
+        others=other_schools(t, all_units, comp.municipality),
+        title=t(
+            "public.schools_funnel_title",
+            indicator=name,
+            **report.names,
+            school_year=report.school_year,
+        ),
+        description=t(
+            "public.schools_funnel_description",
+            target=format_value(t, indicator_id, size.target),
+            shown=len(own),
+            **outside_counts(own["classification"]),
+            **report.names,
+        ),
+        table=outside_schools_table(t, own, indicator_id),
+        slug=f"public-schools-{indicator_id}",
+        footnotes=[t("public.schools_funnel_note"), t("public.credit_line")],
+        csv_table=own[["entity_id", "name", "n", "value", "lower_95", "upper_95"]].assign(
+            lower_998=own["lower_998"],
+            upper_998=own["upper_998"],
+            classification=own["classification"],
+            classification_998=own["classification_998"],
+        ),
+        table_caption=t("public.schools_table_caption", **report.names),
+    )
+    return funnel_figure_html(t, figure, report.tables_dir)
+
+
+def other_schools(t: Texts, all_units: pd.DataFrame, municipality: str) -> pd.DataFrame | None:
+    """The country's other schools (n, value, group), the funnel's grey background."""
+    others = all_units.loc[all_units["municipality"] != municipality, ["n", "value"]]
+    return others.assign(group=t("public.other_schools")) if not others.empty else None
+
+
+def outside_schools_table(t: Texts, own: pd.DataFrame, indicator_id: str) -> pd.DataFrame:
+    """The municipality's schools outside the 95 % limits, lowest value first."""
+    outside = own[own["classification"] != "within"].sort_values("value")
+    return pd.DataFrame(
+        {
+            t("public.columns.school"): outside["name"],
+            t("public.columns.pupils"): outside["n"].astype(int),
+            t("public.columns.value"): [format_value(t, indicator_id, v) for v in outside["value"]],
+            t("public.columns.limits_95"): [
+                t("format.interval", lower=t.number(lo, 2), upper=t.number(hi, 2))
+                for lo, hi in zip(outside["lower_95"], outside["upper_95"], strict=True)
+            ],
+            t("public.columns.position_95"): position_labels(t, outside["classification"]),
+            t("public.columns.position_998"): position_labels(t, outside["classification_998"]),
+        }
+    )
+
+
+# --- the municipality against the other municipalities -------------------------------------
+
+
+def municipality_funnel_html(report: PublicReport, indicator_id: str) -> str:
+    """The municipality against the other 97 for one indicator (means of school values)."""
+    t, comp = report.t, report.comparison
+    result = comp.municipalities[indicator_id]
+    units, shown = result["units"], result["shown"]
+    name = report.indicator_name(indicator_id)
+    tau2 = shown.dispersion.tau2 if shown.adjustment == "additive" else 0.0
+    unit_var = result["unit_var"]
+    label_it = (units["entity_id"] == comp.municipality) | (units["classification_998"] != "within")
+    figure = FunnelFigure(
+        points=pd.DataFrame(
+            {
+                "name": np.where(label_it, units["name"], ""),
+                "n": units["n"],
+                "value": units["value"],
+                "position": position_labels(t, units["classification"]),
+            }
+        ),
+        limits=funnel_lines(
+            t, shown.target, units["n"], lambda n: unit_var / n + tau2, units["value"]
+        ),
+        target=shown.target,
+        labels=funnel_labels(t, t("public.municipalities_x"), name),
+        y_format=".2f",
+        others=None,
+        title=t(
+            "public.municipalities_funnel_title", indicator=name, school_year=report.school_year
+        ),
+        description=municipality_description(report, indicator_id, units, shown.target, tau2),
+        table=named_municipalities_table(t, units[label_it], indicator_id),
+        slug=f"public-municipalities-{indicator_id}",
+        footnotes=[t("public.municipalities_funnel_note"), t("public.credit_line")],
+        csv_table=units[["name", "schools", "pupils", "value", "lower_95", "upper_95"]].assign(
+            classification=units["classification"],
+            classification_998=units["classification_998"],
+        ),
+        table_caption=t("public.municipalities_table_caption", **report.names),
+    )
+    return funnel_figure_html(t, figure, report.tables_dir)
+
+
+def municipality_description(
+    report: PublicReport, indicator_id: str, units: pd.DataFrame, target: float, tau2: float
+) -> str:
+    """Where the municipality lies, how many lie outside, and whether the limits were widened."""
+    t = report.t
+    own = units.set_index("entity_id").loc[report.comparison.municipality]
+    description = t(
+        "public.municipalities_funnel_description",
+        **report.names,
+        value=format_value(t, indicator_id, own["value"]),
+        target=format_value(t, indicator_id, target),
+        position=position_label(t, own["classification"]),
+        **outside_counts(units["classification"]),
+        total=len(units),
+    )
+    adjusted = t("public.municipalities_adjusted") if tau2 > 0 else ""
+    return f"{description} {adjusted}".strip()
+
+
+def named_municipalities_table(t: Texts, named: pd.DataFrame, indicator_id: str) -> pd.DataFrame:
+    """The municipalities named in the chart, highest value first."""
+    rows = named.sort_values("value", ascending=False)
+    return pd.DataFrame(
+        {
+            t("public.columns.municipality_name"): rows["name"],
+            t("public.columns.schools"): rows["schools"],
+            t("public.columns.value"): [format_value(t, indicator_id, v) for v in rows["value"]],
+            t("public.columns.position_95"): position_labels(t, rows["classification"]),
+            t("public.columns.position_998"): position_labels(t, rows["classification_998"]),
+        }
+    )
