@@ -1,8 +1,9 @@
 """`workbench render`: plan a run, reuse up-to-date reports, render the rest, publish the folder.
 
 The report kinds are in evaluation.render.registry, the sources of figures in
-evaluation.render.sources, the worker kernels in evaluation.render.workers, HTML conversion in
-evaluation.render.convert and the index page in evaluation.render.index_page.
+evaluation.render.sources, the worker pool in evaluation.render.workers (its warm kernels in
+evaluation.render.kernels), HTML conversion in evaluation.render.convert and the index page in
+evaluation.render.index_page.
 """
 
 from __future__ import annotations
