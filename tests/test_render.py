@@ -457,6 +457,15 @@ def test_index_page_lists_status_errors_and_provenance(language):
     assert status_word in page, "status is written out, not shown by colour alone"
 
 
+def test_index_page_wording_comes_from_the_texts_files():
+    page = index_page.build_index_html(make_record("da"))
+    assert "<h1>Rapporter, skoleåret 2024/25</h1>" in page
+    assert "1 rapporter dannet, 1 uændrede og genbrugt, 1 fejlede." in page
+    # a language without texts falls back to English, as the page always did
+    assert index_page.index_texts("fr") == index_page.index_texts("en")
+    assert index_page.index_texts("en")["provenance"] == "Provenance"
+
+
 @pytest.mark.browser
 def test_index_page_is_axe_clean_offline(chromium_path, tmp_path):
     from axe_playwright_python.sync_playwright import Axe
