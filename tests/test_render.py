@@ -12,13 +12,14 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from evaluation import cli, files
 from evaluation.errors import ParameterError
-from evaluation.render import convert, index_page, manifest, registry, verify, workers
+from evaluation.render import convert, index_page, manifest, registry, sources, verify, workers
 from evaluation.render import run as render
 from evaluation.reports import key_figures
 
@@ -187,6 +188,24 @@ def test_year_and_cluster_are_checked_up_front(project, capsys):
     with pytest.raises(ParameterError, match="Valid clusters in 2023: K01"):
         render.render_run(render.RenderOptions(year=2023, clusters=["K02"]))
     assert not any((project / "reports").iterdir()), "nothing is written for a refused run"
+
+
+def test_a_missing_warehouse_is_named_with_the_way_to_build_one(tmp_path):
+    missing = tmp_path / "none.duckdb"
+    with pytest.raises(ParameterError, match="workbench demo-data") as caught:
+        sources.read_warehouse_facts(missing)
+    assert f"no warehouse at {missing}" in str(caught.value)
+    assert not missing.exists(), "checking must not create the file"
+
+
+def test_warehouse_facts_from_a_hand_made_file(tmp_path):
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE register (year INTEGER); INSERT INTO register VALUES (2023)")
+        con.execute("CREATE TABLE clusters (cluster_id TEXT); INSERT INTO clusters VALUES ('K2')")
+    facts = sources.read_warehouse_facts(path)
+    assert (facts.years, facts.all_clusters, facts.pupil_level) == ([2023], ["K2"], True)
+    assert facts.clusters_by_year == {} and facts.ingest_log == []
 
 
 @pytest.mark.slow
