@@ -77,6 +77,8 @@ class Indicator:
     sd_column: str | None = None
     statement: int | None = None
     official: bool = False
+    short_da: str = ""  # a short name with its unit for narrow table headers (default: name_da)
+    short_en: str = ""
 
     @property
     def cluster_rollup(self) -> str:
@@ -179,6 +181,8 @@ def parse_indicator(spec: dict, path: Path) -> Indicator:
         sd_column=spec.get("sd_column"),
         statement=spec.get("statement"),
         official=bool(spec.get("official", False)),
+        short_da=str(spec.get("short_da", spec.get("name_da", spec["id"]))),
+        short_en=str(spec.get("short_en", spec.get("name_en", spec["id"]))),
     )
 
 

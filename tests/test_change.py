@@ -93,14 +93,12 @@ def test_trend_uses_only_the_last_years_and_inflates_for_scatter():
     assert res["se"] > 0.01 / np.sqrt(10)
 
 
-def test_status_and_change_reads_direction_and_never_relies_on_colour():
-    out = change.status_and_change(
-        ["above", "within", "below"], ["no clear change", "decrease", "decrease"], "lower_better"
-    )
-    assert out.loc[0, "status_meaning"] == "worse than the municipality"
-    assert out.loc[1, "change_meaning"] == "improving"
-    assert out.loc[2, "certainty"] == "clear"
-    assert out.loc[1, "certainty"] == "partly clear"
-    assert out["symbol"].tolist() == ["▲ →", "● ↓", "▼ ↓"]
-    with pytest.raises(ParameterError):
-        change.status_and_change(["high"], ["increase"])
+def test_refusals_say_what_is_missing():
+    with pytest.raises(ParameterError, match="at least 3 years"):
+        change.trend([2023, 2024, 2025], [3.8, np.nan, 3.9], [0.1, 0.1, 0.1])
+    with pytest.raises(ParameterError, match=r"\['n', 'numerator'\]"):
+        change.year_on_year(
+            pd.DataFrame({"entity_id": ["a"], "year": [2024], "value": [0.5]}), "proportion"
+        )
+    with pytest.raises(ParameterError, match="between 0 and 1"):
+        change.change_in_means([4.0], [0.1], [3.9], [0.1], level=95)

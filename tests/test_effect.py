@@ -1,4 +1,4 @@
-"""Staggered difference-in-differences with wild cluster bootstrap inference."""
+"""Staggered difference-in-differences: cells, aggregation, headline inference, randomisation."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from evaluation.errors import ParameterError, ValidationError
-from evaluation.stats import effect
+from evaluation.stats import effect, wild_bootstrap
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -87,103 +87,15 @@ def test_constant_effect_gives_equal_estimates_everywhere():
     assert np.allclose(post["estimate"], 0.10)
 
 
-def test_fast_bootstrap_matches_brute_force_refits():
-    # The closed form (Roodman et al. 2019) against re-running least squares on each y*.
-    rng = np.random.default_rng(5)
-    n_clusters, per = 8, 6
-    clusters = np.repeat(np.arange(n_clusters), per)
-    x = np.column_stack([np.ones(n_clusters * per), rng.normal(size=n_clusters * per)])
-    y = (
-        1
-        + 0.3 * x[:, 1]
-        + rng.normal(size=n_clusters * per)
-        + rng.normal(size=n_clusters)[clusters]
-    )
-    r = np.array([0.0, 1.0])
-    boot = effect.prepare_wild_bootstrap(x, y, clusters, r, draws=199, rng=rng)
-    theta0 = 0.1
-    xtx_inv = np.linalg.inv(x.T @ x)
-    beta = xtx_inv @ x.T @ y
-    beta_r = beta - xtx_inv @ r * (r @ beta - theta0) / (r @ xtx_inv @ r)
-    u_r = y - x @ beta_r
-    g, n, k = n_clusters, len(y), 2
-    scale = g / (g - 1) * (n - 1) / (n - k)
-
-    def crve(resid):
-        a = x @ xtx_inv @ r
-        sums = np.bincount(clusters, weights=a * resid)
-        return np.sqrt(scale * np.sum(sums**2))
-
-    t_obs = (r @ beta - theta0) / crve(y - x @ beta)
-    t_star = []
-    for v in boot.v:
-        y_star = x @ beta_r + v[clusters] * u_r
-        b_star = xtx_inv @ x.T @ y_star
-        t_star.append((r @ b_star - theta0) / crve(y_star - x @ b_star))
-    brute = np.mean(np.abs(t_star) >= abs(t_obs))
-    assert boot.p_value(theta0) == pytest.approx(brute, abs=1e-9)
-    assert boot.se_crve == pytest.approx(crve(y - x @ beta))
-
-
-def test_webb_weights_for_few_clusters_rademacher_for_many():
-    rng = np.random.default_rng(0)
-    v, name = effect.draw_weights(10, 2000, rng)
-    assert name == "Webb six-point"
-    assert set(np.round(np.unique(v), 6)) == set(np.round(effect.WEBB_POINTS, 6))
-    # Webb (2014): mean 0, variance 1
-    assert abs(v.mean()) < 0.02 and abs(v.var() - 1) < 0.02
-    v, name = effect.draw_weights(13, 10, rng)
-    assert name == "Rademacher" and set(np.unique(v)) == {-1.0, 1.0}
-
-
-def test_jackknife_bootstrap_matches_brute_force_refits():
-    # WCR13 and WCU13 (MacKinnon, Nielsen & Webb 2023) in closed form against refitting least
-    # squares on each y* and on each delete-one-cluster sample, by their definitions:
-    # CV3 = (G-1)/G sum_g (r'beta_(g) - r'beta_hat)^2.
-    rng = np.random.default_rng(5)
-    n_clusters, per = 8, 6
-    clusters = np.repeat(np.arange(n_clusters), per)
-    x = np.column_stack([np.ones(n_clusters * per), rng.normal(size=n_clusters * per)])
-    y = 1 + 0.3 * x[:, 1] + rng.normal(size=n_clusters * per) + rng.normal(size=8)[clusters]
-    r, theta0 = np.array([0.0, 1.0]), 0.1
-
-    def fit(values, keep):
-        return np.linalg.lstsq(x[keep], values[keep], rcond=None)[0]
-
-    def cv3(values):
-        every = np.ones(len(values), dtype=bool)
-        dev = [r @ fit(values, clusters != g) - r @ fit(values, every) for g in range(8)]
-        return np.sqrt(7 / 8 * np.sum(np.square(dev)))
-
-    beta = fit(y, np.ones(len(y), dtype=bool))
-    xtx_inv = np.linalg.inv(x.T @ x)
-    for restricted in (True, False):
-        boot = effect.prepare_wild_bootstrap(
-            x, y, clusters, r, 99, np.random.default_rng(1), "CV3", restricted
-        )
-        shift = (r @ beta - theta0) / (r @ xtx_inv @ r) if restricted else 0.0
-        beta_null = beta - xtx_inv @ r * shift
-        u_null = y - x @ beta_null
-        t_obs = (r @ beta - theta0) / cv3(y)
-        t_star = [
-            (
-                r @ fit(x @ beta_null + v[clusters] * u_null, np.ones(len(y), dtype=bool))
-                - r @ beta_null
-            )
-            / cv3(x @ beta_null + v[clusters] * u_null)
-            for v in boot.v
-        ]
-        assert boot.se_cv3 == pytest.approx(cv3(y))
-        assert boot.p_value(theta0) == pytest.approx(np.mean(np.abs(t_star) >= abs(t_obs)))
-
-
 def test_unrestricted_interval_equals_test_inversion():
     sim = load_validation()
     panel = sim.simulate_panel(np.random.default_rng(2))
     wide, start, cells = effect.estimate_cells(panel)
     x, y, clusters = effect.stack_cells(wide, cells)
     r = np.concatenate([np.zeros(len(cells)), effect.aggregation_weights(cells, "overall")])
-    boot = effect.prepare_wild_bootstrap(x, y, clusters, r, 199, None, "CV3", restricted=False)
+    boot = wild_bootstrap.prepare_wild_bootstrap(
+        x, y, clusters, r, 199, None, "CV3", restricted=False
+    )
     low, high = boot.confidence_interval(0.95)
     assert low == pytest.approx(boot.find_bound(-1.0, 0.05), abs=1e-9)
     assert high == pytest.approx(boot.find_bound(1.0, 0.05), abs=1e-9)
@@ -210,6 +122,13 @@ def test_small_coverage_simulation_is_near_nominal():
     assert abs(cov["mean_estimate"] - 0.08) < 0.02
     null = sim.run(datasets=30, draws=199, effect_size=0.0, seed=8)
     assert null["reject_wcu13"] <= 0.2
+
+
+def test_overall_effect_of_a_wide_table_as_the_randomisation_test_recomputes_it():
+    wide, start, _ = effect.estimate_cells(noiseless_panel())
+    assert effect.overall_att_wide(wide, start) == pytest.approx(0.165)  # as the event study
+    # everyone starting in 2018, the first year: no base year, so no cell and no estimate
+    assert np.isnan(effect.overall_att_wide(wide, start.fillna(0) * 0 + 2018))
 
 
 def test_randomisation_inference_finds_a_large_effect():

@@ -12,14 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evaluation import config
 from evaluation.catalog import ITEM_COLUMNS, REGISTER_COLUMNS, load_catalog
 from evaluation.errors import EvaluationError, PrivacyError
-from evaluation.values.indicators import (
-    VALUE_COLUMNS,
-    compute_indicator_values,
-    load_indicator_values,
-    score_pupils,
-)
+from evaluation.values import indicators, load_indicator_values, privacy
+from evaluation.values.aggregate import VALUE_COLUMNS, compute_indicator_values
+from evaluation.values.load import CACHE_SOURCES, find_cached_values
+from evaluation.values.scores import score_pupils
 
 # A tiny catalog: 4-item index (q02 reversed), a high-wellbeing share on it, a 2-item statement,
 # and a 2-item 0-3 index whose q01 is reversed (the 0-3 form has its own items).
@@ -378,8 +377,27 @@ def test_load_indicator_values_suppresses_and_refuses_low_min_n(warehouse, monke
 
 
 def test_missing_warehouse_says_how_to_build_one(tmp_path):
+    missing = tmp_path / "none.duckdb"
+    with pytest.raises(EvaluationError, match="workbench demo-data") as caught:
+        compute_indicator_values(missing)
+    assert str(missing) in str(caught.value)
     with pytest.raises(EvaluationError, match="workbench demo-data"):
-        compute_indicator_values(tmp_path / "none.duckdb")
+        load_indicator_values(missing, min_n=5)
+
+
+def test_the_old_module_name_still_opens_the_same_door():
+    """Reports and scripts import `indicators.load_indicator_values`; it is the door itself."""
+    assert indicators.load_indicator_values is load_indicator_values
+    assert indicators.compute_indicator_values is compute_indicator_values
+    assert indicators.score_pupils is score_pupils
+    assert indicators.VALUE_COLUMNS is VALUE_COLUMNS
+
+
+def test_the_cache_key_covers_files_that_exist():
+    """A module renamed without updating CACHE_SOURCES would break every cached read."""
+    missing = [name for name in CACHE_SOURCES if not (config.PACKAGE_DIR / name).is_file()]
+    assert missing == []
+    assert {"values/scores.py", "values/aggregate.py", "values/privacy.py"} <= set(CACHE_SOURCES)
 
 
 def test_shared_fixture_warehouse_end_to_end(tmp_path):
@@ -390,8 +408,6 @@ def test_shared_fixture_warehouse_end_to_end(tmp_path):
 
     sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
     from tiny_warehouse import build_fixture_warehouse
-
-    from evaluation.values import privacy
 
     path = build_fixture_warehouse(tmp_path / "tiny.duckdb")
     values = load_indicator_values(path, min_n=5)
@@ -413,8 +429,6 @@ def test_cached_values_equal_fresh_ones_and_follow_the_warehouse(tmp_path, monke
 
     sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
     from tiny_warehouse import build_fixture_warehouse
-
-    from evaluation.values.indicators import find_cached_values
 
     path = build_fixture_warehouse(tmp_path / "tiny.duckdb")
     monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "0")

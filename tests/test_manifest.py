@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from evaluation import config, files
+from evaluation import config, files, versions
 from evaluation.render import manifest
 
 
@@ -171,3 +171,7 @@ def test_describe_and_compare_inputs(tmp_path):
 def test_package_versions_name_the_key_packages():
     versions = manifest.read_package_versions()
     assert {"python", "pandas", "altair", "papermill", "nbconvert"} <= set(versions)
+
+
+def test_the_manifest_records_the_one_package_list():
+    assert manifest.build_environment()["packages"] == versions.read_package_versions()

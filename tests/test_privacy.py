@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from evaluation.catalog import load_catalog
 from evaluation.errors import PrivacyError
 from evaluation.values import privacy
-from evaluation.values.indicators import VALUE_COLUMNS
+from evaluation.values.aggregate import VALUE_COLUMNS
 
 CATALOG = load_catalog()
 MEAN = "social_trivsel"  # survey mean: clusters are sums of their member units

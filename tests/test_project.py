@@ -213,3 +213,49 @@ def test_house_check_catches_a_circle_and_an_uphill_import(tmp_path):
         problems
     )
     assert "evaluation.catalog -> evaluation.values.privacy -> evaluation.catalog" in problems
+
+
+@pytest.mark.slow
+def test_wheel_ships_notebooks_templates_catalog_and_texts(tmp_path):
+    """`pip install .` (not editable) must find everything it needs inside the package."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    import zipfile
+
+    (wheel,) = tmp_path.glob("evaluation-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for notebook in (ROOT / "evaluation" / "reports" / "notebooks").glob("*.ipynb"):
+        assert f"evaluation/reports/notebooks/{notebook.name}" in names
+    for needed in (
+        "evaluation/catalog.yaml",
+        "evaluation/texts/da.yaml",
+        "evaluation/texts/en.yaml",
+        "evaluation/render/templates/offline/index.html.j2",
+        "evaluation/render/templates/offline/conf.json",
+    ):
+        assert needed in names
+
+
+def test_project_home_is_never_the_installed_package(tmp_path, monkeypatch):
+    from evaluation import config
+
+    monkeypatch.delenv("WORKBENCH_HOME", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert config.find_home() == tmp_path.resolve()
+    assert config.data_dir() == tmp_path.resolve() / "data"
+    monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "elsewhere"))
+    assert config.reports_dir() == (tmp_path / "elsewhere").resolve() / "reports"

@@ -9,6 +9,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,8 +17,11 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from tiny_warehouse import build_fixture_warehouse  # noqa: E402
 
+from evaluation.reports import evaluation_effect, evaluation_tables  # noqa: E402
 from evaluation.reports import evaluation_report as report_evaluation  # noqa: E402
 from evaluation.stats import effect
+from evaluation.texts import texts_for
+from evaluation.versions import KEY_PACKAGES
 
 BUILDERS = ["build_coverage", "build_methods", "build_effect", "build_sensitivity"]
 
@@ -63,6 +67,39 @@ def test_response_rate_is_answers_over_pupils_times_the_stated_share():
     assert report_evaluation.response_rate(510, 1000) == pytest.approx(0.85)
     assert math.isnan(report_evaluation.response_rate(510, float("nan")))  # no register
     assert math.isnan(report_evaluation.response_rate(float("nan"), 1000))  # no survey
+
+
+def test_effects_have_three_decimals_on_a_scale_and_points_for_shares():
+    t = texts_for("da")
+    mean, share = SimpleNamespace(kind="mean"), SimpleNamespace(kind="proportion")
+    assert evaluation_effect.format_effect(t, mean, 0.0123) == "+0,012"
+    assert evaluation_effect.format_effect(t, share, 0.031) == "+3,1\u00a0pct.-point"
+    assert evaluation_effect.format_effect(t, mean, math.nan) == "–"
+    assert evaluation_effect.format_effect_interval(t, mean, -0.02, 0.05) == "−0,020 til +0,050"
+
+
+def test_p_values_below_a_thousandth_are_not_written_out():
+    t = texts_for("da")
+    assert evaluation_effect.format_p(t, 0.0481) == "0,048"
+    assert evaluation_effect.format_p(t, 0.0481, named=True) == "p = 0,048"
+    assert evaluation_effect.format_p(t, 0.0002, named=True) == "p <\u00a00,001"
+
+
+def test_event_times_and_model_terms_are_written_in_words():
+    t = texts_for("da")
+    assert evaluation_effect.event_time_label(t, "overall") == "Samlet effekt"
+    assert evaluation_effect.event_time_label(t, -2) == "År −2 i forhold til start"
+    assert evaluation_effect.event_time_label(t, 1) == "År +1 i forhold til start"
+    assert evaluation_tables.term_label(t, "C(year)[T.2017]", 2016) == (
+        "Skoleår 2017/18 (forskel fra 2016/17)"
+    )
+    assert evaluation_tables.term_label(t, "Intercept", 2016) == "Niveau i 2016/17"
+
+
+def test_the_versions_table_lists_python_and_the_manifest_packages():
+    table = evaluation_tables.package_versions()
+    assert table["package"].tolist() == ["python", *KEY_PACKAGES]
+    assert table["version"].str.len().gt(0).all()
 
 
 def test_coverage_states_how_the_response_rate_is_estimated(fixture_report):

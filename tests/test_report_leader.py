@@ -84,3 +84,16 @@ def test_attention_comes_before_the_table_and_the_contents_are_compact(report):
     title = str(report_leader.build_title(report))
     assert "wb-toc-compact" in title
     assert [a for a, _ in report_leader.SECTIONS][:2] == ["se-naermere", "alle-klynger"]
+
+
+def test_table_headers_are_the_catalog_short_names(report, overview_html):
+    head = re.search(r"<thead>(.*?)</thead>", compact_table(overview_html), re.S).group(1)
+    headers = re.findall(r'<th scope="col">(.*?)</th>', head)
+    assert headers == [
+        "Klyngen",
+        "Generel trivsel (1-5)",
+        "Social trivsel (1-5)",
+        "Inklusionsgrad",
+        "Fravær (% af dagene)",
+        "Ventetid til hjælp (dage)",
+    ]

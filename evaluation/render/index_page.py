@@ -8,67 +8,7 @@ from typing import Any
 
 from evaluation.render.workers import describe_error
 from evaluation.reports.html import SCROLL_REGION_CSS, scroll_region
-
-# --- index page ----------------------------------------------------------------------------------
-
-INDEX_TEXTS = {
-    "da": {
-        "title": "Rapporter, skoleåret {school_year}",
-        "run": "Kørsel {run_id}, startet {started}.",
-        "summary": "{ok} rapporter dannet, {reused} uændrede og genbrugt, {failed} fejlede.",
-        "caption": "Rapporterne i denne kørsel med status, parametre og tid",
-        "report": "Rapport",
-        "status": "Status",
-        "parameters": "Parametre",
-        "seconds": "Sekunder",
-        "ok": "dannet",
-        "reused": "uændret, genbrugt",
-        "failed": "fejlede",
-        "failures": "Rapporter der fejlede",
-        "failures_intro": "Disse rapporter blev ikke dannet. Den kørte notebook ligger til "
-        "analytikeren; fejlen står herunder.",
-        "executed": "kørt notebook",
-        "no_html": "ingen rapport",
-        "provenance": "Herkomst",
-        "warehouse": "Datalager",
-        "files": "Indlæste filer",
-        "git": "Git-commit",
-        "code": "Kode (SHA-256)",
-        "finished": "Færdig",
-        "packages": "Pakkeversioner",
-        "package": "Pakke",
-        "version": "Version",
-        "packages_caption": "Versioner af de pakker, tallene afhænger af",
-    },
-    "en": {
-        "title": "Reports, school year {school_year}",
-        "run": "Run {run_id}, started {started}.",
-        "summary": "{ok} reports rendered, {reused} unchanged and reused, {failed} failed.",
-        "caption": "The reports of this run with status, parameters and time",
-        "report": "Report",
-        "status": "Status",
-        "parameters": "Parameters",
-        "seconds": "Seconds",
-        "ok": "rendered",
-        "reused": "unchanged, reused",
-        "failed": "failed",
-        "failures": "Reports that failed",
-        "failures_intro": "These reports were not rendered. The executed notebook is kept for "
-        "the analyst; the error is shown below.",
-        "executed": "executed notebook",
-        "no_html": "no report",
-        "provenance": "Provenance",
-        "warehouse": "Warehouse",
-        "files": "Ingested files",
-        "git": "Git commit",
-        "code": "Code (SHA-256)",
-        "finished": "Finished",
-        "packages": "Package versions",
-        "package": "Package",
-        "version": "Version",
-        "packages_caption": "Versions of the packages the figures depend on",
-    },
-}
+from evaluation.texts import LANGUAGES, format_school_year, texts_for
 
 INDEX_CSS = (
     """
@@ -96,12 +36,17 @@ def format_parameters(parameters: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in shown.items())
 
 
+def index_texts(language: str) -> dict:
+    """The page's wording, `index_page` in evaluation/texts/<language>.yaml (English for a
+    language we have no texts for)."""
+    return texts_for(language if language in LANGUAGES else "en").lookup("index_page")
+
+
 def build_index_html(record: dict) -> str:
     """The run's front page: every report with status, parameters and provenance (offline)."""
     language = record["parameters"]["language"]
-    t = INDEX_TEXTS.get(language, INDEX_TEXTS["en"])
-    year = record["parameters"]["year"]
-    title = t["title"].format(school_year=f"{year}/{(year + 1) % 100:02d}")
+    t = index_texts(language)
+    title = t["title"].format(school_year=format_school_year(record["parameters"]["year"]))
     reports = record["reports"]
     counts = {s: sum(r["status"] == s for r in reports) for s in ("ok", "reused", "failed")}
     rows = []

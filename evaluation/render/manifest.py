@@ -16,7 +16,6 @@ import shutil
 import sys
 from collections.abc import Iterator
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 
 from evaluation import config
@@ -26,31 +25,11 @@ from evaluation.files import (
     write_atomically,
     write_text_atomically,
 )
+from evaluation.versions import read_package_versions
 
 MANIFEST_NAME = "manifest.json"
 LATEST_NAME = "latest"
 PARTIAL_SUFFIX = ".partial"
-KEY_PACKAGES = [
-    "evaluation",
-    "pandas",
-    "numpy",
-    "scipy",
-    "statsmodels",
-    "altair",
-    "vl-convert-python",
-    "duckdb",
-    "pyarrow",
-    "pandera",
-    "papermill",
-    "nbconvert",
-    "nbformat",
-    "nbclient",
-    "ipykernel",
-    "jupyter_client",
-    "jsonschema",
-    "jupyterlab",
-]
-
 
 # --- hashing ---------------------------------------------------------------------------------
 
@@ -70,17 +49,6 @@ def hash_code(notebook_paths: list[Path]) -> str:
         name = path.relative_to(config.PACKAGE_DIR).as_posix() if path in files else path.name
         digest.update(name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
-
-
-def read_package_versions() -> dict[str, str]:
-    """Installed versions of the packages a report's numbers depend on."""
-    versions = {"python": platform.python_version()}
-    for name in KEY_PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return versions
 
 
 def read_git_commit(root: Path | None = None) -> str:

@@ -1,8 +1,9 @@
 """`workbench render`: plan a run, reuse up-to-date reports, render the rest, publish the folder.
 
 The report kinds are in evaluation.render.registry, the sources of figures in
-evaluation.render.sources, the worker kernels in evaluation.render.workers, HTML conversion in
-evaluation.render.convert and the index page in evaluation.render.index_page.
+evaluation.render.sources, the worker pool in evaluation.render.workers (its warm kernels in
+evaluation.render.kernels), HTML conversion in evaluation.render.convert and the index page in
+evaluation.render.index_page.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from evaluation.render.progress import make_progress
 from evaluation.render.registry import ReportSpec, plan_jobs
 from evaluation.render.sources import get_source
 from evaluation.render.workers import RenderJob, describe_error, execute_jobs
+from evaluation.values import load_indicator_values
 
 MAX_REPORT_BYTES = 1_500_000  # a report must open quickly on a municipal laptop
 
@@ -115,13 +117,11 @@ def warm_values_cache(warehouse: Path, min_n: int) -> None:
     """Compute the suppressed indicator values once, before the workers start.
 
     Every report of a run reads the same table; with the disk cache filled here
-    (`indicators.find_cached_values`) each report reads it in milliseconds instead of
-    recomputing it (about 2 s on the demo, 5 s at national size).
+    (`evaluation.values.load.find_cached_values`) each report reads it in milliseconds instead
+    of recomputing it (about 2 s on the demo, 5 s at national size).
     """
-    from evaluation.values import indicators
-
     try:
-        indicators.load_indicator_values(warehouse, min_n)
+        load_indicator_values(warehouse, min_n)
     except Exception:  # noqa: BLE001 - the reports meet the same error and show it per report
         pass
 

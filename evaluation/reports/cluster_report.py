@@ -8,8 +8,6 @@ live in `cluster_parts`, `cluster_funnels` and `cluster_trends`.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 from evaluation.reports import charts, key_figures
@@ -46,7 +44,7 @@ from evaluation.reports.cluster_trends import (
     trend_table,
 )
 from evaluation.reports.reflection import build_questions
-from evaluation.texts import format_school_year, texts_for
+from evaluation.texts import format_school_year
 
 SECTIONS = (
     ("overblik", "overview"),
@@ -63,11 +61,13 @@ SECTIONS = (
 
 def check_parameters(cluster: str, year: int, language: str, warehouse: str, min_n: int):
     """Stop with a ParameterError (listing valid values) before any work is done."""
-    language, path, min_n = rc.check_common(language, warehouse, min_n)
-    tables = rc.read_warehouse_tables(path)
-    cluster_id = rc.check_cluster(cluster, tables["clusters"])
-    year = rc.check_year(year, tables["years"])
-    return cluster_id, year, language, path, min_n, tables
+    return rc.check_report_parameters(
+        language,
+        warehouse,
+        min_n,
+        year,
+        lambda tables: rc.check_cluster(cluster, tables["clusters"]),
+    )
 
 
 def prepare_report(
@@ -79,24 +79,17 @@ def prepare_report(
     tables_dir: str = "",
 ) -> ClusterReport:
     """Check the parameters, then load the suppressed indicator values once."""
-    cluster_id, year, language, path, min_n, tables = check_parameters(
-        cluster, year, language, warehouse, min_n
-    )
-    data = rc.load_report_data(path, min_n, tables)
+    checked = check_parameters(cluster, year, language, warehouse, min_n)
+    data, t, tables = rc.open_report(checked, tables_dir)
     return ClusterReport(
-        data=data,
-        t=texts_for(language),
-        cluster_id=cluster_id,
-        year=year,
-        tables_dir=Path(tables_dir) if tables_dir else None,
+        data=data, t=t, cluster_id=checked.subject, year=checked.year, tables_dir=tables
     )
 
 
 # --- sections ------------------------------------------------------------------------------
 
 
-def section_title(report: ClusterReport, key: str) -> str:
-    return report.t(f"cluster_report.sections.{key}")
+section_title = rc.section_titles("cluster_report")  # section_title(report, key): a heading
 
 
 def build_title(report: ClusterReport) -> rc.Html:
@@ -115,12 +108,7 @@ def build_title(report: ClusterReport) -> rc.Html:
         else t("cluster_report.meta_no_programme")
     )
     facts = [
-        t(
-            "common.report_for",
-            municipality=report.data.municipality,
-            school_year=report.school_year,
-            min_n=report.data.min_n,
-        ),
+        rc.report_for(t, report.data.municipality, report.school_year, report.data.min_n),
         t(
             "cluster_report.meta_units",
             school_year=report.school_year,
@@ -132,21 +120,16 @@ def build_title(report: ClusterReport) -> rc.Html:
     if report.data.public:  # one year, and intervals from the spread of schools, not chance
         how = [t("public_cluster.how_intervals"), t("status_legend")]
     title = t("cluster_report.title", cluster=report.cluster_name, school_year=report.school_year)
-    toc = rc.table_of_contents(t, [(a, section_title(report, k)) for a, k in SECTIONS])
-    return rc.Html(
-        rc.REPORT_CSS
-        + '<header class="wb-report">'
-        + f"<h1>{rc.esc(title)}</h1>"
-        + rc.paragraph(t("cluster_report.lead", cluster=report.cluster_name), "wb-lead")
+    intro = (
+        rc.paragraph(t("cluster_report.lead", cluster=report.cluster_name), "wb-lead")
         + rc.bullets(facts)
         + f'<div class="wb-note"><p><strong>{rc.esc(t("how_to_read.title"))}</strong></p>'
         + "".join(rc.paragraph(p) for p in how)
         + rc.paragraph(t("how_to_read.purpose"))
         + "</div>"
         + public_source_html(report)
-        + toc
-        + "</header>"
     )
+    return rc.report_header(t, "cluster_report", SECTIONS, title, intro)
 
 
 def build_overview(report: ClusterReport) -> rc.Html:

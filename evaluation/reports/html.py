@@ -22,3 +22,38 @@ SCROLL_REGION_CSS = (
     ".wb-table-wrap { overflow-x: auto; margin: 0.6rem 0 1.2rem 0; }\n"
     ".wb-table-wrap:focus-visible { outline: 3px solid #0b4f8a; outline-offset: 2px; }\n"
 )
+
+
+class Html:
+    """A piece of report HTML that a notebook cell displays (text/html output)."""
+
+    def __init__(self, markup: str):
+        self.markup = markup
+
+    def _repr_html_(self) -> str:
+        return self.markup
+
+    def __str__(self) -> str:
+        return self.markup
+
+
+def esc(text) -> str:
+    """Escape anything that came from data before it goes into HTML."""
+    return html.escape(str(text), quote=True)
+
+
+def paragraph(text: str, css_class: str = "") -> str:
+    cls = f' class="{css_class}"' if css_class else ""
+    return f"<p{cls}>{esc(text)}</p>"
+
+
+def bullets(items: list[str]) -> str:
+    return "<ul>" + "".join(f"<li>{esc(i)}</li>" for i in items) + "</ul>"
+
+
+def section(anchor: str, title: str, body: str) -> Html:
+    """An h2 section with an id the table of contents links to."""
+    return Html(
+        f'<section class="wb-section wb-report" aria-labelledby="{anchor}">'
+        f'<h2 id="{anchor}">{esc(title)}</h2>{body}</section>'
+    )

@@ -1,4 +1,4 @@
-"""Change over time: year-on-year change with a confidence interval, trend, status and change.
+"""Change over time: year-on-year change with a confidence interval, and the trend.
 
 On the national wellbeing survey only about 1 % of a school's year-to-year changes are
 statistically clear, so a change is called a change only when its interval excludes zero;
@@ -25,9 +25,6 @@ import pandas as pd
 from scipy import stats
 
 from evaluation.errors import ParameterError
-
-CHANGE_LABELS = ("increase", "decrease", "no clear change")
-STATUS_LABELS = ("below", "within", "above")
 
 
 def z_two_sided(level: float) -> float:
@@ -166,51 +163,3 @@ def trend(years, values, se, last_k: int | None = 5, level: float = 0.95) -> dic
         "last_year": int(x[-1]),
         "phi": phi,
     }
-
-
-def status_and_change(status, change, direction: str = "higher_better") -> pd.DataFrame:
-    """Combine level against the municipality (below/within/above, from `compare`) with the
-    change since last year (increase/decrease/no clear change) into words and symbols.
-
-    Columns: status, change, status_meaning (better/worse/as the municipality/uncertain ...),
-    change_meaning (improving/worsening/no clear change), label (plain English, for the
-    texts module to translate by its codes), symbol (text arrows, so the meaning never rests
-    on colour alone), certainty ("clear" when both parts are statistically clear).
-    `direction` is the indicator's catalog direction: higher_better or lower_better.
-    """
-    if direction not in ("higher_better", "lower_better"):
-        raise ParameterError("direction must be 'higher_better' or 'lower_better'")
-    status = np.asarray(status, dtype=object)
-    change = np.asarray(change, dtype=object)
-    bad = set(status) - set(STATUS_LABELS) | (set(change) - set(CHANGE_LABELS))
-    if bad:
-        raise ParameterError(f"unknown status/change labels {sorted(map(str, bad))}")
-    good_high = direction == "higher_better"
-    status_meaning = {
-        "above": "better than the municipality" if good_high else "worse than the municipality",
-        "below": "worse than the municipality" if good_high else "better than the municipality",
-        "within": "no clear difference from the municipality",
-    }
-    change_meaning = {
-        "increase": "improving" if good_high else "worsening",
-        "decrease": "worsening" if good_high else "improving",
-        "no clear change": "no clear change",
-    }
-    arrows = {"increase": "↑", "decrease": "↓", "no clear change": "→"}
-    level_mark = {"above": "▲", "below": "▼", "within": "●"}
-    rows = []
-    for s, c in zip(status, change, strict=True):
-        rows.append(
-            {
-                "status": s,
-                "change": c,
-                "status_meaning": status_meaning[s],
-                "change_meaning": change_meaning[c],
-                "label": f"{status_meaning[s]}; {change_meaning[c]}",
-                "symbol": f"{level_mark[s]} {arrows[c]}",
-                "certainty": "clear"
-                if s != "within" and c != "no clear change"
-                else ("partly clear" if s != "within" or c != "no clear change" else "not clear"),
-            }
-        )
-    return pd.DataFrame(rows)

@@ -341,36 +341,7 @@ def compare_units(
     target_estimated = target is None
     if len(df) == 0:
         raise ParameterError("no unsuppressed units to compare; check the year and indicator")
-
-    if kind == "proportion":
-        numerator = (
-            df["numerator"].to_numpy(dtype=float) if "numerator" in df else np.round(value * n)
-        )
-        if target_estimated:
-            target = float(numerator.sum() / n.sum())
-        scale_value = value
-        se0 = proportion_null_se(n, target)
-        limits_label = f"exact binomial (interpolated) for n < {exact_below_n}, else normal"
-    elif kind in ("mean", "rate"):
-        if target_estimated:
-            target = float(np.sum(n * value) / n.sum())
-        sd_used = sd if sd is not None else pooled_sd(n, df["sd"].to_numpy(dtype=float))
-        scale_value = value
-        se0 = sd_used / np.sqrt(n)
-        limits_label = f"normal, target +/- z * {sd_used:.4g} / sqrt(n)"
-    elif kind == "median":
-        se0 = df["se"].to_numpy(dtype=float)
-        if target_estimated:
-            target = float(np.sum(value / se0**2) / np.sum(1 / se0**2))
-        scale_value = value
-        limits_label = "normal, target +/- z * se (the unit's own standard error)"
-    else:  # ratio: observed/expected, compared on the log scale (as SHMI in FunnelPlotR)
-        if target_estimated:
-            target = 1.0
-        observed = np.maximum(value * n, 0.5)  # a zero count would give log(0)
-        scale_value = np.log(observed / n / target)
-        se0 = 1 / np.sqrt(n)
-        limits_label = "exact Poisson (chi-square quantiles)"
+    target, scale_value, se0, limits_label = null_scale(kind, df, target, sd, exact_below_n)
 
     z = (scale_value - (0.0 if kind == "ratio" else target)) / se0
     dispersion = check_dispersion(z, se0, target_estimated=target_estimated)
@@ -395,6 +366,38 @@ def compare_units(
     out["limits"] = limits_label if method == "none" else f"{method} over-dispersion, normal"
     out["adjustment"] = method
     return Comparison(kind, float(target), method, dispersion, out, excluded)
+
+
+def null_scale(kind: str, df: pd.DataFrame, target, sd, exact_below_n: int):
+    """Per kind: the target (pooled over the units when None), the values on the scale they are
+    compared on, their standard errors at the target, and how the limits are computed."""
+    n = df["n"].to_numpy(dtype=float)
+    value = df["value"].to_numpy(dtype=float)
+    if kind == "proportion":
+        numerator = (
+            df["numerator"].to_numpy(dtype=float) if "numerator" in df else np.round(value * n)
+        )
+        if target is None:
+            target = float(numerator.sum() / n.sum())
+        label = f"exact binomial (interpolated) for n < {exact_below_n}, else normal"
+        return target, value, proportion_null_se(n, target), label
+    if kind in ("mean", "rate"):
+        if target is None:
+            target = float(np.sum(n * value) / n.sum())
+        sd_used = sd if sd is not None else pooled_sd(n, df["sd"].to_numpy(dtype=float))
+        label = f"normal, target +/- z * {sd_used:.4g} / sqrt(n)"
+        return target, value, sd_used / np.sqrt(n), label
+    if kind == "median":
+        se0 = df["se"].to_numpy(dtype=float)
+        if target is None:
+            target = float(np.sum(value / se0**2) / np.sum(1 / se0**2))
+        return target, value, se0, "normal, target +/- z * se (the unit's own standard error)"
+    # ratio: observed/expected, compared on the log scale (as SHMI in FunnelPlotR)
+    if target is None:
+        target = 1.0
+    observed = np.maximum(value * n, 0.5)  # a zero count would give log(0)
+    label = "exact Poisson (chi-square quantiles)"
+    return target, np.log(observed / n / target), 1 / np.sqrt(n), label
 
 
 def unit_limits(kind, n, target, se0, level, method, dispersion, exact_below_n):

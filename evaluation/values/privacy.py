@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation import config
+from evaluation.catalog import load_catalog
 from evaluation.errors import PrivacyError
 
 NUMBER_COLUMNS = ("n", "numerator", "value", "sd", "se")
@@ -86,8 +87,6 @@ def primary_failures(values: pd.DataFrame, min_n: int) -> np.ndarray:
 
 def rollup_lookup(values: pd.DataFrame, catalog=None) -> np.ndarray:
     """Per row: `home_cluster` for register indicators, else `membership`."""
-    from evaluation.catalog import load_catalog
-
     catalog = catalog or load_catalog()
     rollup = {ind.id: ind.cluster_rollup for ind in catalog.indicators}
     return values["indicator_id"].map(rollup).fillna("membership").to_numpy()

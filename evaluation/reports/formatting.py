@@ -1,0 +1,116 @@
+"""Numbers and names as the reports write them: 3,72 / 94 % / +3 pct.-point / »statement«.
+
+A suppressed or missing figure becomes the marker "–" here, never a blank or a zero.
+"""
+
+from __future__ import annotations
+
+from evaluation.reports.charts import is_missing
+from evaluation.reports.inputs import ReportData, missing_years_by_source
+from evaluation.texts import SUPPRESSED_MARKER, Texts, format_school_year
+
+
+def indicator_name(t: Texts, indicator, short: bool = False) -> str:
+    """The indicator's name in the report's language, from the catalog (its only home);
+    `short` gives the short form with its unit for a narrow table header."""
+    if short:
+        return indicator.short_da if t.language == "da" else indicator.short_en
+    return indicator.name_da if t.language == "da" else indicator.name_en
+
+
+def indicator_phrase(t: Texts, indicator) -> str:
+    """The name for use inside a sentence: a statement is quoted (»...« / "...")."""
+    name = indicator_name(t, indicator)
+    if getattr(indicator, "statement", None):
+        return t("format.quote", text=name)
+    return name
+
+
+def format_value(t: Texts, indicator, value) -> str:
+    """A level in the unit of its kind: 3,72 / 94 % / 12 dage / 5,3 %."""
+    if is_missing(value):
+        return SUPPRESSED_MARKER
+    if indicator.kind == "proportion":
+        return t.percent(value, decimals=0)
+    if indicator.kind == "median":
+        return t("format.days", number=t.number(value, decimals=0))
+    if indicator.kind == "rate":
+        return t("format.percent", number=t.number(value, decimals=1))
+    return t.number(value, decimals=2)
+
+
+def format_difference(t: Texts, indicator, value) -> str:
+    """A signed difference: +0,12 / +3 pct.-point / −4 dage."""
+    if is_missing(value):
+        return SUPPRESSED_MARKER
+    if indicator.kind == "proportion":
+        return t("format.points", number=t.number(value * 100, decimals=1, signed=True))
+    if indicator.kind == "rate":
+        return t("format.points", number=t.number(value, decimals=1, signed=True))
+    if indicator.kind == "median":
+        return t("format.days", number=t.number(value, decimals=0, signed=True))
+    return t.number(value, decimals=2, signed=True)
+
+
+def format_interval(t: Texts, indicator, lower, upper, signed: bool = False) -> str:
+    """ "3,61–3,80" (da) or "3.61 to 3.80" (en); percent for shares."""
+    if is_missing(lower) or is_missing(upper):
+        return SUPPRESSED_MARKER
+    if indicator.kind == "proportion":
+        scale, decimals = 100.0, 1 if signed else 0
+    elif indicator.kind == "rate":
+        scale, decimals = 1.0, 1
+    elif indicator.kind == "median":
+        scale, decimals = 1.0, 0
+    else:
+        scale, decimals = 1.0, 2
+    lo = t.number(lower * scale, decimals=decimals, signed=signed)
+    hi = t.number(upper * scale, decimals=decimals, signed=signed)
+    return t("format.interval_signed" if signed else "format.interval", lower=lo, upper=hi)
+
+
+def display_scale(indicator) -> float:
+    """Factor from stored value to the number a chart shows (shares as percent)."""
+    return 100.0 if indicator.kind == "proportion" else 1.0
+
+
+def axis_label(t: Texts, indicator) -> str:
+    """The indicator's name with its unit, unless the name already says it."""
+    name = indicator_name(t, indicator)
+    if "(" in name:
+        return name
+    return f"{name} ({t('kind_unit.' + indicator.kind)})"
+
+
+def lower_first(text: str) -> str:
+    """ "Ventetid fra ..." -> "ventetid fra ..." for use inside a sentence (not "PPR")."""
+    if len(text) > 1 and text[0].isupper() and not text[1].isupper():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def join_names(t: Texts, names: list[str]) -> str:
+    """ "A, B og C" / "A, B and C"."""
+    names = [str(n) for n in names]
+    if not names:
+        return t("common.none_listed")
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + f" {t('common.and')} " + names[-1]
+
+
+def missing_years_sentences(
+    t: Texts, data: ReportData, key: str, up_to: int | None = None
+) -> list[str]:
+    """One sentence per set of missing years, naming every source that lacks them."""
+    grouped: dict[tuple[int, ...], list[str]] = {}
+    for source, gaps in missing_years_by_source(data, up_to).items():
+        grouped.setdefault(tuple(gaps), []).append(t(f"sources.{source}"))
+    return [
+        t(
+            key,
+            source=join_names(t, names),
+            years=join_names(t, [format_school_year(y) for y in gaps]),
+        )
+        for gaps, names in grouped.items()
+    ]

@@ -1,0 +1,218 @@
+"""What every report reads before it writes a word: its checked parameters and the warehouse data.
+
+Bad parameters stop here with a ParameterError that lists the valid values, before any work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import pandas as pd
+
+from evaluation import config
+from evaluation.catalog import load_catalog
+from evaluation.errors import ParameterError
+from evaluation.texts import Texts, check_language, format_school_year, texts_for
+from evaluation.values.privacy import check_min_n
+
+DATA_TABLES = ("responses", "register", "daycare_language", "aggregates")
+
+
+@dataclass
+class ReportData:
+    """What every report reads: suppressed indicator values plus the warehouse's unit tables."""
+
+    warehouse: Path
+    min_n: int
+    values: pd.DataFrame
+    catalog: object  # evaluation.catalog.Catalog
+    units: pd.DataFrame
+    clusters: pd.DataFrame
+    membership: pd.DataFrame
+    programme: pd.DataFrame
+    years: list[int] = field(default_factory=list)
+    public: bool = False  # values from the ministry's published aggregates (credit line due)
+
+    @property
+    def municipality(self) -> str:
+        names = self.values.loc[self.values["level"] == "municipality", "entity_id"]
+        return str(names.iloc[0]) if len(names) else ""
+
+    def unit_name(self, unit_id: str) -> str:
+        match = self.units.loc[self.units["unit_id"] == unit_id, "name"]
+        return str(match.iloc[0]) if len(match) else str(unit_id)
+
+    def cluster_name(self, cluster_id: str) -> str:
+        match = self.clusters.loc[self.clusters["cluster_id"] == cluster_id, "name"]
+        return str(match.iloc[0]) if len(match) else str(cluster_id)
+
+
+class CheckedParameters(NamedTuple):
+    """A report's parameters after the checks, and the warehouse tables read for them."""
+
+    subject: str  # what the report is about: a cluster id or a municipality name
+    year: int
+    language: str
+    warehouse: Path
+    min_n: int
+    tables: dict
+
+
+def resolve_warehouse(warehouse: str | Path) -> Path:
+    """The warehouse file: the given path, or config.warehouse_path() when empty."""
+    path = Path(warehouse) if str(warehouse) else config.warehouse_path()
+    if not path.is_file():
+        raise ParameterError(
+            f"warehouse={str(warehouse)!r}: no warehouse file at {path}. Run `workbench demo-data` "
+            "and `workbench ingest data/raw/demo`, or give the path of a warehouse file."
+        )
+    return path
+
+
+def read_warehouse_tables(path: Path) -> dict[str, pd.DataFrame]:
+    """The small unit/cluster tables and the years present in each data table (read-only)."""
+    from evaluation.data import warehouse  # why: duckdb loads only when a report runs
+
+    con = warehouse.connect(path, read_only=True)
+    try:
+        present = {
+            row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
+        }
+        out = {}
+        for name in ("units", "clusters", "cluster_membership", "cluster_programme"):
+            out[name] = con.execute(f"SELECT * FROM {name}").df() if name in present else None
+        years: set[int] = set()
+        for name in DATA_TABLES:
+            if name in present:
+                years |= {
+                    int(r[0]) for r in con.execute(f"SELECT DISTINCT year FROM {name}").fetchall()
+                }
+        out["years"] = sorted(years)
+        # only the ministry's public school files load `aggregates` (docs/importing.md)
+        out["public"] = "aggregates" in present and bool(
+            con.execute("SELECT count(*) FROM aggregates").fetchone()[0]
+        )
+    finally:
+        con.close()
+    return out
+
+
+def check_year(year: int, years: list[int]) -> int:
+    """The year, or ParameterError listing the school years that have data."""
+    valid = ", ".join(f"{y} ({format_school_year(y)})" for y in years) or "none"
+    try:
+        value = int(year)
+    except (TypeError, ValueError):
+        value = None
+    if value not in years:
+        raise ParameterError(f"year={year!r} has no data; years with data: {valid}")
+    return value
+
+
+def check_cluster(cluster: str, clusters: pd.DataFrame) -> str:
+    """The cluster_id for an id or a name, or ParameterError listing the valid clusters."""
+    ids = clusters["cluster_id"].astype(str).tolist()
+    names = clusters["name"].astype(str).tolist()
+    if cluster in ids:
+        return cluster
+    if cluster in names:
+        return ids[names.index(cluster)]
+    lowered = [i.lower() for i in ids] + [n.lower() for n in names]
+    if str(cluster).lower() in lowered:
+        k = lowered.index(str(cluster).lower()) % len(ids)
+        return ids[k]
+    valid = ", ".join(f"{i} ({n})" for i, n in zip(ids, names, strict=True)) or "none"
+    raise ParameterError(f"cluster={cluster!r} is not in the warehouse; valid clusters: {valid}")
+
+
+def check_municipality(municipality: str, tables: dict) -> str:
+    """The municipality name (the only one when empty), or ParameterError listing the valid."""
+    names = sorted(tables["units"]["municipality"].dropna().astype(str).unique())
+    if not municipality and len(names) == 1:
+        return names[0]
+    if municipality in names:
+        return municipality
+    valid = ", ".join(names) or "none"
+    raise ParameterError(
+        f"municipality={municipality!r} is not in the warehouse; valid municipalities: {valid}"
+    )
+
+
+def check_common(language: str, warehouse: str | Path, min_n: int) -> tuple[str, Path, int]:
+    """Check the parameters every report has; cheap, so it runs before any work."""
+    return check_language(language), resolve_warehouse(warehouse), check_min_n(min_n)
+
+
+def check_report_parameters(
+    language: str,
+    warehouse: str | Path,
+    min_n: int,
+    year: int,
+    check_subject: Callable[[dict], str],
+) -> CheckedParameters:
+    """The checks every report makes, in the order its errors are read: language, warehouse,
+    min_n, then what the report is about (`check_subject` on the warehouse tables), then year."""
+    language, path, min_n = check_common(language, warehouse, min_n)
+    tables = read_warehouse_tables(path)
+    subject = check_subject(tables)
+    year = check_year(year, tables["years"])
+    return CheckedParameters(subject, year, language, path, min_n, tables)
+
+
+def load_report_data(path: Path, min_n: int, tables: dict | None = None) -> ReportData:
+    """Suppressed indicator values (evaluation.values.indicators) and the unit/cluster tables."""
+    from evaluation.values import indicators  # why: duckdb loads only when a report runs
+
+    tables = tables or read_warehouse_tables(path)
+    values = indicators.load_indicator_values(path, min_n)
+    values = values.assign(year=values["year"].astype(int))
+    empty = pd.DataFrame()
+    return ReportData(
+        warehouse=path,
+        min_n=min_n,
+        values=values,
+        catalog=load_catalog(),
+        units=tables["units"] if tables["units"] is not None else empty,
+        clusters=tables["clusters"] if tables["clusters"] is not None else empty,
+        membership=tables["cluster_membership"]
+        if tables["cluster_membership"] is not None
+        else empty,
+        programme=tables["cluster_programme"] if tables["cluster_programme"] is not None else empty,
+        years=sorted(int(y) for y in values["year"].unique()),
+        public=bool(tables.get("public", False)),
+    )
+
+
+def open_report(
+    checked: CheckedParameters, tables_dir: str
+) -> tuple[ReportData, Texts, Path | None]:
+    """What every report holds: the values loaded once, the wording, and the folder for the CSV
+    tables behind its figures (None: no CSV files)."""
+    data = load_report_data(checked.warehouse, checked.min_n, checked.tables)
+    return data, texts_for(checked.language), Path(tables_dir) if tables_dir else None
+
+
+def missing_years_by_source(data: ReportData, up_to: int | None = None) -> dict[str, list[int]]:
+    """Per data source (survey, register, daycare_language): years inside the overall range
+    that have no indicator value from that source (e.g. the survey skipped in spring 2021)."""
+    years = [y for y in data.years if up_to is None or y <= up_to]
+    if not years:
+        return {}
+    source_of = {ind.id: ind.source for ind in data.catalog.indicators}
+    sources = data.values["indicator_id"].map(source_of)
+    out = {}
+    for source in dict.fromkeys(sources.dropna()):
+        have = set(data.values.loc[sources == source, "year"].astype(int))
+        gaps = [y for y in range(min(years), max(years) + 1) if y not in have and min(have) < y]
+        if gaps:
+            out[source] = gaps
+    return out
+
+
+def previous_year(year: int, years: list[int]) -> int | None:
+    """The last year with data before `year` (None when there is none)."""
+    earlier = [y for y in years if y < year]
+    return max(earlier) if earlier else None

@@ -1,0 +1,139 @@
+"""The frame every report page shares: its stylesheet, its header (title, lead, contents)
+and its section headings, so the three reports open and link their sections the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from evaluation.reports.html import SCROLL_REGION_CSS, Html, esc
+from evaluation.texts import Texts, texts_for
+
+
+def table_of_contents(t: Texts, entries: list[tuple[str, str]], compact: bool = False) -> str:
+    """Links to the h2 sections; `compact` puts them on one line (the leader summary's one
+    screen)."""
+    items = "".join(f'<li><a href="#{a}">{esc(title)}</a></li>' for a, title in entries)
+    css = "wb-toc wb-toc-compact" if compact else "wb-toc"
+    return (
+        f'<nav class="{css}" aria-labelledby="wb-toc-title">'
+        f'<h2 id="wb-toc-title">{esc(t("common.contents"))}</h2><ol>{items}</ol></nav>'
+    )
+
+
+REPORT_CSS = (
+    "<style>\n"
+    + SCROLL_REGION_CSS
+    + """
+.wb-report { font-family: "Liberation Sans", Arial, Helvetica, sans-serif; color: #1a1a1a;
+  line-height: 1.5; }
+.wb-report h1, .wb-section h2 { line-height: 1.25; }
+.wb-section { margin-top: 2.2rem; }
+.wb-section h3 { margin-top: 1.6rem; font-size: 1.1rem; }
+.wb-lead { font-size: 1.1rem; max-width: 48rem; }
+.wb-meta { color: #333; }
+.wb-toc { border: 1px solid #bbb; padding: 0.6rem 1.2rem; margin: 1rem 0; max-width: 40rem; }
+.wb-toc h2 { font-size: 1.1rem; margin: 0.2rem 0; }
+.wb-toc ol { margin: 0.2rem 0 0.4rem 1.2rem; padding: 0; }
+.wb-toc a { color: #0b4f8a; }
+.wb-note { border-left: 4px solid #0072B2; background: #f3f7fb; padding: 0.5rem 1rem;
+  max-width: 48rem; }
+.wb-report table.wb-table { border-collapse: collapse; font-size: 0.92rem; margin: 0; }
+.wb-table caption { text-align: left; font-weight: bold; padding: 0.3rem 0; caption-side: top; }
+.wb-report table.wb-table th, .wb-report table.wb-table td { border: 1px solid #bbb;
+  padding: 0.3rem 0.55rem; text-align: left; vertical-align: top; max-width: 22rem; }
+.wb-report table.wb-table thead th { background: #eef1f4; }
+.wb-report table.wb-table tbody th { font-weight: normal; }
+.wb-report table.wb-table tbody tr:nth-child(odd) { background: #fafafa; }
+.wb-footnotes p { font-size: 0.88rem; margin: 0.3rem 0; color: #333; }
+.wb-figure { margin: 1rem 0 0.4rem 0; }
+.wb-figure figcaption { font-size: 0.95rem; max-width: 48rem; margin-top: 0.3rem; }
+.wb-chart svg { max-width: 100%; height: auto; }
+.wb-questions li { margin-bottom: 0.5rem; }
+.wb-toc-compact { max-width: none; padding: 0.3rem 0.8rem; margin: 0.5rem 0; display: flex;
+  flex-wrap: wrap; align-items: baseline; gap: 0 0.9rem; }
+.wb-toc-compact h2 { font-size: 1rem; margin: 0; }
+.wb-toc-compact ol { display: flex; flex-wrap: wrap; gap: 0 0.9rem; margin: 0; padding: 0;
+  list-style: none; }
+.wb-toc-compact li { white-space: nowrap; }
+.wb-sr { position: absolute; width: 1px; height: 1px; padding: 0; margin: -1px;
+  overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0; }
+.wb-legend { font-size: 0.92rem; margin: 0.3rem 0; max-width: none; }
+.wb-legend span.wb-key { margin-right: 1rem; white-space: nowrap; }
+.wb-report table.wb-compact td, .wb-report table.wb-compact th { padding: 0.15rem 0.5rem;
+  white-space: nowrap; }
+.wb-report table.wb-compact thead th { white-space: normal; vertical-align: bottom; }
+.wb-sym { font-weight: bold; margin-left: 0.3rem; }
+.wb-word { font-weight: bold; }
+.wb-attention li { margin-bottom: 0.4rem; }
+@media print {
+  .wb-toc { display: none; }
+  .wb-section { break-inside: avoid-page; }
+  .wb-table-wrap { overflow: visible; }
+  a { color: #000; }
+}
+</style>
+"""
+)
+
+
+def credit_html(language: str = "da") -> str:
+    """The credit line the ministry's terms ask for, on every page built from its figures."""
+    t = texts_for(language)
+    return (
+        f'<p class="wb-credit"><strong>{esc(t("public.credit_line"))}</strong>. '
+        f"{esc(t('public.credit_terms'))}</p>"
+    )
+
+
+def section_title(t: Texts, report_name: str, key: str) -> str:
+    """The heading of a section: `<report_name>.sections.<key>` in the texts."""
+    return t(f"{report_name}.sections.{key}")
+
+
+def section_titles(report_name: str) -> Callable[[object, str], str]:
+    """`section_title(report, key)` for one report, so its sections and its contents share
+    one heading per key."""
+
+    def section_title_of(report, key: str) -> str:
+        return section_title(report.t, report_name, key)
+
+    return section_title_of
+
+
+def report_for(t: Texts, municipality: str, school_year: str, min_n: int) -> str:
+    """The line saying whose figures these are, for which school year and with which min_n."""
+    return t("common.report_for", municipality=municipality, school_year=school_year, min_n=min_n)
+
+
+def municipality_title(report, report_name: str) -> tuple[str, str]:
+    """The title and the facts line of a report on a whole municipality (leader summary,
+    evaluation report): `report` has municipality, school_year, t and data.min_n."""
+    t = report.t
+    title = t(
+        f"{report_name}.title", municipality=report.municipality, school_year=report.school_year
+    )
+    return title, report_for(t, report.municipality, report.school_year, report.data.min_n)
+
+
+def report_header(
+    t: Texts,
+    report_name: str,
+    sections: tuple[tuple[str, str], ...],
+    title: str,
+    intro: str,
+    compact: bool = False,
+    extra_css: str = "",
+) -> Html:
+    """The top of a report: stylesheet, the one h1, the intro HTML and the table of contents
+    that links the (anchor, section key) pairs of `sections`."""
+    entries = [(anchor, section_title(t, report_name, key)) for anchor, key in sections]
+    return Html(
+        REPORT_CSS
+        + extra_css
+        + '<header class="wb-report">'
+        + f"<h1>{esc(title)}</h1>"
+        + intro
+        + table_of_contents(t, entries, compact=compact)
+        + "</header>"
+    )

@@ -1,0 +1,218 @@
+"""The status of an indicator for one entity: level and interval, change since the year before,
+and position against the municipality, each judged only when its interval is clear.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from evaluation.reports import charts
+from evaluation.reports.charts import is_missing
+from evaluation.reports.formatting import (
+    format_difference,
+    format_interval,
+    format_value,
+    indicator_name,
+)
+from evaluation.reports.inputs import ReportData, previous_year
+from evaluation.texts import SUPPRESSED_MARKER, Texts
+
+Z95 = 1.959963984540054
+
+
+def level_interval(indicator, value, se) -> tuple[float, float]:
+    """95 % interval of a level; shares kept inside 0-1, other kinds at or above zero."""
+    if is_missing(value) or is_missing(se):
+        return (math.nan, math.nan)
+    lower, upper = value - Z95 * se, value + Z95 * se
+    if indicator.kind == "proportion":
+        return max(lower, 0.0), min(upper, 1.0)
+    return max(lower, 0.0), upper
+
+
+def judge(indicator, lower, upper) -> str:
+    """ "better" / "worse" / "none" for an interval of a difference; "missing" without one.
+
+    A difference is only called one when its interval excludes zero (DESIGN.md, Statistics).
+    """
+    if is_missing(lower) or is_missing(upper):
+        return "missing"
+    if lower <= 0 <= upper:
+        return "none"
+    higher = lower > 0
+    good = higher if indicator.direction == "higher_better" else not higher
+    return "better" if good else "worse"
+
+
+def year_change(indicator, now: pd.Series | None, before: pd.Series | None) -> dict:
+    """Change between two years of one entity with its 95 % interval (evaluation.stats.change):
+    Newcombe's hybrid score interval for proportions, a normal interval for the rest."""
+    from evaluation.stats import change  # why: scipy loads only when a report runs
+
+    out = {"change": math.nan, "change_lower": math.nan, "change_upper": math.nan}
+    if now is None or before is None or is_missing(now["value"]) or is_missing(before["value"]):
+        return {**out, "change_verdict": "missing"}
+    if indicator.kind == "proportion":
+        needed = (now["numerator"], now["n"], before["numerator"], before["n"])
+        if any(is_missing(x) for x in needed):
+            return {**out, "change_verdict": "missing"}
+        result = change.change_in_proportions(*([float(x)] for x in needed))
+    else:
+        if is_missing(now["se"]) or is_missing(before["se"]):
+            return {**out, "change_verdict": "missing"}
+        result = change.change_in_means(
+            [float(now["value"])],
+            [float(now["se"])],
+            [float(before["value"])],
+            [float(before["se"])],
+        )
+    row = result.iloc[0]
+    lower, upper = float(row["ci_low"]), float(row["ci_high"])
+    return {
+        "change": float(row["change"]),
+        "change_lower": lower,
+        "change_upper": upper,
+        "change_verdict": judge(indicator, lower, upper),
+    }
+
+
+def position_against(indicator, entities: pd.DataFrame, target: float) -> pd.DataFrame:
+    """Funnel comparison (evaluation.stats.compare) of entities against the municipality value.
+
+    Returns entity_id, classification (below/within/above at 95 %), classification_998,
+    lower_95 ... upper_998, and `position` as better/worse/within/missing.
+    """
+    from evaluation.stats import compare  # why: scipy loads only when a report runs
+
+    shown = entities[entities["value"].notna()]
+    cols = ["entity_id", "classification", "classification_998", "position"]
+    if shown.empty or is_missing(target):
+        return pd.DataFrame(columns=cols)
+    kind = comparison_kind(indicator, shown)
+    result = compare.compare_units(shown, target=float(target), kind=kind)
+    units = result.units.copy()
+    good = "above" if indicator.direction == "higher_better" else "below"
+    units["position"] = np.where(
+        units["classification"] == "within",
+        "within",
+        np.where(units["classification"] == good, "better", "worse"),
+    )
+    units.attrs["comparison"] = result
+    return units
+
+
+def comparison_kind(indicator, rows: pd.DataFrame) -> str:
+    """The kind to give evaluation.stats.compare: a mean without pupil-level sd but with its own se
+    (published aggregates, evaluation.values.published) is compared on that se ("median" path)."""
+    no_sd = "sd" not in rows or rows["sd"].isna().all()
+    has_se = "se" in rows and rows["se"].notna().any()
+    if indicator.kind in ("mean", "rate") and no_sd and has_se:
+        return "median"
+    return indicator.kind
+
+
+def summarise_entity(
+    data: ReportData, level: str, entity_id: str, year: int, indicator_ids
+) -> pd.DataFrame:
+    """One row per indicator: value and interval this year, the municipality's value, the
+    position against the municipality among entities of the same level, and the change since
+    the previous year with data."""
+    values = data.values
+    prev = previous_year(year, data.years)
+    rows = []
+    for ind_id in indicator_ids:
+        if ind_id not in data.catalog.by_id:
+            continue
+        indicator = data.catalog.get(ind_id)
+        of_ind = values[values["indicator_id"] == ind_id]
+        now = _row(of_ind, level, entity_id, year)
+        if now is None:
+            continue
+        before = _row(of_ind, level, entity_id, prev) if prev is not None else None
+        muni = of_ind[(of_ind["level"] == "municipality") & (of_ind["year"] == year)]
+        reference = (
+            float(muni["value"].iloc[0])
+            if len(muni) and muni["value"].notna().iloc[0]
+            else math.nan
+        )
+        peers = of_ind[(of_ind["level"] == level) & (of_ind["year"] == year)]
+        positions = position_against(indicator, peers, reference)
+        match = positions[positions["entity_id"] == entity_id]
+        position = str(match["position"].iloc[0]) if len(match) else "missing"
+        lower, upper = level_interval(indicator, now["value"], now["se"])
+        rows.append(
+            {
+                "indicator_id": ind_id,
+                "indicator": indicator,
+                "n": now["n"],
+                "value": now["value"],
+                "lower": lower,
+                "upper": upper,
+                "suppressed": bool(now["suppressed"]),
+                "reference": reference,
+                "position": position,
+                "previous_year": prev,
+                "previous_value": before["value"] if before is not None else math.nan,
+                **year_change(indicator, now, before),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _row(frame: pd.DataFrame, level: str, entity_id: str, year: int | None) -> pd.Series | None:
+    match = frame[
+        (frame["level"] == level) & (frame["entity_id"] == entity_id) & (frame["year"] == year)
+    ]
+    return match.iloc[0] if len(match) else None
+
+
+def status_table(
+    t: Texts, rows: pd.DataFrame, caption: str, columns: list[tuple[str, str]], min_n: int
+) -> str:
+    """A table of indicator status rows; `columns` pairs a header with a field key.
+
+    Field keys: indicator, value, interval, value_interval, reference, previous, change, verdict,
+    position, n.
+    """
+    table = status_frame(t, rows, columns)
+    return charts.table_to_html(
+        table, caption, footnotes=[t("common.suppressed_note", min_n=min_n)]
+    )
+
+
+def status_frame(t: Texts, rows: pd.DataFrame, columns: list[tuple[str, str]]) -> pd.DataFrame:
+    """The display strings of status rows (also what goes to the CSV file)."""
+    out = {header: [] for header, _ in columns}
+    for row in rows.itertuples(index=False):
+        ind = row.indicator
+        cells = {
+            "indicator": indicator_name(t, ind),
+            "value": format_value(t, ind, row.value),
+            "interval": format_interval(t, ind, row.lower, row.upper),
+            "value_interval": _value_with_interval(t, ind, row),
+            "reference": format_value(t, ind, row.reference),
+            "previous": format_value(t, ind, row.previous_value),
+            "change": _change_text(t, ind, row),
+            "verdict": t("change." + row.change_verdict),
+            "position": t("level." + row.position),
+            "n": SUPPRESSED_MARKER if is_missing(row.n) else t.number(row.n, decimals=0),
+        }
+        for header, key in columns:
+            out[header].append(cells[key])
+    return pd.DataFrame(out)
+
+
+def _value_with_interval(t: Texts, ind, row) -> str:
+    if is_missing(row.value):
+        return SUPPRESSED_MARKER
+    return f"{format_value(t, ind, row.value)} ({format_interval(t, ind, row.lower, row.upper)})"
+
+
+def _change_text(t: Texts, ind, row) -> str:
+    if is_missing(row.change):
+        return SUPPRESSED_MARKER
+    interval = format_interval(t, ind, row.change_lower, row.change_upper, signed=True)
+    return f"{format_difference(t, ind, row.change)} ({interval})"

@@ -1,0 +1,90 @@
+"""The single door the reports use: suppressed indicator values, cached beside the warehouse.
+
+`load_indicator_values()` computes the values (`evaluation.values.aggregate`), applies primary
+and secondary suppression (`evaluation.values.privacy`) and keeps the result on disk, because
+every report of a run needs the same table and computing it is most of a report's time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from evaluation import config
+from evaluation.catalog import load_catalog
+from evaluation.files import hash_file
+from evaluation.values import privacy
+from evaluation.values.aggregate import compute_indicator_values
+
+
+def load_indicator_values(warehouse_path=None, min_n: int = config.MIN_N_DEFAULT) -> pd.DataFrame:
+    """Indicator values with primary and secondary suppression: what the reports use.
+
+    The result is cached on disk beside the warehouse (see `find_cached_values`), because every
+    report of a run needs the same table and computing it is most of a report's time.
+    """
+    privacy.check_min_n(min_n)
+    path = Path(warehouse_path or config.warehouse_path())
+    cache = find_cached_values(path, min_n)
+    if cache is not None and cache.is_file():
+        return read_cached_values(cache)
+    catalog = load_catalog()
+    values = compute_indicator_values(path, catalog)
+    values = privacy.suppress_values(values, min_n=min_n, catalog=catalog)
+    if cache is not None:
+        write_cached_values(values, cache)
+    return values
+
+
+# The code whose change must invalidate cached values (the catalog is read from config).
+CACHE_SOURCES = (
+    "catalog.py",
+    "values/scores.py",
+    "values/aggregate.py",
+    "values/load.py",
+    "values/privacy.py",
+    "values/published.py",
+    "stats/spread.py",
+)
+
+
+def find_cached_values(warehouse_path: Path, min_n: int) -> Path | None:
+    """Where the suppressed values of this warehouse, min_n and code are cached, or None.
+
+    The key is the SHA-256 of the warehouse file, min_n, the catalog and the code above, so a new
+    ingest, another min_n or a code change never reads stale values. The cache holds only
+    suppressed aggregates (no pupil rows) and is disposable. Set WORKBENCH_VALUES_CACHE=0 to
+    compute afresh (`workbench verify` does).
+    """
+    if os.environ.get("WORKBENCH_VALUES_CACHE", "1") == "0" or not warehouse_path.is_file():
+        return None
+    digest = hashlib.sha256(f"min_n={min_n}".encode())
+    for source in [warehouse_path, config.catalog_path()] + [
+        config.PACKAGE_DIR / name for name in CACHE_SOURCES
+    ]:
+        digest.update(hash_file(source).encode())
+    return warehouse_path.parent / "cache" / f"values-{digest.hexdigest()[:24]}.parquet"
+
+
+def read_cached_values(cache: Path) -> pd.DataFrame:
+    """Read the cache back with the dtypes the computation gives (object columns stay object)."""
+    values = pd.read_parquet(cache)
+    for column in values.attrs.pop("object_columns", []):
+        values[column] = values[column].astype(object).where(values[column].notna(), None)
+    return values
+
+
+def write_cached_values(values: pd.DataFrame, cache: Path) -> None:
+    """Write the cache atomically; a folder we cannot write to only costs speed."""
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
+        stored = values.copy()
+        stored.attrs["object_columns"] = [c for c in values.columns if values[c].dtype == object]
+        stored.to_parquet(tmp, index=False)
+        os.replace(tmp, cache)
+    except OSError:
+        pass

@@ -1,0 +1,236 @@
+"""The shared report building blocks (common and the modules behind it), on small hand-made
+inputs: number and name wording, parameter checks, status verdicts, and the page frame."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from evaluation.catalog import load_catalog
+from evaluation.errors import ParameterError
+from evaluation.reports import common as rc
+from evaluation.reports import formatting, html, inputs, page, status
+from evaluation.texts import texts_for
+
+DA, EN = texts_for("da"), texts_for("en")
+
+
+def indicator(kind="mean", direction="higher_better", **more):
+    names = {"name_da": "Trivsel", "name_en": "Wellbeing", "short_da": "T", "short_en": "W"}
+    return SimpleNamespace(kind=kind, direction=direction, **{**names, **more})
+
+
+# --- formatting --------------------------------------------------------------------------------
+
+
+def test_values_are_written_in_the_unit_of_their_kind():
+    assert formatting.format_value(DA, indicator("mean"), 3.7234) == "3,72"
+    assert formatting.format_value(DA, indicator("proportion"), 0.943) == "94\u00a0%"
+    assert formatting.format_value(DA, indicator("median"), 12.4) == "12\u00a0dage"
+    assert formatting.format_value(EN, indicator("rate"), 5.3) == "5.3%"
+    assert formatting.format_value(DA, indicator("mean"), math.nan) == "–"
+
+
+def test_differences_are_signed_and_shares_are_points():
+    assert formatting.format_difference(DA, indicator("mean"), 0.123) == "+0,12"
+    assert (
+        formatting.format_difference(DA, indicator("proportion"), 0.031) == "+3,1\u00a0pct.-point"
+    )
+    assert formatting.format_difference(DA, indicator("median"), -4) == "−4\u00a0dage"
+    assert formatting.format_difference(DA, indicator("mean"), None) == "–"
+
+
+def test_intervals_use_the_language_and_percent_for_shares():
+    assert formatting.format_interval(DA, indicator("mean"), 3.61, 3.8) == "3,61–3,80"
+    assert formatting.format_interval(EN, indicator("mean"), 3.61, 3.8) == "3.61 to 3.80"
+    assert formatting.format_interval(DA, indicator("proportion"), 0.9, 0.95) == "90–95"
+    signed = formatting.format_interval(DA, indicator("proportion"), -0.01, 0.02, signed=True)
+    assert signed == "−1,0 til +2,0"
+    assert formatting.format_interval(DA, indicator("mean"), 1.0, math.nan) == "–"
+
+
+def test_indicator_names_come_from_the_catalog_in_the_report_language():
+    catalog = load_catalog()
+    fravaer = catalog.get("fravaer")
+    assert formatting.indicator_name(DA, fravaer) == "Elevfravær (gennemsnit, % af skoledage)"
+    assert formatting.indicator_name(EN, fravaer, short=True) == "Absence (% of days)"
+    assert formatting.indicator_name(DA, catalog.get("generel_trivsel"), short=True) == (
+        "Generel trivsel (1-5)"
+    )
+    # without a short name of its own, the short name is the name
+    inklusion = catalog.get("inklusionsgrad")
+    assert formatting.indicator_name(EN, inklusion, short=True) == "Inclusion rate"
+
+
+def test_a_statement_is_quoted_inside_a_sentence():
+    assert formatting.indicator_phrase(DA, indicator(statement=2)) == "»Trivsel«"
+    assert formatting.indicator_phrase(EN, indicator(statement=None)) == "Wellbeing"
+
+
+def test_axis_label_adds_the_unit_unless_the_name_has_one():
+    assert formatting.axis_label(DA, indicator("mean")) == "Trivsel (skala 1-5)"
+    assert formatting.axis_label(DA, indicator("rate", name_da="Fravær (%)")) == "Fravær (%)"
+
+
+def test_names_are_joined_with_the_language_and_lowered_only_when_not_an_acronym():
+    assert formatting.join_names(DA, ["A", "B", "C"]) == "A, B og C"
+    assert formatting.join_names(EN, ["A", "B"]) == "A and B"
+    assert formatting.join_names(DA, []) == "ingen"
+    assert formatting.lower_first("Ventetid fra") == "ventetid fra"
+    assert formatting.lower_first("PPR") == "PPR"
+
+
+def test_missing_years_are_named_per_source():
+    data = SimpleNamespace(
+        years=[2020, 2021, 2022, 2023],
+        catalog=SimpleNamespace(
+            indicators=[
+                SimpleNamespace(id="a", source="survey"),
+                SimpleNamespace(id="b", source="register"),
+            ]
+        ),
+        values=pd.DataFrame(
+            {
+                "indicator_id": ["a", "a", "b", "b", "b", "b"],
+                "year": [2020, 2023, 2020, 2021, 2022, 2023],
+            }
+        ),
+    )
+    assert inputs.missing_years_by_source(data) == {"survey": [2021, 2022]}
+    assert inputs.missing_years_by_source(data, up_to=2021) == {"survey": [2021]}
+    assert formatting.missing_years_sentences(DA, data, "cluster_report.quality_missing_years") == [
+        "Der mangler data fra trivselsmålingen for 2021/22 og 2022/23 i hele kommunen."
+    ]
+
+
+# --- inputs ------------------------------------------------------------------------------------
+
+
+def test_year_and_cluster_checks_list_the_valid_values():
+    assert inputs.check_year("2023", [2023, 2024]) == 2023
+    with pytest.raises(ParameterError, match=r"2023 \(2023/24\), 2024 \(2024/25\)"):
+        inputs.check_year(2022, [2023, 2024])
+    clusters = pd.DataFrame({"cluster_id": ["nord", "syd"], "name": ["Nord", "Syd"]})
+    assert inputs.check_cluster("Syd", clusters) == "syd"
+    assert inputs.check_cluster("NORD", clusters) == "nord"
+    with pytest.raises(ParameterError, match=r"nord \(Nord\), syd \(Syd\)"):
+        inputs.check_cluster("vest", clusters)
+
+
+def test_an_empty_municipality_is_the_only_one_in_the_warehouse():
+    one = {"units": pd.DataFrame({"municipality": ["Fjordby", "Fjordby", None]})}
+    assert inputs.check_municipality("", one) == "Fjordby"
+    two = {"units": pd.DataFrame({"municipality": ["Fjordby", "Aby"]})}
+    with pytest.raises(ParameterError, match="valid municipalities: Aby, Fjordby"):
+        inputs.check_municipality("", two)
+
+
+def test_previous_year_is_the_last_year_with_data_before():
+    assert inputs.previous_year(2024, [2021, 2023, 2024]) == 2023
+    assert inputs.previous_year(2021, [2021, 2023]) is None
+
+
+def test_a_missing_warehouse_says_how_to_make_one(tmp_path):
+    with pytest.raises(ParameterError, match="workbench demo-data"):
+        inputs.resolve_warehouse(tmp_path / "none.duckdb")
+
+
+# --- status ------------------------------------------------------------------------------------
+
+
+def test_a_difference_is_judged_only_when_its_interval_excludes_zero():
+    higher, lower = indicator(direction="higher_better"), indicator(direction="lower_better")
+    assert status.judge(higher, 0.1, 0.3) == "better"
+    assert status.judge(lower, 0.1, 0.3) == "worse"
+    assert status.judge(higher, -0.1, 0.3) == "none"
+    assert status.judge(higher, math.nan, 0.3) == "missing"
+
+
+def test_level_interval_keeps_shares_inside_zero_and_one():
+    lo, hi = status.level_interval(indicator("proportion"), 0.98, 0.02)
+    assert lo == pytest.approx(0.98 - 1.959963984540054 * 0.02) and hi == 1.0
+    assert status.level_interval(indicator("mean"), 0.01, 0.1)[0] == 0.0
+    assert all(math.isnan(x) for x in status.level_interval(indicator("mean"), 3.0, None))
+
+
+def test_published_means_without_sd_are_compared_on_their_own_se():
+    rows = pd.DataFrame({"sd": [math.nan], "se": [0.1]})
+    assert status.comparison_kind(indicator("mean"), rows) == "median"
+    assert status.comparison_kind(indicator("mean"), rows.assign(sd=[0.5])) == "mean"
+
+
+def test_status_frame_writes_value_interval_and_change():
+    row = {
+        "indicator": indicator("mean"),
+        "value": 3.72,
+        "lower": 3.61,
+        "upper": 3.8,
+        "reference": 3.5,
+        "previous_value": 3.6,
+        "change": 0.12,
+        "change_lower": 0.02,
+        "change_upper": 0.22,
+        "change_verdict": "better",
+        "position": "within",
+        "n": 40,
+    }
+    columns = [("I", "indicator"), ("V", "value_interval"), ("C", "change"), ("N", "n")]
+    frame = status.status_frame(DA, pd.DataFrame([row]), columns)
+    assert frame.iloc[0].tolist() == [
+        "Trivsel",
+        "3,72 (3,61–3,80)",
+        "+0,12 (+0,02 til +0,22)",
+        "40",
+    ]
+
+
+# --- html and page -----------------------------------------------------------------------------
+
+
+def test_html_pieces_escape_what_came_from_data():
+    assert html.paragraph("a < b", "wb-meta") == '<p class="wb-meta">a &lt; b</p>'
+    assert html.bullets(["x", "y&z"]) == "<ul><li>x</li><li>y&amp;z</li></ul>"
+    assert str(html.section("s", "A & B", "<p>x</p>")) == (
+        '<section class="wb-section wb-report" aria-labelledby="s">'
+        '<h2 id="s">A &amp; B</h2><p>x</p></section>'
+    )
+
+
+def test_section_titles_come_from_the_report_texts():
+    report = SimpleNamespace(t=DA)
+    assert page.section_title(DA, "leader_summary", "overview") == "Alle klynger side om side"
+    assert page.section_titles("evaluation_report")(report, "models") == "Flerniveaumodel"
+
+
+def test_report_header_is_css_title_intro_and_contents():
+    sections = (("alle-klynger", "overview"), ("kommunen", "municipality"))
+    header = str(page.report_header(DA, "leader_summary", sections, "T & U", "<p>i</p>"))
+    assert header == (
+        page.REPORT_CSS + '<header class="wb-report"><h1>T &amp; U</h1><p>i</p>'
+        '<nav class="wb-toc" aria-labelledby="wb-toc-title"><h2 id="wb-toc-title">Indhold</h2>'
+        '<ol><li><a href="#alle-klynger">Alle klynger side om side</a></li>'
+        '<li><a href="#kommunen">Kommunen over tid</a></li></ol></nav></header>'
+    )
+    compact = str(page.report_header(EN, "leader_summary", sections, "T", "", True, "<s>"))
+    assert compact.startswith(page.REPORT_CSS + "<s><header")
+    assert 'class="wb-toc wb-toc-compact"' in compact
+
+
+def test_municipality_title_and_facts():
+    report = SimpleNamespace(
+        t=DA, municipality="Fjordby", school_year="2024/25", data=SimpleNamespace(min_n=5)
+    )
+    assert page.municipality_title(report, "evaluation_report") == (
+        "Evalueringsrapport for Fjordby, skoleåret 2024/25",
+        "Data: Fjordby, skoleåret 2024/25. Mindst 5 svar i hver gruppe.",
+    )
+
+
+def test_common_still_offers_what_the_reports_use():
+    for name in ("ReportData", "Html", "esc", "summarise_entity", "status_table", "credit_html"):
+        assert hasattr(rc, name), name
+    assert rc.lower_first is formatting.lower_first
+    assert not hasattr(rc, "missing_years")  # removed: nothing called it
