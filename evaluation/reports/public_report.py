@@ -54,9 +54,12 @@ def prepare_report(
     return PublicReport(comparison, t, load_catalog(), min_n, tables_dir or None)
 
 
+section_title = rc.section_titles("public")  # section_title(report, key): a heading
+
+
 def section(report: PublicReport, key: str, body: str) -> rc.Html:
     """An h2 section of the report, linked from the table of contents."""
-    return rc.section(ANCHORS[key], report.t(f"public.sections.{key}"), body)
+    return rc.section(ANCHORS[key], section_title(report, key), body)
 
 
 def section_intro(report: PublicReport, key: str) -> str:
@@ -74,18 +77,13 @@ def build_title(report: PublicReport) -> rc.Html:
         school_year=report.school_year,
     )
     title = t("public.title", **report.names, school_year=report.school_year)
-    toc = rc.table_of_contents(t, [(a, t(f"public.sections.{k}")) for a, k in SECTIONS])
-    return rc.Html(
-        rc.REPORT_CSS
-        + '<header class="wb-report">'
-        + f"<h1>{rc.esc(title)}</h1>"
-        + rc.paragraph(t("public.lead"), "wb-lead")
+    intro = (
+        rc.paragraph(t("public.lead"), "wb-lead")
         + rc.credit_html(t.language)
         + rc.paragraph(facts)
         + f'<div class="wb-note">{rc.paragraph(t("public.how_to_read"))}</div>'
-        + toc
-        + "</header>"
     )
+    return rc.report_header(t, "public", SECTIONS, title, intro)
 
 
 def overview_table(report: PublicReport) -> pd.DataFrame:
