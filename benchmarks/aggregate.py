@@ -9,7 +9,7 @@ straight into a DuckDB warehouse with the table definitions of `evaluation.data.
 and read_parquet in DuckDB; the validation of `workbench ingest` is not part of what is timed).
 
 Then, in one run, each way runs in a fresh child process so its peak memory is its own:
-- ours: `indicators.compute_indicator_values` (numpy scoring per year, bincount sums, roll-ups)
+- ours: `aggregate.compute_indicator_values` (numpy scoring per year, bincount sums, roll-ups)
   and, timed apart, `privacy.suppress_values`;
 - naive: the plain pandas way: per year read the wide answers into pandas, melt to long format
   (pupil x item), merge the item key, group by pupil and indicator, then group by unit, cluster
@@ -143,11 +143,11 @@ def describe_data(path: Path) -> str:
 def run_ours(path: Path) -> dict:
     """compute_indicator_values then suppress_values, in this (fresh) process."""
     from evaluation.catalog import load_catalog
-    from evaluation.values import indicators, privacy
+    from evaluation.values import aggregate, privacy
 
     catalog = load_catalog()
     started = time.perf_counter()
-    values = indicators.compute_indicator_values(path, catalog)
+    values = aggregate.compute_indicator_values(path, catalog)
     computed = time.perf_counter()
     suppressed = privacy.suppress_values(values, min_n=5, catalog=catalog)
     done = time.perf_counter()

@@ -7,7 +7,6 @@ English ones 3.7 and 94%, from the same values.
 
 from __future__ import annotations
 
-import math
 import string
 from functools import cache
 from pathlib import Path
@@ -90,7 +89,14 @@ def texts_for(language: str) -> Texts:
 
 
 def is_missing(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
+    """None, NaN (any float type), pandas' NA or NaT: a cell to show as the suppression marker,
+    never as a blank that reads as zero."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    try:
+        return bool(value != value)  # NaN is the one value not equal to itself
+    except (TypeError, ValueError):  # arrays, objects without a plain comparison
+        return False
 
 
 def format_number(

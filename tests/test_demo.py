@@ -1,7 +1,7 @@
 """The demo generator: deterministic, Aarhus-shaped, and calibrated to the national levels.
 
 The calibration figures are computed here from the raw files with a small local scorer (the
-catalog rule), not with evaluation.values.indicators, so the generator is checked independently.
+catalog rule), not with evaluation.values.scores, so the generator is checked independently.
 """
 
 from __future__ import annotations

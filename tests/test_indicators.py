@@ -15,7 +15,7 @@ import pytest
 from evaluation import config
 from evaluation.catalog import ITEM_COLUMNS, REGISTER_COLUMNS, load_catalog
 from evaluation.errors import EvaluationError, PrivacyError
-from evaluation.values import indicators, load_indicator_values, privacy
+from evaluation.values import aggregate, load, load_indicator_values, privacy, scores
 from evaluation.values.aggregate import VALUE_COLUMNS, compute_indicator_values
 from evaluation.values.load import CACHE_SOURCES, find_cached_values
 from evaluation.values.scores import score_pupils
@@ -386,11 +386,11 @@ def test_missing_warehouse_says_how_to_build_one(tmp_path):
 
 
 def test_the_old_module_name_still_opens_the_same_door():
-    """Reports and scripts import `indicators.load_indicator_values`; it is the door itself."""
-    assert indicators.load_indicator_values is load_indicator_values
-    assert indicators.compute_indicator_values is compute_indicator_values
-    assert indicators.score_pupils is score_pupils
-    assert indicators.VALUE_COLUMNS is VALUE_COLUMNS
+    """Reports and scripts import `load.load_indicator_values`; it is the door itself."""
+    assert load.load_indicator_values is load_indicator_values
+    assert aggregate.compute_indicator_values is compute_indicator_values
+    assert scores.score_pupils is score_pupils
+    assert aggregate.VALUE_COLUMNS is VALUE_COLUMNS
 
 
 def test_the_cache_key_covers_files_that_exist():

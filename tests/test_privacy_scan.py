@@ -57,9 +57,9 @@ def test_no_group_below_min_n_in_the_csv_tables(name):
 @pytest.mark.slow
 def test_suppressed_unit_cells_do_not_appear_in_the_funnel_tables():
     """A unit whose cell is suppressed is left out of that indicator's funnel table and CSV."""
-    from evaluation.values import indicators
+    from evaluation.values import load
 
-    shown = indicators.load_indicator_values(fixture_warehouse(), MIN_N)
+    shown = load.load_indicator_values(fixture_warehouse(), MIN_N)
     names = {"a": "Åskolen", "b": SCRIPT_NAME, "e": "Lille Skole & Co"}
     hidden = shown[
         shown["suppressed"] & (shown["year"] == 2024) & shown["entity_id"].isin(list(names))

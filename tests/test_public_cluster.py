@@ -22,7 +22,7 @@ from evaluation.errors import ValidationError
 from evaluation.render import sources
 from evaluation.reports import public_report as public
 from evaluation.texts import texts_for
-from evaluation.values import indicators
+from evaluation.values import aggregate, load
 
 FIXTURE = Path(__file__).parent / "fixtures" / "public"
 MAP = Path(__file__).parent / "fixtures" / "public_cluster" / "frederiksberg_cluster_map.csv"
@@ -71,7 +71,7 @@ def test_stored_spread_is_the_public_reports_national_fit(fixture_warehouse):
 
 
 def test_cluster_value_is_the_pupil_weighted_mean_of_its_schools(fixture_warehouse):
-    values = indicators.compute_indicator_values(fixture_warehouse)
+    values = aggregate.compute_indicator_values(fixture_warehouse)
     assert values.attrs["n_basis"] == "pupils"
     gen = values[values["indicator_id"] == "generel_trivsel"].set_index(["level", "entity_id"])
     # by hand from the fixture: Lindevangskolen 782 pupils 3.6, Søndermarkskolen 668 3.5,
@@ -90,7 +90,7 @@ def test_cluster_value_is_the_pupil_weighted_mean_of_its_schools(fixture_warehou
 
 
 def test_municipality_value_matches_the_public_report(fixture_warehouse):
-    values = indicators.compute_indicator_values(fixture_warehouse)
+    values = aggregate.compute_indicator_values(fixture_warehouse)
     comp = public.build_public_comparison("Frederiksberg", FIXTURE)
     for ind in public_files.WELLBEING_INDICATORS:
         row = values[(values["indicator_id"] == ind) & (values["level"] == "municipality")]
@@ -166,9 +166,9 @@ def test_pupil_level_output_is_untouched_without_aggregates(tmp_path):
     from tiny_warehouse import build_fixture_warehouse  # noqa: PLC0415
 
     path = build_fixture_warehouse(tmp_path / "tiny.duckdb")
-    values = indicators.compute_indicator_values(path)
+    values = aggregate.compute_indicator_values(path)
     assert "n_basis" not in values.attrs
-    assert list(values.columns) == indicators.VALUE_COLUMNS
+    assert list(values.columns) == aggregate.VALUE_COLUMNS
 
 
 @pytest.mark.slow
@@ -185,7 +185,7 @@ def test_cluster_report_runs_on_public_data_with_credit_and_no_hidden_value(tmp_
     overview.to_csv(folder / public_files.OVERVIEW_FILE, index=False)
     target = tmp_path / "w.duckdb"
     ingest.ingest_paths([*fixture_public_files(folder), MAP], target)
-    values = indicators.load_indicator_values(target, 5)
+    values = load.load_indicator_values(target, 5)
     hidden = values[values["suppressed"] & (values["level"] == "unit")]
     assert {"147006"} < set(hidden["entity_id"])  # primary plus at least one secondary
 
@@ -221,7 +221,7 @@ def test_aarhus_on_the_full_real_files_with_a_demo_map(tmp_path):
     target = tmp_path / "w.duckdb"
     ingest.ingest_paths([*fixture_public_files(REAL), path], target)
     assert len(warehouse.read_table(target, "units")) == 45
-    values = indicators.load_indicator_values(target, 5)
+    values = load.load_indicator_values(target, 5)
     comp = public.build_public_comparison("Aarhus", REAL)
     spread = warehouse.read_table(target, "aggregate_spread")
     assert spread["schools"].min() > 700  # the fit rests on the country, not on Aarhus

@@ -17,7 +17,7 @@ import pandas as pd
 
 from evaluation import config
 from evaluation.stats import effect
-from evaluation.values import indicators
+from evaluation.values import load
 
 
 def cluster_panel(values: pd.DataFrame, indicator_id: str, grade_band: str, starts: dict):
@@ -34,7 +34,7 @@ def cluster_panel(values: pd.DataFrame, indicator_id: str, grade_band: str, star
 
 def main() -> None:
     truth = json.loads((config.demo_raw_dir() / "true_effects.json").read_text(encoding="utf-8"))
-    values = indicators.load_indicator_values(config.warehouse_path())
+    values = load.load_indicator_values(config.warehouse_path())
     starts = {k: (np.nan if v is None else v) for k, v in truth["start_years"].items()}
     for indicator_id, info in truth["effects"].items():
         panel = cluster_panel(values, indicator_id, info["grade_band"], starts)

@@ -35,7 +35,7 @@ _warm.warning_filters = list(warnings.filters)
 import evaluation.reports
 for _name in ["evaluation.reports." + m.name
               for m in pkgutil.iter_modules(evaluation.reports.__path__)] + [
-              "evaluation.texts", "evaluation.values.indicators"]:
+              "evaluation.texts", "evaluation.values.load"]:
     try:
         importlib.import_module(_name)
     except Exception:

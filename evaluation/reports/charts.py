@@ -22,7 +22,7 @@ import pandas as pd
 import vl_convert as vlc
 
 from evaluation.reports.html import scroll_region
-from evaluation.texts import SUPPRESSED_MARKER
+from evaluation.texts import SUPPRESSED_MARKER, is_missing
 
 # Okabe & Ito (2008), "Color Universal Design"
 OKABE_ITO = {
@@ -150,16 +150,6 @@ def table_to_html(
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>{foot}"
     )
     return scroll_region(table_html, caption)
-
-
-def is_missing(value) -> bool:
-    """None, NaN, NA or NaT: a cell to show as the suppression marker, never as a blank."""
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
 
 
 def write_table_csv(table: pd.DataFrame, slug: str, tables_dir: str | Path, language: str) -> Path:

@@ -12,7 +12,6 @@ are escaped in one place and a suppressed figure becomes the marker "–", never
 
 from __future__ import annotations
 
-from evaluation.reports.charts import is_missing
 from evaluation.reports.formatting import (
     axis_label,
     display_scale,
@@ -63,6 +62,7 @@ from evaluation.reports.status import (
     summarise_entity,
     year_change,
 )
+from evaluation.texts import is_missing
 
 HEADLINE_INDICATORS = (
     "generel_trivsel",

@@ -67,7 +67,7 @@ def sensitivity_checks(
 ) -> list[tuple[str, pd.DataFrame | None, str, str, str]]:
     """(label, indicator values or None when not possible, indicator id, note, comparison
     group of evaluation.stats.effect) per check."""
-    from evaluation.values import indicators  # why: duckdb loads only when a report runs
+    from evaluation.values import load  # why: duckdb loads only when a report runs
 
     t, values, main = report.t, report.data.values, report.indicator_id
     key = "evaluation_report.sensitivity_checks."
@@ -106,7 +106,7 @@ def sensitivity_checks(
         )
     )
     strict_n = max(SENSITIVITY_MIN_N, report.data.min_n + 5)
-    strict = indicators.load_indicator_values(report.data.warehouse, strict_n)
+    strict = load.load_indicator_values(report.data.warehouse, strict_n)
     strict = strict.assign(year=strict["year"].astype(int))
     checks.append((t(key + "min_n", min_n=strict_n), strict, main, ""))
     return [check if len(check) == 5 else (*check, "not_yet") for check in checks]

@@ -5,9 +5,8 @@ A suppressed or missing figure becomes the marker "–" here, never a blank or a
 
 from __future__ import annotations
 
-from evaluation.reports.charts import is_missing
 from evaluation.reports.inputs import ReportData, missing_years_by_source
-from evaluation.texts import SUPPRESSED_MARKER, Texts, format_school_year
+from evaluation.texts import SUPPRESSED_MARKER, Texts, format_school_year, is_missing
 
 
 def indicator_name(t: Texts, indicator, short: bool = False) -> str:

@@ -163,11 +163,11 @@ def check_report_parameters(
 
 
 def load_report_data(path: Path, min_n: int, tables: dict | None = None) -> ReportData:
-    """Suppressed indicator values (evaluation.values.indicators) and the unit/cluster tables."""
-    from evaluation.values import indicators  # why: duckdb loads only when a report runs
+    """Suppressed indicator values (evaluation.values.load) and the unit/cluster tables."""
+    from evaluation.values import load  # why: duckdb loads only when a report runs
 
     tables = tables or read_warehouse_tables(path)
-    values = indicators.load_indicator_values(path, min_n)
+    values = load.load_indicator_values(path, min_n)
     values = values.assign(year=values["year"].astype(int))
     empty = pd.DataFrame()
     return ReportData(

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 
 from evaluation.reports import charts
-from evaluation.reports.charts import is_missing
 from evaluation.reports.formatting import (
     format_difference,
     format_interval,
@@ -18,7 +17,7 @@ from evaluation.reports.formatting import (
     indicator_name,
 )
 from evaluation.reports.inputs import ReportData, previous_year
-from evaluation.texts import SUPPRESSED_MARKER, Texts
+from evaluation.texts import SUPPRESSED_MARKER, Texts, is_missing
 
 Z95 = 1.959963984540054
 

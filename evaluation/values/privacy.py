@@ -149,7 +149,7 @@ def municipality_of_rows(values: pd.DataFrame) -> np.ndarray:
         raise PrivacyError(
             "The values hold several municipalities but no `municipality` column, so cluster "
             "and unit rows cannot be tied to their municipality; keep the column from "
-            "indicators.compute_indicator_values."
+            "evaluation.values.aggregate.compute_indicator_values."
         )
     return np.full(len(values), names[0] if len(names) else None, dtype=object)
 

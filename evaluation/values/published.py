@@ -1,6 +1,6 @@
 """Indicator values from published school aggregates (the ministry's public figures).
 
-`evaluation.values.indicators.compute_indicator_values` calls `aggregate_values` for the
+`evaluation.values.aggregate.compute_indicator_values` calls `aggregate_values` for the
 (year, unit) pairs that have `aggregates` rows but no pupil-level `responses`. The rows follow
 the indicator table of docs/architecture.md, with these differences, because no n is published:
 
