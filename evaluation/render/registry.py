@@ -40,10 +40,10 @@ class ReportSpec:
     name: str
     notebook: str
     build_parameters: Callable[[RenderSettings], list[dict]]
-    source: str = (
-        "warehouse"  # "public": the ministry's public files (evaluation.reports.public_report)
-    )
+    source: str = "warehouse"  # a key of evaluation.render.sources.SOURCES
     needs_pupil_level: bool = False  # skipped for a warehouse of published aggregates only
+    # notebook parameters the renderer leaves at the notebook's own default (one home for each)
+    notebook_defaults: tuple[str, ...] = ()
 
     def notebook_path(self) -> Path:
         path = Path(self.notebook)
@@ -92,13 +92,19 @@ def build_public_parameters(settings: RenderSettings) -> list[dict]:
 
 REPORTS: list[ReportSpec] = [
     ReportSpec("cluster_report", "cluster_report.ipynb", build_cluster_parameters),
-    ReportSpec("leader_summary", "leader_summary.ipynb", build_municipality_parameters),
+    ReportSpec(
+        "leader_summary",
+        "leader_summary.ipynb",
+        build_municipality_parameters,
+        notebook_defaults=("municipality",),
+    ),
     # the effect estimate needs years of pupil-level answers or registers, not one public year
     ReportSpec(
         "evaluation_report",
         "evaluation_report.ipynb",
         build_municipality_parameters,
         needs_pupil_level=True,
+        notebook_defaults=("municipality", "indicator", "bootstrap_draws", "seed"),
     ),
     ReportSpec("public_report", "public_report.ipynb", build_public_parameters, source="public"),
 ]

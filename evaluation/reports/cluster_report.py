@@ -54,7 +54,7 @@ SECTIONS = (
     ("udvikling", "trends"),
     ("skiller-sig-ud", "standouts"),
     ("refleksion", "reflection"),
-    ("datakvalitet", "quality"),
+    ("datakvalitet", "data_quality"),
     ("metode", "methods"),
 )
 
@@ -354,7 +354,7 @@ def build_data_quality(report: ClusterReport) -> rc.Html:
     ]
     report.cache["suppressed_cells"] = len(hidden)
     body = rc.paragraph(t("cluster_report.quality_intro")) + rc.bullets(lines)
-    return rc.section("datakvalitet", section_title(report, "quality"), body)
+    return rc.section("datakvalitet", section_title(report, "data_quality"), body)
 
 
 def build_methods(report: ClusterReport) -> rc.Html:

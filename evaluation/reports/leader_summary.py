@@ -42,7 +42,7 @@ SECTIONS = (
     ("se-naermere", "attention"),
     ("alle-klynger", "overview"),
     ("aendring", "change_chart"),
-    ("kommunen", "municipality"),
+    ("kommunen", "municipality_trend"),
     ("datakvalitet", "quality"),
 )
 
@@ -226,7 +226,7 @@ def build_municipality_trend(report: LeaderReport) -> rc.Html:
     ):
         body += rc.paragraph(sentence)
     if frame.empty:
-        return rc.section("kommunen", section_title(report, "municipality"), body)
+        return rc.section("kommunen", section_title(report, "municipality_trend"), body)
     years = [y for y in data.years if y <= report.year]
     all_years = [format_school_year(y) for y in range(min(years), max(years) + 1)]
     chart = charts.build_trend_chart(
@@ -246,7 +246,7 @@ def build_municipality_trend(report: LeaderReport) -> rc.Html:
     body += charts.chart_html(
         chart, table, title, description, "kommunen", report.tables_dir, language=t.language
     )
-    return rc.section("kommunen", section_title(report, "municipality"), body)
+    return rc.section("kommunen", section_title(report, "municipality_trend"), body)
 
 
 def build_quality(report: LeaderReport) -> rc.Html:
