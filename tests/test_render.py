@@ -173,6 +173,14 @@ def test_verify_passes_untouched_and_fails_on_changed_input_or_figures(
     code_hash["value"] = "code-edited-since"
     assert "code or a notebook changed since the run" in run_cli(["verify", str(run)], capsys)[1]
 
+    moved = project / "reports" / "moved"  # a run made before the notebooks became package data
+    shutil.copytree(run, moved)
+    old_place = json.loads((moved / "manifest.json").read_text(encoding="utf-8"))
+    old_place["reports"][0]["notebook"] = str(project / "notebooks" / "ok.ipynb")
+    (moved / "manifest.json").write_text(json.dumps(old_place), encoding="utf-8")
+    code, out = run_cli(["verify", str(moved)], capsys)
+    assert code == 0 and "identical" in out and "moved; re-executing" in out
+
     tampered = project / "reports" / "tampered"
     shutil.copytree(run, tampered)
     record["reports"][0]["key_figures"]["mean_value"] = 8.5

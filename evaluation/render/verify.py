@@ -10,7 +10,7 @@ from typing import Any
 
 from evaluation import files
 from evaluation.errors import ParameterError
-from evaluation.render import manifest
+from evaluation.render import manifest, registry
 from evaluation.render.progress import make_progress
 from evaluation.render.workers import RenderJob, describe_error, execute_jobs
 
@@ -45,6 +45,19 @@ def compare_key_figures(recorded: Any, now: Any, where: str) -> list[str]:
     return [f"{where}: recorded {recorded!r}, now {now!r}"]
 
 
+def find_notebook(entry: dict) -> Path | None:
+    """The notebook a stored report ran, or, when it has moved since (runs made before the
+    notebooks became package data named notebooks/<name>.ipynb), the registry's notebook of the
+    same report kind; None when neither exists."""
+    recorded = Path(entry["notebook"])
+    if recorded.is_file():
+        return recorded
+    for spec in registry.REPORTS:
+        if spec.name == entry.get("name") and spec.notebook_path().is_file():
+            return spec.notebook_path()
+    return None
+
+
 def verify_run(run_dir: Path, workers: int | None = None) -> int:
     """`workbench verify`: re-execute every report of a run in fresh kernels and compare.
 
@@ -65,11 +78,15 @@ def verify_run(run_dir: Path, workers: int | None = None) -> int:
         if r["status"] == "failed":
             print(f"note: {r['id']} failed in the run; nothing to compare")
     for r in entries:
-        path = Path(r["notebook"])
-        if not path.is_file():
-            problems.append(f"{r['id']}: notebook {path} is missing")
-        elif files.hash_file(path) != r["notebook_sha256"]:
+        path = find_notebook(r)
+        if path is None:
+            problems.append(f"{r['id']}: notebook {r['notebook']} is missing")
+            continue
+        if path != Path(r["notebook"]):
+            print(f"note: {r['id']}: notebook {r['notebook']} moved; re-executing {path}")
+        if files.hash_file(path) != r["notebook_sha256"]:
             print(f"note: {r['id']}: notebook {path} changed since the run")
+        r["notebook"] = str(path)
     notebooks = [Path(p) for p in record.get("code_notebooks", [])]
     if all(p.is_file() for p in notebooks) and record.get("code_sha256"):
         if manifest.hash_code(notebooks) != record["code_sha256"]:
