@@ -35,7 +35,8 @@ from evaluation.data.reading import (
     parquet_batches,
     read_frame,
 )
-from evaluation.data.schemas import FileKind, file_kinds, school_year_start
+from evaluation.data.rules import FileKind, school_year_start
+from evaluation.data.schemas import file_kinds
 from evaluation.data.validation import MAX_PROBLEMS, raise_problems, validate_frame
 from evaluation.errors import Problem
 from evaluation.files import hash_file

@@ -25,7 +25,8 @@ from evaluation.data.public_schemas import IMPORT_KINDS, public_kinds
 from evaluation.data.public_schemas import (
     WELLBEING_INDICATORS as WELLBEING_INDICATORS,
 )  # re-exported
-from evaluation.data.schemas import file_kinds, school_year_start
+from evaluation.data.rules import school_year_start
+from evaluation.data.schemas import file_kinds
 from evaluation.data.validation import missing_column_problem, raise_problems, validate_frame
 from evaluation.errors import ParameterError
 

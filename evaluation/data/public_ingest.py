@@ -34,7 +34,8 @@ import pandera.pandas as pa
 
 from evaluation import config
 from evaluation.data.public_files import read_public_csv
-from evaluation.data.schemas import FileKind, file_kinds, school_year_start
+from evaluation.data.rules import FileKind, school_year_start
+from evaluation.data.schemas import file_kinds
 from evaluation.data.validation import raise_problems
 from evaluation.errors import Problem
 from evaluation.stats.spread import estimate_size_variance

@@ -15,9 +15,8 @@ import copy
 import pandas as pd
 import pandera.pandas as pa
 
-from evaluation.data.schemas import (
+from evaluation.data.rules import (
     FileKind,
-    file_kinds,
     make_kind,
     number,
     one_of,
@@ -26,6 +25,7 @@ from evaluation.data.schemas import (
     text,
     within,
 )
+from evaluation.data.schemas import file_kinds
 
 WELLBEING_INDICATORS = (
     "generel_trivsel",

@@ -13,7 +13,7 @@ import re
 import pandas as pd
 import pandera.pandas as pa
 
-from evaluation.data.schemas import RULES, FileKind
+from evaluation.data.rules import RULES, FileKind
 from evaluation.errors import Problem, ValidationError
 
 MAX_PROBLEMS = 50  # problems listed at most in one ValidationError
