@@ -116,6 +116,32 @@ def test_negative_pupil_count_is_refused(tmp_path):
         public_files.read_public_data(folder)
 
 
+def test_a_stray_space_is_refused_although_the_importer_would_trim_it(tmp_path):
+    folder = copy_fixture(tmp_path)
+    edit_csv(folder / public_files.OVERVIEW_FILE, 0, "school_id", "147002 ")
+    with pytest.raises(ValidationError) as err:
+        public_files.read_public_data(folder)
+    assert f"{public_files.OVERVIEW_FILE}:2:school_id: found 147002 ;" in str(err.value)
+    assert "a 6-digit institution number" in str(err.value)
+
+
+def test_a_missing_column_and_a_repeated_row_are_named(tmp_path):
+    folder = copy_fixture(tmp_path)
+    path = folder / public_files.SERIES_FILE
+    series = pd.read_csv(path, dtype=str, keep_default_na=False)
+    series.drop(columns="unit").to_csv(path, index=False)
+    with pytest.raises(ValidationError) as err:
+        public_files.read_public_data(folder)
+    problem = err.value.problems[0]
+    assert (problem.file, problem.column, problem.found) == (path.name, "unit", "no column 'unit'")
+    pd.concat([series, series.iloc[[0]]]).to_csv(path, index=False)
+    with pytest.raises(ValidationError) as err:
+        public_files.read_public_data(folder)
+    problem = err.value.problems[0]
+    assert (problem.row, problem.column) == (len(series) + 2, "municipality")
+    assert problem.found.endswith("the same as row 2")
+
+
 def test_missing_files_say_where_to_put_them(tmp_path):
     with pytest.raises(ParameterError, match="WORKBENCH_REAL_DATA"):
         public_files.read_public_data(tmp_path)

@@ -5,14 +5,11 @@ register.csv and daycare_language.csv (semicolon, decimal comma, UTF-8, like Dan
 pupil-level survey answers as Parquet, and `true_effects.json`, the known truth of a staggered
 effort so the statistics can be tested against it. Same seed, same bytes.
 
-The survey answers come from a latent model: pupil factors (general and one per indicator),
-school, school-year and cluster effects, a year effect, item noise, then rounding to 1-5. Item
-levels are solved analytically so each indicator's mean lands on the national level. The treated
-cluster-years get a latent shift; the same draws without the shift give the counterfactual, so the
-realised effect on each indicator's own scale is exact.
-
-Municipality 1 is Aarhus-sized; more municipalities are smaller (sizes drawn so 98 give about
-550,000 pupils a year). Each municipality is generated and written on its own (numpy, small
+The parts: evaluation.data.demo_layout (units, clusters, membership, programme starts),
+demo_survey (the pupil-level answers from a latent model with a known effect) and demo_register
+(register and daycare rows). This module runs them municipality by municipality and writes the
+files. Municipality 1 is Aarhus-sized; more municipalities are smaller (sizes drawn so 98 give
+about 550,000 pupils a year). Each municipality is generated and written on its own (numpy, small
 dtypes), so national size stays light on memory.
 """
 
@@ -34,7 +31,9 @@ from evaluation.data.demo_layout import (
     draw_grade_sizes,
     draw_size_factors,
 )
-from evaluation.data.demo_layout import municipality_name as municipality_name  # re-exported
+from evaluation.data.demo_layout import (
+    municipality_name as municipality_name,
+)  # read here by reports
 from evaluation.data.demo_register import (
     INCLUSION_EFFECT,
     simulate_daycare_language,
