@@ -166,18 +166,20 @@ def test_public_kinds_build_on_the_import_kinds():
     assert set(public_schemas.WELLBEING_INDICATORS) <= catalog_ids
 
 
+PUBLISHED = {  # the columns both published school files carry
+    "school_id": "147002",
+    "school_name": "A",
+    "municipality": "M",
+    "municipality_code": "147",
+    "school_type": "folkeskole",
+    "school_year": "2024/2025",
+    "source": "s",
+}
+
+
 def test_overview_measure_outside_its_range_or_empty():
     kind = public_schemas.public_kinds()["overview"]
-    base = {
-        "school_id": "147002",
-        "school_name": "A",
-        "municipality": "M",
-        "municipality_code": "147",
-        "school_type": "folkeskole",
-        "school_year": "2024/2025",
-        "unit": "count",
-        "source": "s",
-    }
+    base = {**PUBLISHED, "unit": "count"}
     rows = [
         {**base, "measure": "pupils", "value": "-3"},
         {**base, "measure": "class_size", "value": None},

@@ -118,7 +118,7 @@ def choose_delimiter(lines: list[str]) -> str:
 
 def read_excel_rows(path: Path) -> tuple[Rows, list[Problem]]:
     """Rows of the first sheet with their Excel row numbers."""
-    import openpyxl
+    import openpyxl  # why: slow to import, and only Excel files need it
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
