@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from evaluation import config
-from evaluation.data import demo
+from evaluation.data import demo, demo_layout, demo_register, demo_survey
 
 
 @pytest.fixture(scope="module")
@@ -216,3 +216,93 @@ def test_several_municipalities_write_part_files(tmp_path):
     second = pd.read_parquet(out / "responses" / "part-002.parquet", columns=["year"])
     first = pd.read_parquet(out / "responses" / "part-001.parquet", columns=["year"])
     assert len(second) < len(first)  # the others are smaller than the Aarhus-sized one
+
+
+# --- the parts of the generator, on hand-made inputs ----------------------------------------
+
+
+def test_municipality_names_and_sizes():
+    assert demo_layout.municipality_name(1) == "Demo Kommune" == demo.municipality_name(1)
+    assert demo_layout.municipality_name(12) == "Demo Kommune 12"
+    factors = demo_layout.draw_size_factors(2023, 98)
+    assert factors[0] == 1.0 and factors.max() <= 1.0  # nobody above the Aarhus-sized one
+    assert factors.sum() == pytest.approx(550_000 / 33_000, rel=0.01)  # a country of pupils
+    assert np.array_equal(demo_layout.draw_size_factors(2023, 3), factors[:3])
+
+
+def hand_made_municipality() -> dict[str, pd.DataFrame]:
+    """Two clusters; u1 moves from a to b in 2021; only cluster a joins the effort (2023)."""
+    membership = pd.DataFrame(
+        {
+            "unit_id": ["u1", "u1", "u2"],
+            "cluster_id": ["a", "b", "b"],
+            "from_year": [2016, 2021, 2016],
+            "to_year": pd.array([2020, None, None], dtype="Int64"),
+        }
+    )
+    programme = pd.DataFrame(
+        {"cluster_id": ["a", "b"], "start_year": pd.array([2023, None], dtype="Int64")}
+    )
+    clusters = pd.DataFrame({"cluster_id": ["a", "b"]})
+    return {"clusters": clusters, "cluster_membership": membership, "cluster_programme": programme}
+
+
+def test_cluster_by_year_and_treated_years():
+    muni = hand_made_municipality()
+    assert demo_layout.cluster_by_year(muni, ["u1", "u2"]).tolist() == [
+        [0] * 5 + [1] * 5,  # 2016-2020 in a, 2021-2025 in b
+        [1] * 10,
+    ]
+    treated = demo_layout.treated_matrix(muni)
+    assert treated.tolist() == [[False] * 7 + [True] * 3, [False] * 10]
+
+
+def test_effect_tally_keeps_with_minus_without():
+    tally = demo_layout.EffectTally()
+    tally.add("social_trivsel", "4-9", "a", 2023, 3.75, 3.5)
+    assert tally.rows == [
+        {
+            "indicator": "social_trivsel",
+            "grade_band": "4-9",
+            "cluster_id": "a",
+            "year": 2023,
+            "effect": 0.25,
+        }
+    ]
+
+
+def test_item_level_of_a_symmetric_answer():
+    # level 3, sd 1: the chances above and below 3 mirror each other, so the mean answer is 3
+    assert demo_survey.expected_answer(3.0, 1.0) == pytest.approx(3.0)
+    assert demo_survey.solve_item_level(3.0, 1.0) == pytest.approx(3.0, abs=1e-9)
+
+
+def test_pupil_score_recodes_reversed_items_and_needs_half_answered():
+    model = demo_survey.ItemModel(
+        items=["q01", "q02"],
+        dimension=np.zeros(2, np.int64),
+        level=np.zeros(2),
+        reverse=np.array([False, True]),
+        shift=np.zeros(2),
+        has_dimension=np.ones(2, bool),
+    )
+    answers = np.array([[5, 1], [0, 2], [0, 0], [4, 4]], np.uint8)
+    skipped = np.array([[False, False], [True, False], [True, True], [False, True]])
+    score = demo_survey.score_pupils(answers, skipped, model, ["q01", "q02"])
+    # (5 + (6 - 1)) / 2; only q02 answered: 6 - 2; nothing answered; only q01 answered: 4
+    assert score[[0, 1, 3]].tolist() == [5.0, 4.0, 4.0] and np.isnan(score[2])
+
+
+def test_pupil_keys_are_stable_and_distinct():
+    school, cohort, number = np.array([1, 1, 2]), np.array([2010, 2010, 2010]), np.array([0, 1, 0])
+    keys = demo_survey.pupil_keys(2023, 1, school, cohort, number)
+    assert keys.tolist() == demo_survey.pupil_keys(2023, 1, school, cohort, number).tolist()
+    assert len(set(keys)) == 3 and all(int(k) < 2**40 for k in keys)
+
+
+def test_multinomial_rows_keep_each_rows_count():
+    rng = np.random.default_rng(1)
+    split = demo_register.multinomial_rows(
+        rng, np.array([5, 7]), np.array([[1.0, 0.0], [0.0, 2.0]])
+    )
+    assert split.tolist() == [[5, 0], [0, 7]]

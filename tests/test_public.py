@@ -96,31 +96,55 @@ def test_school_ids_keep_leading_digits_as_text(data):
 # validation --------------------------------------------------------------------------------
 
 
-def test_unknown_indicator_is_refused_by_the_shared_schema(tmp_path):
+def refused(tmp_path, name: str, row: int, column: str, value: str) -> ValidationError:
+    """The error reading a copy of the fixture with one cell changed (row = data row from 0)."""
     folder = copy_fixture(tmp_path)
-    edit_csv(folder / public_files.WELLBEING_FILE, 3, "indicator", "trivsel_i_alt")
+    edit_csv(folder / name, row, column, value)
     with pytest.raises(ValidationError) as err:
         public_files.read_public_data(folder)
-    problem = err.value.problems[0]
+    return err.value
+
+
+def test_unknown_indicator_is_refused_by_the_shared_schema(tmp_path):
+    error = refused(tmp_path, public_files.WELLBEING_FILE, 3, "indicator", "trivsel_i_alt")
+    problem = error.problems[0]
     assert problem.file == public_files.WELLBEING_FILE and problem.column == "indicator"
     assert problem.row == 5  # data row 3 is line 5 under the header
 
 
 def test_value_outside_the_scale_names_file_line_and_column(tmp_path):
-    folder = copy_fixture(tmp_path)
-    edit_csv(folder / public_files.WELLBEING_FILE, 0, "value", "6.1")
-    with pytest.raises(ValidationError) as err:
-        public_files.read_public_data(folder)
-    assert f"{public_files.WELLBEING_FILE}:2:value" in str(err.value)
+    error = refused(tmp_path, public_files.WELLBEING_FILE, 0, "value", "6.1")
+    assert f"{public_files.WELLBEING_FILE}:2:value" in str(error)
 
 
 def test_negative_pupil_count_is_refused(tmp_path):
-    folder = copy_fixture(tmp_path)
-    overview = pd.read_csv(folder / public_files.OVERVIEW_FILE, dtype=str)
+    overview = pd.read_csv(FIXTURE / public_files.OVERVIEW_FILE, dtype=str)
     row = int(overview.index[overview["measure"] == "pupils"][0])
-    edit_csv(folder / public_files.OVERVIEW_FILE, row, "value", "-3")
-    with pytest.raises(ValidationError, match="pupils between 0 and 5000"):
+    error = refused(tmp_path, public_files.OVERVIEW_FILE, row, "value", "-3")
+    assert "pupils between 0 and 5000" in str(error)
+
+
+def test_a_stray_space_is_refused_although_the_importer_would_trim_it(tmp_path):
+    error = refused(tmp_path, public_files.OVERVIEW_FILE, 0, "school_id", "147002 ")
+    assert f"{public_files.OVERVIEW_FILE}:2:school_id: found 147002 ;" in str(error)
+    assert "a 6-digit institution number" in str(error)
+
+
+def test_a_missing_column_and_a_repeated_row_are_named(tmp_path):
+    folder = copy_fixture(tmp_path)
+    path = folder / public_files.SERIES_FILE
+    series = pd.read_csv(path, dtype=str, keep_default_na=False)
+    series.drop(columns="unit").to_csv(path, index=False)
+    with pytest.raises(ValidationError) as err:
         public_files.read_public_data(folder)
+    problem = err.value.problems[0]
+    assert (problem.file, problem.column, problem.found) == (path.name, "unit", "no column 'unit'")
+    pd.concat([series, series.iloc[[0]]]).to_csv(path, index=False)
+    with pytest.raises(ValidationError) as err:
+        public_files.read_public_data(folder)
+    problem = err.value.problems[0]
+    assert (problem.row, problem.column) == (len(series) + 2, "municipality")
+    assert problem.found.endswith("the same as row 2")
 
 
 def test_missing_files_say_where_to_put_them(tmp_path):

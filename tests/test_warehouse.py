@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from evaluation.catalog import ITEM_COLUMNS
 from evaluation.data import warehouse
 from evaluation.errors import EvaluationError, ParameterError
 
@@ -56,6 +57,26 @@ def test_write_and_read_table_round_trip(tmp_path):
 def test_connect_read_only_refuses_missing_file(tmp_path):
     with pytest.raises(EvaluationError, match="workbench demo-data"):
         warehouse.connect(tmp_path / "missing.duckdb")
+
+
+def test_require_warehouse_names_the_path_and_the_mend(tmp_path):
+    missing = tmp_path / "missing.duckdb"
+    with pytest.raises(ParameterError) as caught:
+        warehouse.require_warehouse(missing)
+    message = str(caught.value)
+    assert str(missing) in message
+    assert "`workbench demo-data`" in message and "`workbench ingest data/raw/demo`" in message
+    assert "--warehouse PATH" in message
+    with pytest.raises(ParameterError):
+        warehouse.require_warehouse(tmp_path)  # a folder is not a warehouse file
+    found = tmp_path / "w.duckdb"
+    found.write_bytes(b"")
+    assert warehouse.require_warehouse(str(found)) == found
+
+
+def test_answer_columns_are_the_catalog_items():
+    answers = list(warehouse.TABLE_COLUMNS["responses"])[4:]
+    assert answers == list(ITEM_COLUMNS) == [f"q{i:02d}" for i in range(1, 41)]
 
 
 def test_read_table_refuses_unknown_table(tmp_path):

@@ -21,79 +21,26 @@ import numpy as np
 import pandas as pd
 
 from evaluation import config
-from evaluation.data import schemas
-from evaluation.errors import ParameterError, Problem, ValidationError
+from evaluation.data.public_schemas import IMPORT_KINDS, public_kinds
+from evaluation.data.public_schemas import (
+    WELLBEING_INDICATORS as WELLBEING_INDICATORS,
+)  # re-exported
+from evaluation.data.rules import school_year_start
+from evaluation.data.schemas import file_kinds
+from evaluation.data.validation import missing_column_problem, raise_problems, validate_frame
+from evaluation.errors import ParameterError
 
 WELLBEING_FILE = "school_wellbeing_2024_25.csv"
 OVERVIEW_FILE = "school_overview.csv"
 SERIES_FILE = "municipality_series.csv"
 PUBLIC_FILES = (WELLBEING_FILE, OVERVIEW_FILE, SERIES_FILE)
 
-WELLBEING_INDICATORS = (
-    "generel_trivsel",
-    "social_trivsel",
-    "faglig_trivsel",
-    "stoette_og_inspiration",
-    "ro_og_orden",
-)
 NATIONAL_LABEL = "Hele landet"
 ABSENCE_ARTEFACT_BELOW = 1.2  # absence_pct in [0, 1.2] is a registration artefact (README)
 ABSENCE_INDICATOR = "fravaer"  # the catalog's absence indicator (percent of school days)
 SCHOOL_KINDS = {"folkeskole": "school"}  # the third party's label -> our `units.kind`
-OVERVIEW_RANGES = {  # plausible range per measure; outside it a value is an input error
-    "pupils": (0, 5000),
-    "absence_pct": (0, 100),
-    "class_size": (0, 60),
-    "grade_avg": (-3, 12),
-    "qualified_teaching_pct": (0, 100),
-    "socref_diff": (-12, 12),
-    "to_youth_education_pct": (0, 100),
-}
-SERIES_MEASURES = (
-    "wellbeing_top_share_pct",
-    "absence_pct",
-    "class_size",
-    "grade_avg",
-    "qualified_teaching_pct",
-    "to_youth_education_pct",
-)
-
-WELLBEING_COLUMNS = [
-    "school_id",
-    "school_name",
-    "municipality",
-    "municipality_code",
-    "school_type",
-    "school_year",
-    "grade_band",
-    "indicator",
-    "value",
-    "n",
-    "source",
-]
-OVERVIEW_COLUMNS = [
-    "school_id",
-    "school_name",
-    "municipality",
-    "municipality_code",
-    "school_type",
-    "school_year",
-    "measure",
-    "value",
-    "unit",
-    "source",
-]
-SERIES_COLUMNS = [
-    "level",
-    "municipality",
-    "municipality_code",
-    "school_year",
-    "measure",
-    "value",
-    "unit",
-    "source",
-]
 TEXT_COLUMNS = {"school_id", "municipality_code", "school_year", "n"}
+MAX_PROBLEMS = 20  # problems listed at most per public file
 
 
 @dataclass
@@ -121,9 +68,9 @@ def read_public_data(data_dir: str | Path | None = None) -> PublicData:
             f"files ({WELLBEING_FILE}, {OVERVIEW_FILE}, {SERIES_FILE}) in one folder and pass it "
             "as data_dir, or set WORKBENCH_REAL_DATA."
         )
-    wellbeing = validate_wellbeing(read_public_csv(paths[WELLBEING_FILE]), paths[WELLBEING_FILE])
-    overview = validate_overview(read_public_csv(paths[OVERVIEW_FILE]), paths[OVERVIEW_FILE])
-    series = validate_series(read_public_csv(paths[SERIES_FILE]), paths[SERIES_FILE])
+    wellbeing = validate_public_csv(paths[WELLBEING_FILE], "wellbeing")
+    overview = validate_public_csv(paths[OVERVIEW_FILE], "overview")
+    series = validate_public_csv(paths[SERIES_FILE], "series")
     overview, notes = filter_absence_artefacts(overview)
     return PublicData(wellbeing, overview, series, folder, notes)
 
@@ -137,184 +84,24 @@ def read_public_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
-def check_columns(frame: pd.DataFrame, expected: list[str], path: Path) -> None:
-    """Raise ValidationError when a required column is missing."""
-    missing = [c for c in expected if c not in frame.columns]
-    if missing:
-        raise ValidationError(
-            [
-                Problem(
-                    file=path.name,
-                    row=1,
-                    column=col,
-                    found="no such column",
-                    expected=f"the columns {', '.join(expected)}",
-                    fix="use the file as published with ../shared/data/real/README.md",
-                )
-                for col in missing
-            ]
-        )
+def validate_public_csv(path: Path, role: str) -> pd.DataFrame:
+    """Read one public file and check it as `workbench ingest` does (cells trimmed), then as
+    published (evaluation.data.public_schemas).
 
-
-def problems_from_mask(
-    frame: pd.DataFrame, bad: pd.Series, path: Path, column: str, expected: str, fix: str
-) -> list[Problem]:
-    """One Problem per bad row (row = line number in the file, header is line 1)."""
-    return [
-        Problem(path.name, int(i) + 2, column, repr(frame.at[i, column]), expected, fix)
-        for i in frame.index[bad.fillna(True).to_numpy(bool)]
-    ]
-
-
-def raise_if_problems(problems: list[Problem], cap: int = 20) -> None:
-    if problems:
-        raise ValidationError(problems[:cap], more=max(0, len(problems) - cap))
-
-
-def school_year_start(label: pd.Series) -> pd.Series:
-    """ "2024/2025" -> 2024 (the project's year convention); anything else -> <NA>."""
-    parts = label.astype("string").str.extract(r"^(\d{4})/(\d{4})$")
-    start = pd.to_numeric(parts[0], errors="coerce")
-    end = pd.to_numeric(parts[1], errors="coerce")
-    return start.where(end == start + 1).astype("Int64")
-
-
-def validate_with_shared_schema(frame: pd.DataFrame, path: Path) -> None:
-    """Run the import path's `aggregates` schema (evaluation.data.schemas) on the wellbeing file.
-
-    The overview and series files have no schema there (they are not warehouse tables), so
-    their checks live in this module.
+    Returns the file as read, with `value` as numbers and `year` the school year's first year.
     """
-    kind = schemas.file_kinds()["aggregates"]
+    frame = read_public_csv(path)
+    kind = public_kinds()[role]
+    missing = [c for c in kind.columns if c not in frame.columns]
+    raise_problems([missing_column_problem(c, kind, path.name) for c in missing], MAX_PROBLEMS)
     numbered = frame.set_axis(frame.index + 2)  # line numbers as a spreadsheet shows them
-    _, problems = schemas.validate_frame(numbered, kind, path.name)
-    raise_if_problems(problems)
-
-
-def validate_wellbeing(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Check the wellbeing file: the shared aggregates schema, then 1-5 values and known ids."""
-    check_columns(frame, WELLBEING_COLUMNS, path)
-    validate_with_shared_schema(frame, path)
-    problems = []
-    problems += problems_from_mask(
-        frame,
-        ~frame["school_id"].str.fullmatch(r"\d{6}"),
-        path,
-        "school_id",
-        "a 6-digit institution number",
-        "keep leading zeros; read the id as text",
-    )
-    problems += problems_from_mask(
-        frame,
-        ~frame["indicator"].isin(WELLBEING_INDICATORS),
-        path,
-        "indicator",
-        f"one of {', '.join(WELLBEING_INDICATORS)}",
-        "use the indicator keys of the README",
-    )
-    value = pd.to_numeric(frame["value"], errors="coerce")
-    problems += problems_from_mask(
-        frame,
-        ~value.between(1, 5),
-        path,
-        "value",
-        "a mean between 1 and 5",
-        "check the decimal separator (a point) and the unit",
-    )
-    problems += year_and_duplicate_problems(frame, path, "school_id", "indicator", "school")
-    raise_if_problems(problems)
-    out = frame.copy()
-    out["value"] = value
-    out["year"] = school_year_start(out["school_year"])
-    return out
-
-
-def year_and_duplicate_problems(
-    frame: pd.DataFrame, path: Path, unit_column: str, what_column: str, unit_word: str
-) -> list:
-    """Every public file: a readable school year, and one row per unit, measure and year."""
-    problems = problems_from_mask(
-        frame,
-        school_year_start(frame["school_year"]).isna(),
-        path,
-        "school_year",
-        "a school year such as 2024/2025",
-        "write the year as YYYY/YYYY",
-    )
-    dup = frame.duplicated([unit_column, what_column, "school_year"], keep="first")
-    return problems + problems_from_mask(
-        frame,
-        dup,
-        path,
-        unit_column,
-        f"one row per {unit_word}, {what_column} and year",
-        "drop duplicates",
-    )
-
-
-def validate_overview(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Check the overview file: ids, numeric values, no duplicate school-measure-year rows."""
-    check_columns(frame, OVERVIEW_COLUMNS, path)
-    value = pd.to_numeric(frame["value"], errors="coerce")
-    problems = problems_from_mask(
-        frame,
-        ~frame["school_id"].str.fullmatch(r"\d{6}"),
-        path,
-        "school_id",
-        "a 6-digit institution number",
-        "keep leading zeros; read the id as text",
-    )
-    for measure, (low, high) in OVERVIEW_RANGES.items():
-        rows = frame["measure"] == measure
-        bad = rows & ~value.between(low, high)
-        problems += problems_from_mask(
-            frame, bad, path, "value", f"{measure} between {low} and {high}", "check the value"
-        )
-    problems += problems_from_mask(
-        frame,
-        ~frame["measure"].isin(list(OVERVIEW_RANGES)),
-        path,
-        "measure",
-        f"one of {', '.join(OVERVIEW_RANGES)}",
-        "use the measure keys of the README",
-    )
-    problems += year_and_duplicate_problems(frame, path, "school_id", "measure", "school")
-    raise_if_problems(problems)
-    out = frame.copy()
-    out["value"] = value
-    out["year"] = school_year_start(out["school_year"])
-    return out
-
-
-def validate_series(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """Check the municipal series: levels, measures, years, one row per unit-measure-year."""
-    check_columns(frame, SERIES_COLUMNS, path)
-    value = pd.to_numeric(frame["value"], errors="coerce")
-    problems = problems_from_mask(
-        frame,
-        ~frame["level"].isin(["municipality", "national"]),
-        path,
-        "level",
-        "municipality or national",
-        "use the levels of the README",
-    )
-    problems += problems_from_mask(
-        frame,
-        ~frame["measure"].isin(SERIES_MEASURES),
-        path,
-        "measure",
-        f"one of {', '.join(SERIES_MEASURES)}",
-        "use the measure keys of the README",
-    )
-    problems += problems_from_mask(
-        frame, value.isna(), path, "value", "a number", "check the decimal separator (a point)"
-    )
-    problems += year_and_duplicate_problems(frame, path, "municipality", "measure", "unit")
-    raise_if_problems(problems)
-    out = frame.copy()
-    out["value"] = value
-    out["year"] = school_year_start(out["school_year"])
-    return out
+    if role in IMPORT_KINDS:
+        import_kind = file_kinds()[IMPORT_KINDS[role]]
+        raise_problems(validate_frame(numbered, import_kind, path.name)[1], MAX_PROBLEMS)
+    out = frame.assign(value=pd.to_numeric(frame["value"], errors="coerce"))
+    numbered = out.set_axis(numbered.index)
+    raise_problems(validate_frame(numbered, kind, path.name, strip_text=False)[1], MAX_PROBLEMS)
+    return out.assign(year=school_year_start(out["school_year"]))
 
 
 def filter_absence_artefacts(overview: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:

@@ -34,8 +34,10 @@ import pandera.pandas as pa
 
 from evaluation import config
 from evaluation.data.public_files import read_public_csv
-from evaluation.data.schemas import FileKind, file_kinds
-from evaluation.errors import Problem, ValidationError
+from evaluation.data.rules import FileKind, school_year_start
+from evaluation.data.schemas import file_kinds
+from evaluation.data.validation import raise_problems
+from evaluation.errors import Problem
 from evaluation.stats.spread import estimate_size_variance
 
 PUPILS_INDICATOR = "pupils"  # aggregates rows holding the pupil-count proxy
@@ -78,11 +80,6 @@ def prepare_public_files(loaded: list, municipality: str | None = None) -> list:
     if memberships and not maps and not any(f.kind.name == "clusters" for f in others):
         out.append(clusters_from_membership(memberships[0], municipality))
     return out
-
-
-def raise_problems(problems: list[Problem]) -> None:
-    if problems:
-        raise ValidationError(problems[:50], more=max(0, len(problems) - 50))
 
 
 def missing_wellbeing_problem(f) -> Problem:
@@ -227,7 +224,7 @@ def pupil_rows(overview: list) -> pd.DataFrame:
             pd.DataFrame(
                 {
                     "unit_id": rows["school_id"].astype(str),
-                    "year": rows["school_year"].str.slice(0, 4).astype(int),
+                    "year": school_year_start(rows["school_year"]).astype(int),
                     "pupils": rows["value"].astype(float),
                     "source": rows["source"] if "source" in rows else None,
                     "line": rows.index,

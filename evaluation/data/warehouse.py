@@ -12,7 +12,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-ITEM_COLUMNS = [f"q{i:02d}" for i in range(1, 41)]
+from evaluation.catalog import ITEM_COLUMNS
+from evaluation.errors import ParameterError
 
 TABLE_COLUMNS: dict[str, dict[str, str]] = {
     "units": {
@@ -119,16 +120,21 @@ REPLACE_KEYS: dict[str, list[str]] = {
 }
 
 
+def require_warehouse(path: Path | str) -> Path:
+    """The path of an existing warehouse file; else a ParameterError that says how to make one."""
+    path = Path(path)
+    if not path.is_file():
+        raise ParameterError(
+            f"No warehouse at {path}. Run `workbench demo-data` and `workbench ingest "
+            "data/raw/demo` (or ingest your own exports), or give `--warehouse PATH`."
+        )
+    return path
+
+
 def connect(path: Path | str, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     """Open the warehouse file (read-only by default, so reports cannot change it)."""
-    path = Path(path)
-    if read_only and not path.exists():
-        from evaluation.errors import EvaluationError
-
-        raise EvaluationError(
-            f"No warehouse at {path}. Run `workbench demo-data` and "
-            "`workbench ingest data/raw/demo`, or ingest your own exports."
-        )
+    if read_only:
+        path = require_warehouse(path)
     return duckdb.connect(str(path), read_only=read_only)
 
 
@@ -164,8 +170,6 @@ def write_table(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame) -> 
 def read_table(path: Path | str, name: str) -> pd.DataFrame:
     """Read one whole table (not for `responses` outside evaluation.values.indicators)."""
     if name not in TABLE_COLUMNS:
-        from evaluation.errors import ParameterError
-
         raise ParameterError(f"Unknown table {name!r}; tables: {', '.join(TABLE_COLUMNS)}")
     with connect(path, read_only=True) as con:
         return con.execute(f"SELECT * FROM {name}").df()
