@@ -206,7 +206,7 @@ def test_section_titles_come_from_the_report_texts():
 
 
 def test_report_header_is_css_title_intro_and_contents():
-    sections = (("alle-klynger", "overview"), ("kommunen", "municipality"))
+    sections = (("alle-klynger", "overview"), ("kommunen", "municipality_trend"))
     header = str(page.report_header(DA, "leader_summary", sections, "T & U", "<p>i</p>"))
     assert header == (
         page.REPORT_CSS + '<header class="wb-report"><h1>T &amp; U</h1><p>i</p>'

@@ -13,7 +13,7 @@ def test_a_missing_warehouse_is_named_with_the_way_to_build_one(tmp_path):
     missing = tmp_path / "none.duckdb"
     with pytest.raises(ParameterError, match="workbench demo-data") as caught:
         sources.read_warehouse_facts(missing)
-    assert f"no warehouse at {missing}" in str(caught.value)
+    assert f"No warehouse at {missing}" in str(caught.value)
     assert not missing.exists(), "checking must not create the file"
 
 

@@ -12,10 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
-
 from evaluation import config, files
-from evaluation.data import public_files
+from evaluation.data import public_files, warehouse
 from evaluation.errors import ParameterError
 from evaluation.render.registry import RenderSettings
 from evaluation.values.privacy import check_min_n
@@ -30,20 +28,9 @@ class WarehouseFacts:
     pupil_level: bool = True  # False: only the ministry's published aggregates
 
 
-def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
-    """The one place the render stage checks for and opens a warehouse file (read-only, so a
-    run never locks it)."""
-    if not path.is_file():
-        raise ParameterError(
-            f"no warehouse at {path}. Fix: run `workbench demo-data` and "
-            "`workbench ingest data/raw/demo` (or ingest your own exports) first."
-        )
-    return duckdb.connect(str(path), read_only=True)
-
-
 def read_warehouse_facts(path: Path) -> WarehouseFacts:
     """Years, clusters per year and the ingest log, read without locking the warehouse."""
-    con = connect_read_only(path)
+    con = warehouse.connect(path)
     try:
         query = "SELECT table_name FROM information_schema.tables"
         tables = {row[0] for row in con.execute(query).fetchall()}

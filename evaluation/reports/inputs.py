@@ -14,6 +14,7 @@ import pandas as pd
 
 from evaluation import config
 from evaluation.catalog import load_catalog
+from evaluation.data.warehouse import require_warehouse
 from evaluation.errors import ParameterError
 from evaluation.texts import Texts, check_language, format_school_year, texts_for
 from evaluation.values.privacy import check_min_n
@@ -63,13 +64,7 @@ class CheckedParameters(NamedTuple):
 
 def resolve_warehouse(warehouse: str | Path) -> Path:
     """The warehouse file: the given path, or config.warehouse_path() when empty."""
-    path = Path(warehouse) if str(warehouse) else config.warehouse_path()
-    if not path.is_file():
-        raise ParameterError(
-            f"warehouse={str(warehouse)!r}: no warehouse file at {path}. Run `workbench demo-data` "
-            "and `workbench ingest data/raw/demo`, or give the path of a warehouse file."
-        )
-    return path
+    return require_warehouse(Path(warehouse) if str(warehouse) else config.warehouse_path())
 
 
 def read_warehouse_tables(path: Path) -> dict[str, pd.DataFrame]:

@@ -34,7 +34,7 @@ import pandas as pd
 
 from evaluation import config
 from evaluation.catalog import ITEM_COLUMNS, Catalog, load_catalog
-from evaluation.errors import EvaluationError
+from evaluation.data import warehouse
 from evaluation.values import published as public_values
 from evaluation.values.scores import score_arrays
 
@@ -68,17 +68,7 @@ def open_warehouse(con_or_path) -> tuple[duckdb.DuckDBPyConnection, bool]:
     if isinstance(con_or_path, duckdb.DuckDBPyConnection):
         return con_or_path, False
     path = Path(con_or_path) if con_or_path else config.warehouse_path()
-    return connect_read_only(path), True
-
-
-def connect_read_only(path: Path) -> duckdb.DuckDBPyConnection:
-    """The one place the values stage checks for and opens a warehouse file (read-only)."""
-    if not path.is_file():
-        raise EvaluationError(
-            f"No warehouse at {path}. Build one with `workbench demo-data` and "
-            "`workbench ingest data/raw/demo`, or ingest your own exports."
-        )
-    return duckdb.connect(str(path), read_only=True)
+    return warehouse.connect(path), True
 
 
 def table_names(con: duckdb.DuckDBPyConnection) -> set[str]:
