@@ -28,7 +28,7 @@ BUILDERS = ["build_coverage", "build_methods", "build_effect", "build_sensitivit
 
 def render_sections(warehouse: Path, tables: Path, language: str = "da", year: int = 2024):
     report = report_evaluation.prepare_report(
-        "", year, language, str(warehouse), 5, str(tables), "generel_trivsel", 199, 2023
+        "", "generel_trivsel", year, language, str(warehouse), 5, str(tables), 199, 2023
     )
     html = "".join(str(getattr(report_evaluation, b)(report)) for b in BUILDERS)
     return report, html

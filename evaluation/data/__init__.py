@@ -1,1 +1,1 @@
-"""Stage 1, data: read and validate what municipalities export, and keep it in the warehouse."""
+"""Data: read and validate what municipalities export, and keep it in the warehouse."""

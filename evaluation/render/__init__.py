@@ -1,1 +1,1 @@
-"""Stage 4, render: run the report notebooks in warm kernels and publish a run folder."""
+"""Render: run the report notebooks in warm kernels and publish a run folder."""

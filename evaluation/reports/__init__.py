@@ -1,1 +1,1 @@
-"""Stage 3, reports: what the report notebooks (in notebooks/ here) call, one module per report."""
+"""Reports: what the report notebooks (in notebooks/ here) call, one module per report."""

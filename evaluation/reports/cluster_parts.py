@@ -8,8 +8,7 @@ helpers live here, in `cluster_funnels`, `cluster_trends` and `cluster_findings`
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -27,16 +26,11 @@ STATEMENT_INDICATORS = (
 )
 
 
-@dataclass
-class ClusterReport:
+@dataclass(kw_only=True)
+class ClusterReport(rc.ReportFrame):
     """Everything the section builders need; made once by `prepare_report`."""
 
-    data: rc.ReportData
-    t: Texts
     cluster_id: str
-    year: int
-    tables_dir: Path | None
-    cache: dict = field(default_factory=dict)
 
     @property
     def cluster_name(self) -> str:
@@ -45,10 +39,6 @@ class ClusterReport:
     @property
     def previous(self) -> int | None:
         return rc.previous_year(self.year, self.data.years)
-
-    @property
-    def school_year(self) -> str:
-        return format_school_year(self.year)
 
     def status(self, key: str, indicator_ids) -> pd.DataFrame:
         """Cached status rows of the cluster for a set of indicators."""

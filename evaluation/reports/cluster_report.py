@@ -80,10 +80,7 @@ def prepare_report(
 ) -> ClusterReport:
     """Check the parameters, then load the suppressed indicator values once."""
     checked = check_parameters(cluster, year, language, warehouse, min_n)
-    data, t, tables = rc.open_report(checked, tables_dir)
-    return ClusterReport(
-        data=data, t=t, cluster_id=checked.subject, year=checked.year, tables_dir=tables
-    )
+    return rc.build_report(ClusterReport, checked, tables_dir, "cluster_id")
 
 
 # --- sections ------------------------------------------------------------------------------

@@ -71,12 +71,12 @@ def check_parameters(municipality, year, language, warehouse, min_n, indicator, 
 
 def prepare_report(
     municipality: str = "",
+    indicator: str = "generel_trivsel",
     year: int = 2024,
     language: str = "da",
     warehouse: str = "",
     min_n: int = 5,
     tables_dir: str = "",
-    indicator: str = "generel_trivsel",
     bootstrap_draws: int = 999,
     seed: int = 2023,
 ) -> EvaluationReport:

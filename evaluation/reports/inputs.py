@@ -211,3 +211,28 @@ def previous_year(year: int, years: list[int]) -> int | None:
     """The last year with data before `year` (None when there is none)."""
     earlier = [y for y in years if y < year]
     return max(earlier) if earlier else None
+
+
+@dataclass
+class ReportFrame:
+    """What every report object holds: the data, the bound texts, the school year, where its
+    tables go, and a cache the section builders share. Each report adds its subject."""
+
+    data: ReportData
+    t: Texts
+    year: int
+    tables_dir: Path | None
+    cache: dict = field(default_factory=dict)
+
+    @property
+    def school_year(self) -> str:
+        return format_school_year(self.year)
+
+
+def build_report(report_class: type, checked: CheckedParameters, tables_dir: str, subject: str):
+    """A report object (a ReportFrame) with its data opened once and its subject (`subject`
+    names the field: cluster_id or municipality) set to the checked one."""
+    data, t, tables = open_report(checked, tables_dir)
+    return report_class(
+        data=data, t=t, year=checked.year, tables_dir=tables, **{subject: checked.subject}
+    )

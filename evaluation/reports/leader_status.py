@@ -4,14 +4,13 @@ attention list, and the side-by-side table with its symbols, spoken words and de
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 
 import pandas as pd
 
 from evaluation.reports import common as rc
 from evaluation.reports.html import scroll_region
-from evaluation.texts import SUPPRESSED_MARKER, Texts, format_school_year
+from evaluation.texts import SUPPRESSED_MARKER, format_school_year
 
 LEADER_INDICATORS = (
     "generel_trivsel",
@@ -22,20 +21,11 @@ LEADER_INDICATORS = (
 )
 
 
-@dataclass
-class LeaderReport:
+@dataclass(kw_only=True)
+class LeaderReport(rc.ReportFrame):
     """Everything the section builders need; made once by `prepare_report`."""
 
-    data: rc.ReportData
-    t: Texts
     municipality: str
-    year: int
-    tables_dir: Path | None
-    cache: dict = field(default_factory=dict)
-
-    @property
-    def school_year(self) -> str:
-        return format_school_year(self.year)
 
     @property
     def previous(self) -> int | None:

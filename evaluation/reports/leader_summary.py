@@ -60,8 +60,7 @@ def prepare_report(
     checked = rc.check_report_parameters(
         language, warehouse, min_n, year, lambda tables: rc.check_municipality(municipality, tables)
     )
-    data, t, tables = rc.open_report(checked, tables_dir)
-    return LeaderReport(data, t, checked.subject, checked.year, tables)
+    return rc.build_report(LeaderReport, checked, tables_dir, "municipality")
 
 
 section_title = rc.section_titles("leader_summary")  # section_title(report, key): a heading
