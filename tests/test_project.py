@@ -259,3 +259,48 @@ def test_project_home_is_never_the_installed_package(tmp_path, monkeypatch):
     assert config.data_dir() == tmp_path.resolve() / "data"
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path / "elsewhere"))
     assert config.reports_dir() == (tmp_path / "elsewhere").resolve() / "reports"
+
+
+MAX_MODULE_LINES = 500
+MAX_FUNCTION_LINES = 80
+
+
+def find_oversized(package: Path) -> list[str]:
+    """Modules over MAX_MODULE_LINES lines and functions over MAX_FUNCTION_LINES lines."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        name = path.relative_to(package.parent).as_posix()
+        if len(text.splitlines()) > MAX_MODULE_LINES:
+            found.append(f"{name}: {len(text.splitlines())} lines")
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                length = node.end_lineno - node.lineno + 1
+                if length > MAX_FUNCTION_LINES:
+                    found.append(f"{name}:{node.lineno} {node.name}: {length} lines")
+    return found
+
+
+def test_no_module_over_500_lines_and_no_function_over_80():
+    assert find_oversized(ROOT / "evaluation") == []
+
+
+def test_size_check_catches_an_oversized_copy(tmp_path):
+    package = tmp_path / "evaluation"
+    package.mkdir()
+    body = "\n".join(f"    x{i} = {i}" for i in range(85))
+    (package / "big.py").write_text(f"def long():\n{body}\n" + "\n" * 420, encoding="utf-8")
+    assert find_oversized(package) == [
+        "evaluation/big.py: 506 lines",
+        "evaluation/big.py:1 long: 86 lines",
+    ]
+
+
+def test_one_home_for_the_privacy_floor():
+    """check_min_n is defined once (values.privacy) and every other module calls that one."""
+    homes = [
+        path.relative_to(ROOT).as_posix()
+        for path in (ROOT / "evaluation").rglob("*.py")
+        if "def check_min_n(" in path.read_text(encoding="utf-8")
+    ]
+    assert homes == ["evaluation/values/privacy.py"]

@@ -240,7 +240,7 @@ def build_municipality_trend(report: LeaderReport) -> rc.Html:
             row[label] = rc.format_value(t, indicator, v / scale)
         table_rows.append(row)
     table = pd.DataFrame(table_rows).reindex(columns=[t("common.indicator"), *all_years])
-    title = f"{section_title(report, 'municipality')}: {report.municipality}"
+    title = f"{section_title(report, 'municipality_trend')}: {report.municipality}"
     description = t("leader_summary.municipality_intro")
     body += charts.chart_html(
         chart, table, title, description, "kommunen", report.tables_dir, language=t.language
