@@ -1,4 +1,5 @@
-"""Shared test fixtures.
+"""Shared test fixtures: the browser, a project home, and the fixtures several test files use
+(their data and helpers are modules in tests/fixtures/).
 
 Browser tests use Debian's chromium. Where it is missing they are skipped with a message saying
 how to install it; with WORKBENCH_REQUIRE_BROWSER=1 (set by .ci/run) a missing browser fails.
@@ -11,6 +12,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +79,59 @@ def workbench_home(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBENCH_HOME", str(tmp_path))
     monkeypatch.delenv("WORKBENCH_WAREHOUSE", raising=False)
     return tmp_path
+
+
+# --- fixtures several test files share (their data and helpers live in tests/fixtures/) ---------
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+sys.path.insert(0, str(FIXTURES))  # the helper modules below, as the test files import them
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    """The tiny hand-made catalog of fixtures/hand_values.py (test_scores, test_aggregate)."""
+    from hand_values import TINY_CATALOG, write_catalog
+
+    from evaluation.catalog import load_catalog
+
+    return load_catalog(write_catalog(tmp_path, TINY_CATALOG))
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    """The hand-made warehouse of fixtures/hand_values.py (test_aggregate, test_load).
+
+    test_cluster_report.py overrides this name with its own module fixture (the report warehouse
+    of fixtures/tiny_warehouse.py)."""
+    from hand_values import build_hand_warehouse
+
+    return build_hand_warehouse(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def fixture_warehouse(tmp_path_factory) -> Path:
+    """The public fixture files plus the Frederiksberg cluster map, ingested once
+    (fixtures/public_data.py; test_public_ingest, test_published, test_run). Read only."""
+    from public_data import MAP, fixture_public_files
+
+    from evaluation.data import ingest
+
+    target = tmp_path_factory.mktemp("public_cluster") / "w.duckdb"
+    ingest.ingest_paths([*fixture_public_files(), MAP], target)
+    return target
+
+
+@pytest.fixture
+def project(workbench_home, monkeypatch):
+    """A project home with a tiny warehouse and the fixture reports registered
+    (fixtures/render_project.py; test_run, test_verify, test_workers, test_kernels)."""
+    from render_project import make_registry, make_warehouse
+
+    from evaluation.render import registry
+
+    warehouse = make_warehouse(workbench_home / "data")
+    monkeypatch.setenv("WORKBENCH_WAREHOUSE", str(warehouse))
+    monkeypatch.setattr(
+        registry, "REPORTS", make_registry(("ok", "cluster"), ("fail", "municipality"))
+    )
+    return workbench_home

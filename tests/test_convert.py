@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
+import sys
+from pathlib import Path
 
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from evaluation.render import convert
-from evaluation.reports import key_figures
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from offline_html import find_remote_references  # noqa: E402
+
+from evaluation.render import convert  # noqa: E402
+from evaluation.reports import key_figures  # noqa: E402
 
 SVG = (
     '<?xml version="1.0" encoding="utf-8"?>'
@@ -41,17 +47,6 @@ def make_executed_notebook() -> nbformat.NotebookNode:
     )
     nb.metadata["language_info"] = {"name": "python"}
     return nb
-
-
-def find_remote_references(html: str) -> list[str]:
-    """src/href/url(...)/@import values that a browser would fetch from another host."""
-    refs = re.findall(r"""\b(?:src|href)\s*=\s*["']?([^"'\s>]+)""", html, re.I)
-    refs += re.findall(r"""url\(\s*["']?([^"')]+)""", html, re.I)
-    refs += re.findall(r"""@import\s+["']([^"']+)""", html, re.I)
-    remote = [r for r in refs if re.match(r"(https?:)?//", r.strip(), re.I)]
-    # Links a reader clicks are fine; resources loaded on open are not.
-    clickable = set(re.findall(r"""<a\s[^>]*href\s*=\s*["']([^"']+)""", html, re.I))
-    return [r for r in remote if r not in clickable]
 
 
 def test_offline_html_has_no_code_no_remote_resources_and_sets_lang():
@@ -94,8 +89,3 @@ def test_key_figures_round_trip_through_an_output():
     nb = make_executed_notebook()
     assert convert.read_key_figures(nb) == {"n": 12}
     assert convert.read_key_figures(new_notebook()) == {}
-
-
-def test_key_figures_refuse_objects():
-    with pytest.raises(TypeError):
-        key_figures.to_plain_json({"x": object()})

@@ -1,5 +1,7 @@
 """The demo generator: deterministic, Aarhus-shaped, and calibrated to the national levels.
 
+Covers evaluation.data.demo and its parts demo_layout, demo_survey and demo_register.
+
 The calibration figures are computed here from the raw files with a small local scorer (the
 catalog rule), not with evaluation.values.scores, so the generator is checked independently.
 """

@@ -1,14 +1,23 @@
-"""The warm kernel's code strings and papermill engine, without starting a kernel (the render
-tests start real ones)."""
+"""evaluation.render.kernels: the warm kernel's code strings and papermill engine, without
+starting a kernel; one slow test starts real ones and checks that a warm kernel gives what a
+fresh one gives (test_workers starts more)."""
 
 from __future__ import annotations
 
 import ast
 import importlib.util
+import sys
+from pathlib import Path
 
+import pytest
 from papermill.engines import papermill_engines
 
-from evaluation.render import kernels
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from render_project import make_registry  # noqa: E402
+
+from evaluation.render import kernels  # noqa: E402
+from evaluation.render import run as render  # noqa: E402
 
 
 def test_warm_up_code_is_python_and_names_modules_that_exist():
@@ -42,3 +51,21 @@ def test_a_kernel_that_never_started_is_neither_alive_nor_killed():
     assert kernel.pid is None and not kernel.is_alive()
     kernel.stop()  # nothing to stop: no error
     kernels.kill_process(None)
+
+
+@pytest.mark.slow
+def test_warm_kernel_gives_the_key_figures_of_a_fresh_kernel(project):
+    # `leaky` runs first in the same warm kernel and changes a global, a module-level setting
+    # in evaluation/ and a pandas option; none of it may reach the next report.
+    registry = make_registry(("leaky", "municipality"), ("ok", "cluster"))
+    options = {"clusters": ["K01", "K02"], "jobs": 1, "force": True}
+    warm = render.render_run(render.RenderOptions(warm=True, **options), registry)
+    fresh = render.render_run(render.RenderOptions(warm=False, **options), registry)
+
+    assert warm["parameters"]["kernels"] == "warm" and fresh["parameters"]["kernels"] == "fresh"
+    warm_figures = {r["id"]: r["key_figures"] for r in warm["reports"]}
+    fresh_figures = {r["id"]: r["key_figures"] for r in fresh["reports"]}
+    assert warm_figures == fresh_figures
+    assert warm_figures["ok-K01"]["leaked_global"] is False
+    assert warm_figures["ok-K01"]["min_n_default"] == 5
+    assert warm_figures["ok-K01"]["pandas_precision"] == 6

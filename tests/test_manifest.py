@@ -1,53 +1,16 @@
-"""evaluation.manifest: hashes, git commit, safe writes, run folders, up-to-date fingerprints."""
+"""evaluation.render.manifest: git commit, code hash, run folders, inputs, up-to-date fingerprints
+(the hashes and safe writes it uses are evaluation.files: test_files.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
 from evaluation import config, files, versions
 from evaluation.render import manifest
-
-
-def test_hash_file_is_sha256_of_the_bytes(tmp_path):
-    path = tmp_path / "a.csv"
-    path.write_bytes(b"year,unit_id\n2024,S1\n" * 100_000)  # several 1 MiB blocks
-    assert files.hash_file(path) == hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def test_write_atomically_leaves_the_old_file_when_the_writer_crashes(tmp_path):
-    target = tmp_path / "report.html"
-    target.write_text("old report", encoding="utf-8")
-
-    def crash_half_way(tmp: Path) -> None:
-        tmp.write_text("<html><body>half of a new rep", encoding="utf-8")
-        raise OSError("disk full")
-
-    with pytest.raises(OSError, match="disk full"):
-        files.write_atomically(target, crash_half_way)
-    assert target.read_text(encoding="utf-8") == "old report"
-    assert [p.name for p in tmp_path.iterdir()] == ["report.html"], "temporary file removed"
-
-
-def test_write_text_atomically_replaces_in_one_step(tmp_path, monkeypatch):
-    target = tmp_path / "index.html"
-    seen = []
-    real_replace = os.replace
-
-    def spy(src, dst):
-        seen.append((Path(src).name, Path(dst).name, Path(src).read_text(encoding="utf-8")))
-        real_replace(src, dst)
-
-    monkeypatch.setattr(manifest.os, "replace", spy)
-    files.write_text_atomically(target, "complete")
-    [(src, dst, text)] = seen
-    assert src.startswith(".index.") and src.endswith(".html") and dst == "index.html"
-    assert text == "complete" and target.read_text(encoding="utf-8") == "complete"
 
 
 def test_link_or_copy_tree(tmp_path):

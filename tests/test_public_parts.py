@@ -1,14 +1,23 @@
 """What the public report's sections share (evaluation.reports.public_parts): names in a
-sentence, published decimals, and the funnels' limit lines, on hand-made values."""
+sentence, published decimals, and the funnels' limit lines, on hand-made values; a school funnel
+with its table on the public fixture."""
 
 from __future__ import annotations
+
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation.reports import public_parts
-from evaluation.texts import texts_for
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from public_data import FIXTURE  # noqa: E402
+
+from evaluation.reports import public_parts  # noqa: E402
+from evaluation.reports import public_report as public  # noqa: E402
+from evaluation.texts import texts_for  # noqa: E402
 
 
 @pytest.mark.parametrize(
@@ -59,3 +68,11 @@ def test_other_schools_are_the_grey_background():
     assert others["n"].tolist() == [20, 30]
     assert set(others["group"]) == {"Landets øvrige skoler"}
     assert public_parts.other_schools(da, units.iloc[0:1], "A") is None
+
+
+def test_school_funnel_writes_its_table(tmp_path):
+    report = public.prepare_report("Frederiksberg", "da", str(FIXTURE), tables_dir=str(tmp_path))
+    html = public_parts.school_funnel_html(report, "social_trivsel")
+    assert "<svg" in html and "Frederiksberg" in html
+    table = pd.read_csv(tmp_path / "public-schools-social_trivsel.csv", sep=";", decimal=",")
+    assert len(table) == 10

@@ -1,4 +1,5 @@
-"""Every box that can scroll is reachable and named, in every page a run publishes (no browser).
+"""evaluation.reports.html: its pieces escape what came from data, and every box that can scroll
+(`scroll_region`) is reachable and named, in every page a run publishes (no browser).
 
 A scroll container is an element whose class a page's stylesheet gives `overflow: auto` or
 `scroll` (the last screen rule for that selector wins, as in the cascade). axe's
@@ -18,9 +19,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
+from render_project import make_record  # noqa: E402
 from report_runs import REPORTS, execute_report, rendered_fixture_report  # noqa: E402
 
 from evaluation.render import index_page
+from evaluation.reports import html  # noqa: E402
 from evaluation.reports.html import scroll_region  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -113,7 +116,14 @@ def test_public_report_scroll_boxes_are_reachable(tmp_path):
 
 @pytest.mark.parametrize("language", ["da", "en"])
 def test_index_page_scroll_boxes_are_reachable(language):
-    from test_render import make_record
-
     count, bad = unnamed_scroll_boxes(index_page.build_index_html(make_record(language)))
     assert count == 2 and bad == []
+
+
+def test_html_pieces_escape_what_came_from_data():
+    assert html.paragraph("a < b", "wb-meta") == '<p class="wb-meta">a &lt; b</p>'
+    assert html.bullets(["x", "y&z"]) == "<ul><li>x</li><li>y&amp;z</li></ul>"
+    assert str(html.section("s", "A & B", "<p>x</p>")) == (
+        '<section class="wb-section wb-report" aria-labelledby="s">'
+        '<h2 id="s">A &amp; B</h2><p>x</p></section>'
+    )

@@ -1,5 +1,9 @@
 """Evaluation report content: the fixture warehouse for wording and tables, the demo data for
-the known true effect (the builders directly, no kernel)."""
+the known true effect (the builders directly, no kernel).
+
+Covers evaluation.reports.evaluation_report and its parts evaluation_context, evaluation_tables,
+evaluation_effect and evaluation_sensitivity (the sections the builders below put together).
+"""
 
 from __future__ import annotations
 

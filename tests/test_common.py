@@ -1,5 +1,9 @@
 """The shared report building blocks (common and the modules behind it), on small hand-made
-inputs: number and name wording, parameter checks, status verdicts, and the page frame."""
+inputs: number and name wording, parameter checks, status verdicts, and the page frame.
+
+Covers the façade evaluation.reports.common and its parts evaluation.reports.formatting,
+.inputs, .status and .page (evaluation.reports.html has its own file, test_html.py).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ import pytest
 from evaluation.catalog import load_catalog
 from evaluation.errors import ParameterError
 from evaluation.reports import common as rc
-from evaluation.reports import formatting, html, inputs, page, status
+from evaluation.reports import formatting, inputs, page, status
 from evaluation.texts import texts_for
 
 DA, EN = texts_for("da"), texts_for("en")
@@ -187,16 +191,7 @@ def test_status_frame_writes_value_interval_and_change():
     ]
 
 
-# --- html and page -----------------------------------------------------------------------------
-
-
-def test_html_pieces_escape_what_came_from_data():
-    assert html.paragraph("a < b", "wb-meta") == '<p class="wb-meta">a &lt; b</p>'
-    assert html.bullets(["x", "y&z"]) == "<ul><li>x</li><li>y&amp;z</li></ul>"
-    assert str(html.section("s", "A & B", "<p>x</p>")) == (
-        '<section class="wb-section wb-report" aria-labelledby="s">'
-        '<h2 id="s">A &amp; B</h2><p>x</p></section>'
-    )
+# --- page --------------------------------------------------------------------------------------
 
 
 def test_section_titles_come_from_the_report_texts():

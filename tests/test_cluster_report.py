@@ -1,20 +1,26 @@
-"""Cluster report content on the tiny fixture warehouse (no kernel: the builders directly)."""
+"""Cluster report content on the tiny fixture warehouse (no kernel: the builders directly), and
+one slow run of the notebook on the ministry's public files with a cluster map."""
 
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
+from public_data import CREDIT, FIXTURE, MAP, fixture_public_files  # noqa: E402
 from tiny_warehouse import MISSING_YEAR, SCRIPT_NAME, build_fixture_warehouse  # noqa: E402
 
+from evaluation.data import ingest, public_files  # noqa: E402
 from evaluation.errors import ParameterError, PrivacyError  # noqa: E402
 from evaluation.reports import cluster_funnels  # noqa: E402
 from evaluation.reports import cluster_report as report_cluster  # noqa: E402
+from evaluation.values import load  # noqa: E402
 
 BUILDERS = [
     "build_title",
@@ -165,3 +171,41 @@ def test_trend_over_the_last_years_says_no_clear_development_when_zero_is_inside
     assert "Udvikling pr. år i Nord" in html
     if (slopes["verdict"] == "none").any():
         assert "ingen tydelig udvikling" in html
+
+
+@pytest.mark.slow
+def test_cluster_report_runs_on_public_data_with_credit_and_no_hidden_value(tmp_path):
+    from report_runs import execute_report  # noqa: PLC0415
+
+    # a school of 4 pupils: its published value must not appear (primary), and the secondary
+    # rule hides a second school of the cluster
+    folder = tmp_path / "public"
+    shutil.copytree(FIXTURE, folder)
+    overview = pd.read_csv(folder / public_files.OVERVIEW_FILE, dtype=str, keep_default_na=False)
+    small = (overview["school_id"] == "147006") & (overview["measure"] == "pupils")
+    overview.loc[small, "value"] = "4"
+    overview.to_csv(folder / public_files.OVERVIEW_FILE, index=False)
+    target = tmp_path / "w.duckdb"
+    ingest.ingest_paths([*fixture_public_files(folder), MAP], target)
+    values = load.load_indicator_values(target, 5)
+    hidden = values[values["suppressed"] & (values["level"] == "unit")]
+    assert {"147006"} < set(hidden["entity_id"])  # primary plus at least one secondary
+
+    report = execute_report(
+        "cluster_report",
+        tmp_path / "out",
+        {"cluster": "nord", "year": 2024, "warehouse": str(target)},
+    )
+    html = report.html.read_text(encoding="utf-8")
+    assert CREDIT in html
+    assert "Offentlige data indeholder ikke" in html
+    names = public_files.read_public_data(folder).wellbeing.drop_duplicates("school_id")
+    names = names.set_index("school_id")["school_name"]
+
+    def in_a_table_row(name: str) -> bool:
+        return re.search(rf"<t[dh][^>]*>{re.escape(name)}</t[dh]>", html) is not None
+
+    assert in_a_table_row("Skolen på Duevej")  # the nord school left visible
+    for unit in set(hidden["entity_id"]):
+        # a hidden school is named only in the "not shown" footnotes, never in a table row
+        assert not in_a_table_row(names[unit])

@@ -1,4 +1,5 @@
-"""The ministry's public school figures: reading, validation, shapes, comparison and the report.
+"""evaluation.data.public_files: the ministry's public school figures: reading, validation and the
+project's table shapes.
 
 The fixture (tests/fixtures/public/) is a small unchanged cut of the real files; one test reads the
 full files from ../shared/data/real/ when they are present.
@@ -7,21 +8,22 @@ full files from ../shared/data/real/ when they are present.
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from evaluation import config
-from evaluation.data import public_files
-from evaluation.errors import ParameterError, PrivacyError, ValidationError
-from evaluation.reports import public_comparison as comparison
-from evaluation.reports import public_parts
-from evaluation.reports import public_report as public
-from evaluation.stats import spread
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
-FIXTURE = Path(__file__).parent / "fixtures" / "public"
+from public_data import FIXTURE  # noqa: E402
+
+from evaluation import config  # noqa: E402
+from evaluation.data import public_files  # noqa: E402
+from evaluation.errors import ParameterError, ValidationError  # noqa: E402
+from evaluation.reports import public_comparison as comparison  # noqa: E402
+
 AGGREGATE_COLUMNS = ["year", "unit_id", "grade_band", "indicator_id", "n", "value", "sd", "source"]
 UNIT_COLUMNS = ["unit_id", "name", "kind", "municipality", "first_year", "last_year"]
 
@@ -29,16 +31,6 @@ UNIT_COLUMNS = ["unit_id", "name", "kind", "municipality", "first_year", "last_y
 @pytest.fixture(scope="module")
 def data():
     return public_files.read_public_data(FIXTURE)
-
-
-@pytest.fixture(scope="module")
-def frederiksberg():
-    return comparison.build_public_comparison("Frederiksberg", FIXTURE)
-
-
-@pytest.fixture(scope="module")
-def report_da():
-    return public.prepare_report("Frederiksberg", "da", str(FIXTURE))
 
 
 def copy_fixture(tmp_path: Path) -> Path:
@@ -156,118 +148,6 @@ def test_bad_municipality_lists_the_valid_names(data):
     with pytest.raises(ParameterError) as err:
         public_files.check_municipality("Aarhus Kommune", data)
     assert "Frederiksberg, Herlev, Struer" in str(err.value)
-
-
-def test_min_n_below_the_floor_is_refused():
-    with pytest.raises(PrivacyError):
-        comparison.build_public_comparison("Herlev", FIXTURE, min_n=2)
-
-
-# statistics --------------------------------------------------------------------------------
-
-
-def test_size_variance_matches_a_reference_least_squares_fit():
-    rng = np.random.default_rng(7)
-    pupils = rng.integers(20, 1200, 400).astype(float)
-    values = 3.6 + rng.normal(0, np.sqrt(0.01 + 2.5 / pupils))
-    fit = spread.estimate_size_variance(values, pupils)
-    target = np.average(values, weights=pupils)
-    slope, intercept = np.polyfit(1 / pupils, (values - target) ** 2, 1)
-    assert fit.target == pytest.approx(target)
-    assert fit.b == pytest.approx(slope) and fit.intercept == pytest.approx(intercept)
-
-
-def test_size_variance_recovers_known_components_in_a_large_sample():
-    rng = np.random.default_rng(11)
-    pupils = rng.integers(20, 1200, 40_000).astype(float)
-    values = 3.6 + rng.normal(0, np.sqrt(0.01 + 2.5 / pupils))
-    fit = spread.estimate_size_variance(values, pupils)
-    assert fit.intercept == pytest.approx(0.01, abs=0.002)
-    assert fit.b == pytest.approx(2.5, rel=0.1)
-
-
-def test_municipal_mean_and_se_by_hand():
-    schools = pd.DataFrame(
-        {
-            "entity_id": ["a", "b", "c"],
-            "municipality": ["M", "M", "N"],
-            "n": [100.0, 300.0, 200.0],
-            "value": [3.0, 4.0, 3.5],
-            "se": [0.2, 0.1, 0.1],
-        }
-    )
-    means = comparison.municipal_means(schools).set_index("entity_id")
-    # M: (100*3 + 300*4)/400 = 3.75; se^2 = (100^2*0.04 + 300^2*0.01)/400^2 = 1300/160000
-    assert means.at["M", "value"] == pytest.approx(3.75)
-    assert means.at["M", "se"] == pytest.approx(np.sqrt(1300 / 160_000))
-    # V = pupil-weighted mean variance = (100*0.04 + 300*0.01 + 200*0.01)/600 = 0.015
-    assert means.attrs["unit_var"] == pytest.approx(0.015)
-    assert means.at["N", "n"] == pytest.approx(0.015 / 0.01)
-
-
-def test_rounding_variance_is_that_of_one_decimal():
-    assert spread.ROUNDING_VARIANCE == pytest.approx(0.1**2 / 12)
-
-
-def test_comparison_limits_hold_the_fitted_spread(frederiksberg):
-    result = frederiksberg.schools["generel_trivsel"]
-    units, size = result["units"], result["size"]
-    half = 1.959964 * np.sqrt(size.intercept + size.b / units["n"])
-    assert np.allclose(units["upper_95"] - size.target, half, atol=1e-5)
-
-
-# the comparison for one municipality ------------------------------------------------------
-
-
-def test_series_present_for_frederiksberg_missing_for_struer(frederiksberg):
-    assert set(frederiksberg.series["municipality"]) == {
-        "Frederiksberg",
-        public_files.NATIONAL_LABEL,
-    }
-    struer = comparison.build_public_comparison("Struer", FIXTURE)
-    assert struer.series.empty
-    assert any(n["key"] == "no_series" for n in struer.notes)
-
-
-def test_own_schools_and_notes(frederiksberg):
-    assert len(frederiksberg.own_schools("generel_trivsel")) == 10
-    notes = {n["key"]: n["count"] for n in frederiksberg.notes}
-    assert notes["schools"] == 10 and notes["no_pupils"] == 0
-
-
-def test_report_pages_carry_the_credit_line(report_da):
-    da = str(public.build_title(report_da))
-    assert "Kilde: Uddannelsesstatistik.dk (Børne- og Undervisningsministeriet)" in da
-    en = str(public.build_methods(public.prepare_report("Frederiksberg", "en", str(FIXTURE))))
-    assert "Source: Uddannelsesstatistik.dk (the Danish Ministry of Children and Education)" in en
-    assert "Kilde:" not in en, "English pages credit the same source in English"
-
-
-def test_one_h1_and_every_section_linked_from_the_contents(report_da):
-    title = str(public.build_title(report_da))
-    assert title.count("<h1>") == 1 and 'class="wb-toc"' in title
-    builders = [public.build_overview, public.build_municipalities, public.build_cannot]
-    sections = "".join(str(build(report_da)) for build in builders)
-    for anchor, _key in public.SECTIONS:
-        assert f'href="#{anchor}"' in title
-    for anchor in ("overblik", "kommuner", "begraensninger"):
-        assert f'<h2 id="{anchor}">' in sections
-    assert '<h2 id="kommuner">Kommunen mod de andre kommuner</h2>' in sections
-
-
-def test_school_funnel_writes_its_table(tmp_path):
-    report = public.prepare_report("Frederiksberg", "da", str(FIXTURE), tables_dir=str(tmp_path))
-    html = public_parts.school_funnel_html(report, "social_trivsel")
-    assert "<svg" in html and "Frederiksberg" in html
-    table = pd.read_csv(tmp_path / "public-schools-social_trivsel.csv", sep=";", decimal=",")
-    assert len(table) == 10
-
-
-def test_key_figures_are_plain_and_complete(report_da):
-    figures = public.collect_key_figures(report_da)
-    assert figures["municipality"] == "Frederiksberg"
-    for ind in comparison.COMPARED_INDICATORS:
-        assert isinstance(figures[f"{ind}_municipality"], float)
 
 
 # the full files ----------------------------------------------------------------------------

@@ -1,0 +1,97 @@
+"""evaluation.values.load: load_indicator_values, the single door to suppressed indicator values,
+and its cache beside the warehouse."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from hand_values import cell  # noqa: E402
+
+from evaluation import config  # noqa: E402
+from evaluation.errors import PrivacyError  # noqa: E402
+from evaluation.values import aggregate, load, load_indicator_values, privacy, scores  # noqa: E402
+from evaluation.values.aggregate import VALUE_COLUMNS, compute_indicator_values  # noqa: E402
+from evaluation.values.load import CACHE_SOURCES, find_cached_values  # noqa: E402
+from evaluation.values.scores import score_pupils  # noqa: E402
+
+
+def test_load_indicator_values_suppresses_and_refuses_low_min_n(warehouse, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_WAREHOUSE", str(warehouse))
+    with pytest.raises(PrivacyError):
+        load_indicator_values(min_n=2)
+    values = load_indicator_values()  # the real catalog on the hand-made warehouse
+    assert list(values.columns) == VALUE_COLUMNS
+    # every survey cell here has fewer than 5 pupils: all suppressed, numbers blanked
+    survey = values[values["grade_band"] == "4-9"]
+    assert survey["suppressed"].all() and survey["value"].isna().all()
+    # inclusion at the municipality: 170 pupils, 163 included, 7 not: n - numerator >= 5 holds
+    muni = cell(values, 2023, "municipality", "Testby", "inklusionsgrad")
+    assert not muni["suppressed"]
+
+
+def test_the_old_module_name_still_opens_the_same_door():
+    """Reports and scripts import `load.load_indicator_values`; it is the door itself."""
+    assert load.load_indicator_values is load_indicator_values
+    assert aggregate.compute_indicator_values is compute_indicator_values
+    assert scores.score_pupils is score_pupils
+    assert aggregate.VALUE_COLUMNS is VALUE_COLUMNS
+
+
+def test_the_cache_key_covers_files_that_exist():
+    """A module renamed without updating CACHE_SOURCES would break every cached read."""
+    missing = [name for name in CACHE_SOURCES if not (config.PACKAGE_DIR / name).is_file()]
+    assert missing == []
+    assert {"values/scores.py", "values/aggregate.py", "values/privacy.py"} <= set(CACHE_SOURCES)
+
+
+def test_shared_fixture_warehouse_end_to_end(tmp_path):
+    """The report tests' tiny warehouse (tests/fixtures) through the real catalog and privacy:
+    no leaks, the moved school follows its cluster, every pupil-level column stays behind."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+    from tiny_warehouse import build_fixture_warehouse
+
+    path = build_fixture_warehouse(tmp_path / "tiny.duckdb")
+    values = load_indicator_values(path, min_n=5)
+    assert list(values.columns) == VALUE_COLUMNS
+    assert privacy.find_privacy_leaks(values).empty
+    assert values["suppressed"].any() and not values["suppressed"].all()
+    school_e = values[(values["entity_id"] == "e") & (values["indicator_id"] == "generel_trivsel")]
+    assert dict(zip(school_e["year"], school_e["cluster_id"], strict=True)) == {
+        2021: "syd",
+        2023: "syd",
+        2024: "nord",
+    }
+
+
+def test_cached_values_equal_fresh_ones_and_follow_the_warehouse(tmp_path, monkeypatch):
+    """The disk cache gives exactly the fresh table, and a new warehouse or min_n misses it."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+    from tiny_warehouse import build_fixture_warehouse
+
+    path = build_fixture_warehouse(tmp_path / "tiny.duckdb")
+    monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "0")
+    fresh = load_indicator_values(path, min_n=5)
+    assert find_cached_values(path, 5) is None
+    monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "1")
+    first = load_indicator_values(path, min_n=5)
+    cache = find_cached_values(path, 5)
+    assert cache.is_file()
+    cached = load_indicator_values(path, min_n=5)
+    pd.testing.assert_frame_equal(fresh, first)
+    pd.testing.assert_frame_equal(fresh, cached)
+    assert find_cached_values(path, 6) != cache
+    with open(path, "ab") as handle:  # any change to the warehouse file changes the key
+        handle.write(b"\0")
+    assert find_cached_values(path, 5) != cache

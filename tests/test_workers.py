@@ -1,0 +1,185 @@
+"""evaluation.render.workers: the worker pool on the fixture notebooks (tests/fixtures/notebooks/):
+a crashed kernel, a cell over the time limit, Ctrl-C and SIGINT at a worker."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from render_project import FIXTURES, latest_run, make_registry, read_record, run_cli  # noqa: E402
+
+from evaluation.render import registry, workers  # noqa: E402
+from evaluation.render import run as render  # noqa: E402
+
+
+@pytest.mark.slow
+def test_a_crashed_kernel_fails_its_report_and_the_next_report_gets_a_new_kernel(project):
+    registry = make_registry(("crash", "municipality"), ("ok", "cluster"))
+    record = render.render_run(render.RenderOptions(jobs=1, clusters=None), registry)
+    status = {r["id"]: r["status"] for r in record["reports"]}
+    assert status == {"crash": "failed", "ok-K01": "ok", "ok-K02": "ok"}
+    crash = next(r for r in record["reports"] if r["id"] == "crash")
+    assert crash["error"]["ename"] in ("DeadKernelError", "RuntimeError")
+
+
+@pytest.mark.slow
+def test_a_cell_over_the_time_limit_fails_its_report_and_the_kernel_is_replaced(
+    project, capsys, monkeypatch
+):
+    monkeypatch.setenv("WORKBENCH_CELL_TIMEOUT", "3")
+    monkeypatch.setattr(
+        registry, "REPORTS", make_registry(("sleep", "municipality"), ("ok", "cluster"))
+    )
+    code, _out = run_cli(["render", "--jobs", "1"], capsys)  # one worker: ok runs after sleep
+
+    assert code == 1
+    by_id = {r["id"]: r for r in read_record(latest_run(project))["reports"]}
+    assert by_id["sleep"]["status"] == "failed"
+    assert "timed out" in by_id["sleep"]["error"]["evalue"]
+    assert by_id["sleep"]["seconds"] < 30, "the 60 s sleep was cut off"
+    assert by_id["ok-K01"]["status"] == by_id["ok-K02"]["status"] == "ok"
+
+
+INTERRUPTED_RUN = """
+import sys
+from pathlib import Path
+from evaluation import cli
+from evaluation.render import registry
+registry.REPORTS[:] = [registry.ReportSpec(
+    "sleep", str(Path(sys.argv[1]) / "sleep.ipynb"), registry.build_cluster_parameters)]
+sys.exit(cli.main(["render", "--jobs", "2"]))
+"""
+
+
+def list_kernel_processes(psutil, root_pid: int) -> list:
+    try:
+        children = psutil.Process(root_pid).children(recursive=True)
+    except psutil.Error:
+        return []
+    return [p for p in children if "ipykernel" in " ".join(safe_cmdline(psutil, p))]
+
+
+def safe_cmdline(psutil, process) -> list[str]:
+    try:
+        return process.cmdline()
+    except psutil.Error:
+        return []
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly_and_leaves_no_kernels(project):
+    psutil = pytest.importorskip("psutil")
+    previous = project / "reports" / "2020-01-01T000000"
+    previous.mkdir()
+    (previous / "manifest.json").write_text('{"reports": []}', encoding="utf-8")
+    (previous / "a.html").write_text("previous report", encoding="utf-8")
+    (project / "reports" / "latest").write_text("2020-01-01T000000\n", encoding="utf-8")
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_RUN, str(FIXTURES)],
+        cwd=project,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        kernels = []
+        while time.monotonic() < deadline and len(kernels) < 2:
+            time.sleep(0.5)
+            kernels = list_kernel_processes(psutil, child.pid)
+        # at least one kernel per worker (a worker may be replacing a kernel at that moment)
+        assert len(kernels) >= 2, "two workers should each have started a kernel"
+        everything = psutil.Process(child.pid).children(recursive=True)
+        os.killpg(child.pid, signal.SIGINT)  # what Ctrl-C sends
+        _out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+
+    assert child.returncode == 130, err
+    assert "Stopped" in err
+    still_running = [p for p in everything if p.is_running() and p.status() != "zombie"]
+    assert still_running == [], f"left behind: {[safe_cmdline(psutil, p) for p in still_running]}"
+    names = sorted(p.name for p in (project / "reports").iterdir())
+    assert names == ["2020-01-01T000000", "latest"], "no partial or new run folder is left"
+    assert (previous / "a.html").read_text(encoding="utf-8") == "previous report"
+    assert (project / "reports" / "latest").read_text(encoding="utf-8") == "2020-01-01T000000\n"
+
+
+SIGNALLED_RUN = """
+import sys
+from pathlib import Path
+from evaluation import cli
+from evaluation.render import registry
+registry.REPORTS[:] = [registry.ReportSpec(
+    "ok", str(Path(sys.argv[1]) / "ok.ipynb"), registry.build_cluster_parameters)]
+sys.exit(cli.main(["render", "--jobs", "1"]))
+"""
+
+
+@pytest.mark.slow
+def test_sigint_at_a_worker_starting_its_kernel_changes_nothing(project):
+    """Ctrl-C is the parent's: a worker ignores SIGINT even while nbclient starts its kernel
+    (nbclient's own handler used to shut the kernel down under the starting client)."""
+    psutil = pytest.importorskip("psutil")
+    child = subprocess.Popen(
+        [sys.executable, "-c", SIGNALLED_RUN, str(FIXTURES)],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    sent = 0
+    deadline = time.monotonic() + 120
+    while child.poll() is None and time.monotonic() < deadline:
+        try:
+            workers = psutil.Process(child.pid).children()
+        except psutil.Error:
+            workers = []
+        for worker in workers:
+            try:
+                if "multiprocessing" in " ".join(worker.cmdline()) and worker.children():
+                    os.kill(worker.pid, signal.SIGINT)  # its kernel is starting or running
+                    sent += 1
+            except psutil.Error:
+                pass
+        time.sleep(0.1)
+    _out, err = child.communicate(timeout=60)
+    assert sent >= 1, "the worker was never seen with its kernel"
+    assert child.returncode == 0, err
+
+
+def test_describe_error_names_the_cell_when_there_is_one():
+    assert workers.describe_error(None) == ""
+    assert workers.describe_error({"cell": 4, "ename": "KeyError", "evalue": "'x'"}) == (
+        "cell 4: KeyError: 'x'"
+    )
+    assert workers.describe_error(workers.failed_result("r", "worker died")["error"]) == (
+        "RenderError: worker died"
+    )
+
+
+def test_failed_result_is_a_failed_report_without_a_cell():
+    assert workers.failed_result("leader_summary", "worker died") == {
+        "report_id": "leader_summary",
+        "status": "failed",
+        "error": {"cell": None, "ename": "RenderError", "evalue": "worker died"},
+        "seconds": 0.0,
+    }
+
+
+def test_cell_time_limit_is_half_an_hour_unless_set(monkeypatch):
+    monkeypatch.delenv("WORKBENCH_CELL_TIMEOUT", raising=False)
+    assert workers.cell_timeout_seconds() == 1800
+    monkeypatch.setenv("WORKBENCH_CELL_TIMEOUT", "3")
+    assert workers.cell_timeout_seconds() == 3
