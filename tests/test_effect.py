@@ -159,3 +159,84 @@ def test_never_started_comparison_leaves_later_starters_out():
     assert np.allclose(post["att"], 0.10 + 0.05 * post["event_time"], atol=1e-12)
     with pytest.raises(ParameterError, match="not_yet, never"):
         effect.estimate_effect(noiseless_panel(), draws=99, comparison="later")
+
+
+def few_treated_panel() -> pd.DataFrame:
+    """6 clusters, 2016-2024: A starts 2020, B and C 2022, D, E, F never; noise, no effect."""
+    rng = np.random.default_rng(11)
+    starts = {"A": 2020, "B": 2022, "C": 2022, "D": np.nan, "E": np.nan, "F": np.nan}
+    rows = [
+        {"cluster_id": cid, "year": year, "value": 3.8 + rng.normal(0, 0.05), "start_year": start}
+        for cid, start in starts.items()
+        for year in range(2016, 2025)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_rows_resting_on_one_treated_cluster_get_no_interval_and_say_why():
+    res = effect.estimate_effect(few_treated_panel(), draws=99)
+    es = res.event_study.set_index("event_time")
+    # A reaches e = -4 .. +4, B and C e = -6 .. +2 (base years 2019 and 2021 left out)
+    expected = {"overall": 3, -6: 2, -5: 2, -4: 3, -3: 3, -2: 3, 0: 3, 1: 3, 2: 3, 3: 1, 4: 1}
+    assert es["n_treated_clusters"].to_dict() == expected
+    refused = es[es["n_treated_clusters"] < 2]
+    assert list(refused.index) == [3, 4]  # only A, the 2020 starter, stands behind them
+    assert (refused["refused"] == effect.REFUSED_FEW_TREATED.format(n=1)).all()
+    assert refused[list(effect.INTERVAL_COLUMNS)].isna().all().all()
+    assert refused["estimate"].notna().all()  # the point estimate stays
+    assert (refused["se_method"] == "none").all()
+    kept = es[es["n_treated_clusters"] >= 2]
+    assert (kept["refused"] == "").all() and (kept["se_method"] == "CV3").all()
+    assert (
+        kept[["ci_low", "ci_high", "p_value", "wild_p_value", "crve_p_value"]].notna().all().all()
+    )
+    overall = res.overall_row()
+    assert overall["ci_low"] < overall["estimate"] < overall["ci_high"]
+    assert effect.CV3_LABEL in res.inference and effect.REFUSED_LABEL in res.inference
+    cells = res.cells.set_index(["group", "year"])
+    assert cells.loc[(2020, 2024), "refused"] == effect.REFUSED_FEW_TREATED.format(n=1)
+    assert cells.loc[(2022, 2024), "refused"] == ""
+
+
+def test_a_row_whose_jackknife_is_undefined_is_refused_not_estimated_with_cr1():
+    # Two starters but one comparison cluster: deleting it leaves no comparison, so CV3 is
+    # undefined; the row is refused with its own reason instead of falling back to CR1.
+    panel = few_treated_panel()
+    panel = panel[panel["cluster_id"].isin(["B", "C", "D"])]
+    res = effect.estimate_effect(panel, draws=99)
+    overall = res.overall_row()
+    assert overall["n_treated_clusters"] == 2
+    assert overall["refused"] == effect.REFUSED_JACKKNIFE.format(n=2)
+    assert np.isnan(overall["p_value"]) and np.isnan(overall["crve_p_value"])
+    assert (res.event_study["se_method"] != "CV1").all()
+    assert res.inference.startswith("no interval and no p-value: every row refused")
+
+
+def organ_donations_panel() -> pd.DataFrame:
+    """Kessler & Roth (2014) via causaldata: 27 states, Quarter_Num 1-6 (Q4 2010 - Q1 2012);
+    California alone is treated, from Q3 2011 (Quarter_Num 4)."""
+    from causaldata import organ_donations
+
+    data = organ_donations.load_pandas().data
+    return pd.DataFrame(
+        {
+            "cluster_id": data["State"].astype(str),
+            "year": data["Quarter_Num"].astype(int),
+            "value": data["Rate"].astype(float),
+            "start_year": np.where(data["State"] == "California", 4.0, np.nan),
+        }
+    )
+
+
+def test_organ_donations_with_california_alone_treated_has_no_p_value():
+    # Before: -0.0213 [-0.0330, -0.0097], p = 0.0008 from CR1 labelled CV3 (wild p near 0.4).
+    res = effect.estimate_effect(organ_donations_panel(), draws=99)
+    assert res.n_clusters == 27
+    overall = res.overall_row()
+    assert overall["estimate"] == pytest.approx(-0.0213, abs=1e-4)
+    assert overall["n_treated_clusters"] == 1
+    assert overall["refused"] == "fewer than two treated clusters (1): no interval can be known"
+    es = res.event_study
+    assert (es["refused"] != "").all()
+    assert es[["p_value", "wild_p_value", "crve_p_value", "ci_low", "ci_high"]].isna().all().all()
+    assert res.inference == effect.ALL_REFUSED_LABEL.format(reason=overall["refused"])

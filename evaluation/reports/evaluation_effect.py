@@ -107,9 +107,19 @@ def inference_notes(t: Texts, result, draws: int) -> list[str]:
         ),
         t("evaluation_report.effect_note_crv"),
     ]
-    if (result.event_study["se_method"] != "CV3").any():
-        notes.append(t("evaluation_report.effect_note_fallback"))
+    if result.event_study["refused"].astype(bool).any():
+        notes.append(t("evaluation_report.effect_note_refused"))
     return notes
+
+
+def refusal_text(t: Texts, row) -> str:
+    """Why an event-study row has no interval and no p-value, in plain words; "" when it has
+    them (evaluation.stats.effect decides: fewer than two treated clusters, or no jackknife)."""
+    if not row["refused"]:
+        return ""
+    if row["n_treated_clusters"] < 2:
+        return t("evaluation_report.effect_refused_few")
+    return t("evaluation_report.effect_refused_jackknife")
 
 
 def demo_truth_file(report: EvaluationReport) -> Path | None:
@@ -147,6 +157,16 @@ def demo_truth(report: EvaluationReport) -> dict:
 def effect_summary(t: Texts, indicator, result) -> str:
     """The headline sentence: the overall effect, its intervals and p-values, clear or not."""
     overall = result.overall_row()
+    if overall["refused"]:
+        return t(
+            "evaluation_report.effect_summary_refused",
+            indicator=rc.indicator_name(t, indicator),
+            estimate=format_effect(t, indicator, overall["estimate"]),
+            interval=SUPPRESSED_MARKER,
+            p=SUPPRESSED_MARKER,
+            clusters=result.n_clusters,
+            reason=refusal_text(t, overall),
+        )
     summary = t(
         "evaluation_report.effect_summary",
         indicator=rc.indicator_name(t, indicator),
@@ -172,16 +192,17 @@ def truth_note_html(report: EvaluationReport, result) -> str:
     if truth is None:
         return ""
     overall = result.overall_row()
-    inside = overall["ci_low"] <= truth <= overall["ci_high"]
+    if overall["refused"]:
+        inside = "evaluation_report.effect_truth_no_interval"
+    elif overall["ci_low"] <= truth <= overall["ci_high"]:
+        inside = "evaluation_report.effect_truth_inside"
+    else:
+        inside = "evaluation_report.effect_truth_outside"
     return rc.paragraph(
         t(
             "evaluation_report.effect_truth",
             truth=format_effect(t, indicator, truth),
-            inside=t(
-                "evaluation_report.effect_truth_inside"
-                if inside
-                else "evaluation_report.effect_truth_outside"
-            ),
+            inside=t(inside),
         ),
         "wb-note",
     )
@@ -203,11 +224,14 @@ def interval_series(t: Texts) -> list[str]:
 
 
 def effect_rows(t: Texts, indicator, event_study: pd.DataFrame) -> tuple[list, list]:
-    """(chart rows: one per event time and interval, table rows: one per event time)."""
+    """(chart rows: one per event time and interval, table rows: one per event time). A refused
+    row shows its estimate, "–" for the intervals and p-values, and why in a note column (there
+    only when some row is refused)."""
     cv3, wild, crv = interval_series(t)
     cols = t.lookup("evaluation_report.effect_columns")
     scale = rc.display_scale(indicator)
     rows, table_rows = [], []
+    any_refused = event_study["refused"].astype(bool).any()
     for r in event_study.itertuples(index=False):
         label = event_time_label(t, r.event_time)
         for series, lo, hi in (
@@ -235,6 +259,8 @@ def effect_rows(t: Texts, indicator, event_study: pd.DataFrame) -> tuple[list, l
                 cols["crv"]: format_effect_interval(t, indicator, r.crve_ci_low, r.crve_ci_high),
             }
         )
+        if any_refused:
+            table_rows[-1][cols["note"]] = refusal_text(t, r._asdict())
     return rows, table_rows
 
 

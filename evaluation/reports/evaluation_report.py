@@ -251,6 +251,8 @@ def collect_key_figures(report: EvaluationReport) -> dict:
         overall = result.overall_row()
         for key in EFFECT_FIGURES:
             figures[f"effect.{key}"] = round(float(overall[key]), 6)
+        if overall["refused"]:
+            figures["effect.refused"] = overall["refused"]
     truth = report.cache.get("truth", {}).get(report.indicator_id)
     if truth is not None:
         figures["effect.demo_truth"] = round(truth, 6)

@@ -10,7 +10,12 @@ import pandas as pd
 from evaluation.errors import EvaluationError
 from evaluation.reports import common as rc
 from evaluation.reports.evaluation_context import EvaluationReport
-from evaluation.reports.evaluation_effect import format_effect, format_effect_interval, run_effect
+from evaluation.reports.evaluation_effect import (
+    format_effect,
+    format_effect_interval,
+    refusal_text,
+    run_effect,
+)
 from evaluation.texts import SUPPRESSED_MARKER, format_school_year
 
 SENSITIVITY_INDICATOR = "social_trivsel"
@@ -128,6 +133,8 @@ def sensitivity_row(report: EvaluationReport, check: tuple, truth: dict) -> dict
             wild = format_effect_interval(
                 t, indicator, overall["wild_ci_low"], overall["wild_ci_high"]
             )
+            if overall["refused"]:
+                note = (note + " " if note else "") + refusal_text(t, overall)
         except EvaluationError as exc:
             note = (note + " " if note else "") + t(
                 "evaluation_report.sensitivity_notes.failed", reason=str(exc)

@@ -29,6 +29,14 @@ Inference with about 10 clusters (headline first, the others beside it, labelled
   only: they over-reject with few clusters.
 - Randomisation inference over the start-year assignments (`randomisation_p_value`).
 
+What cannot be known is refused, not estimated another way: a row (overall, event time, or
+ATT(g, t) cell) that rests on fewer than two treated clusters gets no interval and no p-value,
+only its point estimate and a `refused` reason. With one treated cluster deleting it leaves no
+estimate, so CV3 is undefined, and the CR1 error that would stand in for it treats one cluster's
+own noise as the effect (on organ_donations, California alone, it gave p = 0.0008 where the wild
+bootstrap gave 0.39; MacKinnon & Webb 2018 show why). A row whose jackknife is undefined for
+another reason (say a single comparison cluster) is refused the same way, with its own reason.
+
 Why this order (validation/effect_coverage.py, README there): on demo-shaped simulations (10
 clusters, cohorts of 3, 3 and 4 never) CR1 with t(G-1) falls short because each cohort's and
 the comparison arm's mean is estimated, so its variance estimate has about G - 3 (Satterthwaite
@@ -63,6 +71,29 @@ WILD_LABEL = (
     "{weights} weights, B={b})"
 )
 CRVE_LABEL = "cluster-robust CR1, t(G-1): for comparison only, over-rejects with few clusters"
+REFUSED_LABEL = "no interval and no p-value in the rows with a `refused` reason"
+ALL_REFUSED_LABEL = "no interval and no p-value: every row refused (overall: {reason})"
+
+MIN_TREATED_CLUSTERS = 2  # fewer treated clusters behind a row: no interval can be known
+REFUSED_FEW_TREATED = "fewer than two treated clusters ({n}): no interval can be known"
+REFUSED_JACKKNIFE = (
+    "the cluster jackknife (CV3) is undefined here (deleting a cluster left no estimate, "
+    "although {n} treated clusters stand behind the row): no interval rather than another "
+    "method's"
+)
+# The columns a refused row leaves empty (NaN); its point estimate stays.
+INTERVAL_COLUMNS = tuple(
+    "ci_low ci_high p_value se wild_ci_low wild_ci_high wild_p_value "
+    "crve_se crve_ci_low crve_ci_high crve_p_value".split()
+)
+EVENT_STUDY_COLUMNS = (
+    "event_time",
+    "estimate",
+    *INTERVAL_COLUMNS[:4],
+    "se_method",
+    *INTERVAL_COLUMNS[4:],
+    *("n_groups", "n_cells", "n_treated_clusters", "refused"),
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,6 +249,20 @@ def aggregation_weights(cells: list[Cell], which: str | int) -> np.ndarray:
     return size / size.sum()
 
 
+def treated_clusters(cells: list[Cell], weights: np.ndarray) -> int:
+    """How many distinct treated clusters stand behind an estimate: those of the cells it
+    weights above zero."""
+    return len({i for c, w in zip(cells, weights, strict=True) if w > 0 for i in c.treated})
+
+
+def refusal(n_treated: int) -> str:
+    """Why an estimate resting on `n_treated` treated clusters can have no interval ("" when
+    it can): decided from the design before anything is estimated."""
+    if n_treated < MIN_TREATED_CLUSTERS:
+        return REFUSED_FEW_TREATED.format(n=n_treated)
+    return ""
+
+
 # ---------------------------------------------------------------------------------------------
 # The estimator
 # ---------------------------------------------------------------------------------------------
@@ -227,13 +272,15 @@ def aggregation_weights(cells: list[Cell], which: str | int) -> np.ndarray:
 class EffectResult:
     """Event-study estimates of a staggered effort.
 
-    `cells`: one row per ATT(g, t). `event_study`: one row per event time (t - start year;
-    negative = before the start, a placebo check that should be near zero) plus a row with
-    event_time "overall". Columns: estimate, ci_low, ci_high, p_value, se (the headline: cluster
-    jackknife CV3 with t(G-1)), se_method (CV3, or CV1 where the jackknife is undefined),
-    wild_ci_low, wild_ci_high, wild_p_value (wild cluster bootstrap-t WCR13, beside),
-    crve_se, crve_ci_low, crve_ci_high, crve_p_value (plain cluster-robust CR1, labelled),
-    n_groups, n_cells.
+    `cells`: one row per ATT(g, t), with n_treated (its treated clusters) and `refused`.
+    `event_study`: one row per event time (t - start year; negative = before the start, a
+    placebo check that should be near zero) plus a row with event_time "overall". Columns:
+    estimate, ci_low, ci_high, p_value, se (the headline: cluster jackknife CV3 with t(G-1)),
+    se_method ("CV3", or "none" in a refused row), wild_ci_low, wild_ci_high, wild_p_value (wild
+    cluster bootstrap-t WCR13, beside), crve_se, crve_ci_low, crve_ci_high, crve_p_value (plain
+    cluster-robust CR1, labelled), n_groups, n_cells, n_treated_clusters (distinct treated
+    clusters behind the row) and refused: "" or the plain reason the row has no interval and no
+    p-value (then every interval column is NaN; the estimate stays).
     """
 
     cells: pd.DataFrame
@@ -272,6 +319,95 @@ def overall_att_wide(wide: pd.DataFrame, start: pd.Series) -> float:
     return float(aggregation_weights(cells, "overall") @ cell_effects(x, y, len(cells)))
 
 
+def cell_table(cells: list[Cell], att: np.ndarray) -> pd.DataFrame:
+    """One row per ATT(g, t); a cell with fewer than two treated clusters is `refused`."""
+    return pd.DataFrame(
+        {
+            "group": [c.group for c in cells],
+            "year": [c.year for c in cells],
+            "base_year": [c.base_year for c in cells],
+            "event_time": [c.event_time for c in cells],
+            "att": att,
+            "n_treated": [len(c.treated) for c in cells],
+            "n_comparison": [len(c.comparison) for c in cells],
+            "refused": [refusal(len(c.treated)) for c in cells],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class Design:
+    """The stacked problem and what every event-study row shares."""
+
+    cells: list[Cell]
+    x: np.ndarray
+    y: np.ndarray
+    clusters: np.ndarray
+    att: np.ndarray  # ATT(g, t) per cell
+    draws: int
+    level: float
+    seed: int
+
+    @property
+    def g_count(self) -> int:
+        return len(np.unique(self.clusters))
+
+    @property
+    def t_crit(self) -> float:
+        return float(stats.t.ppf(0.5 + self.level / 2, self.g_count - 1))
+
+
+def event_study_row(design: Design, which, weights: np.ndarray) -> tuple[dict, str]:
+    """One event-study row and the bootstrap's weights name ("" when the row is refused)."""
+    cells, n_cells, g_count = design.cells, len(design.cells), design.g_count
+    n_treated = treated_clusters(cells, weights)
+    facts = {
+        "n_groups": int(len({c.group for c, w in zip(cells, weights, strict=True) if w > 0})),
+        "n_cells": int((weights > 0).sum()),
+        "n_treated_clusters": n_treated,
+    }
+    reason = refusal(n_treated)
+    boot = None
+    if not reason:
+        r = np.concatenate([np.zeros(n_cells), weights])
+        rng = np.random.default_rng(design.seed)
+        boot = prepare_wild_bootstrap(
+            design.x, design.y, design.clusters, r, design.draws, rng, "CV3"
+        )
+        if boot.variance != "CV3":  # never a silent change of method
+            reason = REFUSED_JACKKNIFE.format(n=n_treated)
+    if reason:
+        estimate = float(weights @ design.att)
+        empty = dict.fromkeys(INTERVAL_COLUMNS, np.nan)
+        row = {"event_time": which, "estimate": estimate, **empty, "se_method": "none"}
+        return {**row, **facts, "refused": reason}, ""
+    wild_low, wild_high = boot.confidence_interval(design.level)
+    headline = t_columns("cv3", boot.theta, boot.se, design.t_crit, g_count)
+    row = {
+        "event_time": which,
+        "estimate": boot.theta,
+        "ci_low": headline["cv3_ci_low"],
+        "ci_high": headline["cv3_ci_high"],
+        "p_value": headline["cv3_p_value"],
+        "se": boot.se,
+        "se_method": boot.variance,
+        "wild_ci_low": wild_low,
+        "wild_ci_high": wild_high,
+        "wild_p_value": boot.p_value(0.0),
+        **t_columns("crve", boot.theta, boot.se_crve, design.t_crit, g_count),
+    }
+    return {**row, **facts, "refused": ""}, boot.weights_name
+
+
+def inference_label(rows: list[dict], weights_name: str, draws: int) -> str:
+    """What the intervals are; never CV3 for a row that has none."""
+    refused = [r for r in rows if r["refused"]]
+    if rows and len(refused) == len(rows):
+        return ALL_REFUSED_LABEL.format(reason=rows[0]["refused"])
+    label = CV3_LABEL + "; " + WILD_LABEL.format(weights=weights_name, b=draws)
+    return label + "; " + REFUSED_LABEL if refused else label
+
+
 def estimate_effect(
     panel: pd.DataFrame,
     draws: int = 999,
@@ -285,61 +421,33 @@ def estimate_effect(
     `panel`: cluster_id, year, value (cluster-year mean or share), start_year (NaN = never).
     Returns per-(g, t) cells, per-event-time and overall estimates with cluster jackknife (CV3)
     t(G-1) intervals and, beside them, wild cluster bootstrap-t intervals (WCR13, Webb weights
-    for <= 12 clusters) and plain CR1 t(G-1) intervals.
+    for <= 12 clusters) and plain CR1 t(G-1) intervals; a row resting on fewer than two treated
+    clusters, or whose jackknife is undefined, has none of them and says why in `refused`.
     """
-    wide, start, cells = estimate_cells(panel, comparison)
+    wide, _, cells = estimate_cells(panel, comparison)
     x, y, clusters = stack_cells(wide, cells)
-    n_cells = len(cells)
-    att = cell_effects(x, y, n_cells)
-    cell_table = pd.DataFrame(
-        {
-            "group": [c.group for c in cells],
-            "year": [c.year for c in cells],
-            "base_year": [c.base_year for c in cells],
-            "event_time": [c.event_time for c in cells],
-            "att": att,
-            "n_treated": [len(c.treated) for c in cells],
-            "n_comparison": [len(c.comparison) for c in cells],
-        }
-    )
+    att = cell_effects(x, y, len(cells))
+    design = Design(cells, x, y, clusters, att, draws, level, seed)
     targets: list = ["overall"]
     if event_times:
         targets += sorted({c.event_time for c in cells})
-    rows = []
-    g_count = len(np.unique(clusters))
-    t_crit = stats.t.ppf(0.5 + level / 2, g_count - 1)
-    label = ""
+    rows, weights_name = [], ""
     for which in targets:
         w = aggregation_weights(cells, which)
         if w.sum() == 0:
             continue
-        r = np.concatenate([np.zeros(n_cells), w])
-        boot = prepare_wild_bootstrap(x, y, clusters, r, draws, np.random.default_rng(seed), "CV3")
-        wild_low, wild_high = boot.confidence_interval(level)
-        label = CV3_LABEL + "; " + WILD_LABEL.format(weights=boot.weights_name, b=draws)
-        if boot.variance != "CV3":
-            label += "; CR1 where deleting a cluster left no estimate"
-        headline = t_columns("cv3", boot.theta, boot.se, t_crit, g_count)
-        rows.append(
-            {
-                "event_time": which,
-                "estimate": boot.theta,
-                "ci_low": headline["cv3_ci_low"],
-                "ci_high": headline["cv3_ci_high"],
-                "p_value": headline["cv3_p_value"],
-                "se": boot.se,
-                "se_method": boot.variance,
-                "wild_ci_low": wild_low,
-                "wild_ci_high": wild_high,
-                "wild_p_value": boot.p_value(0.0),
-                **t_columns("crve", boot.theta, boot.se_crve, t_crit, g_count),
-                "n_groups": int(len({c.group for c, wi in zip(cells, w, strict=True) if wi > 0})),
-                "n_cells": int((w > 0).sum()),
-            }
-        )
-    event_study = pd.DataFrame(rows)
+        row, name = event_study_row(design, which, w)
+        rows.append(row)
+        weights_name = name or weights_name
+    event_study = pd.DataFrame(rows, columns=list(EVENT_STUDY_COLUMNS))
     overall = event_study.iloc[0].to_dict()
-    return EffectResult(cell_table, event_study, overall, g_count, label)
+    return EffectResult(
+        cell_table(cells, att),
+        event_study,
+        overall,
+        design.g_count,
+        inference_label(rows, weights_name, draws),
+    )
 
 
 def t_columns(prefix: str, theta: float, se: float, t_crit: float, g_count: int) -> dict:
