@@ -1,7 +1,8 @@
 """The embedded DuckDB warehouse: table definitions and a few small helpers.
 
 The tables are those of docs/architecture.md. `responses` is wide (one row per pupil and year,
-q01..q40) and its rows never leave the warehouse: only `evaluation.values.indicators` reads them.
+q01..q40) and its rows never leave the warehouse: only `evaluation.values.scores` and
+`evaluation.values.aggregate` read them.
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ def write_table(con: duckdb.DuckDBPyConnection, name: str, df: pd.DataFrame) -> 
 
 
 def read_table(path: Path | str, name: str) -> pd.DataFrame:
-    """Read one whole table (not for `responses` outside evaluation.values.indicators)."""
+    """Read one whole table (not for `responses`: only evaluation.values reads those)."""
     if name not in TABLE_COLUMNS:
         raise ParameterError(f"Unknown table {name!r}; tables: {', '.join(TABLE_COLUMNS)}")
     with connect(path, read_only=True) as con:
