@@ -67,8 +67,8 @@ def test_index_page_is_axe_clean_offline(chromium_path, tmp_path):
 def test_parameters_leave_out_the_places_and_text_is_escaped():
     shown = {"cluster": "nord", "year": 2024, "warehouse": "/w.duckdb", "tables_dir": "/t"}
     assert index_page.format_parameters(shown) == "cluster=nord, year=2024"
-    assert index_page.escape('<a href="x">&') == "&lt;a href=&quot;x&quot;&gt;&amp;"
-    assert index_page.escape(2024) == "2024"
+    assert index_page.esc('<a href="x">&') == "&lt;a href=&quot;x&quot;&gt;&amp;"
+    assert index_page.esc(2024) == "2024"
 
 
 def test_reports_with_the_same_title_are_told_apart_by_their_id():

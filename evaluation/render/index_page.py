@@ -3,11 +3,8 @@ accessible, Danish or English)."""
 
 from __future__ import annotations
 
-import html
-from typing import Any
-
 from evaluation.render.workers import describe_error
-from evaluation.reports.html import SCROLL_REGION_CSS, scroll_region
+from evaluation.reports.html import SCROLL_REGION_CSS, esc, scroll_region
 from evaluation.texts import LANGUAGES, format_school_year, texts_for
 
 INDEX_CSS = (
@@ -25,10 +22,6 @@ code { overflow-wrap: anywhere; }
 """
     + SCROLL_REGION_CSS
 )
-
-
-def escape(value: Any) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def format_parameters(parameters: dict) -> str:
@@ -52,8 +45,8 @@ def build_index_html(record: dict) -> str:
     rows = []
     titles = [r["title"] for r in reports]
     for r in reports:
-        name = escape(r["title"] if titles.count(r["title"]) == 1 else f"{r['title']} ({r['id']})")
-        link = f'<a href="{escape(r["html"])}">{name}</a>' if r.get("html") else name
+        name = esc(r["title"] if titles.count(r["title"]) == 1 else f"{r['title']} ({r['id']})")
+        link = f'<a href="{esc(r["html"])}">{name}</a>' if r.get("html") else name
         status = (
             f'<span class="failed">{t["failed"]}</span>'
             if r["status"] == "failed"
@@ -61,28 +54,28 @@ def build_index_html(record: dict) -> str:
         )
         rows.append(
             f'<tr><th scope="row">{link}</th><td>{status}</td>'
-            f"<td>{escape(format_parameters(r['parameters']))}</td>"
+            f"<td>{esc(format_parameters(r['parameters']))}</td>"
             f'<td class="num">{r.get("seconds") or 0:.1f}</td></tr>'
         )
     parts = [
         "<!DOCTYPE html>",
-        f'<html lang="{escape(language)}">',
+        f'<html lang="{esc(language)}">',
         '<head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{escape(title)}</title><style>{INDEX_CSS}</style></head>",
+        f"<title>{esc(title)}</title><style>{INDEX_CSS}</style></head>",
         "<body><main>",
-        f"<h1>{escape(title)}</h1>",
-        f"<p>{escape(t['run'].format(run_id=record['run_id'], started=record['started']))}</p>",
-        f"<p>{escape(t['summary'].format(**counts))}</p>",
+        f"<h1>{esc(title)}</h1>",
+        f"<p>{esc(t['run'].format(run_id=record['run_id'], started=record['started']))}</p>",
+        f"<p>{esc(t['summary'].format(**counts))}</p>",
         scroll_region(
             "".join(
                 [
-                    f"<table><caption>{escape(t['caption'])}</caption><thead><tr>",
+                    f"<table><caption>{esc(t['caption'])}</caption><thead><tr>",
                     *(
-                        f'<th scope="col">{escape(t[k])}</th>'
+                        f'<th scope="col">{esc(t[k])}</th>'
                         for k in ("report", "status", "parameters")
                     ),
-                    f'<th scope="col">{escape(t["seconds"])}</th></tr></thead>',
+                    f'<th scope="col">{esc(t["seconds"])}</th></tr></thead>',
                     "<tbody>",
                     *rows,
                     "</tbody></table>",
@@ -93,17 +86,17 @@ def build_index_html(record: dict) -> str:
     ]
     failed = [r for r in reports if r["status"] == "failed"]
     if failed:
-        parts += [f"<h2>{escape(t['failures'])}</h2>", f"<p>{escape(t['failures_intro'])}</p>"]
+        parts += [f"<h2>{esc(t['failures'])}</h2>", f"<p>{esc(t['failures_intro'])}</p>"]
         parts.append("<ul>")
         for r in failed:
             notebook = (
-                f' (<a href="{escape(r["executed"])}">{escape(t["executed"])}</a>)'
+                f' (<a href="{esc(r["executed"])}">{esc(t["executed"])}</a>)'
                 if r.get("executed")
                 else ""
             )
             parts.append(
-                f"<li><strong>{escape(r['id'])}</strong>{notebook}: "
-                f"<code>{escape(describe_error(r.get('error')))}</code></li>"
+                f"<li><strong>{esc(r['id'])}</strong>{notebook}: "
+                f"<code>{esc(describe_error(r.get('error')))}</code></li>"
             )
         parts.append("</ul>")
     parts += build_provenance_html(record, t)
@@ -122,16 +115,16 @@ def build_provenance_html(record: dict, t: dict) -> list[str]:
     items += [
         (t["files"], f"{f['path']} (SHA-256 {f['sha256']})") for f in record["inputs"]["files"]
     ]
-    parts = [f"<h2>{escape(t['provenance'])}</h2>", "<dl>"]
-    parts += [f"<dt>{escape(k)}</dt><dd><code>{escape(v)}</code></dd>" for k, v in items]
+    parts = [f"<h2>{esc(t['provenance'])}</h2>", "<dl>"]
+    parts += [f"<dt>{esc(k)}</dt><dd><code>{esc(v)}</code></dd>" for k, v in items]
     rows = "".join(
-        f'<tr><th scope="row">{escape(name)}</th><td>{escape(version)}</td></tr>'
+        f'<tr><th scope="row">{esc(name)}</th><td>{esc(version)}</td></tr>'
         for name, version in record.get("packages", {}).items()
     )
     table = (
-        f"<table><caption>{escape(t['packages_caption'])}</caption>"
-        f'<thead><tr><th scope="col">{escape(t["package"])}</th>'
-        f'<th scope="col">{escape(t["version"])}</th></tr></thead><tbody>{rows}</tbody></table>'
+        f"<table><caption>{esc(t['packages_caption'])}</caption>"
+        f'<thead><tr><th scope="col">{esc(t["package"])}</th>'
+        f'<th scope="col">{esc(t["version"])}</th></tr></thead><tbody>{rows}</tbody></table>'
     )
     parts += ["</dl>", scroll_region(table, t["packages_caption"])]
     return parts
