@@ -29,3 +29,19 @@ def test_the_list_keeps_every_package_the_manifest_recorded_before():
     }  # fmt: skip
     assert recorded_before <= set(versions.KEY_PACKAGES)
     assert len(set(versions.KEY_PACKAGES)) == len(versions.KEY_PACKAGES)
+
+
+def test_read_git_commit_in_a_git_worktree(tmp_path):
+    # a worktree's .git is a file "gitdir: <main>/.git/worktrees/<name>"; its HEAD names a branch
+    # whose ref lives in the main repository (the worktree's commondir file says where)
+    main = tmp_path / "main" / ".git"
+    own = main / "worktrees" / "wt"
+    (main / "refs" / "heads").mkdir(parents=True)
+    own.mkdir(parents=True)
+    (main / "refs" / "heads" / "topic").write_text("d" * 40 + "\n", encoding="utf-8")
+    (own / "HEAD").write_text("ref: refs/heads/topic\n", encoding="utf-8")
+    (own / "commondir").write_text("../..\n", encoding="utf-8")
+    checkout = tmp_path / "wt"
+    checkout.mkdir()
+    (checkout / ".git").write_text(f"gitdir: {own}\n", encoding="utf-8")
+    assert versions.read_git_commit(checkout) == "d" * 40

@@ -25,7 +25,10 @@ from evaluation.files import (
     write_atomically,
     write_text_atomically,
 )
-from evaluation.versions import read_package_versions
+from evaluation.versions import (  # noqa: F401 - read_git_commit is read from here too
+    read_git_commit,
+    read_package_versions,
+)
 
 MANIFEST_NAME = "manifest.json"
 LATEST_NAME = "latest"
@@ -49,25 +52,6 @@ def hash_code(notebook_paths: list[Path]) -> str:
         name = path.relative_to(config.PACKAGE_DIR).as_posix() if path in files else path.name
         digest.update(name.encode("utf-8") + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
-
-
-def read_git_commit(root: Path | None = None) -> str:
-    """The checked-out commit read from .git directly (no git program needed), or "unknown"."""
-    git_dir = (root or config.SOURCE_ROOT) / ".git"
-    try:
-        head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
-        if not head.startswith("ref:"):
-            return head
-        ref = head.split(":", 1)[1].strip()
-        ref_file = git_dir / ref
-        if ref_file.is_file():
-            return ref_file.read_text(encoding="utf-8").strip()
-        for line in (git_dir / "packed-refs").read_text(encoding="utf-8").splitlines():
-            if line.endswith(" " + ref):
-                return line.split(" ", 1)[0]
-    except OSError:
-        pass
-    return "unknown"
 
 
 def describe_inputs(warehouse: Path, logged_files: list[dict]) -> dict:
