@@ -222,3 +222,51 @@ def test_the_fixture_with_one_started_cluster_refuses_its_effect(fixture_report)
     figures = report_evaluation.collect_key_figures(report)
     assert figures["effect.ci_low"] is None or math.isnan(figures["effect.ci_low"])
     assert figures["effect.refused"].startswith("fewer than two treated clusters (1)")
+
+
+@pytest.fixture(scope="module")
+def model_sections(fixture_report):
+    report, _ = fixture_report
+    models = str(report_evaluation.build_models(report))
+    parameters = str(report_evaluation.build_parameters(report))
+    return report, models, parameters
+
+
+def test_model_section_says_what_is_fitted_and_shows_every_variance(model_sections):
+    report, html, _ = model_sections
+    fit = report.cache["model"]
+    frame = fit.result.model.data.frame
+    assert f"Modellen bygger på {len(frame)} tal for " in html
+    schools, clusters = frame["school"].nunique(), frame["cluster_id"].nunique()
+    assert f"fra {schools} skoler i {clusters} klynger over {frame['year'].nunique()} " in html
+    for row in ("Mellem klynger", "Mellem skoler i samme klynge", "Fra år til år på samme skole"):
+        assert row in html
+    assert "Pålidelighed af et gennemsnit" in html and "Raudenbush" in html
+    assert "Optimeringsmetode" not in html  # the optimizer table is in the appendix
+
+
+def test_variance_figures_add_up_and_carry_the_models_reliability(model_sections):
+    from evaluation.stats import models
+
+    report, _, _ = model_sections
+    fit = report.cache["model"]
+    figures = evaluation_tables.variance_figures(fit)
+    vc = fit.variance_components().set_index("component")["variance"]
+    assert figures.loc["cluster", "variance"] == vc["group"]
+    assert figures.loc["school", "variance"] == vc["school"]
+    assert figures.loc[["cluster", "school", "residual"], "share"].sum() == pytest.approx(1.0)
+    reliability = models.school_cluster_reliability(fit).set_index("level")["mean_reliability"]
+    assert figures.loc["school", "reliability"] == reliability["school"]
+    assert figures.loc["cluster", "reliability"] == reliability["cluster"]
+
+
+def test_appendix_has_the_optimizers_the_data_hash_and_the_commit(model_sections):
+    from evaluation.files import hash_file
+    from evaluation.versions import read_git_commit
+
+    report, _, html = model_sections
+    assert "Flerniveaumodellens optimeringsmetoder" in html
+    assert "Optimeringsmetode" in html
+    assert hash_file(Path(report.parameters["warehouse"])) in html
+    commit = read_git_commit()
+    assert (commit if commit != "unknown" else "ukendt") in html

@@ -28,9 +28,14 @@ from evaluation.reports.evaluation_tables import (
     coverage_frame,
     model_attempts_table,
     model_fit_note,
+    model_sample_sentence,
     model_terms_table,
     package_versions,
+    provenance_table,
     response_rate,  # noqa: F401 - read as evaluation_report.response_rate (tests)
+    variance_figures,
+    variance_sentences,
+    variance_table,
 )
 from evaluation.texts import SUPPRESSED_MARKER
 
@@ -159,7 +164,8 @@ def build_methods(report: EvaluationReport) -> rc.Html:
 
 
 def build_models(report: EvaluationReport) -> rc.Html:
-    """MixedLM (evaluation.stats.models): school-years in schools in clusters, year terms."""
+    """MixedLM (evaluation.stats.models): school-years in schools in clusters, year terms; what
+    was fitted, the year terms and the variance components with the reliability of means."""
     from evaluation.stats import models  # why: statsmodels loads only when a report runs
 
     t, values = report.t, report.data.values
@@ -177,15 +183,22 @@ def build_models(report: EvaluationReport) -> rc.Html:
         body += rc.paragraph(t("evaluation_report.models_unavailable", reason=str(exc)))
         return rc.section("model", section_title(report, "models"), body)
     report.cache["model"] = fit
+    body += rc.paragraph(model_sample_sentence(t, fit, name))
     table = model_terms_table(t, fit, int(units["year"].min()))
     body += charts.table_to_html(
         table, t("evaluation_report.models_caption", indicator=name), [model_fit_note(t, fit)]
     )
+    figures = variance_figures(fit)
+    variances = variance_table(t, figures)
+    body += rc.paragraph(variance_sentences(t, figures))
     body += charts.table_to_html(
-        model_attempts_table(t, fit), t("evaluation_report.models_attempts")
+        variances,
+        t("model_fit.variance_caption", indicator=name),
+        [t("model_fit.variance_note"), t("model_fit.formula", formula=t("model_fit.formula_text"))],
     )
     if report.tables_dir is not None:
         charts.write_table_csv(table, "model", report.tables_dir, t.language)
+        charts.write_table_csv(variances, "model_varians", report.tables_dir, t.language)
     return rc.section("model", section_title(report, "models"), body)
 
 
@@ -225,6 +238,8 @@ def build_sensitivity(report: EvaluationReport) -> rc.Html:
 
 
 def build_parameters(report: EvaluationReport) -> rc.Html:
+    """The appendix: parameters, package versions, the data hash and code commit, and how each
+    optimizer did on the multilevel model (when the model section fitted one)."""
     t = report.t
     params = pd.DataFrame(
         {
@@ -236,6 +251,18 @@ def build_parameters(report: EvaluationReport) -> rc.Html:
     versions.columns = [t("evaluation_report.package"), t("evaluation_report.version")]
     body = charts.table_to_html(params, t("evaluation_report.parameters_caption"))
     body += charts.table_to_html(versions, t("evaluation_report.versions_caption"))
+    body += charts.table_to_html(
+        provenance_table(t, report.parameters["warehouse"]),
+        t("model_fit.provenance_caption"),
+        [t("model_fit.provenance_note")],
+    )
+    fit = report.cache.get("model")
+    if fit is not None:
+        body += f"<h3>{rc.esc(t('model_fit.attempts_heading'))}</h3>"
+        body += rc.paragraph(t("model_fit.attempts_intro"))
+        body += charts.table_to_html(
+            model_attempts_table(t, fit), t("evaluation_report.models_attempts")
+        )
     return rc.section("parametre", section_title(report, "parameters"), body)
 
 

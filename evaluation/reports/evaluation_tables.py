@@ -1,20 +1,25 @@
-"""The evaluation report's plain tables: coverage per school year, the model's terms and fit,
-and the versions of the packages behind the numbers.
+"""The evaluation report's plain tables: coverage per school year, the model's terms, fit and
+variance components, and the versions, data hash and commit behind the numbers.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from pathlib import Path
 
 import pandas as pd
 
+from evaluation.files import hash_file
 from evaluation.reports import common as rc
 from evaluation.reports.evaluation_context import EvaluationReport
 from evaluation.texts import SUPPRESSED_MARKER, Texts, format_school_year
-from evaluation.versions import KEY_PACKAGES, read_package_versions
+from evaluation.versions import KEY_PACKAGES, read_git_commit, read_package_versions
 
 GRADES_4_9_SHARE = 0.6  # grades 4-9 are 6 of the 10 grades 0-9 in the register's pupil count
+# the model's levels as the report names them, and the component each is in the fit
+VARIANCE_LEVELS = (("cluster", "group"), ("school", "school"), ("residual", "residual"))
+CLUSTER_WEAK_BELOW = 0.5  # a cluster mean less reliable than this mostly reflects its schools
 
 
 def coverage_frame(report: EvaluationReport) -> pd.DataFrame:
@@ -110,17 +115,99 @@ def model_terms_table(t: Texts, fit, base_year: int) -> pd.DataFrame:
 
 
 def model_fit_note(t: Texts, fit) -> str:
-    """The footnote under the terms: method, log-likelihood, variances, observations, groups."""
-    vc = fit.variance_components().set_index("component")["variance"]
-    group_var = float(vc.get("group", math.nan))
+    """The footnote under the terms: optimizer, log-likelihood, observations, clusters."""
     return t(
         "evaluation_report.models_fit",
         method=fit.method,
         llf=t.number(fit.llf, 2),
-        group_var=t.number(group_var, 4),
-        scale=t.number(float(vc.get("residual", math.nan)), 4),
         n_obs=int(fit.result.nobs),
         n_groups=len(fit.result.model.group_labels),
+    )
+
+
+def model_sample_sentence(t: Texts, fit, indicator_name: str) -> str:
+    """What `fit_school_cluster_model` was fitted to: school-years, schools, clusters, years."""
+    frame = fit.result.model.data.frame
+    years = sorted(int(y) for y in frame["year"].unique())
+    return t(
+        "model_fit.sample",
+        indicator=indicator_name,
+        n_obs=t.number(int(fit.result.nobs), 0),
+        n_schools=frame["school"].nunique(),
+        n_clusters=frame["cluster_id"].nunique(),
+        n_years=len(years),
+        first=format_school_year(years[0]),
+        last=format_school_year(years[-1]),
+    )
+
+
+def variance_figures(fit) -> pd.DataFrame:
+    """Rows cluster, school, residual, total: the variance, its share of the total, and the
+    mean reliability of a cluster's or a school's mean (`school_cluster_reliability`)."""
+    from evaluation.stats import models  # why: statsmodels loads only when a report runs
+
+    vc = fit.variance_components().set_index("component")["variance"]
+    reliability = models.school_cluster_reliability(fit).set_index("level")["mean_reliability"]
+    variance = pd.Series({level: float(vc[name]) for level, name in VARIANCE_LEVELS})
+    out = pd.DataFrame({"variance": variance, "share": variance / variance.sum()})
+    out["reliability"] = [reliability["cluster"], reliability["school"], math.nan]
+    out.loc["total"] = [variance.sum(), 1.0, math.nan]
+    return out
+
+
+def _significant(t: Texts, value: float, digits: int = 3) -> str:
+    """A small variance with `digits` significant digits (0,000597 rather than 0,0006)."""
+    if not value or not math.isfinite(value):
+        return t.number(value, 0)
+    decimals = max(0, digits - 1 - math.floor(math.log10(abs(value))))
+    return t.number(value, min(decimals, 8))
+
+
+def variance_table(t: Texts, figures: pd.DataFrame) -> pd.DataFrame:
+    """The variance components in plain words beside their exact terms."""
+    cols = t.lookup("model_fit.variance_columns")
+    return pd.DataFrame(
+        {
+            cols["part"]: [t(f"model_fit.rows.{level}") for level in figures.index],
+            cols["term"]: [t(f"model_fit.terms.{level}") for level in figures.index],
+            cols["variance"]: [_significant(t, v) for v in figures["variance"]],
+            cols["sd"]: [_significant(t, math.sqrt(v)) for v in figures["variance"]],
+            cols["share"]: [t.percent(s, decimals=0) for s in figures["share"]],
+            cols["reliability"]: [
+                SUPPRESSED_MARKER if rc.is_missing(r) else t.number(r, 2)
+                for r in figures["reliability"]
+            ],
+        }
+    )
+
+
+def variance_sentences(t: Texts, figures: pd.DataFrame) -> str:
+    """The shares and reliabilities in plain words, for a school leader."""
+    text = t(
+        "model_fit.plain",
+        cluster_share=t.percent(figures.loc["cluster", "share"], decimals=0),
+        school_share=t.percent(figures.loc["school", "share"], decimals=0),
+        residual_share=t.percent(figures.loc["residual", "share"], decimals=0),
+        school_rel=t.number(figures.loc["school", "reliability"], 2),
+        cluster_rel=t.number(figures.loc["cluster", "reliability"], 2),
+    )
+    if figures.loc["cluster", "reliability"] < CLUSTER_WEAK_BELOW:
+        text += " " + t("model_fit.cluster_weak")
+    return text
+
+
+def provenance_table(t: Texts, warehouse: str) -> pd.DataFrame:
+    """The warehouse's SHA-256 and the code's git commit, as the run manifest records them."""
+    commit = read_git_commit()
+    cols = t.lookup("model_fit.provenance_columns")
+    return pd.DataFrame(
+        {
+            cols["item"]: [t("model_fit.provenance_data"), t("model_fit.provenance_commit")],
+            cols["value"]: [
+                hash_file(Path(warehouse)),
+                t("model_fit.provenance_unknown") if commit == "unknown" else commit,
+            ],
+        }
     )
 
 
