@@ -17,7 +17,9 @@ when it lies outside the limits. References:
   7:177-188. (Moment estimate of the between-unit variance tau^2, clipped at zero.)
 - FunnelPlotR (NHS-R community, R package): Poisson limits for ratios of observed to expected
   counts from chi-square quantiles, matched to its published test values; its SHMI method
-  (log ratio, z = sqrt(E) log(O/E), truncation) reproduced on its medpar example.
+  (log ratio, z = sqrt(E) log(O/E), truncation) reproduced on its medpar example. Unlike
+  FunnelPlotR, expected counts are not rounded to 2 decimals first (its SHMI_rounding; a
+  difference in the fourth digit of phi there) and a zero count is taken as 0.5.
 
 The public entry point is `compare_units`, which does the funnel, the over-dispersion check and
 the classification for one indicator, one year and one set of units.
