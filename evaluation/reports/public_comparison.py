@@ -2,8 +2,11 @@
 municipality against the other municipalities, and the over-dispersion measured on the way.
 
 What the data cannot give is stated, never papered over: no respondent n (the spread of school
-values is fitted on pupil counts, `evaluation.stats.spread`; over-dispersion on top of it by
-`evaluation.stats.compare`), one year per school, and a municipal series for 20 municipalities.
+values is fitted on pupil counts, `evaluation.stats.spread`: a band of usual variation between
+schools, not a sampling interval; over-dispersion on top of it by `evaluation.stats.compare`),
+one year per school, and a municipal series for 20 municipalities. Values are published with one
+decimal, so a school (and a mean of schools) is called above or below its band only when its
+whole rounding interval lies beyond it (`evaluation.stats.rounding`; else "at_limit").
 The report's sections (`evaluation.reports.public_report`) only word and draw what is here.
 """
 
@@ -29,6 +32,7 @@ from evaluation.data.public_files import (
     school_pupils,
 )
 from evaluation.stats import compare
+from evaluation.stats.rounding import PUBLISHED_DECIMALS, classify_rounded
 from evaluation.stats.spread import ROUNDING_VARIANCE, assumed_sampling_se, estimate_size_variance
 from evaluation.values.privacy import check_min_n
 
@@ -71,6 +75,27 @@ def unit_rows(rows: pd.DataFrame, result: compare.Comparison, suffix: str = "") 
     return out
 
 
+def classify_published(units: pd.DataFrame, published=True) -> pd.DataFrame:
+    """Re-classify the rows that are published values (`published`, a mask or True) by their
+    one-decimal rounding interval (`evaluation.stats.rounding`); the plain classification is
+    kept as `*_unrounded`.
+
+    A municipal mean of several schools is not a published value: its rounding error is an
+    average of the schools' and is already in the band's variance (0.1^2/12 per school, see
+    `evaluation.stats.spread`); the worst case +/- 0.05 would put a third of the municipalities
+    "at the limit". A one-school municipality's mean is its school's published value.
+    """
+    out = units.copy()
+    mask = np.broadcast_to(np.asarray(published, dtype=bool), len(out))
+    for tag, col in (("95", "classification"), ("998", "classification_998")):
+        out[col + "_unrounded"] = out[col]
+        rounded = classify_rounded(
+            out["value"], out[f"lower_{tag}"], out[f"upper_{tag}"], PUBLISHED_DECIMALS
+        )
+        out[col] = np.where(mask, rounded, out[col])
+    return out
+
+
 def indicator_kind(indicator_id: str) -> str:
     return "rate" if indicator_id == ABSENCE_INDICATOR else "mean"
 
@@ -100,7 +125,7 @@ def compare_schools(table: pd.DataFrame, indicator_id: str) -> dict:
     naive = frame.assign(se=assumed_sampling_se(frame["n"], band, indicator_kind(indicator_id)))
     plain = compare_public(naive, size.target, adjust="none")
     adjusted = compare_public(naive, size.target, adjust="additive")
-    units = unit_rows(frame, shown)
+    units = classify_published(unit_rows(frame, shown))
     units = unit_rows(units, plain, "_naive")
     units = unit_rows(units, adjusted, "_naive_tau")
     return {"size": size, "plain": plain, "adjusted": adjusted, "units": units, "shown": shown}
@@ -146,7 +171,8 @@ def compare_municipalities(school_result: dict) -> dict:
     target = school_result["size"].target
     plain = compare_public(means, target, adjust="none")
     shown = compare_public(means, target, adjust="auto")
-    units = unit_rows(unit_rows(means, shown), plain, "_plain")
+    units = classify_published(unit_rows(means, shown), means["schools"] == 1)
+    units = unit_rows(units, plain, "_plain")
     return {"plain": plain, "shown": shown, "units": units, "unit_var": means.attrs["unit_var"]}
 
 
@@ -183,7 +209,9 @@ def drop_small_schools(table: pd.DataFrame, min_n: int) -> tuple[pd.DataFrame, d
 
 
 def share_outside(classification: pd.Series) -> float:
-    return float((classification != "within").mean()) if len(classification) else float("nan")
+    """The share above or below the limits ("at_limit" is not outside)."""
+    outside = classification.isin(["above", "below"])
+    return float(outside.mean()) if len(classification) else float("nan")
 
 
 def summarise_dispersion(municipality: str, schools: dict, municipalities: dict) -> pd.DataFrame:
@@ -262,6 +290,46 @@ def build_public_comparison(
         notes=notes,
         units=units,
     )
+
+
+def same_value_contrasts(comp: PublicComparison, indicator_id: str, decimals: int) -> list[dict]:
+    """The municipality's schools with the municipality's value (at `decimals`) but another
+    95 % state, with both bands and why they differ.
+
+    Both are compared with the same national value, so only the bands differ: the school's is
+    the band of the country's schools of its size; the municipality's is that of a pupil-weighted
+    mean of its schools, plus the additive between-municipality tau2 when municipalities vary
+    more than their schools explain ("reason_tau"; a one-school municipality's band differs from
+    its school's by that alone), or narrower for a mean of several schools ("reason_narrower").
+    """
+    result = comp.municipalities[indicator_id]
+    mun = result["units"].set_index("entity_id").loc[comp.municipality]
+    own = comp.own_schools(indicator_id)
+    same = own[
+        (own["value"].round(decimals) == round(float(mun["value"]), decimals))
+        & (own["classification"] != mun["classification"])
+    ]
+    out = []
+    for school in same.itertuples(index=False):
+        wider = mun["upper_95"] - mun["lower_95"] > school.upper_95 - school.lower_95
+        if not wider:
+            reason = "reason_narrower"
+        elif result["shown"].adjustment == "additive":
+            reason = "reason_tau"
+        else:
+            reason = "reason_wider"
+        out.append(
+            {
+                "school": school.name,
+                "value": float(school.value),
+                "school_state": school.classification,
+                "municipality_state": str(mun["classification"]),
+                "school_limits": (float(school.lower_95), float(school.upper_95)),
+                "municipality_limits": (float(mun["lower_95"]), float(mun["upper_95"])),
+                "reason": reason,
+            }
+        )
+    return out
 
 
 def coverage_notes(data: PublicData, municipality: str) -> list[dict]:
