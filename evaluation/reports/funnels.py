@@ -77,6 +77,12 @@ def limit_names(t: Texts) -> tuple[str, str]:
     return t("position.limit_95"), t("position.limit_998")
 
 
+def band_names(t: Texts) -> tuple[str, str]:
+    """The 95 % and 99.8 % lines where no respondent count is known: a band of usual variation
+    between schools, not sampling limits."""
+    return t("public_band.limit_95"), t("public_band.limit_998")
+
+
 def funnel_labels(t: Texts, x: str, y: str) -> dict[str, str]:
     """Axis titles and the legend titles every funnel shares."""
     return {

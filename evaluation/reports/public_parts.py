@@ -15,6 +15,7 @@ from evaluation.data.public_files import ABSENCE_INDICATOR
 from evaluation.reports import common as rc
 from evaluation.reports.funnels import (
     FunnelFigure,
+    band_names,
     funnel_figure_html,
     funnel_labels,
     outside_counts,
@@ -96,11 +97,6 @@ def value_span(values) -> tuple[float, float]:
     low, high = float(np.min(values)), float(np.max(values))
     pad = max(high - low, 1e-9) * 0.1
     return low - pad, high + pad
-
-
-def band_names(t: Texts) -> tuple[str, str]:
-    """The lines are a band of usual variation (no respondent counts, so no sampling limits)."""
-    return t("public_band.limit_95"), t("public_band.limit_998")
 
 
 def funnel_lines(t: Texts, target: float, sizes: pd.Series, variance, values) -> pd.DataFrame:
