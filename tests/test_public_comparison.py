@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -124,8 +125,8 @@ def test_school_flags_need_their_whole_rounding_interval_beyond_the_band(frederi
     assert len(above) + len(below) >= 1 and len(at) >= 1  # the fixture has both kinds
 
 
-def one_school_comparison(adjustment: str, school_state: str, bands) -> comparison.PublicComparison:
-    """A municipality "M" with one school "s" at 11,0: the school's band and the municipality's."""
+def school_and_municipality(tau2: float, school_state: str, bands) -> comparison.PublicComparison:
+    """A municipality "M" at 11,0 with a school "s" at 11,0: the school's band, then M's."""
     (s_low, s_high), (m_low, m_high) = bands
     school = pd.DataFrame(
         {
@@ -147,12 +148,12 @@ def one_school_comparison(adjustment: str, school_state: str, bands) -> comparis
             "classification": ["within"],
         }
     )
-    shown = compare.Comparison("median", 7.5, adjustment, None, municipal)
+    shown = compare.Comparison("median", 7.5, "none", None, municipal)
     return comparison.PublicComparison(
         municipality="M",
         year=2024,
         schools={"fravaer": {"units": school}},
-        municipalities={"fravaer": {"units": municipal, "shown": shown}},
+        municipalities={"fravaer": {"units": municipal, "shown": shown, "tau2": tau2}},
         dispersion=pd.DataFrame(),
         series=pd.DataFrame(),
         notes=[],
@@ -161,15 +162,42 @@ def one_school_comparison(adjustment: str, school_state: str, bands) -> comparis
 
 
 def test_same_value_other_state_is_explained_by_the_bands():
-    # Samsø's case: school 11,0 above 4,1-10,8; municipality 11,0 within 3,8-11,1 (plus tau2)
-    comp = one_school_comparison("additive", "above", ((4.1, 10.8), (3.8, 11.1)))
+    # the municipality's band is wider by the shared municipal variation tau2 (1 - H)
+    comp = school_and_municipality(0.5, "above", ((4.1, 10.8), (3.8, 11.1)))
     (found,) = comparison.same_value_contrasts(comp, "fravaer", 1)
     assert found["school"] == "Skolen" and found["reason"] == "reason_tau"
     assert (found["school_state"], found["municipality_state"]) == ("above", "within")
     assert found["municipality_limits"] == (3.8, 11.1)
-    wider = one_school_comparison("none", "above", ((4.1, 10.8), (3.8, 11.1)))
+    wider = school_and_municipality(0.0, "above", ((4.1, 10.8), (3.8, 11.1)))
     assert comparison.same_value_contrasts(wider, "fravaer", 1)[0]["reason"] == "reason_wider"
-    narrower = one_school_comparison("none", "at_limit", ((4.0, 11.0), (4.5, 10.5)))
+    narrower = school_and_municipality(0.0, "at_limit", ((4.0, 11.0), (4.5, 10.5)))
     assert comparison.same_value_contrasts(narrower, "fravaer", 1)[0]["reason"] == "reason_narrower"
-    same = one_school_comparison("additive", "within", ((4.1, 11.2), (3.8, 11.3)))
+    same = school_and_municipality(0.5, "within", ((4.1, 11.2), (3.8, 11.3)))
     assert comparison.same_value_contrasts(same, "fravaer", 1) == []
+
+
+def test_a_one_school_municipality_has_its_schools_band():
+    # 40 municipalities of 4 schools with a municipality effect (sd 0.15) on top of the school
+    # spread, and "Ø" with one school: its band is the school's, target +/- 1.96 se, with no
+    # tau2 added again; the others get se^2 + tau2 (1 - H)
+    rng = np.random.default_rng(3)
+    rows = []
+    for k in range(40):
+        effect = rng.normal(0, 0.15)
+        for i in range(4):
+            rows.append((f"m{k}-{i}", f"m{k}", 100.0 + 50 * i, 3.6 + effect + rng.normal(0, 0.1)))
+    rows.append(("ø", "Ø", 225.0, 3.9))
+    schools = pd.DataFrame(rows, columns=["entity_id", "municipality", "n", "value"])
+    schools["se"] = np.sqrt(0.03 + 1.0 / schools["n"])
+    size = SimpleNamespace(target=3.6)
+    result = comparison.compare_municipalities({"units": schools, "size": size})
+    assert result["tau2"] > 0
+    units = result["units"].set_index("entity_id")
+    se = np.sqrt(0.03 + 1.0 / 225)
+    assert units.at["Ø", "upper_95"] == pytest.approx(3.6 + 1.959964 * se, abs=1e-5)
+    assert units.at["Ø", "lower_95"] == pytest.approx(3.6 - 1.959964 * se, abs=1e-5)
+    m0 = units.loc["m0"]
+    widened = np.sqrt(m0["se"] ** 2)  # the se shown already holds tau2 (1 - H)
+    plain_se = comparison.municipal_means(schools).set_index("entity_id").at["m0", "se"]
+    h = (100**2 + 150**2 + 200**2 + 250**2) / 700**2
+    assert widened == pytest.approx(np.sqrt(plain_se**2 + result["tau2"] * (1 - h)))

@@ -64,9 +64,9 @@ def test_schools_at_the_limit_are_counted_and_marked(report_da):
 
 
 def test_same_value_other_position_gets_one_sentence(report_da):
-    from test_public_comparison import one_school_comparison
+    from test_public_comparison import school_and_municipality
 
-    comp = one_school_comparison("additive", "above", ((4.1, 10.8), (3.8, 11.1)))
+    comp = school_and_municipality(0.5, "above", ((4.1, 10.8), (3.8, 11.1)))
     report = public_parts.PublicReport(comp, report_da.t, report_da.catalog, 5, None)
     (line,) = public.contrast_lines(report)
     assert line.startswith("Skolen og M har begge 11,0 for Elevfravær")

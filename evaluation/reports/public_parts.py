@@ -214,8 +214,7 @@ def municipality_funnel_html(report: PublicReport, indicator_id: str) -> str:
     result = comp.municipalities[indicator_id]
     units, shown = result["units"], result["shown"]
     name = report.indicator_name(indicator_id)
-    tau2 = shown.dispersion.tau2 if shown.adjustment == "additive" else 0.0
-    unit_var = result["unit_var"]
+    tau2, unit_var = result["tau2"], result["unit_var"]
     label_it = (units["entity_id"] == comp.municipality) | (units["classification_998"] != "within")
     figure = FunnelFigure(
         points=pd.DataFrame(
@@ -226,9 +225,7 @@ def municipality_funnel_html(report: PublicReport, indicator_id: str) -> str:
                 "position": position_labels(t, units["classification"]),
             }
         ),
-        limits=funnel_lines(
-            t, shown.target, units["n"], lambda n: unit_var / n + tau2, units["value"]
-        ),
+        limits=funnel_lines(t, shown.target, units["n"], lambda n: unit_var / n, units["value"]),
         target=shown.target,
         labels=funnel_labels(t, t("public.municipalities_x"), name),
         y_format=".2f",
