@@ -258,6 +258,8 @@ def funnel_description(report: ClusterReport, found: dict) -> str:
             **outside_counts(units["classification"]),
         ),
     )
+    if found.get("published"):
+        description += " " + t("public_band.cluster_shapes")
     at_limit = int((units["classification"] == "at_limit").sum())
     if at_limit:
         description += " " + t("public_band.at_limit_count", at_limit=at_limit)
