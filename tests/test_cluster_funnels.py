@@ -15,8 +15,9 @@ from evaluation.texts import texts_for
 CATALOG = load_catalog()
 
 
-def test_shrinkage_pulls_each_unit_toward_the_mean_by_its_reliability():
-    values = pd.DataFrame(
+def six_units(**extra) -> pd.DataFrame:
+    """Six units' general wellbeing in 2024, two of them noisy (a, f)."""
+    return pd.DataFrame(
         {
             "year": 2024,
             "level": "unit",
@@ -24,8 +25,13 @@ def test_shrinkage_pulls_each_unit_toward_the_mean_by_its_reliability():
             "indicator_id": "generel_trivsel",
             "value": [3.2, 3.5, 3.7, 3.8, 4.0, 4.3],
             "se": [0.30, 0.05, 0.05, 0.05, 0.05, 0.30],
+            **extra,
         }
     )
+
+
+def test_shrinkage_pulls_each_unit_toward_the_mean_by_its_reliability():
+    values = six_units()
     report = SimpleNamespace(data=SimpleNamespace(values=values), year=2024)
     shrunk = cluster_funnels.shrunk_units(report, "generel_trivsel").set_index("entity_id")
     mean = 3.75  # roughly the precision-weighted mean of the units
@@ -108,17 +114,7 @@ def test_at_the_limit_is_not_an_outlier():
 
 
 def test_published_figures_get_no_shrinkage_and_a_band_note():
-    values = pd.DataFrame(
-        {
-            "year": 2024,
-            "level": "unit",
-            "entity_id": list("abcdef"),
-            "indicator_id": "generel_trivsel",
-            "value": [3.2, 3.5, 3.7, 3.8, 4.0, 4.3],
-            "se": [0.30, 0.05, 0.05, 0.05, 0.05, 0.30],
-            "sd": np.nan,  # published: no pupil-level sd, the se is the fitted spread
-        }
-    )
+    values = six_units(sd=np.nan)  # published: no pupil-level sd, the se is the fitted spread
     report = SimpleNamespace(
         t=texts_for("da"), data=SimpleNamespace(values=values, min_n=5), year=2024
     )

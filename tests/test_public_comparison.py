@@ -181,13 +181,17 @@ def test_a_one_school_municipality_has_its_schools_band():
     # spread, and "Ø" with one school: its band is the school's, target +/- 1.96 se, with no
     # tau2 added again; the others get se^2 + tau2 (1 - H)
     rng = np.random.default_rng(3)
-    rows = []
-    for k in range(40):
-        effect = rng.normal(0, 0.15)
-        for i in range(4):
-            rows.append((f"m{k}-{i}", f"m{k}", 100.0 + 50 * i, 3.6 + effect + rng.normal(0, 0.1)))
-    rows.append(("ø", "Ø", 225.0, 3.9))
-    schools = pd.DataFrame(rows, columns=["entity_id", "municipality", "n", "value"])
+    effects = np.repeat(rng.normal(0, 0.15, 40), 4)
+    four = pd.DataFrame(
+        {
+            "entity_id": [f"s{j}" for j in range(160)],
+            "municipality": np.repeat([f"m{k}" for k in range(40)], 4),
+            "n": np.tile([100.0, 150.0, 200.0, 250.0], 40),
+            "value": 3.6 + effects + rng.normal(0, 0.1, 160),
+        }
+    )
+    one = pd.DataFrame({"entity_id": ["ø"], "municipality": ["Ø"], "n": [225.0], "value": [3.9]})
+    schools = pd.concat([four, one], ignore_index=True)
     schools["se"] = np.sqrt(0.03 + 1.0 / schools["n"])
     size = SimpleNamespace(target=3.6)
     result = comparison.compare_municipalities({"units": schools, "size": size})
