@@ -15,8 +15,9 @@ from evaluation.texts import texts_for
 CATALOG = load_catalog()
 
 
-def test_shrinkage_pulls_each_unit_toward_the_mean_by_its_reliability():
-    values = pd.DataFrame(
+def six_units(**extra) -> pd.DataFrame:
+    """Six units' general wellbeing in 2024, two of them noisy (a, f)."""
+    return pd.DataFrame(
         {
             "year": 2024,
             "level": "unit",
@@ -24,8 +25,13 @@ def test_shrinkage_pulls_each_unit_toward_the_mean_by_its_reliability():
             "indicator_id": "generel_trivsel",
             "value": [3.2, 3.5, 3.7, 3.8, 4.0, 4.3],
             "se": [0.30, 0.05, 0.05, 0.05, 0.05, 0.30],
+            **extra,
         }
     )
+
+
+def test_shrinkage_pulls_each_unit_toward_the_mean_by_its_reliability():
+    values = six_units()
     report = SimpleNamespace(data=SimpleNamespace(values=values), year=2024)
     shrunk = cluster_funnels.shrunk_units(report, "generel_trivsel").set_index("entity_id")
     mean = 3.75  # roughly the precision-weighted mean of the units
@@ -84,3 +90,48 @@ def test_public_warehouses_show_the_five_published_indices():
     survey = SimpleNamespace(data=SimpleNamespace(public=False))
     assert len(cluster_funnels.funnel_indicators(public)) == 5
     assert "inklusionsgrad" in cluster_funnels.funnel_indicators(survey)
+
+
+def test_published_units_are_classified_by_their_rounding_interval():
+    units = pd.DataFrame(
+        {
+            "value": [4.0, 4.1, 2.9],
+            "lower_95": [3.0, 3.0, 3.0],
+            "upper_95": [4.0, 4.0, 4.0],
+            "lower_998": [2.9, 2.9, 2.9],
+            "upper_998": [4.2, 4.2, 4.2],
+        }
+    )
+    out = cluster_funnels.classify_published(units)
+    assert out["classification"].tolist() == ["at_limit", "above", "below"]
+    assert out["classification_998"].tolist() == ["within", "within", "at_limit"]
+
+
+def test_at_the_limit_is_not_an_outlier():
+    units = pd.DataFrame({"name": ["A", "B"], "classification_998": ["at_limit", "below"]})
+    found = {"indicator": CATALOG.get("generel_trivsel"), "units": units}
+    assert [n for n, _ in cluster_funnels.worse_outliers(found)] == ["B"]
+
+
+def test_published_figures_get_no_shrinkage_and_a_band_note():
+    values = six_units(sd=np.nan)  # published: no pupil-level sd, the se is the fitted spread
+    report = SimpleNamespace(
+        t=texts_for("da"), data=SimpleNamespace(values=values, min_n=5), year=2024
+    )
+    assert cluster_funnels.shrunk_units(report, "generel_trivsel") is None
+    units = pd.DataFrame(
+        {
+            "entity_id": ["a"],
+            "name": ["A"],
+            "n": [300.0],
+            "value": [3.2],
+            "classification": ["at_limit"],
+            "classification_998": ["within"],
+        }
+    )
+    found = {"indicator": CATALOG.get("generel_trivsel"), "units": units, "hidden": []}
+    table, notes = cluster_funnels.funnel_table(report, {**found, "published": True})
+    assert "Trukket mod kommunen" not in table.columns and "Pålidelighed" not in table.columns
+    assert "på grænsen" in table.to_string()
+    assert notes[0].startswith("Der er intet stikprøveinterval")
+    assert "»på grænsen«" in notes[1]

@@ -85,3 +85,16 @@ def test_figure_html_has_named_svg_description_table_and_csv(tmp_path):
     assert "Skole &lt;A&gt;" in html and "<p>En note.</p>" in html
     written = pd.read_csv(tmp_path / "tragt-test.csv", sep=";")
     assert list(written["entity_id"]) == ["a", "b"]  # the csv_table, not the shown table
+
+
+def test_at_the_limit_has_its_own_word_shape_and_colour():
+    assert funnels.position_label(DA, "at_limit") == "på grænsen"
+    order = funnels.position_order(DA, at_limit=True)
+    assert order == ["under grænserne", "på grænsen", "inden for grænserne", "over grænserne"]
+    figure = small_figure()
+    chart = funnels.build_funnel_chart(figure.points, figure.limits, 3.5, figure.labels, order)
+    encoding = chart.to_dict(validate=False)["layer"][2]["encoding"]
+    assert encoding["shape"]["scale"] == {"domain": order, "range": funnels.AT_LIMIT_SHAPES}
+    assert encoding["color"]["scale"]["range"] == funnels.AT_LIMIT_COLOURS
+    # its own shape and its own colour, not shared with any other state
+    assert len(set(funnels.AT_LIMIT_SHAPES)) == 4 and len(set(funnels.AT_LIMIT_COLOURS)) == 4

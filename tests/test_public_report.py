@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from public_data import FIXTURE  # noqa: E402
 
 from evaluation.reports import public_comparison as comparison  # noqa: E402
+from evaluation.reports import public_parts  # noqa: E402
 from evaluation.reports import public_report as public  # noqa: E402
 
 
@@ -46,3 +47,29 @@ def test_key_figures_are_plain_and_complete(report_da):
     assert figures["municipality"] == "Frederiksberg"
     for ind in comparison.COMPARED_INDICATORS:
         assert isinstance(figures[f"{ind}_municipality"], float)
+
+
+def test_schools_at_the_limit_are_counted_and_marked(report_da):
+    overview = public.overview_table(report_da)
+    at_limit = overview["Skoler på grænsen (95 %)"]
+    outside = overview["Skoler uden for 95 %-båndet"]
+    counts = [
+        report_da.comparison.own_schools(i)["classification"].value_counts()
+        for i in comparison.COMPARED_INDICATORS
+    ]
+    assert at_limit.tolist() == [int(c.get("at_limit", 0)) for c in counts]
+    assert outside.tolist() == [int(c.get("above", 0) + c.get("below", 0)) for c in counts]
+    marked = public.schools_table(report_da).to_string().count("◆")
+    assert marked == sum(at_limit) > 0
+
+
+def test_same_value_other_position_gets_one_sentence(report_da):
+    from test_public_comparison import school_and_municipality
+
+    comp = school_and_municipality(0.5, "above", ((4.1, 10.8), (3.8, 11.1)))
+    report = public_parts.PublicReport(comp, report_da.t, report_da.catalog, 5, None)
+    (line,) = public.contrast_lines(report)
+    assert line.startswith("Skolen og M har begge 11,0 for Elevfravær")
+    assert "skolen ligger over grænserne og kommunen inden for grænserne" in line
+    assert "(4,1–10,8)" in line and "(3,8–11,1)" in line
+    assert "fordi kommunerne svinger mere indbyrdes" in line

@@ -72,3 +72,30 @@ def test_assumed_sampling_se_uses_the_stated_assumptions():
     assert spread.assumed_sampling_se([200], "all", "rate") == pytest.approx(
         [np.sqrt(36 / 200 + 0.01 / 12)]
     )
+
+
+def test_loaded_tau2_with_unit_loadings_is_dersimonian_laird():
+    from evaluation.stats import compare
+
+    se = np.array([0.1, 0.2, 0.15, 0.3, 0.25])
+    for phi in (0.5, 1.8, 4.0):
+        expected = compare.dersimonian_laird_tau2(5, phi, se)
+        assert spread.loaded_tau2(5, phi, se, np.ones(5)) == pytest.approx(expected)
+
+
+def test_loaded_tau2_by_hand_and_recovered_by_simulation():
+    # w = 1/se^2 = (100, 25), c = (1, 0.5): denominator 100 + 12.5 - (10000 + 312.5)/125 = 30
+    tau2, raw = spread.loaded_tau2(2, 2.0, [0.1, 0.2], [1.0, 0.5])
+    assert raw == pytest.approx((4 - 1) / 30) and tau2 == pytest.approx(0.1)
+    assert spread.loaded_tau2(2, 0.2, [0.1, 0.2], [1.0, 0.5])[0] == 0.0  # clipped
+    assert spread.loaded_tau2(2, 2.0, [0.1, 0.2], [0.0, 0.0])[0] == 0.0  # nothing shared
+    # y_k = effect * sqrt(c_k) + noise: the moment estimate is unbiased for tau2 on average
+    rng = np.random.default_rng(7)
+    se = rng.uniform(0.05, 0.2, 400)
+    c = rng.uniform(0.2, 1.0, 400)
+    estimates = []
+    for _ in range(200):
+        y = rng.normal(0, np.sqrt(0.01 * c)) + rng.normal(0, se)
+        z = (y - np.average(y, weights=1 / se**2)) / se
+        estimates.append(spread.loaded_tau2(400, float(np.mean(z**2)), se, c)[1])
+    assert np.mean(estimates) == pytest.approx(0.01, rel=0.05)

@@ -3,6 +3,11 @@
 Every unit of the municipality is compared (evaluation.stats.compare); the plot names the
 cluster's units and shows the others as grey context. The figure itself is drawn by
 `evaluation.reports.funnels`, like every funnel of the reports.
+
+Published school figures (no respondent count, the "median" path of `compare`) get no sampling
+interval and no shrinkage: their lines are a band of usual variation between schools, and a
+school is above or below it only when its whole one-decimal rounding interval is
+(`evaluation.stats.rounding`; else "at_limit").
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from evaluation.reports import common as rc
 from evaluation.reports.cluster_parts import ClusterReport, member_units
 from evaluation.reports.funnels import (
     FunnelFigure,
+    band_names,
     funnel_figure_html,
     funnel_labels,
     limit_names,
@@ -22,6 +28,7 @@ from evaluation.reports.funnels import (
     position_labels,
 )
 from evaluation.stats import compare, shrinkage
+from evaluation.stats.rounding import PUBLISHED_DECIMALS, classify_rounded
 from evaluation.texts import SUPPRESSED_MARKER
 
 FUNNEL_INDICATORS = ("generel_trivsel", "social_trivsel", "inklusionsgrad", "fravaer")
@@ -61,7 +68,8 @@ def funnel_for(report: ClusterReport, indicator_id: str) -> dict | None:
         return {"indicator": indicator, "target": target, "hidden": hidden, "units": None}
     kind = rc.comparison_kind(indicator, shown_all)
     comparison = compare.compare_units(shown_all, target=target, kind=kind)
-    everyone = comparison.units
+    published = kind == "median"  # published figures: no respondent count (module docstring)
+    everyone = classify_published(comparison.units) if published else comparison.units
     result = everyone[everyone["entity_id"].isin(mine["entity_id"])].copy()
     others = everyone[~everyone["entity_id"].isin(mine["entity_id"])]
     result["name"] = [data.unit_name(u) for u in result["entity_id"]]
@@ -74,7 +82,23 @@ def funnel_for(report: ClusterReport, indicator_id: str) -> dict | None:
         "curve": curve,
         "others": others[["n", "value"]].reset_index(drop=True),
         "adjustment": comparison.adjustment,
+        "published": published,
     }
+
+
+def classify_published(units: pd.DataFrame) -> pd.DataFrame:
+    """Both classifications by the values' one-decimal rounding interval."""
+    out = units.copy()
+    for tag, col in (("95", "classification"), ("998", "classification_998")):
+        out[col] = classify_rounded(
+            out["value"], out[f"lower_{tag}"], out[f"upper_{tag}"], PUBLISHED_DECIMALS
+        )
+    return out
+
+
+def outside(classification) -> bool:
+    """Above or below the limits ("at_limit" and "within" are not)."""
+    return classification in ("above", "below")
 
 
 def funnel_limits(indicator, comparison, shown: pd.DataFrame, target: float) -> pd.DataFrame:
@@ -141,6 +165,8 @@ def shrunk_units(report: ClusterReport, indicator_id: str) -> pd.DataFrame | Non
     ]
     if units.empty or "se" not in units.columns:
         return None
+    if "sd" in units.columns and units["sd"].isna().all():
+        return None  # published figures: the se is a spread between schools, not noise
     try:
         table, _ = shrinkage.shrink_values(units, by=None)
     except EvaluationError:
@@ -178,7 +204,7 @@ def worse_outliers(found: dict) -> list[tuple[str, object]]:
     return [
         (row.name, indicator)
         for row in found["units"].itertuples(index=False)
-        if row.classification_998 != "within" and row.classification_998 != good
+        if outside(row.classification_998) and row.classification_998 != good
     ]
 
 
@@ -188,7 +214,8 @@ def funnel_figure(report: ClusterReport, found: dict) -> str:
     scale = rc.display_scale(indicator)
     curve = found["curve"].copy()
     curve["value"] = curve["value"] * scale
-    curve["limit"] = curve["limit"].map(dict(zip(("95", "998"), limit_names(t), strict=True)))
+    names = band_names(t) if found.get("published") else limit_names(t)
+    curve["limit"] = curve["limit"].map(dict(zip(("95", "998"), names, strict=True)))
     table, footnotes = funnel_table(report, found)
     figure = FunnelFigure(
         points=pd.DataFrame(
@@ -215,6 +242,7 @@ def funnel_figure(report: ClusterReport, found: dict) -> str:
         table=table,
         slug=f"tragt-{indicator.id}",
         footnotes=footnotes,
+        at_limit=bool(found.get("published")),
     )
     return funnel_figure_html(t, figure, report.tables_dir)
 
@@ -230,6 +258,11 @@ def funnel_description(report: ClusterReport, found: dict) -> str:
             **outside_counts(units["classification"]),
         ),
     )
+    if found.get("published"):
+        description += " " + t("public_band.cluster_shapes")
+    at_limit = int((units["classification"] == "at_limit").sum())
+    if at_limit:
+        description += " " + t("public_band.at_limit_count", at_limit=at_limit)
     if found["adjustment"] != "none":
         description += " " + t("cluster_report.funnel_adjusted")
     return description
@@ -253,6 +286,9 @@ def funnel_table(report: ClusterReport, found: dict) -> tuple[pd.DataFrame, list
             cols["position_998"]: position_labels(t, units["classification_998"]),
         }
     )
+    if found.get("published"):
+        notes = [t("public_band.cluster_band_note"), t("public_band.rounding_note")]
+        return table, [*notes, *footnotes]
     shrunk = shrunk_units(report, indicator.id)
     if shrunk is not None:
         match = units[["entity_id"]].merge(shrunk, on="entity_id", how="left")
@@ -273,7 +309,7 @@ def unit_standout_lines(report: ClusterReport) -> list[str]:
         if not found or found["units"] is None:
             continue
         for row in found["units"].itertuples(index=False):
-            if row.classification_998 == "within":
+            if not outside(row.classification_998):
                 continue
             key = (
                 "position_above_998" if row.classification_998 == "above" else "position_below_998"

@@ -21,6 +21,16 @@ from evaluation.texts import Texts
 POSITION_KEYS = {"above": "over", "within": "within", "below": "under"}
 POSITION_SHAPES = ["triangle-down", "circle", "triangle-up"]  # under, within, over
 POSITION_COLOURS = [OKABE_ITO["vermillion"], OKABE_ITO["blue"], OKABE_ITO["bluish_green"]]
+# published (rounded) figures have a fourth state, evaluation.stats.rounding's "at_limit": a
+# limit inside the value's rounding interval. Its own colour and shape: under, at, within, over
+AT_LIMIT_KEY = "public_band.at_limit"
+AT_LIMIT_SHAPES = ["triangle-down", "diamond", "circle", "triangle-up"]
+AT_LIMIT_COLOURS = [
+    OKABE_ITO["vermillion"],
+    OKABE_ITO["orange"],
+    OKABE_ITO["blue"],
+    OKABE_ITO["bluish_green"],
+]
 
 
 @dataclass
@@ -40,10 +50,14 @@ class FunnelFigure:
     footnotes: list[str]
     csv_table: pd.DataFrame | None = None  # written instead of `table` when given
     table_caption: str | None = None  # the title when not given
+    at_limit: bool = False  # published figures: the legend carries "at the limit" too
 
 
 def position_label(t: Texts, classification: str) -> str:
-    """ "above" -> "over grænserne" (words of the texts' `position.` keys)."""
+    """ "above" -> "over grænserne" (words of the texts' `position.` keys); "at_limit" ->
+    "på grænsen"."""
+    if classification == "at_limit":
+        return t(AT_LIMIT_KEY)
     return t(f"position.{POSITION_KEYS.get(classification, 'within')}")
 
 
@@ -51,14 +65,22 @@ def position_labels(t: Texts, classifications) -> list[str]:
     return [position_label(t, c) for c in classifications]
 
 
-def position_order(t: Texts) -> list[str]:
-    """The position labels from low to high: they pick shape and colour in that order."""
-    return [t("position.under"), t("position.within"), t("position.over")]
+def position_order(t: Texts, at_limit: bool = False) -> list[str]:
+    """The position labels from low to high: they pick shape and colour in that order.
+    With at_limit, "på grænsen" comes second (AT_LIMIT_SHAPES, AT_LIMIT_COLOURS)."""
+    middle = [t(AT_LIMIT_KEY)] if at_limit else []
+    return [t("position.under"), *middle, t("position.within"), t("position.over")]
 
 
 def limit_names(t: Texts) -> tuple[str, str]:
     """The names of the 95 % and the 99.8 % limit lines."""
     return t("position.limit_95"), t("position.limit_998")
+
+
+def band_names(t: Texts) -> tuple[str, str]:
+    """The 95 % and 99.8 % lines where no respondent count is known: a band of usual variation
+    between schools, not sampling limits."""
+    return t("public_band.limit_95"), t("public_band.limit_998")
 
 
 def funnel_labels(t: Texts, x: str, y: str) -> dict[str, str]:
@@ -84,7 +106,7 @@ def funnel_figure_html(t: Texts, figure: FunnelFigure, tables_dir: str | Path | 
         figure.limits,
         figure.target,
         figure.labels,
-        position_order(t),
+        position_order(t, figure.at_limit),
         figure.y_format,
         others=figure.others,
     )
@@ -176,15 +198,14 @@ def others_layer(others: pd.DataFrame, x: alt.X) -> alt.Chart:
 def point_layers(points: pd.DataFrame, x: alt.X, title: str, order: list[str]) -> list[alt.Chart]:
     """The points, shape and colour by position (never colour alone), and their names."""
     marks = alt.Chart(points).mark_point(filled=True, size=150, opacity=1, stroke="white")
+    four = len(order) == len(AT_LIMIT_SHAPES)
+    shapes = AT_LIMIT_SHAPES if four else POSITION_SHAPES
+    colours = AT_LIMIT_COLOURS if four else POSITION_COLOURS
     shown = marks.encode(
         x=x,
         y="value:Q",
-        shape=alt.Shape(
-            "position:N", title=title, scale=alt.Scale(domain=order, range=POSITION_SHAPES)
-        ),
-        color=alt.Color(
-            "position:N", title=title, scale=alt.Scale(domain=order, range=POSITION_COLOURS)
-        ),
+        shape=alt.Shape("position:N", title=title, scale=alt.Scale(domain=order, range=shapes)),
+        color=alt.Color("position:N", title=title, scale=alt.Scale(domain=order, range=colours)),
     )
     names = (
         alt.Chart(points)

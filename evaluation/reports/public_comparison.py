@@ -2,8 +2,11 @@
 municipality against the other municipalities, and the over-dispersion measured on the way.
 
 What the data cannot give is stated, never papered over: no respondent n (the spread of school
-values is fitted on pupil counts, `evaluation.stats.spread`; over-dispersion on top of it by
-`evaluation.stats.compare`), one year per school, and a municipal series for 20 municipalities.
+values is fitted on pupil counts, `evaluation.stats.spread`: a band of usual variation between
+schools, not a sampling interval; over-dispersion on top of it by `evaluation.stats.compare`),
+one year per school, and a municipal series for 20 municipalities. Values are published with one
+decimal, so a school (and a mean of schools) is called above or below its band only when its
+whole rounding interval lies beyond it (`evaluation.stats.rounding`; else "at_limit").
 The report's sections (`evaluation.reports.public_report`) only word and draw what is here.
 """
 
@@ -29,7 +32,13 @@ from evaluation.data.public_files import (
     school_pupils,
 )
 from evaluation.stats import compare
-from evaluation.stats.spread import ROUNDING_VARIANCE, assumed_sampling_se, estimate_size_variance
+from evaluation.stats.rounding import PUBLISHED_DECIMALS, classify_rounded
+from evaluation.stats.spread import (
+    ROUNDING_VARIANCE,
+    assumed_sampling_se,
+    estimate_size_variance,
+    loaded_tau2,
+)
 from evaluation.values.privacy import check_min_n
 
 # comparison: schools against the country, municipalities against each other ----------------
@@ -71,6 +80,27 @@ def unit_rows(rows: pd.DataFrame, result: compare.Comparison, suffix: str = "") 
     return out
 
 
+def classify_published(units: pd.DataFrame, published=True) -> pd.DataFrame:
+    """Re-classify the rows that are published values (`published`, a mask or True) by their
+    one-decimal rounding interval (`evaluation.stats.rounding`); the plain classification is
+    kept as `*_unrounded`.
+
+    A municipal mean of several schools is not a published value: its rounding error is an
+    average of the schools' and is already in the band's variance (0.1^2/12 per school, see
+    `evaluation.stats.spread`); the worst case +/- 0.05 would put a third of the municipalities
+    "at the limit". A one-school municipality's mean is its school's published value.
+    """
+    out = units.copy()
+    mask = np.broadcast_to(np.asarray(published, dtype=bool), len(out))
+    for tag, col in (("95", "classification"), ("998", "classification_998")):
+        out[col + "_unrounded"] = out[col]
+        rounded = classify_rounded(
+            out["value"], out[f"lower_{tag}"], out[f"upper_{tag}"], PUBLISHED_DECIMALS
+        )
+        out[col] = np.where(mask, rounded, out[col])
+    return out
+
+
 def indicator_kind(indicator_id: str) -> str:
     return "rate" if indicator_id == ABSENCE_INDICATOR else "mean"
 
@@ -100,7 +130,7 @@ def compare_schools(table: pd.DataFrame, indicator_id: str) -> dict:
     naive = frame.assign(se=assumed_sampling_se(frame["n"], band, indicator_kind(indicator_id)))
     plain = compare_public(naive, size.target, adjust="none")
     adjusted = compare_public(naive, size.target, adjust="additive")
-    units = unit_rows(frame, shown)
+    units = classify_published(unit_rows(frame, shown))
     units = unit_rows(units, plain, "_naive")
     units = unit_rows(units, adjusted, "_naive_tau")
     return {"size": size, "plain": plain, "adjusted": adjusted, "units": units, "shown": shown}
@@ -112,12 +142,19 @@ def municipal_means(schools: pd.DataFrame) -> pd.DataFrame:
     se^2 = sum w^2 v_i / (sum w)^2 with w = pupils and v_i the fitted spread of school i: the
     spread expected if a municipality's schools were drawn at random from the country's schools.
     `n` is the effective number of average schools, V / se^2 (V = the pupil-weighted mean v_i),
-    so the funnel lines target +/- z sqrt(V / n) fit every point exactly.
+    so the funnel lines target +/- z sqrt(V / n) fit every point exactly. `concentration` is
+    H = sum w^2 / (sum w)^2 (1 for a one-school municipality).
     """
     frame = schools.assign(w=schools["n"], v=schools["se"] ** 2)
-    frame = frame.assign(wy=frame["w"] * frame["value"], w2v=frame["w"] ** 2 * frame["v"])
+    frame = frame.assign(
+        wy=frame["w"] * frame["value"], w2v=frame["w"] ** 2 * frame["v"], w2=frame["w"] ** 2
+    )
     grouped = frame.groupby("municipality").agg(
-        w=("w", "sum"), wy=("wy", "sum"), w2v=("w2v", "sum"), schools=("entity_id", "size")
+        w=("w", "sum"),
+        wy=("wy", "sum"),
+        w2v=("w2v", "sum"),
+        w2=("w2", "sum"),
+        schools=("entity_id", "size"),
     )
     unit_var = float(np.average(frame["v"], weights=frame["w"]))
     se = np.sqrt(grouped["w2v"]) / grouped["w"]
@@ -130,6 +167,7 @@ def municipal_means(schools: pd.DataFrame) -> pd.DataFrame:
             "value": (grouped["wy"] / grouped["w"]).to_numpy(),
             "se": se.to_numpy(),
             "n": (unit_var / se**2).to_numpy(),
+            "concentration": (grouped["w2"] / grouped["w"] ** 2).to_numpy(),
         }
     ).reset_index(drop=True)
     out.attrs["unit_var"] = unit_var
@@ -139,15 +177,33 @@ def municipal_means(schools: pd.DataFrame) -> pd.DataFrame:
 def compare_municipalities(school_result: dict) -> dict:
     """Every municipality's mean of its school values against the national value.
 
-    Over-dispersion here means municipalities differ more than a random draw of schools would:
-    the additive tau2 is used when the chi-square test rejects (compare's adjust="auto").
+    Over-dispersion here means municipalities differ more than a random draw of schools would.
+    When the chi-square test rejects (as compare's adjust="auto"), a shared municipality effect
+    tau2 is estimated (`evaluation.stats.spread.loaded_tau2`) and the mean's variance becomes
+    se^2 + tau2 (1 - H): the schools' fitted spread already holds that effect, so it is not
+    added again in full (a one-school municipality gets its school's band exactly). `n` is then
+    the effective number of schools of that variance, so the lines V / n fit every point.
     """
     means = municipal_means(school_result["units"])
     target = school_result["size"].target
     plain = compare_public(means, target, adjust="none")
-    shown = compare_public(means, target, adjust="auto")
-    units = unit_rows(unit_rows(means, shown), plain, "_plain")
-    return {"plain": plain, "shown": shown, "units": units, "unit_var": means.attrs["unit_var"]}
+    tau2 = 0.0
+    if plain.dispersion.rejects:
+        d = plain.dispersion
+        tau2, _ = loaded_tau2(d.n_units, d.phi, means["se"], 1 - means["concentration"])
+    unit_var = means.attrs["unit_var"]
+    se = np.sqrt(means["se"] ** 2 + tau2 * (1 - means["concentration"]))
+    widened = means.assign(se=se, n=unit_var / se**2)
+    shown = compare_public(widened, target, adjust="none")
+    units = classify_published(unit_rows(widened, shown), widened["schools"] == 1)
+    units = unit_rows(units, plain, "_plain")
+    return {
+        "plain": plain,
+        "shown": shown,
+        "units": units,
+        "unit_var": unit_var,
+        "tau2": tau2,
+    }
 
 
 # one municipality's comparison ----------------------------------------------------------------
@@ -183,7 +239,9 @@ def drop_small_schools(table: pd.DataFrame, min_n: int) -> tuple[pd.DataFrame, d
 
 
 def share_outside(classification: pd.Series) -> float:
-    return float((classification != "within").mean()) if len(classification) else float("nan")
+    """The share above or below the limits ("at_limit" is not outside)."""
+    outside = classification.isin(["above", "below"])
+    return float(outside.mean()) if len(classification) else float("nan")
 
 
 def summarise_dispersion(municipality: str, schools: dict, municipalities: dict) -> pd.DataFrame:
@@ -193,7 +251,8 @@ def summarise_dispersion(municipality: str, schools: dict, municipalities: dict)
         units, size = result["units"], result["size"]
         own = units[units["municipality"] == municipality]
         naive = result["adjusted"].dispersion
-        mun = municipalities[indicator_id]["shown"].dispersion
+        mun = municipalities[indicator_id]["plain"].dispersion
+        mun_tau2 = municipalities[indicator_id]["tau2"]
         rows.append(
             {
                 "indicator_id": indicator_id,
@@ -218,7 +277,7 @@ def summarise_dispersion(municipality: str, schools: dict, municipalities: dict)
                 "own_outside_95_shown": share_outside(own["classification"]),
                 "own_outside_998_shown": share_outside(own["classification_998"]),
                 "municipal_phi": mun.phi,
-                "municipal_tau": float(np.sqrt(mun.tau2)),
+                "municipal_tau": float(np.sqrt(mun_tau2)),
                 "municipal_p": mun.p_value,
             }
         )
@@ -262,6 +321,46 @@ def build_public_comparison(
         notes=notes,
         units=units,
     )
+
+
+def same_value_contrasts(comp: PublicComparison, indicator_id: str, decimals: int) -> list[dict]:
+    """The municipality's schools with the municipality's value (at `decimals`) but another
+    95 % state, with both bands and why they differ.
+
+    Both are compared with the same national value, so only the bands differ: the school's is
+    the band of the country's schools of its size; the municipality's is that of a pupil-weighted
+    mean of its schools (narrower: "reason_narrower"), widened by the shared municipality effect
+    tau2 (1 - H) when municipalities vary more than their schools explain (wider: "reason_tau").
+    A one-school municipality has its school's band exactly (H = 1), so it is never listed.
+    """
+    result = comp.municipalities[indicator_id]
+    mun = result["units"].set_index("entity_id").loc[comp.municipality]
+    own = comp.own_schools(indicator_id)
+    same = own[
+        (own["value"].round(decimals) == round(float(mun["value"]), decimals))
+        & (own["classification"] != mun["classification"])
+    ]
+    out = []
+    for school in same.itertuples(index=False):
+        wider = mun["upper_95"] - mun["lower_95"] > school.upper_95 - school.lower_95
+        if not wider:
+            reason = "reason_narrower"
+        elif result["tau2"] > 0:
+            reason = "reason_tau"
+        else:
+            reason = "reason_wider"
+        out.append(
+            {
+                "school": school.name,
+                "value": float(school.value),
+                "school_state": school.classification,
+                "municipality_state": str(mun["classification"]),
+                "school_limits": (float(school.lower_95), float(school.upper_95)),
+                "municipality_limits": (float(mun["lower_95"]), float(mun["upper_95"])),
+                "reason": reason,
+            }
+        )
+    return out
 
 
 def coverage_notes(data: PublicData, municipality: str) -> list[dict]:

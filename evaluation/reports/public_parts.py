@@ -15,9 +15,9 @@ from evaluation.data.public_files import ABSENCE_INDICATOR
 from evaluation.reports import common as rc
 from evaluation.reports.funnels import (
     FunnelFigure,
+    band_names,
     funnel_figure_html,
     funnel_labels,
-    limit_names,
     outside_counts,
     position_label,
     position_labels,
@@ -58,9 +58,14 @@ def genitive(name: str, language: str) -> str:
     return f"{name}'" if name[-1:].lower() in ("s", "x", "z") else f"{name}s"
 
 
+def value_decimals(indicator_id: str) -> int:
+    """Decimals shown: indices 2 (means of one-decimal values), absence 1."""
+    return 2 if indicator_id != ABSENCE_INDICATOR else 1
+
+
 def format_value(t: Texts, indicator_id: str, value: float) -> str:
-    """A value with the decimals it is published with: indices 2 (means), absence 1."""
-    return t.number(value, 2 if indicator_id != ABSENCE_INDICATOR else 1)
+    """A value with the decimals of `value_decimals`."""
+    return t.number(value, value_decimals(indicator_id))
 
 
 # --- limit lines ----------------------------------------------------------------------------
@@ -95,9 +100,27 @@ def value_span(values) -> tuple[float, float]:
 
 
 def funnel_lines(t: Texts, target: float, sizes: pd.Series, variance, values) -> pd.DataFrame:
-    """The limit lines over the range of sizes shown, kept near the values shown."""
+    """The band lines over the range of sizes shown, kept near the values shown."""
     grid = np.geomspace(sizes.min(), sizes.max(), 120)
-    return limit_lines(target, grid, variance, limit_names(t), value_span(values))
+    return limit_lines(target, grid, variance, band_names(t), value_span(values))
+
+
+def flagged(classification: pd.Series) -> pd.Series:
+    """Points named and listed: outside the band or at its limit (not "within")."""
+    return classification != "within"
+
+
+def with_at_limit(t: Texts, description: str, classification: pd.Series) -> str:
+    """The description plus how many lie at the limit, when any do."""
+    count = int((classification == "at_limit").sum())
+    if not count:
+        return description
+    return f"{description} {t('public_band.at_limit_count', at_limit=count)}"
+
+
+def band_notes(t: Texts, first: str) -> list[str]:
+    """A funnel's footnotes: its own note, the rounding rule, the credit line."""
+    return [first, t("public_band.rounding_note"), t("public.credit_line")]
 
 
 # --- the municipality's schools against the country's --------------------------------------
@@ -115,7 +138,7 @@ def school_funnel_html(report: PublicReport, indicator_id: str) -> str:
     figure = FunnelFigure(
         points=pd.DataFrame(
             {
-                "name": np.where(own["classification"] != "within", own["name"], ""),
+                "name": np.where(flagged(own["classification"]), own["name"], ""),
                 "n": own["n"],
                 "value": own["value"],
                 "position": position_labels(t, own["classification"]),
@@ -132,16 +155,20 @@ def school_funnel_html(report: PublicReport, indicator_id: str) -> str:
             **report.names,
             school_year=report.school_year,
         ),
-        description=t(
-            "public.schools_funnel_description",
-            target=format_value(t, indicator_id, size.target),
-            shown=len(own),
-            **outside_counts(own["classification"]),
-            **report.names,
+        description=with_at_limit(
+            t,
+            t(
+                "public.schools_funnel_description",
+                target=format_value(t, indicator_id, size.target),
+                shown=len(own),
+                **outside_counts(own["classification"]),
+                **report.names,
+            ),
+            own["classification"],
         ),
         table=outside_schools_table(t, own, indicator_id),
         slug=f"public-schools-{indicator_id}",
-        footnotes=[t("public.schools_funnel_note"), t("public.credit_line")],
+        footnotes=band_notes(t, t("public_band.schools_note")),
         csv_table=own[["entity_id", "name", "n", "value", "lower_95", "upper_95"]].assign(
             lower_998=own["lower_998"],
             upper_998=own["upper_998"],
@@ -149,6 +176,7 @@ def school_funnel_html(report: PublicReport, indicator_id: str) -> str:
             classification_998=own["classification_998"],
         ),
         table_caption=t("public.schools_table_caption", **report.names),
+        at_limit=True,
     )
     return funnel_figure_html(t, figure, report.tables_dir)
 
@@ -160,8 +188,8 @@ def other_schools(t: Texts, all_units: pd.DataFrame, municipality: str) -> pd.Da
 
 
 def outside_schools_table(t: Texts, own: pd.DataFrame, indicator_id: str) -> pd.DataFrame:
-    """The municipality's schools outside the 95 % limits, lowest value first."""
-    outside = own[own["classification"] != "within"].sort_values("value")
+    """The municipality's schools outside the 95 % band or at its limit, lowest value first."""
+    outside = own[flagged(own["classification"])].sort_values("value")
     return pd.DataFrame(
         {
             t("public.columns.school"): outside["name"],
@@ -186,8 +214,7 @@ def municipality_funnel_html(report: PublicReport, indicator_id: str) -> str:
     result = comp.municipalities[indicator_id]
     units, shown = result["units"], result["shown"]
     name = report.indicator_name(indicator_id)
-    tau2 = shown.dispersion.tau2 if shown.adjustment == "additive" else 0.0
-    unit_var = result["unit_var"]
+    tau2, unit_var = result["tau2"], result["unit_var"]
     label_it = (units["entity_id"] == comp.municipality) | (units["classification_998"] != "within")
     figure = FunnelFigure(
         points=pd.DataFrame(
@@ -198,9 +225,7 @@ def municipality_funnel_html(report: PublicReport, indicator_id: str) -> str:
                 "position": position_labels(t, units["classification"]),
             }
         ),
-        limits=funnel_lines(
-            t, shown.target, units["n"], lambda n: unit_var / n + tau2, units["value"]
-        ),
+        limits=funnel_lines(t, shown.target, units["n"], lambda n: unit_var / n, units["value"]),
         target=shown.target,
         labels=funnel_labels(t, t("public.municipalities_x"), name),
         y_format=".2f",
@@ -211,12 +236,13 @@ def municipality_funnel_html(report: PublicReport, indicator_id: str) -> str:
         description=municipality_description(report, indicator_id, units, shown.target, tau2),
         table=named_municipalities_table(t, units[label_it], indicator_id),
         slug=f"public-municipalities-{indicator_id}",
-        footnotes=[t("public.municipalities_funnel_note"), t("public.credit_line")],
+        footnotes=band_notes(t, t("public.municipalities_funnel_note")),
         csv_table=units[["name", "schools", "pupils", "value", "lower_95", "upper_95"]].assign(
             classification=units["classification"],
             classification_998=units["classification_998"],
         ),
         table_caption=t("public.municipalities_table_caption", **report.names),
+        at_limit=True,
     )
     return funnel_figure_html(t, figure, report.tables_dir)
 
@@ -236,6 +262,7 @@ def municipality_description(
         **outside_counts(units["classification"]),
         total=len(units),
     )
+    description = with_at_limit(t, description, units["classification"])
     adjusted = t("public.municipalities_adjusted") if tau2 > 0 else ""
     return f"{description} {adjusted}".strip()
 

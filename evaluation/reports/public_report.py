@@ -20,12 +20,14 @@ from evaluation.reports.funnels import position_label
 from evaluation.reports.public_comparison import (
     COMPARED_INDICATORS,
     build_public_comparison,
+    same_value_contrasts,
 )
 from evaluation.reports.public_parts import (
     PublicReport,
     format_value,
     municipality_funnel_html,
     school_funnel_html,
+    value_decimals,
 )
 from evaluation.stats.spread import ROUNDING_VARIANCE
 from evaluation.texts import format_school_year, texts_for
@@ -102,7 +104,10 @@ def overview_table(report: PublicReport) -> pd.DataFrame:
                 t("public.columns.position_998"): position_label(t, own["classification_998"]),
                 t("public.columns.schools"): len(schools),
                 t("public.columns.schools_outside"): int(
-                    (schools["classification"] != "within").sum()
+                    schools["classification"].isin(["above", "below"]).sum()
+                ),
+                t("public_band.schools_at_limit"): int(
+                    (schools["classification"] == "at_limit").sum()
                 ),
             }
         )
@@ -112,17 +117,48 @@ def overview_table(report: PublicReport) -> pd.DataFrame:
 def build_overview(report: PublicReport) -> rc.Html:
     t = report.t
     caption = t("public.overview_caption", **report.names, school_year=report.school_year)
-    notes = [t("public.direction_note"), t("public.credit_line")]
+    notes = [t("public.direction_note"), *contrast_lines(report), t("public.credit_line")]
     body = rc.paragraph(t("public.overview_intro")) + charts.table_to_html(
         overview_table(report), caption, notes
     )
     return section(report, "overview", body)
 
 
+def contrast_lines(report: PublicReport) -> list[str]:
+    """One sentence per school that has the municipality's value but another position: the two
+    are placed in different bands (`public_comparison.same_value_contrasts` says which)."""
+    t, comp = report.t, report.comparison
+    lines = []
+    for ind in comp.municipalities:
+        for c in same_value_contrasts(comp, ind, value_decimals(ind)):
+            limits = {
+                key: t(
+                    "format.interval",
+                    lower=format_value(t, ind, c[key][0]),
+                    upper=format_value(t, ind, c[key][1]),
+                )
+                for key in ("school_limits", "municipality_limits")
+            }
+            lines.append(
+                t(
+                    "public_band.same_value",
+                    school=c["school"],
+                    municipality=comp.municipality,
+                    value=format_value(t, ind, c["value"]),
+                    indicator=report.indicator_name(ind),
+                    school_position=position_label(t, c["school_state"]),
+                    municipality_position=position_label(t, c["municipality_state"]),
+                    reason=t(f"public_band.{c['reason']}"),
+                    **limits,
+                )
+            )
+    return lines
+
+
 def schools_table(report: PublicReport) -> pd.DataFrame:
     """All the municipality's schools, one column per indicator: value and a mark when outside."""
     t, comp = report.t, report.comparison
-    marks = {"above": " ▲", "below": " ▼", "within": ""}
+    marks = {"above": " ▲", "below": " ▼", "at_limit": " ◆", "within": ""}
     out = comp.units[["unit_id", "name"]].rename(columns={"name": t("public.columns.school")})
     for ind in COMPARED_INDICATORS:
         own = comp.own_schools(ind).set_index("entity_id")
@@ -145,7 +181,7 @@ def build_schools(report: PublicReport) -> rc.Html:
         charts.table_to_html(
             schools_table(report),
             t("public.schools_all_caption", **report.names),
-            [t("public.schools_all_note"), t("public.credit_line")],
+            [t("public.schools_all_note"), *contrast_lines(report), t("public.credit_line")],
         )
     )
     return section(report, "schools", "".join(parts))
@@ -289,6 +325,8 @@ def collect_key_figures(report: PublicReport) -> dict:
         figures[f"{ind}_municipality"] = round(float(own["value"]), 6)
         figures[f"{ind}_country"] = round(float(result["shown"].target), 6)
         figures[f"{ind}_position"] = str(own["classification"])
+        schools = comp.own_schools(ind)["classification"]
+        figures[f"{ind}_schools_at_limit"] = int((schools == "at_limit").sum())
     for row in comp.dispersion.itertuples(index=False):
         figures[f"{row.indicator_id}_phi_naive"] = round(float(row.phi_naive), 6)
         figures[f"{row.indicator_id}_tau_fitted"] = round(float(row.tau_fitted), 6)

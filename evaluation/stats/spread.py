@@ -77,3 +77,24 @@ def assumed_sampling_se(pupils, grade_band: str, kind: str) -> np.ndarray:
     """
     respondents = np.asarray(pupils, dtype=float) * ASSUMED_RESPONDENT_SHARE[grade_band]
     return np.sqrt(ASSUMED_PUPIL_SD[kind] ** 2 / respondents + ROUNDING_VARIANCE)
+
+
+def loaded_tau2(n_units: int, phi: float, se, loading) -> tuple[float, float]:
+    """DerSimonian-Laird moment estimate of a shared variance tau2 that enters unit k's
+    variance with a known loading c_k: Var(y_k) = se_k^2 + c_k tau2.
+
+    tau2 = (N phi - (N - 1)) / (sum w c - sum w^2 c / sum w), w = 1 / se^2: the expectation of
+    the chi-square statistic N phi (DerSimonian & Laird 1986) with c_k tau2 in place of tau2.
+    With every c_k = 1 it is `evaluation.stats.compare.dersimonian_laird_tau2`. Used for
+    municipal means of school values: a municipality effect shared by its schools, whose
+    fitted school spread v_i already holds it, adds tau2 (1 - H_k) to the mean's variance
+    sum w^2 v_i / W^2 (H_k = sum w^2 / W^2; 0 for a one-school municipality, whose mean is its
+    school). Returns (clipped at zero, unclipped).
+    """
+    w = 1 / np.asarray(se, dtype=float) ** 2
+    c = np.asarray(loading, dtype=float)
+    denom = float(np.sum(w * c) - np.sum(w**2 * c) / w.sum())
+    if denom <= 0:
+        return 0.0, float("nan")
+    raw = float((n_units * phi - (n_units - 1)) / denom)
+    return max(0.0, raw), raw
