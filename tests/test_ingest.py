@@ -238,6 +238,16 @@ BROKEN = [
     ("bad encoding (UTF-16)", utf16_file, ["units.csv:1: found bytes that are neither UTF-8"]),
     ("bad encoding (undefined byte)", undefined_byte, ["units.csv:3: found bytes", "UTF-8"]),
     (
+        "CPR number as pupil key",
+        replace_text("responses.csv", "2023;101001;5;a1;", "2023;101001;5;010203-1234;"),
+        ["responses.csv:2:pupil_key: found a CPR-like number (not repeated", "never a CPR"],
+    ),
+    (
+        "CPR number without dash as pupil key",
+        replace_text("responses.csv", "2023;101001;5;a1;", "2023;101001;5;0102031234;"),
+        ["responses.csv:2:pupil_key: found a CPR-like number", "pseudonymous pupil key"],
+    ),
+    (
         "school year in the wrong form",
         replace_text("register.csv", "2023;101001", "2023/24;101001"),
         ["register.csv:2:year: found '2023/24'", "2023 for 2023/24"],
@@ -335,3 +345,40 @@ def test_demo_folder_end_to_end(workbench_home, capsys):
     assert counts["responses"] > 200_000 and counts["units"] > 100
     assert 2020 not in years and len(years) == 9
     assert "responses.parquet" in capsys.readouterr().out
+
+
+def test_a_cpr_number_is_refused_without_being_repeated(tmp_path, good_dir):
+    replace_text("responses.csv", "2023;101001;5;a1;", "2023;101001;5;010203-1234;")(good_dir)
+    with pytest.raises(ValidationError) as caught:
+        ingest.ingest_paths([good_dir], tmp_path / "w.duckdb")
+    assert "010203" not in str(caught.value)
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+@pytest.mark.parametrize("kind", ["an export", "an empty file", "a folder"])
+def test_never_overwrites_a_file_that_is_not_a_warehouse(tmp_path, kind):
+    target = tmp_path / "target"
+    if kind == "an export":
+        target = Path(shutil.copy(GOOD / "units.csv", tmp_path / "units.csv"))
+    elif kind == "an empty file":
+        target.write_bytes(b"")
+    else:
+        target.mkdir()
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    content = target.read_bytes() if target.is_file() else None
+    for replace in (False, True):
+        code = cli.main(["ingest", str(GOOD), "--warehouse", str(target)] + ["--replace"] * replace)
+        assert code == 2
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+    if content is not None:
+        assert target.read_bytes() == content
+
+
+def test_stale_copies_of_a_dead_ingest_are_removed(tmp_path):
+    target = tmp_path / "w.duckdb"
+    ingest.ingest_paths([GOOD], target)
+    stale = [tmp_path / ".w.duckdb.999999.tmp", tmp_path / ".w.duckdb.999999.tmp.wal"]
+    for p in stale:
+        p.write_bytes(b"x" * 1000)
+    ingest.ingest_paths([GOOD / "units.csv"], target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pandera.pandas as pa
 
+from evaluation.cpr import cpr_like
+
 YEAR_RANGE = (2000, 2100)
 
 # expected wording -> (columns a row-level check involves, how to fix it)
@@ -52,6 +54,15 @@ def id_check(what: str) -> pa.Check:
         pa.Check.str_matches(r"^[^\s;,]+$"),
         f"a {what} id without spaces, commas or semicolons",
         f"Correct the {what} id; it must match the id used in the other files.",
+    )
+
+
+def not_cpr_check() -> pa.Check:
+    return rule(
+        pa.Check(lambda s: ~cpr_like(s)),
+        "a pseudonymous pupil key, never a CPR number",
+        "Export the survey's pseudonymous pupil key instead; a child's CPR number must not "
+        "leave the school system.",
     )
 
 

@@ -13,6 +13,7 @@ import re
 import pandas as pd
 import pandera.pandas as pa
 
+from evaluation.cpr import looks_like_cpr
 from evaluation.data.rules import RULES, FileKind
 from evaluation.errors import Problem, ValidationError
 
@@ -183,6 +184,8 @@ def missing_column_problem(column: str, kind: FileKind, file: str) -> Problem:
 def format_cell(value) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "(empty)"
+    if isinstance(value, str) and looks_like_cpr(value):
+        return "a CPR-like number (not repeated here)"  # a message must not spread it further
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
