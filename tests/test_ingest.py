@@ -238,6 +238,15 @@ BROKEN = [
     ("bad encoding (UTF-16)", utf16_file, ["units.csv:1: found bytes that are neither UTF-8"]),
     ("bad encoding (undefined byte)", undefined_byte, ["units.csv:3: found bytes", "UTF-8"]),
     (
+        "cluster labelled with another municipality than its units",
+        replace_text("clusters.csv", "syd;Syd;Testkommune", "syd;Syd;Andenkommune"),
+        [
+            "cluster_membership.csv:3:cluster_id: found unit '101002' of Testkommune in "
+            "cluster 'syd' of Andenkommune",
+            "a cluster in the same municipality as its units",
+        ],
+    ),
+    (
         "CPR number as pupil key",
         replace_text("responses.csv", "2023;101001;5;a1;", "2023;101001;5;010203-1234;"),
         ["responses.csv:2:pupil_key: found a CPR-like number (not repeated", "never a CPR"],
