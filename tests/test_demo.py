@@ -299,7 +299,8 @@ def test_pupil_keys_are_stable_and_distinct():
     school, cohort, number = np.array([1, 1, 2]), np.array([2010, 2010, 2010]), np.array([0, 1, 0])
     keys = demo_survey.pupil_keys(2023, 1, school, cohort, number)
     assert keys.tolist() == demo_survey.pupil_keys(2023, 1, school, cohort, number).tolist()
-    assert len(set(keys)) == 3 and all(int(k) < 2**40 for k in keys)
+    assert len(set(keys)) == 3 and all(int(k[1:], 16) < 2**40 for k in keys)
+    assert all(k.startswith("e") and len(k) == 11 for k in keys)  # never CPR-like
 
 
 def test_multinomial_rows_keep_each_rows_count():
