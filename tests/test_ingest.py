@@ -247,6 +247,16 @@ BROKEN = [
         ],
     ),
     (
+        "count too large for the warehouse",
+        replace_text("register.csv", "2023;101001;nord;420;400", "2023;101001;nord;3000000000;400"),
+        ["register.csv:2:pupils: found '3000000000'", "at most 2,147,483,647"],
+    ),
+    (
+        "infinite number",
+        replace_text("register.csv", "2023;101001;nord;420;400", "2023;101001;nord;1e999;400"),
+        ["register.csv:2:pupils: found '1e999'"],
+    ),
+    (
         "CPR number as pupil key",
         replace_text("responses.csv", "2023;101001;5;a1;", "2023;101001;5;010203-1234;"),
         ["responses.csv:2:pupil_key: found a CPR-like number (not repeated", "never a CPR"],
