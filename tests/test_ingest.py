@@ -122,6 +122,28 @@ def test_public_school_aggregates(tmp_path):
     assert aggregates.n.isna().sum() == 2  # n may be empty
 
 
+def test_reloading_aggregates_without_their_source_column_replaces_them(tmp_path):
+    target = tmp_path / "w.duckdb"
+    ingest.ingest_paths([FORMATS / "school_wellbeing.csv"], target)
+    before = len(warehouse.read_table(target, "aggregates"))
+    frame = pd.read_csv(FORMATS / "school_wellbeing.csv", dtype=str, keep_default_na=False)
+    frame.drop(columns="source").to_csv(tmp_path / "no_source.csv", index=False)
+    ingest.ingest_paths([tmp_path / "no_source.csv"], target)
+    assert len(warehouse.read_table(target, "aggregates")) == before
+
+
+@pytest.mark.parametrize("value", ["99999", "-7", "0.5"])
+def test_aggregates_off_their_indicators_scale_are_refused(tmp_path, value):
+    text = (FORMATS / "school_wellbeing.csv").read_text(encoding="utf-8")
+    path = tmp_path / "school_wellbeing.csv"
+    path.write_text(text.replace("4-9,generel_trivsel,3.7,", f"4-9,generel_trivsel,{value},"))
+    with pytest.raises(ValidationError) as caught:
+        ingest.ingest_paths([path], tmp_path / "w.duckdb")
+    message = str(caught.value)
+    assert "school_wellbeing.csv:3:value: found value=" in message
+    assert "indicator=generel_trivsel" in message and "the indicator's scale" in message
+
+
 # --- broken files: each mapped to the message fragments the user must see -----------------
 
 

@@ -139,6 +139,24 @@ def years_in_order(first: str, last: str) -> pa.Check:
     )
 
 
+def value_on_scale(scales: dict[str, tuple[float, float]]) -> pa.Check:
+    """Each row's value within its indicator's scale (`scales`: indicator id -> (low, high))."""
+
+    def on_scale(df: pd.DataFrame) -> pd.Series:
+        low = df["indicator"].map(lambda i: scales.get(i, (-float("inf"), 0))[0])
+        high = df["indicator"].map(lambda i: scales.get(i, (0, float("inf")))[1])
+        value = df["value"].astype("Float64")
+        return (value.isna() | ((value >= low) & (value <= high))).fillna(True).astype(bool)
+
+    return row_rule(
+        on_scale,
+        "a value on the indicator's scale (means of the survey 1-5, shares 0-1, "
+        "absence 0-100 %, waiting days 0 or more)",
+        "Correct the value; a share is written as a fraction (0.85), not as 85.",
+        ["value", "indicator"],
+    )
+
+
 # --- columns and kinds ----------------------------------------------------------------------
 
 
