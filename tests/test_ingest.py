@@ -195,6 +195,28 @@ def undefined_byte(folder: Path) -> None:
     (folder / "units.csv").write_bytes(data)
 
 
+def stray_latin1_byte(folder: Path) -> None:
+    """A UTF-8 file (with Danish letters) where one "ø" was pasted in as Latin-1."""
+    data = (folder / "units.csv").read_bytes()
+    assert "Ærø".encode() in data
+    (folder / "units.csv").write_bytes(data.replace("Ærø".encode(), "Ær".encode() + b"\xf8"))
+
+
+def bom_then_latin1(folder: Path) -> None:
+    text = (folder / "units.csv").read_text(encoding="utf-8")
+    (folder / "units.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("latin-1"))
+
+
+def uncached_formula(folder: Path) -> None:
+    """register.xlsx written by a tool that stores formulas without calculating them."""
+    (folder / "register.csv").unlink()
+    book = openpyxl.Workbook()
+    for line in (GOOD / "register.csv").read_text(encoding="utf-8").splitlines():
+        book.active.append(line.split(";"))
+    book.active["D2"] = "=400+20"  # pupils; openpyxl saves no cached value
+    book.save(folder / "register.xlsx")
+
+
 def remove_membership(folder: Path) -> None:
     replace_text("cluster_membership.csv", "101002;syd;2022;\n", "")(folder)
 
@@ -287,6 +309,21 @@ BROKEN = [
         "CPR number without dash as pupil key",
         replace_text("responses.csv", "2023;101001;5;a1;", "2023;101001;5;0102031234;"),
         ["responses.csv:2:pupil_key: found a CPR-like number", "pseudonymous pupil key"],
+    ),
+    (
+        "formula saved without its value",
+        uncached_formula,
+        ["register.xlsx:2:column D: found the formula =400+20 saved without its value"],
+    ),
+    (
+        "one stray Latin-1 byte in a UTF-8 file",
+        stray_latin1_byte,
+        ["units.csv:3: found bytes of two encodings: UTF-8 letters", "b'\\xf8'"],
+    ),
+    (
+        "UTF-8 byte-order mark before a Latin-1 body",
+        bom_then_latin1,
+        ["units.csv:3: found bytes of two encodings: a UTF-8 byte-order mark"],
     ),
     (
         "school year in the wrong form",
