@@ -22,12 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from evaluation.errors import ParameterError
-
-try:  # POSIX
-    import fcntl
-except ImportError:  # Windows: msvcrt locks a byte range instead
-    fcntl = None
-    import msvcrt
+from evaluation.files import try_lock
 
 WAIT_SECONDS = 30.0  # how long a second writer waits before it refuses
 POLL_SECONDS = 0.1
@@ -61,17 +56,6 @@ def check_warehouse_target(path: Path) -> None:
             f"{path} is not a warehouse (not a DuckDB database file); refusing to overwrite "
             f"it. {fix}"
         )
-
-
-def try_lock(fd: int) -> bool:
-    try:
-        if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        else:
-            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
-    except OSError:  # BlockingIOError on POSIX, PermissionError on Windows
-        return False
-    return True
 
 
 def holder(path: Path) -> str:
