@@ -309,3 +309,15 @@ def test_multinomial_rows_keep_each_rows_count():
         rng, np.array([5, 7]), np.array([[1.0, 0.0], [0.0, 2.0]])
     )
     assert split.tolist() == [[5, 0], [0, 7]]
+
+
+@pytest.mark.parametrize("municipalities", [0, -1, 99])
+def test_a_number_of_municipalities_outside_1_to_98_is_refused(tmp_path, municipalities, capsys):
+    from evaluation import cli
+
+    code = cli.main(
+        ["demo-data", "--out", str(tmp_path / "d"), "--municipalities", str(municipalities)]
+    )
+    assert code == 2
+    assert f"--municipalities {municipalities}: give 1 to 98" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()
