@@ -6,7 +6,9 @@ Imports happen inside the subcommands so `workbench --help` answers at once.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from evaluation import config
@@ -144,20 +146,34 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so it unwinds as for Ctrl-C: temporary copies and
+    half-written runs are removed on the way out."""
+
+
+def raise_terminated(signum, frame) -> None:
+    raise Terminated()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, raise_terminated) if in_main_thread else None
     try:
         return args.func(args)
     except EvaluationError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("Stopped. Reports already published are untouched.", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print("Stopped. The warehouse and published reports are untouched.", file=sys.stderr)
+        return 143 if isinstance(exc, Terminated) else 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,28 @@ def hash_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+# --- locks ---------------------------------------------------------------------------------------
+
+try:  # POSIX
+    import fcntl
+except ImportError:  # Windows: msvcrt locks a byte range instead
+    fcntl = None
+    import msvcrt
+
+
+def try_lock(fd: int) -> bool:
+    """Take an exclusive operating-system lock on an open file without waiting; False when
+    another process holds it. The lock goes when its holder closes the file or dies."""
+    try:
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+    except OSError:  # BlockingIOError on POSIX, PermissionError on Windows
+        return False
+    return True
+
+
 # --- safe writes ---------------------------------------------------------------------------------
 
 

@@ -91,3 +91,26 @@ def test_csv_slug_must_be_plain(tmp_path):
 
     with pytest.raises(ValueError):
         charts.write_table_csv(pd.DataFrame({"a": [1]}), "../evil", tmp_path, "da")
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(tmp_path):
+    table = pd.DataFrame(
+        {
+            "Skole": ['=HYPERLINK("http://x")', "+45 Skolen", "-Nord", "@SUM(A1)", "\tTab", "Vest"],
+            "Ændring": ["-0,7", "+1,2", "3,5 %", "-2+3", "12", "–"],
+            "Elever": [120, -3, 0, 5, 7, 9],
+        }
+    )
+    path = charts.write_table_csv(table, "injection", tmp_path, "da")
+    back = pd.read_csv(path, sep=";", dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    assert back["Skole"].tolist() == [
+        '\'=HYPERLINK("http://x")',
+        "'+45 Skolen",
+        "'-Nord",
+        "'@SUM(A1)",
+        "'\tTab",
+        "Vest",
+    ]
+    # numbers (and text that is only a number) stay numbers; a sum in text does not
+    assert back["Ændring"].tolist() == ["-0,7", "+1,2", "3,5 %", "'-2+3", "12", "–"]
+    assert back["Elever"].tolist() == ["120", "-3", "0", "5", "7", "9"]

@@ -72,4 +72,6 @@ def test_ctrl_c_exits_130_and_says_what_is_left(workbench_home, capsys, monkeypa
 
     monkeypatch.setattr(verify, "verify_run", interrupted)
     assert cli.main(["verify", str(workbench_home / "reports" / "x")]) == 130
-    assert capsys.readouterr().err == "Stopped. Reports already published are untouched.\n"
+    assert (
+        capsys.readouterr().err == "Stopped. The warehouse and published reports are untouched.\n"
+    )

@@ -89,3 +89,15 @@ def test_key_figures_round_trip_through_an_output():
     nb = make_executed_notebook()
     assert convert.read_key_figures(nb) == {"n": 12}
     assert convert.read_key_figures(new_notebook()) == {}
+
+
+def test_the_title_is_plain_text_so_it_is_escaped_once():
+    import nbformat
+
+    from evaluation.render.convert import find_title
+
+    nb = nbformat.v4.new_notebook()
+    heading = "<h1>Klynge A &amp; B &lt;Nord&gt; &#x27;Øst&#x27; &quot;Syd&quot;</h1>"
+    nb.cells = [nbformat.v4.new_code_cell("x")]
+    nb.cells[0].outputs = [nbformat.v4.new_output("display_data", {"text/html": heading})]
+    assert find_title(nb) == "Klynge A & B <Nord> 'Øst' \"Syd\""

@@ -299,7 +299,8 @@ def test_pupil_keys_are_stable_and_distinct():
     school, cohort, number = np.array([1, 1, 2]), np.array([2010, 2010, 2010]), np.array([0, 1, 0])
     keys = demo_survey.pupil_keys(2023, 1, school, cohort, number)
     assert keys.tolist() == demo_survey.pupil_keys(2023, 1, school, cohort, number).tolist()
-    assert len(set(keys)) == 3 and all(int(k) < 2**40 for k in keys)
+    assert len(set(keys)) == 3 and all(int(k[1:], 16) < 2**40 for k in keys)
+    assert all(k.startswith("e") and len(k) == 11 for k in keys)  # never CPR-like
 
 
 def test_multinomial_rows_keep_each_rows_count():
@@ -308,3 +309,15 @@ def test_multinomial_rows_keep_each_rows_count():
         rng, np.array([5, 7]), np.array([[1.0, 0.0], [0.0, 2.0]])
     )
     assert split.tolist() == [[5, 0], [0, 7]]
+
+
+@pytest.mark.parametrize("municipalities", [0, -1, 99])
+def test_a_number_of_municipalities_outside_1_to_98_is_refused(tmp_path, municipalities, capsys):
+    from evaluation import cli
+
+    code = cli.main(
+        ["demo-data", "--out", str(tmp_path / "d"), "--municipalities", str(municipalities)]
+    )
+    assert code == 2
+    assert f"--municipalities {municipalities}: give 1 to 98" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()

@@ -122,6 +122,28 @@ def test_public_school_aggregates(tmp_path):
     assert aggregates.n.isna().sum() == 2  # n may be empty
 
 
+def test_reloading_aggregates_without_their_source_column_replaces_them(tmp_path):
+    target = tmp_path / "w.duckdb"
+    ingest.ingest_paths([FORMATS / "school_wellbeing.csv"], target)
+    before = len(warehouse.read_table(target, "aggregates"))
+    frame = pd.read_csv(FORMATS / "school_wellbeing.csv", dtype=str, keep_default_na=False)
+    frame.drop(columns="source").to_csv(tmp_path / "no_source.csv", index=False)
+    ingest.ingest_paths([tmp_path / "no_source.csv"], target)
+    assert len(warehouse.read_table(target, "aggregates")) == before
+
+
+@pytest.mark.parametrize("value", ["99999", "-7", "0.5"])
+def test_aggregates_off_their_indicators_scale_are_refused(tmp_path, value):
+    text = (FORMATS / "school_wellbeing.csv").read_text(encoding="utf-8")
+    path = tmp_path / "school_wellbeing.csv"
+    path.write_text(text.replace("4-9,generel_trivsel,3.7,", f"4-9,generel_trivsel,{value},"))
+    with pytest.raises(ValidationError) as caught:
+        ingest.ingest_paths([path], tmp_path / "w.duckdb")
+    message = str(caught.value)
+    assert "school_wellbeing.csv:3:value: found value=" in message
+    assert "indicator=generel_trivsel" in message and "the indicator's scale" in message
+
+
 # --- broken files: each mapped to the message fragments the user must see -----------------
 
 
@@ -171,6 +193,28 @@ def utf16_file(folder: Path) -> None:
 def undefined_byte(folder: Path) -> None:
     data = (folder / "units.csv").read_bytes().replace("Ærø".encode(), b"\xc6r\x81")
     (folder / "units.csv").write_bytes(data)
+
+
+def stray_latin1_byte(folder: Path) -> None:
+    """A UTF-8 file (with Danish letters) where one "ø" was pasted in as Latin-1."""
+    data = (folder / "units.csv").read_bytes()
+    assert "Ærø".encode() in data
+    (folder / "units.csv").write_bytes(data.replace("Ærø".encode(), "Ær".encode() + b"\xf8"))
+
+
+def bom_then_latin1(folder: Path) -> None:
+    text = (folder / "units.csv").read_text(encoding="utf-8")
+    (folder / "units.csv").write_bytes(b"\xef\xbb\xbf" + text.encode("latin-1"))
+
+
+def uncached_formula(folder: Path) -> None:
+    """register.xlsx written by a tool that stores formulas without calculating them."""
+    (folder / "register.csv").unlink()
+    book = openpyxl.Workbook()
+    for line in (GOOD / "register.csv").read_text(encoding="utf-8").splitlines():
+        book.active.append(line.split(";"))
+    book.active["D2"] = "=400+20"  # pupils; openpyxl saves no cached value
+    book.save(folder / "register.xlsx")
 
 
 def remove_membership(folder: Path) -> None:
@@ -237,6 +281,50 @@ BROKEN = [
     ("empty file", empty_file, ["units.csv: found an empty file"]),
     ("bad encoding (UTF-16)", utf16_file, ["units.csv:1: found bytes that are neither UTF-8"]),
     ("bad encoding (undefined byte)", undefined_byte, ["units.csv:3: found bytes", "UTF-8"]),
+    (
+        "cluster labelled with another municipality than its units",
+        replace_text("clusters.csv", "syd;Syd;Testkommune", "syd;Syd;Andenkommune"),
+        [
+            "cluster_membership.csv:3:cluster_id: found unit '101002' of Testkommune in "
+            "cluster 'syd' of Andenkommune",
+            "a cluster in the same municipality as its units",
+        ],
+    ),
+    (
+        "count too large for the warehouse",
+        replace_text("register.csv", "2023;101001;nord;420;400", "2023;101001;nord;3000000000;400"),
+        ["register.csv:2:pupils: found '3000000000'", "at most 2,147,483,647"],
+    ),
+    (
+        "infinite number",
+        replace_text("register.csv", "2023;101001;nord;420;400", "2023;101001;nord;1e999;400"),
+        ["register.csv:2:pupils: found '1e999'"],
+    ),
+    (
+        "CPR number as pupil key",
+        replace_text("responses.csv", "2023;101001;5;a1;", "2023;101001;5;010203-1234;"),
+        ["responses.csv:2:pupil_key: found a CPR-like number (not repeated", "never a CPR"],
+    ),
+    (
+        "CPR number without dash as pupil key",
+        replace_text("responses.csv", "2023;101001;5;a1;", "2023;101001;5;0102031234;"),
+        ["responses.csv:2:pupil_key: found a CPR-like number", "pseudonymous pupil key"],
+    ),
+    (
+        "formula saved without its value",
+        uncached_formula,
+        ["register.xlsx:2:column D: found the formula =400+20 saved without its value"],
+    ),
+    (
+        "one stray Latin-1 byte in a UTF-8 file",
+        stray_latin1_byte,
+        ["units.csv:3: found bytes of two encodings: UTF-8 letters", "b'\\xf8'"],
+    ),
+    (
+        "UTF-8 byte-order mark before a Latin-1 body",
+        bom_then_latin1,
+        ["units.csv:3: found bytes of two encodings: a UTF-8 byte-order mark"],
+    ),
     (
         "school year in the wrong form",
         replace_text("register.csv", "2023;101001", "2023/24;101001"),
@@ -335,3 +423,40 @@ def test_demo_folder_end_to_end(workbench_home, capsys):
     assert counts["responses"] > 200_000 and counts["units"] > 100
     assert 2020 not in years and len(years) == 9
     assert "responses.parquet" in capsys.readouterr().out
+
+
+def test_a_cpr_number_is_refused_without_being_repeated(tmp_path, good_dir):
+    replace_text("responses.csv", "2023;101001;5;a1;", "2023;101001;5;010203-1234;")(good_dir)
+    with pytest.raises(ValidationError) as caught:
+        ingest.ingest_paths([good_dir], tmp_path / "w.duckdb")
+    assert "010203" not in str(caught.value)
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+@pytest.mark.parametrize("kind", ["an export", "an empty file", "a folder"])
+def test_never_overwrites_a_file_that_is_not_a_warehouse(tmp_path, kind):
+    target = tmp_path / "target"
+    if kind == "an export":
+        target = Path(shutil.copy(GOOD / "units.csv", tmp_path / "units.csv"))
+    elif kind == "an empty file":
+        target.write_bytes(b"")
+    else:
+        target.mkdir()
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    content = target.read_bytes() if target.is_file() else None
+    for replace in (False, True):
+        code = cli.main(["ingest", str(GOOD), "--warehouse", str(target)] + ["--replace"] * replace)
+        assert code == 2
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+    if content is not None:
+        assert target.read_bytes() == content
+
+
+def test_stale_copies_of_a_dead_ingest_are_removed(tmp_path):
+    target = tmp_path / "w.duckdb"
+    ingest.ingest_paths([GOOD], target)
+    stale = [tmp_path / ".w.duckdb.999999.tmp", tmp_path / ".w.duckdb.999999.tmp.wal"]
+    for p in stale:
+        p.write_bytes(b"x" * 1000)
+    ingest.ingest_paths([GOOD / "units.csv"], target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["w.duckdb"]

@@ -85,6 +85,22 @@ CROSS_CHECKS = (
             "Set to_year of the earlier period to the year before {from_year}.",
         ),
         (
+            # a cluster labelled with another municipality than its units escapes the checks
+            # that tie clusters to their municipality (secondary suppression among them)
+            "cluster_membership",
+            "SELECT DISTINCT m.unit_id, m.cluster_id, u.municipality AS unit_municipality, "
+            "c.municipality AS cluster_municipality FROM cluster_membership m "
+            "JOIN units u USING (unit_id) JOIN clusters c USING (cluster_id) "
+            "WHERE lower(trim(u.municipality)) <> lower(trim(c.municipality))",
+            ["unit_id", "cluster_id"],
+            "cluster_id",
+            "unit '{unit_id}' of {unit_municipality} in cluster '{cluster_id}' of "
+            "{cluster_municipality}",
+            "a cluster in the same municipality as its units",
+            "Correct the municipality of cluster '{cluster_id}' in clusters.csv or of unit "
+            "'{unit_id}' in units.csv, or the cluster in cluster_membership.",
+        ),
+        (
             "cluster_programme",
             "SELECT DISTINCT cluster_id FROM cluster_programme "
             "WHERE cluster_id NOT IN (SELECT cluster_id FROM clusters)",

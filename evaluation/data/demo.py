@@ -46,10 +46,18 @@ from evaluation.data.demo_survey import (
     load_survey,
     simulate_responses,
 )
+from evaluation.errors import ParameterError
+
+MAX_MUNICIPALITIES = 98  # the demo country; Denmark has 98 municipalities
 
 
 def write_demo_data(out_dir: Path, seed: int = 2023, municipalities: int = 1) -> Path:
     """Write the demo municipality (or `municipalities` of them) to out_dir; return out_dir."""
+    if not 1 <= municipalities <= MAX_MUNICIPALITIES:
+        raise ParameterError(
+            f"--municipalities {municipalities}: give 1 to {MAX_MUNICIPALITIES} "
+            "(1 = one Aarhus-sized municipality, 98 = the whole demo country)."
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_old_demo_files(out_dir)

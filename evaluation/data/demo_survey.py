@@ -315,11 +315,12 @@ def centred(values: np.ndarray) -> np.ndarray:
 
 
 def pupil_keys(seed, m, school, cohort, number) -> np.ndarray:
-    """Pseudonymous, stable pupil keys: a 40-bit scramble of (municipality, school, cohort, no.)."""
+    """Pseudonymous, stable pupil keys: a 40-bit scramble of (municipality, school, cohort, no.),
+    written as "e" and ten hex digits, so a key never looks like a CPR number."""
     raw = ((m * 1000 + school) * 100 + (cohort.astype(np.int64) - 2000)) * 1000 + number
     mixed = (raw.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) & np.uint64((1 << 40) - 1)
     mixed ^= np.uint64((seed * 2654435761) & ((1 << 40) - 1))
-    return mixed.astype(str).astype(object)
+    return np.array([f"e{v:010x}" for v in mixed.tolist()], dtype=object)
 
 
 def draw_answers(rng, model: ItemModel, level, dims, treated, skip_p, zero_p):

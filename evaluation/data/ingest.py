@@ -13,7 +13,6 @@ warehouse byte-identical.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
-from evaluation.data import public_ingest, warehouse
+from evaluation.data import public_ingest, warehouse, writer_lock
 from evaluation.data.cross_checks import check_cross_tables
 from evaluation.data.reading import (
     PARQUET_SUFFIXES,
@@ -60,9 +59,17 @@ TABLES = [t for t in warehouse.TABLE_COLUMNS if t != "ingest_log"]
 
 
 def ingest_paths(
-    paths: list[Path], warehouse_path: Path, replace: bool = False, municipality: str | None = None
+    paths: list[Path],
+    warehouse_path: Path,
+    replace: bool = False,
+    municipality: str | None = None,
+    wait_seconds: float = writer_lock.WAIT_SECONDS,
 ) -> str:
     """Validate files/folders and load them into the warehouse; return a printable summary.
+
+    One ingest writes a warehouse at a time (evaluation.data.writer_lock): a second one waits
+    up to `wait_seconds` and then refuses, naming the holder. The target must be absent or a
+    warehouse: an export or any other file is never overwritten.
 
     `municipality` (or a cluster map) turns the ministry's public files into one municipality's
     units, clusters and aggregates (evaluation.data.public_ingest).
@@ -73,8 +80,18 @@ def ingest_paths(
     raise_problems([p for f in loaded for p in f.problems])
     loaded = public_ingest.prepare_public_files(loaded, municipality)
     warehouse_path = Path(warehouse_path)
+    writer_lock.check_warehouse_target(warehouse_path)
     warehouse_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = warehouse_path.with_name(f".{warehouse_path.name}.{os.getpid()}.tmp")
+    with writer_lock.exclusive_writer(warehouse_path, wait_seconds):
+        writer_lock.check_warehouse_target(warehouse_path)  # again: it may have changed
+        counts = load_into_copy(loaded, warehouse_path, replace)
+    return summarise(loaded, counts, warehouse_path, time.perf_counter() - started)
+
+
+def load_into_copy(loaded: list[LoadedFile], warehouse_path: Path, replace: bool) -> dict:
+    """Copy the warehouse (unless replacing), load and check in the copy, move it into place;
+    the copy is removed whatever happens. Returns the row count of every table."""
+    tmp = writer_lock.temporary_copy(warehouse_path)
     try:
         remove_file(tmp)
         if warehouse_path.exists() and not replace:
@@ -91,7 +108,7 @@ def ingest_paths(
         warehouse.replace_file(tmp, warehouse_path)
     finally:
         remove_file(tmp)
-    return summarise(loaded, counts, warehouse_path, time.perf_counter() - started)
+    return counts
 
 
 def remove_file(path: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,6 +52,13 @@ def read_frame(path: Path) -> tuple[pd.DataFrame | None, list[Problem]]:
 
 # --- text and encodings ---------------------------------------------------------------------
 
+MAX_FORMULA_PROBLEMS = 20
+UTF8_BOM = b"\xef\xbb\xbf"
+# a well-formed UTF-8 sequence of two to four bytes (Latin-1 text almost never holds one)
+UTF8_MULTIBYTE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
 
 def decode_bytes(data: bytes, name: str) -> str:
     """UTF-8 (BOM or not) strictly, else Windows-1252/Latin-1; anything else is a Problem."""
@@ -58,12 +66,30 @@ def decode_bytes(data: bytes, name: str) -> str:
         raise ValidationError([encoding_problem(name, data, data.find(b"\x00"), "UTF-16")])
     try:
         return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        if data.startswith(UTF8_BOM) or UTF8_MULTIBYTE.search(data):
+            # one stray byte must not turn every "ø" of a UTF-8 file into "Ã¸"
+            raise ValidationError([mixed_encoding_problem(name, data, exc.start)]) from None
     try:
         return data.decode("cp1252")
     except UnicodeDecodeError as exc:
         raise ValidationError([encoding_problem(name, data, exc.start, "unknown")]) from None
+
+
+def mixed_encoding_problem(name: str, data: bytes, offset: int) -> Problem:
+    """UTF-8 (a BOM or UTF-8 letters) with a byte that is not UTF-8: two encodings in one file."""
+    line = data[:offset].count(b"\n") + 1
+    marked = "a UTF-8 byte-order mark" if data.startswith(UTF8_BOM) else "UTF-8 letters"
+    return Problem(
+        name,
+        line,
+        None,
+        f"bytes of two encodings: {marked}, and here a byte that is not UTF-8 "
+        f"({data[offset : offset + 1]!r}, the first such byte)",
+        "one encoding for the whole file (UTF-8)",
+        "Correct the letter on this row (it was probably pasted from another file), or open "
+        "the file in Excel and save it again as CSV UTF-8.",
+    )
 
 
 def encoding_problem(name: str, data: bytes, offset: int, what: str) -> Problem:
@@ -143,7 +169,42 @@ def read_excel_rows(path: Path) -> tuple[Rows, list[Problem]]:
         book.close()
     if not any(any(v not in (None, "") for v in r) for _, r in rows):
         return [], [empty_problem(path.name)]
-    return rows, []
+    return rows, uncached_formulas(path, rows)
+
+
+def uncached_formulas(path: Path, rows: Rows) -> list[Problem]:
+    """Formula cells saved without their value (by a tool that does not calculate): read as
+    empty they would silently become missing data."""
+    import openpyxl  # why: slow to import, and only Excel files need it
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    try:
+        sheet = book.worksheets[0]
+        formulas = enumerate(sheet.iter_rows(min_row=1, values_only=True), start=1)
+        values = dict(rows)
+        problems = []
+        for number, cells in formulas:
+            for col, cell in enumerate(cells, start=1):
+                shown = values.get(number, [])
+                empty = col > len(shown) or shown[col - 1] is None
+                if isinstance(cell, str) and cell.startswith("=") and empty:
+                    problems.append(uncached_problem(path.name, number, col, cell))
+    finally:
+        book.close()
+    return problems[:MAX_FORMULA_PROBLEMS]
+
+
+def uncached_problem(name: str, row: int, col: int, formula: str) -> Problem:
+    from openpyxl.utils import get_column_letter  # why: only Excel files need openpyxl
+
+    return Problem(
+        name,
+        row,
+        f"column {get_column_letter(col)}",
+        f"the formula {formula} saved without its value",
+        "a value in every cell (a formula's result saved with it)",
+        "Open the file in Excel, let it calculate, and save it again (or paste the values).",
+    )
 
 
 def excel_text(value) -> str | None:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pandera.pandas as pa
 
+from evaluation.cpr import cpr_like
+
 YEAR_RANGE = (2000, 2100)
 
 # expected wording -> (columns a row-level check involves, how to fix it)
@@ -52,6 +54,15 @@ def id_check(what: str) -> pa.Check:
         pa.Check.str_matches(r"^[^\s;,]+$"),
         f"a {what} id without spaces, commas or semicolons",
         f"Correct the {what} id; it must match the id used in the other files.",
+    )
+
+
+def not_cpr_check() -> pa.Check:
+    return rule(
+        pa.Check(lambda s: ~cpr_like(s)),
+        "a pseudonymous pupil key, never a CPR number",
+        "Export the survey's pseudonymous pupil key instead; a child's CPR number must not "
+        "leave the school system.",
     )
 
 
@@ -125,6 +136,24 @@ def years_in_order(first: str, last: str) -> pa.Check:
         f"{first} not after {last}",
         f"Swap or correct {first} and {last}; leave {last} empty if the period is open.",
         [first, last],
+    )
+
+
+def value_on_scale(scales: dict[str, tuple[float, float]]) -> pa.Check:
+    """Each row's value within its indicator's scale (`scales`: indicator id -> (low, high))."""
+
+    def on_scale(df: pd.DataFrame) -> pd.Series:
+        low = df["indicator"].map(lambda i: scales.get(i, (-float("inf"), 0))[0])
+        high = df["indicator"].map(lambda i: scales.get(i, (0, float("inf")))[1])
+        value = df["value"].astype("Float64")
+        return (value.isna() | ((value >= low) & (value <= high))).fillna(True).astype(bool)
+
+    return row_rule(
+        on_scale,
+        "a value on the indicator's scale (means of the survey 1-5, shares 0-1, "
+        "absence 0-100 %, waiting days 0 or more)",
+        "Correct the value; a share is written as a fraction (0.85), not as 85.",
+        ["value", "indicator"],
     )
 
 

@@ -25,6 +25,7 @@ from evaluation.data.rules import (
     equal_sum,
     id_check,
     make_kind,
+    not_cpr_check,
     number,
     one_of,
     optional_text,
@@ -33,6 +34,7 @@ from evaluation.data.rules import (
     rule,
     school_year_check,
     text,
+    value_on_scale,
     whole,
     within,
     year,
@@ -160,7 +162,7 @@ def responses_kind(forms: dict[str, dict]) -> FileKind:
             "year": year(),
             "unit_id": text(id_check("unit")),
             "grade": whole(grade),
-            "pupil_key": text(),
+            "pupil_key": text(not_cpr_check()),
             **{q: whole(answer, nullable=True) for q in every},
             **{q: whole(answer, nullable=True, required=False) for q in some},
         },
@@ -262,8 +264,18 @@ def school_file_columns(own: dict[str, pa.Column]) -> dict[str, pa.Column]:
     }
 
 
-def aggregates_kind(indicator_ids: list[str]) -> FileKind:
+SCALE_BY_KIND = {  # the range a published value of each kind of indicator can take
+    "mean": (1.0, 5.0),
+    "proportion": (0.0, 1.0),
+    "rate": (0.0, 100.0),
+    "median": (0.0, float("inf")),
+}
+
+
+def aggregates_kind(indicators: list[dict]) -> FileKind:
     """Published school values of catalog indicators (e.g. school_wellbeing_2024_25.csv)."""
+    indicator_ids = [i["id"] for i in indicators]
+    scales = {i["id"]: SCALE_BY_KIND[i["kind"]] for i in indicators if i["kind"] in SCALE_BY_KIND}
     indicator = one_of(
         indicator_ids,
         "an indicator id of evaluation/catalog.yaml",
@@ -281,6 +293,7 @@ def aggregates_kind(indicator_ids: list[str]) -> FileKind:
         ),
         signature=["school_id", "school_year", "indicator", "value"],
         key=["school_id", "school_year", "grade_band", "indicator"],
+        checks=[value_on_scale(scales)],
     )
 
 
@@ -318,7 +331,7 @@ def build_kinds() -> dict[str, FileKind]:
         responses_kind(catalog["forms"]),
         register_kind(),
         daycare_kind(),
-        aggregates_kind([i["id"] for i in catalog["indicators"]]),
+        aggregates_kind(catalog["indicators"]),
         public_overview_kind(),
         cluster_map_kind(),
     ]

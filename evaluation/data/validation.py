@@ -13,11 +13,14 @@ import re
 import pandas as pd
 import pandera.pandas as pa
 
+from evaluation.cpr import looks_like_cpr
 from evaluation.data.rules import RULES, FileKind
 from evaluation.errors import Problem, ValidationError
 
 MAX_PROBLEMS = 50  # problems listed at most in one ValidationError
 
+LARGEST_WHOLE = 2_147_483_647  # the warehouse's INTEGER columns
+LARGEST_NUMBER = 1e15  # far beyond any real value; infinity ("1e999") is refused by this too
 DECIMAL_COMMA = re.compile(r"^[+-]?[\d.]*,\d+$")
 
 
@@ -46,12 +49,17 @@ def convert_types(
             continue
         raw = out[column]
         if pd.api.types.is_numeric_dtype(raw.dtype):
-            out[column] = raw.astype("Float64")
-            continue
-        parsed = parse_number_text(raw)
-        bad = raw.notna() & raw.astype("string").str.strip().ne("") & parsed.isna()
-        problems += [not_a_number(file, int(row), column, v, sort) for row, v in raw[bad].items()]
-        out[column] = parsed
+            parsed = raw.astype("Float64")
+        else:
+            parsed = parse_number_text(raw)
+            bad = raw.notna() & raw.astype("string").str.strip().ne("") & parsed.isna()
+            problems += [
+                not_a_number(file, int(row), column, v, sort) for row, v in raw[bad].items()
+            ]
+        too_big = parsed.abs() > (LARGEST_WHOLE if sort == "int" else LARGEST_NUMBER)
+        too_big = too_big.fillna(False)
+        problems += [too_large(file, int(row), column, v, sort) for row, v in raw[too_big].items()]
+        out[column] = parsed.mask(too_big)
     for column in kind.columns:
         if column in out.columns and column not in kind.numbers:
             cleaned = out[column].astype("string")
@@ -60,6 +68,19 @@ def convert_types(
                 cleaned = cleaned.mask(cleaned == "")
             out[column] = cleaned.astype("str")
     return out, problems
+
+
+def too_large(file: str, row: int, column: str, value, sort: str) -> Problem:
+    """A number the warehouse cannot hold (whole numbers are 32-bit; 1e999 is infinite)."""
+    limit = f"{LARGEST_WHOLE:,}" if sort == "int" else "1e15"
+    return Problem(
+        file,
+        row,
+        column,
+        repr(str(value)),
+        f"a number of at most {limit} in size",
+        f"Correct {column}; a count or value this large is a typing or export error.",
+    )
 
 
 def not_a_number(file: str, row: int, column: str, value, sort: str) -> Problem:
@@ -183,6 +204,8 @@ def missing_column_problem(column: str, kind: FileKind, file: str) -> Problem:
 def format_cell(value) -> str:
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return "(empty)"
+    if isinstance(value, str) and looks_like_cpr(value):
+        return "a CPR-like number (not repeated here)"  # a message must not spread it further
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

@@ -102,7 +102,7 @@ UNIQUE_KEYS: dict[str, list[str]] = {
     "responses": ["year", "unit_id", "pupil_key"],
     "register": ["year", "unit_id", "home_cluster"],
     "daycare_language": ["year", "unit_id"],
-    "aggregates": ["year", "unit_id", "grade_band", "indicator_id", "source"],
+    "aggregates": ["year", "unit_id", "grade_band", "indicator_id"],
     "aggregate_spread": ["year", "grade_band", "indicator_id"],
 }
 
@@ -116,7 +116,8 @@ REPLACE_KEYS: dict[str, list[str]] = {
     "responses": ["year", "unit_id"],
     "register": ["year", "unit_id", "home_cluster"],
     "daycare_language": ["year", "unit_id"],
-    "aggregates": ["year", "unit_id", "grade_band", "indicator_id", "source"],
+    # not `source`: a file without its optional source column replaces the same values
+    "aggregates": ["year", "unit_id", "grade_band", "indicator_id"],
     "aggregate_spread": ["year", "grade_band", "indicator_id"],
 }
 

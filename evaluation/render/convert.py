@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import html
 import json
 import re
 from pathlib import Path
@@ -50,7 +51,8 @@ def build_html_exporter(language: str):
 
 
 def find_title(nb) -> str | None:
-    """The first level-1 heading in the notebook's markdown cells or markdown/HTML outputs."""
+    """The first level-1 heading in the notebook's markdown cells or markdown/HTML outputs, as
+    plain text (tags dropped, entities such as &amp; turned back into characters)."""
     for cell in nb.get("cells", []):
         texts = [cell.get("source", "")] if cell.get("cell_type") == "markdown" else []
         for output in cell.get("outputs", []) or []:
@@ -61,8 +63,8 @@ def find_title(nb) -> str | None:
             match = re.search(r"^#\s+(.+)$", text, re.M) or re.search(
                 r"<h1[^>]*>(.*?)</h1>", text, re.S | re.I
             )
-            if match:
-                return re.sub(r"<[^>]+>", "", match.group(1)).strip()
+            if match:  # plain text: the page title and the index escape it once, themselves
+                return html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip()
     return None
 
 

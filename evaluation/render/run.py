@@ -16,7 +16,7 @@ from pathlib import Path
 
 from evaluation import config, files
 from evaluation.errors import ParameterError
-from evaluation.render import manifest, registry
+from evaluation.render import manifest, registry, reports_folder
 from evaluation.render.index_page import build_index_html
 from evaluation.render.progress import make_progress
 from evaluation.render.registry import ReportSpec, plan_jobs
@@ -55,6 +55,7 @@ def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) ->
     if not specs:
         raise ParameterError(f"--source {options.source}: no report uses this source yet.")
     root = Path(options.out) if options.out else config.reports_dir()
+    reports_folder.check_reports_folder(root)
     source = get_source(options.source)
     warehouse, facts, settings = source.plan(options)
     if not facts.pupil_level:
@@ -80,8 +81,9 @@ def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) ->
     workers = options.jobs or os.cpu_count() or 1
     if source.uses_values_cache and to_run:
         warm_values_cache(warehouse, settings.min_n)
+    reports_folder.remove_stale_partials(root)
     run_id = manifest.new_run_id(root)
-    with manifest.building_run(root, run_id) as run_dir:
+    with reports_folder.building_lock(root, run_id), manifest.building_run(root, run_id) as run_dir:
         with make_progress(len(jobs), "render") as progress:
             results = reuse_reports(to_reuse, reusable, run_dir, progress)
             results.update(execute_jobs(to_run, run_dir, workers, options.warm, progress))

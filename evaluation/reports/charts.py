@@ -160,10 +160,22 @@ def write_table_csv(table: pd.DataFrame, slug: str, tables_dir: str | Path, lang
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{slug}.csv"
     sep, decimal = (";", ",") if language == "da" else (",", ".")
-    table.fillna(SUPPRESSED_MARKER).to_csv(
-        path, sep=sep, decimal=decimal, index=False, encoding="utf-8-sig"
-    )
+    safe = table.fillna(SUPPRESSED_MARKER).map(neutralise_formula)
+    safe.to_csv(path, sep=sep, decimal=decimal, index=False, encoding="utf-8-sig")
     return path
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"^[+-]?\d[\d.,]*\s?%?$")
+
+
+def neutralise_formula(value):
+    """A text cell that a spreadsheet would run as a formula (=, +, -, @, tab or carriage return
+    first: a school or cluster name, say) gets a leading apostrophe, as OWASP recommends
+    ("CSV injection"); numbers, and text that is only a number, stay as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
 
 
 def chart_html(
