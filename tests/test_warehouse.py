@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -70,7 +71,7 @@ def test_require_warehouse_names_the_path_and_the_mend(tmp_path):
     with pytest.raises(ParameterError):
         warehouse.require_warehouse(tmp_path)  # a folder is not a warehouse file
     found = tmp_path / "w.duckdb"
-    found.write_bytes(b"")
+    duckdb.connect(str(found)).close()
     assert warehouse.require_warehouse(str(found)) == found
 
 
@@ -90,3 +91,18 @@ def test_replace_file_swaps_content(tmp_path):
     tmp.write_bytes(b"new")
     warehouse.replace_file(tmp, final)
     assert final.read_bytes() == b"new" and not tmp.exists()
+
+
+@pytest.mark.parametrize("kind", ["empty file", "text file", "folder"])
+def test_a_path_that_is_not_a_warehouse_is_refused_before_reading(tmp_path, kind, capsys):
+    from evaluation import cli
+
+    path = tmp_path / "w.duckdb"
+    if kind == "folder":
+        path.mkdir()
+    else:
+        path.write_text("" if kind == "empty file" else "year;unit_id\n2024;1\n")
+    with pytest.raises(ParameterError):
+        warehouse.require_warehouse(path)
+    assert cli.main(["render", "--warehouse", str(path), "--out", str(tmp_path / "r")]) == 2
+    assert str(path) in capsys.readouterr().err

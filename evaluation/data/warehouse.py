@@ -125,11 +125,16 @@ REPLACE_KEYS: dict[str, list[str]] = {
 def require_warehouse(path: Path | str) -> Path:
     """The path of an existing warehouse file; else a ParameterError that says how to make one."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ParameterError(
             f"No warehouse at {path}. Run `workbench demo-data` and `workbench ingest "
             "data/raw/demo` (or ingest your own exports), or give `--warehouse PATH`."
         )
+    from evaluation.data.writer_lock import check_warehouse_target  # why: one rule, no cycle
+
+    check_warehouse_target(
+        path, writing=False
+    )  # a folder, an empty file or an export is not a warehouse
     return path
 
 

@@ -38,7 +38,7 @@ def temporary_copy(warehouse_path: Path) -> Path:
     return warehouse_path.with_name(f".{warehouse_path.name}.{os.getpid()}.tmp")
 
 
-def check_warehouse_target(path: Path) -> None:
+def check_warehouse_target(path: Path, writing: bool = True) -> None:
     """A warehouse path must be absent or an existing DuckDB database: never overwrite an
     export, a text file, an empty file or a folder."""
     if not path.exists():
@@ -53,8 +53,9 @@ def check_warehouse_target(path: Path) -> None:
         header = handle.read(12)
     if header[8:12] != DUCKDB_MAGIC:
         raise ParameterError(
-            f"{path} is not a warehouse (not a DuckDB database file); refusing to overwrite "
-            f"it. {fix}"
+            f"{path} is not a warehouse (not a DuckDB database file)"
+            + ("; refusing to overwrite it. " if writing else ". ")
+            + fix
         )
 
 
