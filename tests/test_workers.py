@@ -116,6 +116,65 @@ def test_ctrl_c_stops_cleanly_and_leaves_no_kernels(project):
     assert (project / "reports" / "latest").read_text(encoding="utf-8") == "2020-01-01T000000\n"
 
 
+def start_sleeping_run(project):
+    """A render of two long reports in its own session; returns it once both workers have a
+    kernel, with every process below it."""
+    psutil = pytest.importorskip("psutil")
+    child = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_RUN, str(FIXTURES)],
+        cwd=project,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 120
+    kernels = []
+    while time.monotonic() < deadline and len(kernels) < 2:
+        time.sleep(0.5)
+        kernels = list_kernel_processes(psutil, child.pid)
+    assert len(kernels) >= 2, "two workers should each have started a kernel"
+    return child, psutil.Process(child.pid).children(recursive=True)
+
+
+def left_running(processes) -> list:
+    return [p for p in processes if p.is_running() and p.status() != "zombie"]
+
+
+@pytest.mark.slow
+def test_sigterm_stops_like_ctrl_c_with_exit_143(project):
+    child, everything = start_sleeping_run(project)
+    try:
+        child.send_signal(signal.SIGTERM)  # the parent only, as a service manager sends it
+        _out, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+    assert child.returncode == 143, err
+    assert "Stopped" in err
+    assert left_running(everything) == []
+    reports = project / "reports"
+    assert not reports.exists() or list(reports.iterdir()) == [], "no partial run is left"
+
+
+@pytest.mark.slow
+def test_workers_and_kernels_stop_soon_after_the_parent_is_killed(project):
+    """kill -9 leaves no handler to run: each worker notices its parent is gone (a poll that
+    works on every system) and stops its kernels; the next render removes the partial run."""
+    child, everything = start_sleeping_run(project)
+    killed = time.monotonic()
+    child.kill()
+    while left_running(everything) and time.monotonic() - killed < 30:
+        time.sleep(0.05)
+    seconds = time.monotonic() - killed
+    child.communicate(timeout=30)  # the pipes close when the last worker has gone
+    assert left_running(everything) == [], "workers or kernels outlived their parent by 30 s"
+    print(f"workers and kernels gone {seconds:.1f} s after the parent was killed")
+    assert any(p.name.endswith(".partial") for p in (project / "reports").iterdir())
+    render.render_run(render.RenderOptions(jobs=1, clusters=None), make_registry(("ok", "cluster")))
+    assert not any(p.name.endswith(".partial") for p in (project / "reports").iterdir())
+
+
 SIGNALLED_RUN = """
 import sys
 from pathlib import Path
