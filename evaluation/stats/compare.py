@@ -242,7 +242,12 @@ class Comparison:
 
     `units` columns: entity_id, n, value, target, se0 (standard error under the target), z,
     z_winsorised, lower_95, upper_95, lower_998, upper_998, classification (at 95 %),
-    classification_998, limits (how the limits were made), adjustment.
+    classification_998, limits (how the limits were made), adjustment, and the intervals that
+    decided the classification (`deciding_interval`): decided_low_95, decided_high_95 (and _998),
+    an interval for the unit's value including the usual variation between units (when the
+    adjustment is on), which excludes the target exactly when the unit is above or below;
+    difference = value - target with difference_low_95 = value - upper_95, difference_high_95 =
+    value - lower_95 (and _998): the same interval minus the target, excluding 0 exactly then.
     """
 
     kind: str
@@ -275,6 +280,35 @@ def classify(value, lower, upper) -> np.ndarray:
     """ "below" / "within" / "above" the limits (a value on a limit counts as within)."""
     value = np.asarray(value, dtype=float)
     return np.where(value < lower, "below", np.where(value > upper, "above", "within"))
+
+
+def deciding_interval(kind, value, target, lower, upper, classification):
+    """The interval that decides a unit's verdict: the limits reflected around its value.
+
+    [value - (upper - target), value + (target - lower)] holds the target exactly when the value
+    lies inside the limits (value <= upper and value >= lower), so "the municipality lies
+    outside the unit's interval" says the same as "the unit lies outside the funnel", also for
+    the asymmetric exact binomial and Poisson limits. Read it as an interval for the unit's value
+    including the usual variation between units (tau^2, when the adjustment is on); it is the
+    funnel of Spiegelhalter (2005) turned around the unit instead of the target. Shares stay
+    inside 0-1 and ratios at or above 0 (the target is inside those bounds, so the verdict
+    holds). The last step only mends last-digit rounding of the subtraction, so interval and
+    `classification` can never disagree, also for a value exactly on a limit.
+    """
+    value = np.asarray(value, dtype=float)
+    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    low, high = value - (upper - target), value + (target - lower)
+    if kind == "proportion":
+        low, high = np.clip(low, 0, 1), np.clip(high, 0, 1)
+    elif kind == "ratio":
+        low, high = np.maximum(low, 0), np.maximum(high, 0)
+    verdict = np.asarray(classification)
+    just_above, just_below = np.nextafter(target, np.inf), np.nextafter(target, -np.inf)
+    low = np.where(verdict == "within", np.minimum(low, target), low)
+    high = np.where(verdict == "within", np.maximum(high, target), high)
+    low = np.where(verdict == "above", np.maximum(low, just_above), low)
+    high = np.where(verdict == "below", np.minimum(high, just_below), high)
+    return low, high
 
 
 def check_values_frame(values: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -360,9 +394,13 @@ def compare_units(
     )
     for level, tag in zip(LEVELS, ("95", "998"), strict=True):
         lower, upper = unit_limits(kind, n, target, se0, level, method, dispersion, exact_below_n)
+        verdict = classify(value, lower, upper)
         out[f"lower_{tag}"], out[f"upper_{tag}"] = lower, upper
-    out["classification"] = classify(value, out["lower_95"], out["upper_95"])
-    out["classification_998"] = classify(value, out["lower_998"], out["upper_998"])
+        out["classification" if tag == "95" else f"classification_{tag}"] = verdict
+        low, high = deciding_interval(kind, value, target, lower, upper, verdict)
+        out[f"decided_low_{tag}"], out[f"decided_high_{tag}"] = low, high
+        out[f"difference_low_{tag}"], out[f"difference_high_{tag}"] = value - upper, value - lower
+    out["difference"] = value - target
     out["limits"] = limits_label if method == "none" else f"{method} over-dispersion, normal"
     out["adjustment"] = method
     return Comparison(kind, float(target), method, dispersion, out, excluded)
