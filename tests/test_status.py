@@ -99,21 +99,21 @@ COLUMNS = [("V", "value_interval"), ("R", "reference"), ("P", "position"), ("C",
 def test_a_clear_verdict_never_prints_the_reference_on_a_rounded_bound():
     # 66.2 % beside 66.4-74.0 would print as "66 %" beside "66-74": one more decimal parts them
     frame = status.status_frame(DA, pd.DataFrame([row()]), COLUMNS)
-    assert frame.iloc[0].tolist() == [
-        "70,0\u00a0% (66,4–74,0)",
-        "66,2\u00a0%",
-        "▲ bedre end kommunen",
-        "+3,00\u00a0pct.-point (+0,04 til +6,00)",
-    ]
+    assert frame.iloc[0].to_dict() == {
+        "V": "70,0\u00a0% (66,4–74,0)",
+        "R": "66,2\u00a0%",
+        "P": "▲ bedre end kommunen",
+        "C": "+3,00\u00a0pct.-point (+0,04 til +6,00)",
+    }
     # no clear difference: the usual decimals (rounding keeps the reference inside)
     plain = row(decided_lower=0.60, position="within", change_lower=-0.01, change_verdict="none")
     frame = status.status_frame(DA, pd.DataFrame([plain]), COLUMNS)
-    assert frame.iloc[0].tolist() == [
-        "70\u00a0% (60–74)",
-        "66\u00a0%",
-        "● ingen tydelig forskel fra kommunen",
-        "+3,0\u00a0pct.-point (−1,0 til +6,0)",
-    ]
+    assert frame.iloc[0].to_dict() == {
+        "V": "70\u00a0% (60–74)",
+        "R": "66\u00a0%",
+        "P": "● ingen tydelig forskel fra kommunen",
+        "C": "+3,0\u00a0pct.-point (−1,0 til +6,0)",
+    }
 
 
 def test_a_position_that_could_not_be_assessed_prints_no_interval():
