@@ -242,12 +242,9 @@ class Comparison:
 
     `units` columns: entity_id, n, value, target, se0 (standard error under the target), z,
     z_winsorised, lower_95, upper_95, lower_998, upper_998, classification (at 95 %),
-    classification_998, limits (how the limits were made), adjustment, and the intervals that
-    decided the classification (`deciding_interval`): decided_low_95, decided_high_95 (and _998),
-    an interval for the unit's value including the usual variation between units (when the
-    adjustment is on), which excludes the target exactly when the unit is above or below;
-    difference = value - target with difference_low_95 = value - upper_95, difference_high_95 =
-    value - lower_95 (and _998): the same interval minus the target, excluding 0 exactly then.
+    classification_998, limits (how the limits were made), adjustment; the intervals that decided
+    the classification (`deciding_interval`): decided_low_95, decided_high_95, and for difference
+    = value - target difference_low_95 = value - upper_95, difference_high_95 (and _998 each).
     """
 
     kind: str
@@ -283,31 +280,24 @@ def classify(value, lower, upper) -> np.ndarray:
 
 
 def deciding_interval(kind, value, target, lower, upper, classification):
-    """The interval that decides a unit's verdict: the limits reflected around its value.
+    """The interval that decides a verdict: the limits reflected around the unit's value.
 
     [value - (upper - target), value + (target - lower)] holds the target exactly when the value
-    lies inside the limits (value <= upper and value >= lower), so "the municipality lies
-    outside the unit's interval" says the same as "the unit lies outside the funnel", also for
-    the asymmetric exact binomial and Poisson limits. Read it as an interval for the unit's value
-    including the usual variation between units (tau^2, when the adjustment is on); it is the
-    funnel of Spiegelhalter (2005) turned around the unit instead of the target. Shares stay
-    inside 0-1 and ratios at or above 0 (the target is inside those bounds, so the verdict
-    holds). The last step only mends last-digit rounding of the subtraction, so interval and
-    `classification` can never disagree, also for a value exactly on a limit.
-    """
-    value = np.asarray(value, dtype=float)
-    lower, upper = np.asarray(lower, dtype=float), np.asarray(upper, dtype=float)
+    lies inside the limits, also for asymmetric exact limits: an interval for the unit's value
+    including the usual variation between units (tau^2, when the adjustment is on), i.e. the
+    funnel of Spiegelhalter (2005) turned around the unit. Shares stay in 0-1 and ratios at or
+    above 0 (so does the target); the last lines only mend last-digit rounding, so the interval
+    and `classification` never disagree, also for a value exactly on a limit."""
+    value, lower, upper = (np.asarray(x, dtype=float) for x in (value, lower, upper))
     low, high = value - (upper - target), value + (target - lower)
-    if kind == "proportion":
-        low, high = np.clip(low, 0, 1), np.clip(high, 0, 1)
-    elif kind == "ratio":
-        low, high = np.maximum(low, 0), np.maximum(high, 0)
+    if kind in ("proportion", "ratio"):
+        top = 1 if kind == "proportion" else None
+        low, high = np.clip(low, 0, top), np.clip(high, 0, top)
     verdict = np.asarray(classification)
-    just_above, just_below = np.nextafter(target, np.inf), np.nextafter(target, -np.inf)
     low = np.where(verdict == "within", np.minimum(low, target), low)
     high = np.where(verdict == "within", np.maximum(high, target), high)
-    low = np.where(verdict == "above", np.maximum(low, just_above), low)
-    high = np.where(verdict == "below", np.minimum(high, just_below), high)
+    low = np.where(verdict == "above", np.maximum(low, np.nextafter(target, np.inf)), low)
+    high = np.where(verdict == "below", np.minimum(high, np.nextafter(target, -np.inf)), high)
     return low, high
 
 
