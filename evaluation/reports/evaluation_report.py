@@ -15,14 +15,17 @@ from evaluation.errors import EvaluationError, ParameterError
 from evaluation.reports import charts, key_figures
 from evaluation.reports import common as rc
 from evaluation.reports.evaluation_context import EvaluationReport
+from evaluation.reports.evaluation_design import cohorts_html, design_html
 from evaluation.reports.evaluation_effect import (
     demo_truth,
     effect_chart_html,
     effect_summary,
     run_effect,
+    subsection_start,
     truth_note_html,
 )
 from evaluation.reports.evaluation_sensitivity import sensitivity_checks, sensitivity_row
+from evaluation.reports.evaluation_size import randomisation_sentence, size_html
 from evaluation.reports.evaluation_tables import (
     GRADES_4_9_SHARE,
     coverage_frame,
@@ -197,11 +200,16 @@ def build_effect(report: EvaluationReport) -> rc.Html:
         result = run_effect(report, report.data.values, report.indicator_id)
     except EvaluationError as exc:
         body += rc.paragraph(t("evaluation_report.effect_unavailable", reason=str(exc)))
-        return rc.section("effekt", section_title(report, "effect"), body)
+        return rc.section("effekt", section_title(report, "effect"), body + cohorts_html(report))
     report.cache["effect"] = result
+    body += cohorts_html(report, result)
+    body += subsection_start(t, "headline")
     body += f'<p class="wb-note">{rc.esc(effect_summary(t, report.indicator, result))}</p>'
+    body += rc.paragraph(randomisation_sentence(report, result), "wb-note")
     body += truth_note_html(report, result)
     body += effect_chart_html(report, result)
+    body += design_html(report, result)
+    body += size_html(report, result)
     return rc.section("effekt", section_title(report, "effect"), body)
 
 
@@ -253,6 +261,7 @@ def collect_key_figures(report: EvaluationReport) -> dict:
             figures[f"effect.{key}"] = round(float(overall[key]), 6)
         if overall["refused"]:
             figures["effect.refused"] = overall["refused"]
+    figures.update(size_figures(report))
     truth = report.cache.get("truth", {}).get(report.indicator_id)
     if truth is not None:
         figures["effect.demo_truth"] = round(truth, 6)
@@ -260,6 +269,26 @@ def collect_key_figures(report: EvaluationReport) -> dict:
     if fit is not None:
         figures["model.llf"] = round(fit.llf, 4)
         figures["model.method"] = fit.method
+    return figures
+
+
+def size_figures(report: EvaluationReport) -> dict:
+    """The effect's size figures the report shows: randomisation p, detectable effect, SD
+    units, the leave-one-out range and each goal's overall estimate (only those computed)."""
+    figures: dict = {}
+    for key in ("randomisation_p", "randomisation_permutations", "mde", "baseline_sd"):
+        value = report.cache.get(key)
+        if value is not None and not rc.is_missing(value):
+            figures[f"effect.{key}"] = round(float(value), 6)
+    loo = report.cache.get("leave_one_out")
+    if loo is not None and loo["estimate"].notna().any():
+        figures["effect.leave_one_out_min"] = round(float(loo["estimate"].min()), 6)
+        figures["effect.leave_one_out_max"] = round(float(loo["estimate"].max()), 6)
+    for indicator_id, result in report.cache.get("goals", {}).items():
+        if not isinstance(result, str):
+            figures[f"goal.{indicator_id}.estimate"] = round(
+                float(result.overall_row()["estimate"]), 6
+            )
     return figures
 
 
