@@ -17,6 +17,7 @@ from evaluation.reports import charts
 from evaluation.reports import common as rc
 from evaluation.reports.evaluation_context import EvaluationReport
 from evaluation.reports.evaluation_effect import (
+    demo_truth,
     effect_panel,
     format_effect,
     format_effect_interval,
@@ -109,6 +110,14 @@ def goals_html(report: EvaluationReport) -> str:
     if lower_better:
         notes.append(t("effect_extras.goals.lower_better", names=rc.join_names(t, lower_better)))
     notes.append(t("effect_extras.goals.method"))
+    truth = demo_truth(report)
+    if truth:  # the demo's known true effects, as in the sensitivity table
+        column = t("evaluation_report.sensitivity_columns.truth")
+        for row, indicator_id in zip(rows, GOAL_INDICATORS, strict=True):
+            known = truth.get(indicator_id)
+            indicator = report.data.catalog.by_id.get(indicator_id)
+            row[column] = SUPPRESSED_MARKER if known is None else format_effect(t, indicator, known)
+        notes.append(t("evaluation_report.sensitivity_truth_note"))
     table = pd.DataFrame(rows)
     if report.tables_dir is not None:
         charts.write_table_csv(table, "effekt-maal", report.tables_dir, t.language)
