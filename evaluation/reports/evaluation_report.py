@@ -2,8 +2,9 @@
 
 The notebook `notebooks/evaluation_report.ipynb` calls `prepare_report(...)` right after its
 parameters, then one `build_*` function per section, and finally `collect_key_figures`. The
-helpers behind the sections are in evaluation_tables, evaluation_effect and
-evaluation_sensitivity.
+helpers behind the sections are in evaluation_tables, evaluation_effect, evaluation_design (start
+groups and ATT(g, t)), evaluation_size (goals, effect size, detectable effect, leave-one-out,
+randomisation test) and evaluation_sensitivity.
 """
 
 from __future__ import annotations
@@ -193,7 +194,10 @@ def build_models(report: EvaluationReport) -> rc.Html:
 
 
 def build_effect(report: EvaluationReport) -> rc.Html:
-    """Staggered DiD: jackknife CV3 interval first, wild bootstrap beside, CR1 for comparison."""
+    """Staggered DiD: who started when; the headline (jackknife CV3 interval first, wild
+    bootstrap beside, CR1 for comparison) with the randomisation test; the event study; each
+    start group and ATT(g, t) cell; the effort's goals; the effect's size; the smallest
+    detectable effect and the estimate with each cluster left out, each under a sub-heading."""
     t = report.t
     body = rc.paragraph(t("evaluation_report.effect_intro"))
     try:
