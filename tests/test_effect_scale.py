@@ -62,3 +62,33 @@ def test_pupil_sd_per_kind():
     assert effect_scale.pupil_sd("mean", 3.7, 0.5) == 0.5
     assert effect_scale.pupil_sd("proportion", 0.9, math.nan) == pytest.approx(0.3)
     assert math.isnan(effect_scale.pupil_sd("median", 12.0, math.nan))
+
+
+def test_leave_one_cluster_out_matches_diff_diff_callaway_santanna():
+    """Each left-out estimate equals diff_diff's CallawaySantAnna (not-yet-treated comparison,
+    universal base period, no covariates) fitted on the panel without that cluster."""
+    import warnings
+
+    import numpy as np
+
+    diff_diff = pytest.importorskip("diff_diff")
+    rng = np.random.default_rng(3)
+    starts = [2019] * 3 + [2020] * 3 + [2021] * 2 + [math.nan] * 4
+    rows = []
+    for k, start in enumerate(starts):
+        level = rng.normal(3.7, 0.1)
+        for year in range(2016, 2023):
+            effect = 0.1 if start <= year else 0.0  # NaN <= year is False: never started
+            value = level + effect + rng.normal(0, 0.03)
+            rows.append({"cluster_id": f"c{k}", "year": year, "value": value, "start_year": start})
+    panel = pd.DataFrame(rows)
+    loo = effect_scale.leave_one_cluster_out(panel).set_index("cluster_id")
+    for left_out in ("c0", "c4", "c6", "c9"):  # one from each start group and a never-starter
+        data = panel[panel["cluster_id"] != left_out]
+        data = data.assign(first_treat=data["start_year"].fillna(0).astype(int))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = diff_diff.CallawaySantAnna(
+                control_group="not_yet_treated", base_period="universal", estimation_method="reg"
+            ).fit(data, outcome="value", unit="cluster_id", time="year", first_treat="first_treat")
+        assert loo.loc[left_out, "estimate"] == pytest.approx(fit.overall_att, abs=1e-10)

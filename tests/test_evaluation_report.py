@@ -464,3 +464,14 @@ def test_demo_randomisation_p_stands_beside_the_headline(demo_report):
     shown = evaluation_effect.format_p(report.t, p, named=True).replace("<", "&lt;")
     assert f"som den fundne, er {shown}." in headline
     assert headline.index("Skønnet effekt") < headline.index("Randomiseringstest")
+
+
+def test_an_event_study_caveat_is_a_marked_footnote_under_its_table():
+    t, mean = texts_for("da"), SimpleNamespace(kind="mean", name_da="Trivsel", name_en="Wellbeing")
+    result = one_starter_result(extra_starters=2)
+    caveats = ["" if e != 2 else "rests on one cohort" for e in result.event_study["event_time"]]
+    result.event_study = result.event_study.assign(caveat=caveats)
+    report = SimpleNamespace(t=t, indicator=mean, tables_dir=None, draws=99)
+    html = evaluation_effect.effect_chart_html(report, result)
+    assert "År +2 i forhold til start \u00b9</th>" in html
+    assert "<p>\u00b9 rests on one cohort</p>" in html
