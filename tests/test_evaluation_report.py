@@ -475,3 +475,14 @@ def test_an_event_study_caveat_is_a_marked_footnote_under_its_table():
     html = evaluation_effect.effect_chart_html(report, result)
     assert "År +2 i forhold til start \u00b9</th>" in html
     assert "<p>\u00b9 rests on one cohort</p>" in html
+
+
+def test_a_simulated_caveat_is_written_with_its_coverage_and_rejection():
+    t = texts_for("da")
+    row = {"caveat": True, "sim_coverage": 0.897, "sim_rejection": 0.112, "sim_datasets": 2000}
+    text = evaluation_effect.caveat_text(t, row)
+    assert "(2.000 datasæt)" in text
+    assert "i 89,7\u00a0% af tilfældene (bør være 95 %)" in text and "11,2\u00a0%" in text
+    assert evaluation_effect.caveat_text(t, {**row, "caveat": False}) == ""
+    assert evaluation_effect.caveat_text(t, {"caveat": " thin "}) == "thin"
+    assert evaluation_effect.caveat_text(t, {}) == ""

@@ -112,7 +112,7 @@ def cohort_estimates_table(t: Texts, indicator, cohorts: pd.DataFrame) -> tuple[
     caveat from the estimator is a marked footnote beside the row."""
     cols = t.lookup("effect_extras.cohort_effects.columns")
     labels = [format_school_year(int(g)) for g in cohorts["group"]]
-    labels, caveat_notes = caveat_marks(labels, row_caveats(cohorts))
+    labels, caveat_notes = caveat_marks(labels, row_caveats(t, cohorts))
     rows, reasons = [], []
     for label, r in zip(labels, cohorts.to_dict("records"), strict=True):
         reasons.append(refusal_text(t, r))

@@ -299,10 +299,29 @@ def caveat_marks(labels: list[str], caveats) -> tuple[list[str], list[str]]:
     return marked, notes
 
 
-def row_caveats(frame: pd.DataFrame) -> list:
-    """The `caveat` column of an evaluation.stats.effect table ("" everywhere when the
-    estimator does not give one)."""
-    return list(frame["caveat"]) if "caveat" in frame.columns else [""] * len(frame)
+def caveat_text(t: Texts, row: dict) -> str:
+    """A row's caveat in words ("" when none): a text from the estimator as it is, or, where
+    `caveat` is True, what the simulations measured for this kind of row (sim_coverage,
+    sim_rejection, sim_datasets; evaluation.stats.effect_validation)."""
+    caveat = row.get("caveat", "")
+    if rc.is_missing(caveat) or isinstance(caveat, str):
+        return "" if rc.is_missing(caveat) else caveat.strip()
+    if not bool(caveat):
+        return ""
+    coverage, rejection = row.get("sim_coverage"), row.get("sim_rejection")
+    if rc.is_missing(coverage) or rc.is_missing(rejection):
+        return t("effect_extras.caveat_generic")
+    return t(
+        "effect_extras.caveat_simulated",
+        coverage=t.percent(coverage, decimals=1),
+        rejection=t.percent(rejection, decimals=1),
+        datasets=t.number(row.get("sim_datasets", 0), decimals=0),
+    )
+
+
+def row_caveats(t: Texts, frame: pd.DataFrame) -> list[str]:
+    """Each row's caveat in words ("" everywhere when the estimator gives none)."""
+    return [caveat_text(t, row) for row in frame.to_dict("records")]
 
 
 def effect_chart_html(report: EvaluationReport, result) -> str:
@@ -311,7 +330,9 @@ def effect_chart_html(report: EvaluationReport, result) -> str:
     t, indicator = report.t, report.indicator
     rows, table_rows = effect_rows(t, indicator, result.event_study)
     time = t.lookup("evaluation_report.effect_columns")["time"]
-    labels, caveats = caveat_marks([r[time] for r in table_rows], row_caveats(result.event_study))
+    labels, caveats = caveat_marks(
+        [r[time] for r in table_rows], row_caveats(t, result.event_study)
+    )
     for row, label in zip(table_rows, labels, strict=True):
         row[time] = label
     chart = charts.build_interval_chart(
