@@ -159,79 +159,6 @@ def test_demo_report_shows_the_known_true_effect_labelled_as_synthetic(demo_repo
     assert figures["effect.ci_low"] <= truth <= figures["effect.ci_high"]
 
 
-def one_starter_result(extra_starters: int = 0):
-    """An effect with one cluster starting in 2022 (plus `extra_starters` starting in 2023) and
-    three never starting, 2019-2024; small noise."""
-    import numpy as np
-    import pandas as pd
-
-    rng = np.random.default_rng(5)
-    starts = {"a": 2022.0, "x": math.nan, "y": math.nan, "z": math.nan}
-    starts |= {f"b{k}": 2023.0 for k in range(extra_starters)}
-    panel = pd.DataFrame(
-        [
-            {"cluster_id": c, "year": y, "value": 3.8 + rng.normal(0, 0.05), "start_year": s}
-            for c, s in starts.items()
-            for y in range(2019, 2025)
-        ]
-    )
-    return effect.estimate_effect(panel, draws=99)
-
-
-REFUSED_DA = (
-    "Kun én klynge er startet bag dette tal, så ingen usikkerhed kan beregnes; "
-    "tallet vises uden interval."
-)
-
-
-def test_a_refused_row_prints_a_dash_and_says_why_in_danish():
-    t, mean = texts_for("da"), SimpleNamespace(kind="mean", name_da="Trivsel", name_en="Wellbeing")
-    result = one_starter_result()
-    _, table = evaluation_effect.effect_rows(t, mean, result.event_study)
-    cols = t.lookup("evaluation_report.effect_columns")
-    overall = table[0]
-    assert overall[cols["time"]] == "Samlet effekt"
-    assert overall[cols["estimate"]] != "–"  # the point estimate stays
-    for key in ("cv3", "cv3_p", "wild", "wild_p", "crv"):
-        assert overall[cols[key]] == "–", key
-    assert overall[cols["note"]] == REFUSED_DA
-    assert all(row[cols["note"]] == REFUSED_DA for row in table)  # one starter behind every row
-    summary = evaluation_effect.effect_summary(t, mean, result)
-    assert "95 %-interval: –; p-værdi: –; 4 klynger" in summary
-    assert summary.endswith(REFUSED_DA) and "CV3" not in summary
-    notes = evaluation_effect.inference_notes(t, result, 99)
-    assert notes[-1] == t("evaluation_report.effect_note_refused")
-    english = evaluation_effect.effect_summary(texts_for("en"), mean, result)
-    assert "95% interval: –; p-value: –" in english and "Only one cluster has started" in english
-
-
-def test_rows_that_are_not_refused_print_as_before_beside_refused_ones():
-    t, mean = texts_for("da"), SimpleNamespace(kind="mean", name_da="Trivsel", name_en="Wellbeing")
-    result = one_starter_result(extra_starters=2)  # 3 starters; only one reaches year +2
-    es = result.event_study.set_index("event_time")
-    assert es.loc["overall", "refused"] == "" and es.loc[2, "refused"] != ""
-    _, table = evaluation_effect.effect_rows(t, mean, result.event_study)
-    cols = t.lookup("evaluation_report.effect_columns")
-    rows = dict(zip(result.event_study["event_time"], table, strict=True))
-    assert rows["overall"][cols["note"]] == ""
-    assert rows["overall"][cols["cv3"]] == evaluation_effect.format_effect_interval(
-        t, mean, es.loc["overall", "ci_low"], es.loc["overall", "ci_high"]
-    )
-    assert rows[2][cols["cv3_p"]] == "–" and rows[2][cols["note"]] == REFUSED_DA
-    assert "Kun én klynge" not in evaluation_effect.effect_summary(t, mean, result)
-
-
-def test_the_fixture_with_one_started_cluster_refuses_its_effect(fixture_report):
-    report, html = fixture_report
-    section = html[html.index('id="effekt"') : html.index('id="foelsomhed"')]
-    assert REFUSED_DA in section and "p-værdi: –" in section
-    assert "&lt;\u00a00,001" not in section and "< 0,001" not in section
-    assert REFUSED_DA in html[html.index('id="foelsomhed"') :]  # the main check's note
-    figures = report_evaluation.collect_key_figures(report)
-    assert figures["effect.ci_low"] is None or math.isnan(figures["effect.ci_low"])
-    assert figures["effect.refused"].startswith("fewer than two treated clusters (1)")
-
-
 # --- The effect section's further elements (evaluation_design, evaluation_size) -------------
 
 
@@ -486,3 +413,76 @@ def test_a_simulated_caveat_is_written_with_its_coverage_and_rejection():
     assert evaluation_effect.caveat_text(t, {**row, "caveat": False}) == ""
     assert evaluation_effect.caveat_text(t, {"caveat": " thin "}) == "thin"
     assert evaluation_effect.caveat_text(t, {}) == ""
+
+
+def one_starter_result(extra_starters: int = 0):
+    """An effect with one cluster starting in 2022 (plus `extra_starters` starting in 2023) and
+    three never starting, 2019-2024; small noise."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    starts = {"a": 2022.0, "x": math.nan, "y": math.nan, "z": math.nan}
+    starts |= {f"b{k}": 2023.0 for k in range(extra_starters)}
+    panel = pd.DataFrame(
+        [
+            {"cluster_id": c, "year": y, "value": 3.8 + rng.normal(0, 0.05), "start_year": s}
+            for c, s in starts.items()
+            for y in range(2019, 2025)
+        ]
+    )
+    return effect.estimate_effect(panel, draws=99)
+
+
+REFUSED_DA = (
+    "Kun én klynge er startet bag dette tal, så ingen usikkerhed kan beregnes; "
+    "tallet vises uden interval."
+)
+
+
+def test_a_refused_row_prints_a_dash_and_says_why_in_danish():
+    t, mean = texts_for("da"), SimpleNamespace(kind="mean", name_da="Trivsel", name_en="Wellbeing")
+    result = one_starter_result()
+    _, table = evaluation_effect.effect_rows(t, mean, result.event_study)
+    cols = t.lookup("evaluation_report.effect_columns")
+    overall = table[0]
+    assert overall[cols["time"]] == "Samlet effekt"
+    assert overall[cols["estimate"]] != "–"  # the point estimate stays
+    for key in ("cv3", "cv3_p", "wild", "wild_p", "crv"):
+        assert overall[cols[key]] == "–", key
+    assert overall[cols["note"]] == REFUSED_DA
+    assert all(row[cols["note"]] == REFUSED_DA for row in table)  # one starter behind every row
+    summary = evaluation_effect.effect_summary(t, mean, result)
+    assert "95 %-interval: –; p-værdi: –; 4 klynger" in summary
+    assert summary.endswith(REFUSED_DA) and "CV3" not in summary
+    notes = evaluation_effect.inference_notes(t, result, 99)
+    assert notes[-1] == t("evaluation_report.effect_note_refused")
+    english = evaluation_effect.effect_summary(texts_for("en"), mean, result)
+    assert "95% interval: –; p-value: –" in english and "Only one cluster has started" in english
+
+
+def test_rows_that_are_not_refused_print_as_before_beside_refused_ones():
+    t, mean = texts_for("da"), SimpleNamespace(kind="mean", name_da="Trivsel", name_en="Wellbeing")
+    result = one_starter_result(extra_starters=2)  # 3 starters; only one reaches year +2
+    es = result.event_study.set_index("event_time")
+    assert es.loc["overall", "refused"] == "" and es.loc[2, "refused"] != ""
+    _, table = evaluation_effect.effect_rows(t, mean, result.event_study)
+    cols = t.lookup("evaluation_report.effect_columns")
+    rows = dict(zip(result.event_study["event_time"], table, strict=True))
+    assert rows["overall"][cols["note"]] == ""
+    assert rows["overall"][cols["cv3"]] == evaluation_effect.format_effect_interval(
+        t, mean, es.loc["overall", "ci_low"], es.loc["overall", "ci_high"]
+    )
+    assert rows[2][cols["cv3_p"]] == "–" and rows[2][cols["note"]] == REFUSED_DA
+    assert "Kun én klynge" not in evaluation_effect.effect_summary(t, mean, result)
+
+
+def test_the_fixture_with_one_started_cluster_refuses_its_effect(fixture_report):
+    report, html = fixture_report
+    section = html[html.index('id="effekt"') : html.index('id="foelsomhed"')]
+    assert REFUSED_DA in section and "p-værdi: –" in section
+    assert "&lt;\u00a00,001" not in section and "< 0,001" not in section
+    assert REFUSED_DA in html[html.index('id="foelsomhed"') :]  # the main check's note
+    figures = report_evaluation.collect_key_figures(report)
+    assert figures["effect.ci_low"] is None or math.isnan(figures["effect.ci_low"])
+    assert figures["effect.refused"].startswith("fewer than two treated clusters (1)")
