@@ -15,13 +15,12 @@ from evaluation.reports.evaluation_effect import (
     format_effect,
     format_effect_interval,
     format_p,
-    name_order,
     refusal_text,
     row_caveats,
     signed_event_time,
     subsection_start,
 )
-from evaluation.texts import SUPPRESSED_MARKER, Texts, format_school_year
+from evaluation.texts import SUPPRESSED_MARKER, Texts, danish_order, format_school_year
 
 
 def start_groups(report: EvaluationReport) -> dict:
@@ -45,7 +44,7 @@ def cohort_table(report: EvaluationReport, result=None) -> tuple[pd.DataFrame, l
     started = sorted(k for k in groups if k is not None)
     rows = []
     for key in started + ([None] if None in groups else []):
-        names = sorted(groups[key], key=name_order)
+        names = sorted(groups[key], key=danish_order)
         rows.append(
             {
                 cols["start"]: (

@@ -369,11 +369,3 @@ def subsection_start(t: Texts, name: str) -> str:
 def signed_event_time(event_time: int) -> str:
     """ "+2" / "−3" with a real minus sign, as the event-study labels write it."""
     return f"{int(event_time):+d}".replace("-", "\N{MINUS SIGN}")
-
-
-DANISH_LETTERS = str.maketrans({"Æ": "[", "Ø": "\\", "Å": "]"})  # the three codes after Z
-
-
-def name_order(name: str) -> str:
-    """A sort key that puts Æ, Ø and Å after Z, as a Danish reader expects."""
-    return str(name).upper().translate(DANISH_LETTERS)

@@ -22,12 +22,11 @@ from evaluation.reports.evaluation_effect import (
     format_effect,
     format_effect_interval,
     format_p,
-    name_order,
     refusal_text,
     run_effect,
     subsection_start,
 )
-from evaluation.texts import SUPPRESSED_MARKER, Texts, format_school_year
+from evaluation.texts import SUPPRESSED_MARKER, Texts, danish_order, format_school_year
 
 # The effort's goals ("Bredere børnefællesskaber"): inclusion in the general setting, special
 # provision near home, short waits for help, and the share of pupils with high wellbeing.
@@ -244,7 +243,7 @@ def leave_one_out_html(report: EvaluationReport, result) -> str:
     panel = effect_panel(report, report.data.values, report.indicator_id)
     loo = effect_scale.leave_one_cluster_out(panel)
     loo["name"] = [report.data.cluster_name(str(c)) for c in loo["cluster_id"]]
-    loo = loo.sort_values("name", key=lambda names: names.map(name_order), ignore_index=True)
+    loo = loo.sort_values("name", key=lambda names: names.map(danish_order), ignore_index=True)
     report.cache["leave_one_out"] = loo
     table = pd.DataFrame(
         {
