@@ -236,7 +236,10 @@ def test_cohort_effects_show_refusals_and_caveats_as_footnotes():
             "p_value": [0.03, 0.0004, math.nan],
             "n_treated_clusters": [3, 3, 1],
             "refused": ["", "", "fewer than two treated clusters (1)"],
-            "caveat": ["", "one comparison cluster left in 2025", ""],
+            "caveat": [False, True, False],
+            "sim_coverage": [0.94, 0.908, math.nan],
+            "sim_rejection": [0.06, 0.093, math.nan],
+            "sim_datasets": [4000, 2000, 0],
         }
     )
     table, notes = evaluation_design.cohort_estimates_table(t, mean, cohorts)
@@ -244,14 +247,16 @@ def test_cohort_effects_show_refusals_and_caveats_as_footnotes():
     assert rows[0] == ["2023/24", "+0,050", "+0,010 til +0,090", "0,030", "3"]
     assert rows[1][0] == "2024/25 \u00b9" and rows[1][3] == "<\u00a00,001"
     assert rows[2] == ["2025/26", "+0,200", "–", "–", "1"]
-    assert notes == ["– : " + REFUSED_DA, "\u00b9 one comparison cluster left in 2025"]
+    assert notes[0] == "– : " + REFUSED_DA
+    assert notes[1].startswith("\u00b9 Rækken hviler på 3 startede klynger. I simuleringer")
+    assert "i 90,8\u00a0% af tilfældene" in notes[1] and "i 9,3\u00a0%" in notes[1]
     mean = SimpleNamespace(kind="mean", name_da="Trivsel", name_en="Wellbeing")
     report = SimpleNamespace(t=t, indicator=mean, tables_dir=None)
     cells = one_starter_result(extra_starters=2).cells
     before = evaluation_design.design_html(report, SimpleNamespace(cells=cells))  # no `cohorts`
     assert 'id="effekt-cells"' in before and 'id="effekt-cohort-effects"' not in before
     after = evaluation_design.design_html(report, SimpleNamespace(cells=cells, cohorts=cohorts))
-    assert 'id="effekt-cohort-effects"' in after and "one comparison cluster left" in after
+    assert 'id="effekt-cohort-effects"' in after and "Rækken hviler på 3 startede" in after
 
 
 def test_caveat_marks_number_each_distinct_caveat_once():
@@ -385,23 +390,42 @@ def test_demo_randomisation_p_stands_beside_the_headline(demo_report):
 def test_an_event_study_caveat_is_a_marked_footnote_under_its_table():
     t, mean = texts_for("da"), SimpleNamespace(kind="mean", name_da="Trivsel", name_en="Wellbeing")
     result = one_starter_result(extra_starters=2)
-    caveats = ["" if e != 2 else "rests on one cohort" for e in result.event_study["event_time"]]
-    result.event_study = result.event_study.assign(caveat=caveats)
+    flagged = result.event_study["event_time"].eq(2)
+    result.event_study = result.event_study.assign(
+        caveat=flagged, sim_coverage=0.906, sim_rejection=0.0945, sim_datasets=4000
+    )
     report = SimpleNamespace(t=t, indicator=mean, tables_dir=None, draws=99)
     html = evaluation_effect.effect_chart_html(report, result)
     assert "År +2 i forhold til start \u00b9</th>" in html
-    assert "<p>\u00b9 rests on one cohort</p>" in html
+    assert "<p>\u00b9 Rækken hviler på" in html and "dækkede 95 %-intervallet" in html
 
 
 def test_a_simulated_caveat_is_written_with_its_coverage_and_rejection():
     t = texts_for("da")
-    row = {"caveat": True, "sim_coverage": 0.897, "sim_rejection": 0.112, "sim_datasets": 2000}
+    row = {
+        "caveat": True,
+        "n_treated_clusters": 2,
+        "sim_coverage": 0.906,
+        "sim_rejection": 0.0945,
+        "sim_datasets": 4000,
+    }
     text = evaluation_effect.caveat_text(t, row)
-    assert "(2.000 datasæt)" in text
-    assert "i 89,7\u00a0% af tilfældene (bør være 95 %)" in text and "11,2\u00a0%" in text
+    assert text.startswith("Rækken hviler på 2 startede klynger.")
+    assert "(4.000 datasæt med 10 klynger)" in text
+    assert "i 90,6\u00a0% af tilfældene (bør være 95 %)" in text and "9,4\u00a0%" in text
     assert evaluation_effect.caveat_text(t, {**row, "caveat": False}) == ""
-    assert evaluation_effect.caveat_text(t, {"caveat": " thin "}) == "thin"
     assert evaluation_effect.caveat_text(t, {}) == ""
+
+
+def test_rows_on_two_treated_clusters_carry_the_simulated_caveat():
+    """From the design's own facts: a start group of two clusters, measured in
+    validation/effect_rows.py at 90.8 % coverage and 9.3 % rejection."""
+    result = one_starter_result(extra_starters=2)
+    cohorts = result.cohorts.set_index("group")
+    assert cohorts.loc[2023, "n_treated_clusters"] == 2
+    assert bool(cohorts.loc[2023, "caveat"])
+    assert cohorts.loc[2023, "sim_coverage"] == pytest.approx(0.908)
+    assert not bool(cohorts.loc[2022, "caveat"])  # refused: one cluster, no interval at all
 
 
 def one_starter_result(extra_starters: int = 0):

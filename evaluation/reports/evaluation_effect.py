@@ -300,21 +300,16 @@ def caveat_marks(labels: list[str], caveats) -> tuple[list[str], list[str]]:
 
 
 def caveat_text(t: Texts, row: dict) -> str:
-    """A row's caveat in words ("" when none): a text from the estimator as it is, or, where
-    `caveat` is True, what the simulations measured for this kind of row (sim_coverage,
-    sim_rejection, sim_datasets; evaluation.stats.effect_validation)."""
-    caveat = row.get("caveat", "")
-    if rc.is_missing(caveat) or isinstance(caveat, str):
-        return "" if rc.is_missing(caveat) else caveat.strip()
-    if not bool(caveat):
+    """A row's caveat in words ("" when none): where `caveat` is True, what the simulations
+    measured for rows of its kind (evaluation.stats.effect_validation; validation/README.md)."""
+    caveat = row.get("caveat", False)
+    if rc.is_missing(caveat) or not bool(caveat):
         return ""
-    coverage, rejection = row.get("sim_coverage"), row.get("sim_rejection")
-    if rc.is_missing(coverage) or rc.is_missing(rejection):
-        return t("effect_extras.caveat_generic")
     return t(
         "effect_extras.caveat_simulated",
-        coverage=t.percent(coverage, decimals=1),
-        rejection=t.percent(rejection, decimals=1),
+        treated=t.number(row.get("n_treated_clusters", 0), decimals=0),
+        coverage=t.percent(row["sim_coverage"], decimals=1),
+        rejection=t.percent(row["sim_rejection"], decimals=1),
         datasets=t.number(row.get("sim_datasets", 0), decimals=0),
     )
 
