@@ -30,7 +30,9 @@ def build_pretrend_checks(report: EvaluationReport, result) -> rc.Html:
     from evaluation.stats import pretrends  # why: scipy loads only when a report runs
 
     panel = effect_panel(report, report.data.values, report.indicator_id)
-    checks = pretrends.pretrend_checks(panel, result.event_study)
+    checks = pretrends.pretrend_checks(
+        panel, result.event_study, draws=report.draws, seed=report.seed
+    )
     return pretrend_html(report.t, report.indicator, checks)
 
 
@@ -66,18 +68,20 @@ def test_sentences(t: Texts, test) -> list[str]:
         if test.single_rejections:
             sentences.append(t("pretrends.single_no_test", times=single))
         return sentences
+    webb = test.weights_name.startswith("Webb")
     sentences.append(
         t(
             "pretrends.test_what",
             k=test.k,
             times=times_text(test.event_times),
-            df=test.df_denominator,
             clusters=test.n_clusters,
+            draws=test.draws,
+            weights=t(f"evaluation_report.weights_{'webb' if webb else 'rademacher'}"),
         )
     )
     result = t(
         "pretrends.test_result",
-        f=t.number(test.f_statistic, 2),
+        wald=t.number(test.wald, 2),
         p=format_p(t, test.p_value, named=True),
     )
     small = test.p_value < SMALL_P
