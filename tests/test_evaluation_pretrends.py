@@ -82,9 +82,11 @@ def test_the_english_fragment_says_the_same(checks):
     assert "a small p-value (below 0.05) says the clusters were already moving apart" in words
 
 
-def hand_made_checks(p_value: float, single: tuple) -> pretrends.PretrendChecks:
+def hand_made_checks(
+    p_value: float, single: tuple, bonferroni: float = 0.09
+) -> pretrends.PretrendChecks:
     test = pretrends.PretrendTest((-4, -3, -2), (), single, 10, 5.0, 5.0 / 3, 0.02, p_value)
-    test.draws, test.weights_name = 999, "Webb six-point"
+    test.draws, test.weights_name, test.bonferroni_p_value = 999, "Webb six-point", bonferroni
     rm = pretrends.RelativeMagnitudes((-4, -3, -2), (0, 1), np.array([0.5, 0.5]))
     rm.estimate, rm.se, rm.critical_value, rm.max_pre_change, rm.slope = 0.1, 0.02, 2.26, 0.03, 1.5
     return pretrends.PretrendChecks(test, rm, pretrends.sensitivity_table(rm))
@@ -97,9 +99,15 @@ def test_single_points_that_reject_alone_are_commented_when_the_joint_test_does_
     )
     assert "Enkelte punkter før start (−4, −2) ligger hver for sig tydeligt fra nul" in words
     assert "men den samlede test gør ikke" in words
+    assert "(Bonferroni: den mindste p-værdi ganget med 3) giver de p = 0,090." in words
+    assert "Det er ikke tydeligt." in words
+    still = text_of(
+        evaluation_pretrends.pretrend_html(t, WELLBEING, hand_made_checks(0.3, (-2,), 0.01))
+    )
+    assert "giver de p = 0,010. Det er stadig tydeligt" in still
     assert "Testen viser ingen tydelig forskel før start" in words
     joint = text_of(evaluation_pretrends.pretrend_html(t, WELLBEING, hand_made_checks(0.01, (-4,))))
-    assert "Punkterne −4 ligger også hver for sig tydeligt fra nul." in joint
+    assert "Også hver for sig ligger punkter før start tydeligt fra nul: −4." in joint
     assert "så er effektskønnet mindre troværdigt" in joint
     quiet = text_of(evaluation_pretrends.pretrend_html(t, WELLBEING, hand_made_checks(0.3, ())))
     assert "hver for sig" not in quiet

@@ -147,6 +147,9 @@ def test_single_rows_that_reject_alone_are_listed():
     )
     assert checks.test.single_rejections == tuple(e for e in alone if e < 0)
     assert checks.test.single_rejections  # the steep trend makes some rows reject alone
+    pre = rows[rows["event_time"].astype(int) < 0]
+    bonferroni = min(1.0, pre["p_value"].min() * len(pre))
+    assert checks.test.bonferroni_p_value == pytest.approx(bonferroni, rel=1e-12)
 
 
 def test_no_pre_period_and_all_pre_rows_refused_give_a_reason_and_no_p_value():

@@ -66,7 +66,7 @@ def test_sentences(t: Texts, test) -> list[str]:
     if test.reason:
         sentences.append(t(f"pretrends.reasons.{test.reason}", k=test.k, clusters=test.n_clusters))
         if test.single_rejections:
-            sentences.append(t("pretrends.single_no_test", times=single))
+            sentences.append(single_comment(t, test, "pretrends.single_no_test"))
         return sentences
     webb = test.weights_name.startswith("Webb")
     sentences.append(
@@ -86,11 +86,27 @@ def test_sentences(t: Texts, test) -> list[str]:
     )
     small = test.p_value < SMALL_P
     sentences.append(result + " " + t("pretrends.test_small" if small else "pretrends.test_large"))
-    if test.single_rejections:
-        key = "pretrends.single_and_joint" if small else "pretrends.single_not_joint"
-        sentences.append(t(key, times=single, k=test.k))
+    if test.single_rejections and small:
+        sentences.append(t("pretrends.single_and_joint", times=single))
+    elif test.single_rejections:
+        sentences.append(single_comment(t, test, "pretrends.single_not_joint"))
     sentences.append(t("pretrends.how_to_read"))
     return sentences
+
+
+def single_comment(t: Texts, test, key: str) -> str:
+    """Single points that reject on their own, and whether they still do once the k tries
+    are allowed for (Bonferroni)."""
+    comment = t(
+        key,
+        times=times_text(test.single_rejections),
+        k=test.k,
+        p=format_p(t, test.bonferroni_p_value, named=True),
+    )
+    clear = test.bonferroni_p_value < SMALL_P
+    return (
+        comment + " " + t("pretrends.single_still_clear" if clear else "pretrends.single_not_clear")
+    )
 
 
 def sensitivity_sentences(t: Texts, indicator, checks) -> list[str]:
