@@ -171,6 +171,18 @@ def test_more_pre_rows_than_clusters_allow_is_refused():
     assert np.isnan(checks.test.p_value)
 
 
+def test_refused_pre_rows_are_left_out_of_the_test_and_of_the_restriction():
+    """One cluster starts in 2024: event times -8..-6 rest on it alone and are refused."""
+    panel = staggered_panel(17, starts=[2024] + [2021] * 3 + [np.nan] * 4)
+    result, cov, checks = checks_for(panel)
+    assert checks.test.excluded == (-8, -7, -6)
+    assert checks.test.event_times == (-5, -4, -3, -2)
+    theta, v = cov.select([-5, -4, -3, -2])
+    assert checks.test.wald == pytest.approx(theta @ np.linalg.inv(v) @ theta, rel=1e-10)
+    assert checks.sensitivity.pre_times == (-5, -4, -3, -2)
+    assert {-8, -7, -6} <= set(checks.sensitivity.left_out)
+
+
 def test_a_singular_covariance_gives_a_reason():
     cov = pretrends.event_study_covariance(staggered_panel(12))
     cov.covariance = np.zeros_like(cov.covariance)

@@ -203,7 +203,8 @@ def wald_statistics(theta: np.ndarray, deviations: np.ndarray, g_count: int) -> 
     """theta' V^-1 theta with V = (G-1)/G D'D, for one (theta (k,), D (G, k)) or a batch
     (theta (B, k), D (B, G, k))."""
     v = (g_count - 1) / g_count * np.einsum("...gk,...gl->...kl", deviations, deviations)
-    solved = np.linalg.solve(v, theta[..., None])[..., 0]
+    # pinv, not solve: a bootstrap draw may give a singular V; it must not stop the report
+    solved = np.einsum("...kl,...l->...k", np.linalg.pinv(v, hermitian=True), theta)
     return np.einsum("...k,...k->...", theta, solved)
 
 
