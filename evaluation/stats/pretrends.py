@@ -32,9 +32,11 @@ and widened on each side by the critical value times the target's standard error
 deviations' changes boxed in |fd_j| <= B = Mbar * max pre change, the linear program has the
 closed form l'beta_post -/+ B * sum_j |sum_{k>=j} l_k|, used here. The critical value is t(G-1),
 as in the headline. This is NOT the paper's recommended conditional/hybrid (ARP) confidence set,
-which diff_diff has implemented but switched off, and which R's HonestDiD uses: the interval here
-treats the largest pre-start change as known, ignoring its sampling error, so with noisy
-pre-start estimates it can be narrower than R's, and R's numbers will differ.
+which R's HonestDiD uses and diff_diff (3.13) has implemented but switched off pending
+calibration: the interval here treats the largest pre-start change as known, ignoring its
+sampling error, so its coverage is not guaranteed when the pre-start estimates are noisy, and
+R's numbers will differ. The breakdown value is the supremum of the Mbar whose interval excludes
+zero (there the interval touches zero), found in closed form, not by bisection.
 """
 
 from __future__ import annotations
