@@ -547,3 +547,15 @@ def test_appendix_has_the_optimizers_the_data_hash_and_the_commit(model_sections
     assert hash_file(Path(report.parameters["warehouse"])) in html
     commit = read_git_commit()
     assert (commit if commit != "unknown" else "ukendt") in html
+
+
+@pytest.mark.slow
+def test_demo_effect_section_checks_parallel_trends_after_the_event_study(demo_report):
+    report, html, _ = demo_report
+    effect_section = html[html.index('id="effekt"') :]
+    title = report.t("pretrends.title")
+    assert title in effect_section
+    assert "Wald = " in effect_section and "M̄" in effect_section
+    # after the event-study chart, before the start groups' table
+    assert effect_section.index("Effekt af indsatsen på") < effect_section.index(title)
+    assert effect_section.index(title) < effect_section.index('id="effekt-cells"')

@@ -25,6 +25,7 @@ from evaluation.reports.evaluation_effect import (
     subsection_start,
     truth_note_html,
 )
+from evaluation.reports.evaluation_pretrends import build_pretrend_checks
 from evaluation.reports.evaluation_sensitivity import sensitivity_checks, sensitivity_row
 from evaluation.reports.evaluation_size import randomisation_sentence, size_html
 from evaluation.reports.evaluation_tables import (
@@ -208,8 +209,9 @@ def build_models(report: EvaluationReport) -> rc.Html:
 
 def build_effect(report: EvaluationReport) -> rc.Html:
     """Staggered DiD: who started when; the headline (jackknife CV3 interval first, wild
-    bootstrap beside, CR1 for comparison) with the randomisation test; the event study; each
-    start group and ATT(g, t) cell; the effort's goals; the effect's size; the smallest
+    bootstrap beside, CR1 for comparison) with the randomisation test; the event study and the
+    checks of parallel trends (joint test of the pre-start points, Rambachan-Roth breakdown);
+    each start group and ATT(g, t) cell; the effort's goals; the effect's size; the smallest
     detectable effect and the estimate with each cluster left out, each under a sub-heading."""
     t = report.t
     body = rc.paragraph(t("evaluation_report.effect_intro"))
@@ -225,6 +227,7 @@ def build_effect(report: EvaluationReport) -> rc.Html:
     body += rc.paragraph(randomisation_sentence(report, result), "wb-note")
     body += truth_note_html(report, result)
     body += effect_chart_html(report, result)
+    body += str(build_pretrend_checks(report, result))  # parallel trends: joint test, breakdown
     body += design_html(report, result)
     body += size_html(report, result)
     return rc.section("effekt", section_title(report, "effect"), body)
