@@ -125,6 +125,8 @@ def target_checker(indicators: list[dict]):
 
     def check(typed: pd.DataFrame, file: str) -> list[Problem]:
         problems = []
+        if "targets" not in typed:  # a missing column is reported as such
+            return problems
         for row, cell in typed["targets"].dropna().items():
             ids = split_targets(cell)
             unknown = [i for i in ids if i not in band_of]
