@@ -38,6 +38,29 @@ def run_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_actions_template(args: argparse.Namespace) -> int:
+    """A cluster's decisions sheet for the meeting: its decisions so far and suggestions."""
+    from evaluation.data import decision_sheet, warehouse
+    from evaluation.texts import Texts, format_school_year
+    from evaluation.values import decisions
+
+    path = warehouse.require_warehouse(args.warehouse or config.warehouse_path())
+    rows, year = decisions.template_rows(path, args.cluster, args.year, min_n=args.min_n)
+    name = decisions.cluster_names(path)[args.cluster]
+    title = Texts("da")("decisions.sheet_title", cluster=name, school_year=format_school_year(year))
+    out = Path(args.out) if args.out else config.data_dir() / "handlinger"
+    written = decision_sheet.write_decision_sheet(rows, out, args.cluster, title)
+    suggested = sum(1 for r in rows if not r.get("action"))
+    print(f"{suggested} suggestion(s) for {name} ({format_school_year(year)}); written:")
+    for path in written:
+        print(f"  {path}")
+    print(
+        "Fill in handling, ansvarlig, besluttet and ses_igen, then `workbench ingest` the folder "
+        "of all clusters' sheets: an imported decisions list replaces the whole earlier list."
+    )
+    return 0
+
+
 def run_render(args: argparse.Namespace) -> int:
     from evaluation.render import run as render
 
@@ -99,6 +122,23 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the municipality of the cluster map's schools)",
     )
     p.set_defaults(func=run_ingest)
+
+    p = sub.add_parser("actions", help="the learning communities' decisions (handlinger)")
+    actions = p.add_subparsers(dest="actions_command", metavar="ACTION", required=True)
+    p = actions.add_parser(
+        "template", help="write a cluster's decisions sheet (XLSX and CSV) with suggestions"
+    )
+    p.add_argument("--cluster", required=True, help="the cluster's id")
+    p.add_argument("--warehouse", help="warehouse file (default data/warehouse/workbench.duckdb)")
+    p.add_argument("--out", help="folder to write to (default data/handlinger)")
+    p.add_argument("--year", type=int, help="school year of the suggestions (default: the latest)")
+    p.add_argument(
+        "--min-n",
+        type=int,
+        default=config.MIN_N_DEFAULT,
+        help=f"smallest group shown (default {config.MIN_N_DEFAULT})",
+    )
+    p.set_defaults(func=run_actions_template)
 
     p = sub.add_parser("render", help="render reports to reports/<run-id>/")
     add_render_arguments(p)

@@ -32,7 +32,15 @@ def test_kinds_keep_their_detection_order():
         "aggregates",
         "public_overview",
         "cluster_map",
+        "decisions",
     ]
+
+
+def test_decisions_take_english_ids_or_danish_headers():
+    kind = schemas.file_kinds()["decisions"]
+    assert kind.aliases["klynge"] == "cluster_id" and kind.aliases["ses_igen"] == "review"
+    assert set(kind.aliases.values()) <= set(kind.columns)
+    assert kind.table == "decisions" and kind.numbers == {}
 
 
 def test_parts_at_most_the_whole():

@@ -113,6 +113,40 @@ CROSS_CHECKS = (
     ]
 )
 
+CROSS_CHECKS += [  # the decisions file: its clusters and units must be the warehouse's
+    (
+        "decisions",
+        "SELECT DISTINCT cluster_id FROM decisions "
+        "WHERE cluster_id NOT IN (SELECT cluster_id FROM clusters)",
+        ["cluster_id"],
+        "cluster_id",
+        "cluster id '{cluster_id}', which the warehouse does not have",
+        "a cluster of the warehouse (imported with a clusters file)",
+        "Correct the cluster id (clusters.csv lists them), or import the clusters file with it.",
+    ),
+    (
+        "decisions",
+        "SELECT DISTINCT unit_id FROM decisions "
+        "WHERE unit_id IS NOT NULL AND unit_id NOT IN (SELECT unit_id FROM units)",
+        ["unit_id"],
+        "unit_id",
+        "unit id '{unit_id}', which the warehouse does not have",
+        "a unit listed in a units file",
+        "Correct the unit id, or leave the cell empty when the decision is for the whole cluster.",
+    ),
+    (
+        "decisions",
+        "SELECT DISTINCT d.unit_id, d.cluster_id FROM decisions d JOIN units u USING (unit_id) "
+        "WHERE NOT EXISTS (SELECT 1 FROM cluster_membership m "
+        "WHERE m.unit_id = d.unit_id AND m.cluster_id = d.cluster_id)",
+        ["unit_id", "cluster_id"],
+        "unit_id",
+        "unit '{unit_id}', which has never been in cluster '{cluster_id}'",
+        "a unit of the decision's cluster",
+        "Correct the unit or the cluster, or leave the unit empty.",
+    ),
+]
+
 CROSS_CHECKS += [
     (
         table,

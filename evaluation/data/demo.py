@@ -1,16 +1,18 @@
 """A synthetic demo municipality, written as the raw files a municipality would import.
 
 `write_demo_data` writes units.csv, clusters.csv, cluster_membership.csv, cluster_programme.csv,
-register.csv and daycare_language.csv (semicolon, decimal comma, UTF-8, like Danish exports), the
-pupil-level survey answers as Parquet, and `true_effects.json`, the known truth of a staggered
-effort so the statistics can be tested against it. Same seed, same bytes.
+register.csv, daycare_language.csv and handlinger.csv, the clusters' decisions (semicolon,
+decimal comma, UTF-8, like Danish exports), the pupil-level survey answers as Parquet, and
+`true_effects.json`, the known truth of a staggered effort and of the decisions the generator
+makes work, so the statistics can be tested against it. Same seed, same bytes.
 
 The parts: evaluation.data.demo_layout (units, clusters, membership, programme starts),
-demo_survey (the pupil-level answers from a latent model with a known effect) and demo_register
-(register and daycare rows). This module runs them municipality by municipality and writes the
-files. Municipality 1 is Aarhus-sized; more municipalities are smaller (sizes drawn so 98 give
-about 550,000 pupils a year). Each municipality is generated and written on its own (numpy, small
-dtypes), so national size stays light on memory.
+demo_survey (the pupil-level answers from a latent model with a known effect), demo_register
+(register and daycare rows) and demo_decisions (the decisions, some of them effective). This
+module runs them municipality by municipality and writes the files. Municipality 1 is
+Aarhus-sized; more municipalities are smaller (sizes drawn so 98 give about 550,000 pupils a
+year). Each municipality is generated and written on its own (numpy, small dtypes), so national
+size stays light on memory.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from evaluation import config
+from evaluation.data.demo_decisions import DECISION_STREAM, draw_decisions
 from evaluation.data.demo_layout import (
     YEARS,
     EffectTally,
@@ -66,6 +69,7 @@ def write_demo_data(out_dir: Path, seed: int = 2023, municipalities: int = 1) ->
     tables: dict[str, list[pd.DataFrame]] = {}
     effects = EffectTally()
     start_years: dict[str, int | None] = {}
+    decisions = []
     many = municipalities > 1
     if many:
         (out_dir / "responses").mkdir()
@@ -83,11 +87,16 @@ def write_demo_data(out_dir: Path, seed: int = 2023, municipalities: int = 1) ->
                 )
             )
         )
+        decided = draw_decisions(np.random.default_rng([seed, m, DECISION_STREAM]), muni)
+        tables.setdefault("handlinger", []).append(decided.frame)
+        decisions.append(decided)
         grade_size = draw_grade_sizes(rng, muni)
         register = simulate_register(rng, muni, grade_size, effects)
         tables.setdefault("register", []).append(register)
         tables.setdefault("daycare_language", []).append(simulate_daycare_language(rng, muni))
-        responses = simulate_responses(rng, seed, m, muni, grade_size, survey, effects)
+        responses = simulate_responses(
+            rng, seed, m, muni, grade_size, survey, effects, decided.effective
+        )
         part = (
             out_dir
             / ("responses" if many else "")
@@ -97,6 +106,7 @@ def write_demo_data(out_dir: Path, seed: int = 2023, municipalities: int = 1) ->
     for name, parts in tables.items():
         write_csv(pd.concat(parts, ignore_index=True), out_dir / f"{name}.csv")
     write_true_effects(out_dir / "true_effects.json", seed, municipalities, start_years, effects)
+    add_decision_truth(out_dir / "true_effects.json", decisions, effects)
     return out_dir
 
 
@@ -104,11 +114,49 @@ def remove_old_demo_files(out_dir: Path) -> None:
     """Remove files an earlier run wrote, so a smaller demo does not mix with a larger one."""
     for name in (
         "units.csv clusters.csv cluster_membership.csv cluster_programme.csv register.csv "
-        "daycare_language.csv responses.parquet true_effects.json"
+        "daycare_language.csv handlinger.csv responses.parquet true_effects.json"
     ).split():
         (out_dir / name).unlink(missing_ok=True)
     if (out_dir / "responses").is_dir():
         shutil.rmtree(out_dir / "responses")
+
+
+def add_decision_truth(path: Path, decisions: list, effects: EffectTally) -> None:
+    """The sidecar's `decisions`: every demo decision, and for the effective ones the latent
+    shift, the first survey year that shows it and the realised shift of the cluster's value
+    (with minus without the shift, same draws) per survey year and on average."""
+    realised = pd.DataFrame(effects.decision_rows, columns=["decision_id", "year", "effect"])
+    works = {d.decision_id: d for muni in decisions for d in muni.effective}
+    rows = []
+    for muni in decisions:
+        for decision_id, targets in muni.targets.items():
+            d = works.get(decision_id)
+            entry = {"decision_id": decision_id, "targets": targets, "effective": d is not None}
+            if d is not None:
+                own = realised[realised.decision_id == decision_id].sort_values("year")
+                entry |= {
+                    "cluster_id": d.cluster_id,
+                    "indicator": d.indicator,
+                    "grade_band": d.band,
+                    "first_year": d.first_year,
+                    "latent_shift": d.latent_shift,
+                    "true_shift": round(float(own.effect.mean()), 6) if len(own) else None,
+                    "by_year": [
+                        {"year": int(r.year), "effect": round(float(r.effect), 6)}
+                        for r in own.itertuples()
+                    ],
+                }
+            rows.append(entry)
+    sidecar = json.loads(path.read_text(encoding="utf-8"))
+    sidecar["decisions_description"] = (
+        "Decisions of handlinger.csv. An effective decision shifts the latent answers to its "
+        "indicator's items in its cluster from first_year (the first survey after the decision) "
+        "on; true_shift is the mean over those survey years of the cluster's indicator value "
+        "with the shift minus without it (same draws), on the indicator's own scale. The other "
+        "decisions have no effect, and their targets move in no cluster."
+    )
+    sidecar["decisions"] = rows
+    path.write_text(json.dumps(sidecar, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:

@@ -215,10 +215,17 @@ def treated_matrix(muni: dict[str, pd.DataFrame]) -> np.ndarray:
 
 
 class EffectTally:
-    """Collects per treated cluster-year the indicator value with and without the effect."""
+    """Collects per treated cluster-year the indicator value with and without the effect, and
+    per effective decision and year its indicator's cluster value with and without it."""
 
     def __init__(self) -> None:
         self.rows: list[dict] = []
+        self.decision_rows: list[dict] = []
+
+    def add_decision(self, decision_id: str, year: int, with_: float, without: float) -> None:
+        self.decision_rows.append(
+            {"decision_id": decision_id, "year": year, "effect": float(with_ - without)}
+        )
 
     def add(self, indicator, band, cluster_id, year, with_: float, without: float) -> None:
         self.rows.append(

@@ -9,7 +9,7 @@ own scale is exact (evaluation.data.demo_layout.EffectTally).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -177,6 +177,8 @@ class SurveyPlan:
     treated: np.ndarray  # whether each cluster is in the effort each year
     pupils: Pupils
     levels: Levels
+    decisions: list = field(default_factory=list)  # demo_decisions.EffectiveDecision
+    decision_shift: dict[str, np.ndarray] = field(default_factory=dict)  # band -> shift array
 
 
 @dataclass
@@ -198,8 +200,12 @@ def simulate_responses(
     base: np.ndarray,
     survey: Survey,
     effects: EffectTally,
+    decisions: list | None = None,
 ) -> pa.Table:
-    """Pupil-level answers for every survey year of one municipality, as one Arrow table."""
+    """Pupil-level answers for every survey year of one municipality, as one Arrow table.
+
+    `decisions`: the effective decisions (evaluation.data.demo_decisions), each a latent shift
+    on its indicator's items in its cluster from its first survey year on."""
     schools = muni["units"][muni["units"].kind == "school"].unit_id.tolist()
     cluster_ids = muni["clusters"].cluster_id.tolist()
     clusters = cluster_by_year(muni, schools)
@@ -208,6 +214,8 @@ def simulate_responses(
     pupils = draw_pupils(rng, seed, m, base, n_dims)
     levels = draw_levels(rng, m, len(schools), len(cluster_ids))
     plan = SurveyPlan(schools, cluster_ids, clusters, treated, pupils, levels)
+    plan.decisions = list(decisions or [])
+    plan.decision_shift = decision_shifts(plan.decisions, survey, len(cluster_ids))
     return pa.concat_tables([survey_year(rng, y, plan, survey, effects) for y in SURVEY_YEARS])
 
 
@@ -281,7 +289,8 @@ def answer_forms(rng, y, plan: SurveyPlan, sample: YearSample, survey: Survey, e
     missing = {q: np.ones(len(idx), bool) for q in columns}
     for band, model in survey.models.items():
         sel = np.flatnonzero(np.isin(sample.grade, survey.forms[band]["grades"]))
-        with_, without, skipped = draw_answers(
+        extra = decision_extra(plan, band, sample.cluster[sel], y)
+        with_, without, skipped, no_decision = draw_answers(
             rng,
             model,
             sample.level[sel],
@@ -289,7 +298,11 @@ def answer_forms(rng, y, plan: SurveyPlan, sample: YearSample, survey: Survey, e
             sample.treated[sel],
             pupils.skip_p[idx[sel]],
             pupils.zero_p[idx[sel]],
+            extra,
         )
+        if extra is not None:
+            answers = (with_, no_decision, skipped)
+            tally_decisions(effects, plan, survey, band, model, answers, sample.cluster[sel], y)
         for j, q in enumerate(model.items):
             columns[q][sel] = with_[:, j]
             missing[q][sel] = skipped[:, j]
@@ -323,8 +336,10 @@ def pupil_keys(seed, m, school, cohort, number) -> np.ndarray:
     return np.array([f"e{v:010x}" for v in mixed.tolist()], dtype=object)
 
 
-def draw_answers(rng, model: ItemModel, level, dims, treated, skip_p, zero_p):
-    """Answers with and without the effect (same draws), and the skipped mask."""
+def draw_answers(rng, model: ItemModel, level, dims, treated, skip_p, zero_p, extra=None):
+    """Answers with and without the effort (same draws), the skipped mask, and the answers
+    without the decisions' shifts (`extra`, per pupil and item; None: no decision works here).
+    Both the effort's answers include the decisions' shifts, so the effort's truth holds."""
     n, k = len(level), len(model.items)
     noise = rng.normal(0, SD_ITEM_NOISE, (n, k)).astype(np.float32)
     pupil_dims = dims[:, model.dimension] * model.has_dimension[None, :]
@@ -333,13 +348,61 @@ def draw_answers(rng, model: ItemModel, level, dims, treated, skip_p, zero_p):
     u = rng.random((n, k), dtype=np.float32)
     skipped = u < skip_p[:, None]
     refused = (~skipped) & (u < (skip_p + zero_p)[:, None])
+    variants = (shifted, latent) if extra is None else (shifted + extra, latent + extra, shifted)
     out = []
-    for values in (shifted, latent):
+    for values in variants:
         answer = np.clip(np.rint(values), 1, 5).astype(np.uint8)
         answer = np.where(model.reverse[None, :], 6 - answer, answer).astype(np.uint8)
         answer[refused | skipped] = 0
         out.append(answer)
-    return out[0], out[1], skipped
+    return out[0], out[1], skipped, (out[2] if extra is not None else None)
+
+
+# --- effective decisions of the demo (evaluation.data.demo_decisions) -----------------------
+
+
+def decision_shifts(decisions: list, survey: Survey, n_clusters: int) -> dict[str, np.ndarray]:
+    """Per form: the latent shift of each cluster, year and item from the effective decisions."""
+    shifts: dict[str, np.ndarray] = {}
+    for d in decisions:
+        model = survey.models[d.band]
+        items = next(i["items"] for i in survey.indicators if i["id"] == d.indicator)
+        if d.band not in shifts:
+            shifts[d.band] = np.zeros((n_clusters, len(YEARS), len(model.items)), np.float32)
+        columns = [model.items.index(q) for q in items]
+        from_year = max(d.first_year - YEARS[0], 0)
+        shifts[d.band][d.cluster_index, from_year:, columns] += np.float32(d.latent_shift)
+    return shifts
+
+
+def decision_extra(plan: SurveyPlan, band: str, cluster: np.ndarray, year: int):
+    """The decisions' shift of each pupil's items this year; None when no decision works."""
+    shift = plan.decision_shift.get(band)
+    t = year - YEARS[0]
+    if shift is None or not shift[np.unique(cluster), t].any():
+        return None
+    return shift[cluster, t]
+
+
+def tally_decisions(effects, plan: SurveyPlan, survey, band, model, answers, cluster, year):
+    """Per effective decision at work: its indicator's cluster value with minus without it."""
+    with_, without, skipped = answers
+    for d in plan.decisions:
+        sel = cluster == d.cluster_index
+        if d.band != band or year < d.first_year or not sel.any():
+            continue
+        ind = next(i for i in survey.indicators if i["id"] == d.indicator)
+        s1 = indicator_scores(with_[sel], skipped[sel], model, ind)
+        s0 = indicator_scores(without[sel], skipped[sel], model, ind)
+        effects.add_decision(d.decision_id, year, np.nanmean(s1), np.nanmean(s0))
+
+
+def indicator_scores(answers, skipped, model: ItemModel, ind: dict) -> np.ndarray:
+    """Pupil scores of a mean indicator, or 1/0 (favourable) of a statement (catalog rule)."""
+    score = score_pupils(answers, skipped, model, ind["items"])
+    if "favourable_at" not in ind:
+        return score
+    return np.where(np.isnan(score), np.nan, (score >= ind["favourable_at"] - 1e-9) * 1.0)
 
 
 def score_pupils(answers: np.ndarray, skipped: np.ndarray, model: ItemModel, items: list[str]):

@@ -13,6 +13,7 @@ warehouse byte-identical.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -53,6 +54,7 @@ class LoadedFile:
     rows: int = 0
     sha256: str = ""
     problems: list[Problem] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)  # column -> header as in the file
 
 
 TABLES = [t for t in warehouse.TABLE_COLUMNS if t != "ingest_log"]
@@ -100,7 +102,7 @@ def load_into_copy(loaded: list[LoadedFile], warehouse_path: Path, replace: bool
         try:
             warehouse.create_schema(con)
             load_files(con, loaded)
-            raise_problems(check_cross_tables(con, loaded))
+            raise_problems(named_as_in_file(check_cross_tables(con, loaded), loaded))
             log_files(con, loaded)
             counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
         finally:
@@ -192,11 +194,24 @@ def validate_loaded(loaded: LoadedFile, frame: pd.DataFrame) -> LoadedFile:
         loaded.problems = [problem]
         return loaded
     typed, problems = validate_frame(frame, kind, loaded.path.name)
-    loaded.kind, loaded.rows, loaded.problems = kind, len(typed), problems
+    loaded.headers = frame.attrs.get("headers", {})
+    loaded.kind, loaded.rows = kind, len(typed)
+    loaded.problems = named_as_in_file(problems, [loaded])
     if not problems:
         loaded.frame = shape_for_table(typed, kind)
         loaded.keys = loaded.frame.assign(row=loaded.frame.index)
     return loaded
+
+
+def named_as_in_file(problems: list[Problem], loaded: list[LoadedFile]) -> list[Problem]:
+    """Problems naming each column as its file's header does (klynge, not cluster_id)."""
+    headers = {f.path.name: f.headers for f in loaded if f.headers}
+    return [
+        dataclasses.replace(p, column=headers[p.file].get(p.column, p.column))
+        if p.file in headers
+        else p
+        for p in problems
+    ]
 
 
 def detect_kind(columns: list[str], path: Path) -> tuple[FileKind | None, Problem | None]:
@@ -236,6 +251,8 @@ def detect_kind(columns: list[str], path: Path) -> tuple[FileKind | None, Proble
 
 def shape_for_table(typed: pd.DataFrame, kind: FileKind) -> pd.DataFrame:
     """The typed frame with the warehouse table's columns (public aggregates are renamed)."""
+    if kind.shape is not None:
+        return kind.shape(typed)
     if kind.name == "aggregates":
         out = pd.DataFrame(
             {
@@ -306,6 +323,9 @@ def load_files(con: duckdb.DuckDBPyConnection, loaded: list[LoadedFile]) -> None
     """Delete rows the new files replace (by REPLACE_KEYS), then insert the new rows."""
     for f in loaded:
         keys = warehouse.REPLACE_KEYS[f.kind.table]
+        if keys == warehouse.WHOLE_TABLE:  # the file is the whole list
+            con.execute(f"DELETE FROM {f.kind.table}")
+            continue
         source = f.frame if f.frame is not None else f.keys
         con.register("_keys", source[keys].drop_duplicates())
         match = " AND ".join(f"t.{k} IS NOT DISTINCT FROM k.{k}" for k in keys)
@@ -349,6 +369,10 @@ def log_files(con: duckdb.DuckDBPyConnection, loaded: list[LoadedFile]) -> None:
 def summarise(loaded: list[LoadedFile], counts: dict, path: Path, seconds: float) -> str:
     lines = [f"Loaded {len(loaded)} file(s) into {path} in {seconds:.1f} s:"]
     for f in loaded:
-        lines.append(f"  {f.path.name}: {f.rows:,} rows -> {f.kind.table}")
+        whole = warehouse.REPLACE_KEYS[f.kind.table] == warehouse.WHOLE_TABLE
+        lines.append(
+            f"  {f.path.name}: {f.rows:,} rows -> {f.kind.table}"
+            + (" (the whole list: earlier rows replaced)" if whole else "")
+        )
     lines.append("Warehouse now holds: " + ", ".join(f"{t} {n:,}" for t, n in counts.items() if n))
     return "\n".join(lines)

@@ -238,7 +238,44 @@ def read_yaml_rows(path: Path) -> tuple[Rows, list[Problem]]:
                 "Check indentation and colons around this line (see docs/importing.md).",
             )
         ]
+    records = record_list(root)
+    if records is not None:
+        return record_rows(records, path.name)
     return cluster_map_rows(root, path.name)
+
+
+RECORD_LIST_KEYS = ("decisions", "handlinger")
+
+
+def record_list(root: yaml.Node) -> yaml.SequenceNode | None:
+    """A YAML list of records (a decisions file): the root, or under `handlinger:`."""
+    if isinstance(root, yaml.SequenceNode):
+        return root
+    if isinstance(root, yaml.MappingNode) and len(root.value) == 1:
+        key, value = root.value[0]
+        if key.value in RECORD_LIST_KEYS and isinstance(value, yaml.SequenceNode):
+            return value
+    return None
+
+
+def record_rows(records: yaml.SequenceNode, name: str) -> tuple[Rows, list[Problem]]:
+    """One row per record, with its line number; a list value (targets) joined by commas."""
+    header: list[str] = []
+    rows, problems = [], []
+    for record in records.value:
+        if not isinstance(record, yaml.MappingNode):
+            problems.append(record_shape_problem(name, record.start_mark.line + 1))
+            continue
+        values = {}
+        for key, value in record.value:
+            if isinstance(value, yaml.SequenceNode):
+                values[key.value] = ", ".join(str(v.value) for v in value.value)
+            else:
+                values[key.value] = None if value.tag.endswith(":null") else value.value
+        header += [k for k in values if k not in header]
+        rows.append((record.start_mark.line + 1, values))
+    table = [(0, header)] + [(line, [v.get(k) for k in header]) for line, v in rows]
+    return table, problems
 
 
 def cluster_map_rows(root: yaml.Node, name: str) -> tuple[Rows, list[Problem]]:
@@ -267,6 +304,17 @@ def cluster_map_rows(root: yaml.Node, name: str) -> tuple[Rows, list[Problem]]:
     if not isinstance(root, yaml.MappingNode):
         problems.append(yaml_shape_problem(name, 1))
     return rows, problems
+
+
+def record_shape_problem(name: str, line: int) -> Problem:
+    return Problem(
+        name,
+        line,
+        None,
+        "an entry that is not a record",
+        "a list of records, each '- klynge: ...' followed by its other columns",
+        "Write each decision as a list entry of 'column: value' lines (docs/importing.md).",
+    )
 
 
 def yaml_shape_problem(name: str, line: int) -> Problem:
@@ -301,7 +349,13 @@ def normalise_name(name) -> str:
 
 
 def known_columns() -> set[str]:
-    return {c for kind in file_kinds().values() for c in kind.columns}
+    """Column names of every kind, and the other headers they are known by."""
+    return {c for kind in file_kinds().values() for c in [*kind.columns, *kind.aliases]}
+
+
+def column_aliases() -> dict[str, str]:
+    """Other header -> column name (the Danish headers of the decisions file)."""
+    return {a: c for kind in file_kinds().values() for a, c in kind.aliases.items()}
 
 
 def find_header(rows: Rows) -> int:
@@ -322,7 +376,9 @@ def rows_to_frame(rows: Rows, path: Path) -> tuple[pd.DataFrame, list[Problem]]:
     line, header = rows[h]
     while header and header[-1] in (None, ""):
         header = header[:-1]  # Excel often carries empty cells to the right
-    names = [normalise_name(c) for c in header]
+    written = [normalise_name(c) for c in header]
+    aliases = column_aliases()
+    names = [aliases.get(n, n) for n in written]
     if len(names) == 1 and any(d in str(header[0]) for d in DELIMITERS):
         return pd.DataFrame(), [wrong_delimiter_problem(name, line, str(header[0]))]
     problems = []
@@ -357,6 +413,8 @@ def rows_to_frame(rows: Rows, path: Path) -> tuple[pd.DataFrame, list[Problem]]:
             )
         )
     frame = pd.DataFrame(data, columns=names, index=index, dtype="str") if not problems else None
+    if frame is not None:  # problems name a column as the file's header does
+        frame.attrs["headers"] = {n: w for n, w in zip(names, written, strict=True) if n != w}
     return frame, problems
 
 

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 import pandera.pandas as pa
 
-from evaluation.cpr import cpr_like
+from evaluation.cpr import cpr_like, find_cpr
+from evaluation.errors import Problem
 
 YEAR_RANGE = (2000, 2100)
 
@@ -63,6 +64,16 @@ def not_cpr_check() -> pa.Check:
         "a pseudonymous pupil key, never a CPR number",
         "Export the survey's pseudonymous pupil key instead; a child's CPR number must not "
         "leave the school system.",
+    )
+
+
+def no_cpr_in_text_check() -> pa.Check:
+    """Free text (a decision's action, responsible, note) holding no CPR-like number anywhere."""
+    return rule(
+        pa.Check(lambda s: ~s.map(lambda v: bool(find_cpr(v))).astype(bool)),
+        "text without a CPR number (a decisions file never names a child)",
+        "Remove the number: describe the action for a group, a class or a team, never one "
+        "child. Children's identities stay in the school's own systems.",
     )
 
 
@@ -171,6 +182,11 @@ class FileKind:
     signature: list[str]  # columns that identify the kind
     key: list[str]
     optional: list[str] = field(default_factory=list)
+    aliases: dict[str, str] = field(default_factory=dict)  # other header -> column
+    # checks beyond pandera's (typed frame, file name -> problems), and the kind's own shaping
+    # of the typed frame into its warehouse table's rows
+    more_checks: Callable[[pd.DataFrame, str], list[Problem]] | None = None
+    shape: Callable[[pd.DataFrame], pd.DataFrame] | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -218,8 +234,10 @@ def make_kind(
     checks: list[pa.Check] | None = None,
     table: str | None = None,
     optional: list[str] | None = None,
+    **more,
 ) -> FileKind:
-    """A file kind from its column table; the key is also the schema's uniqueness rule."""
+    """A file kind from its column table; the key is also the schema's uniqueness rule.
+    `more`: FileKind's aliases, more_checks and shape."""
     schema = pa.DataFrameSchema(columns, checks=checks or [], unique=key, report_duplicates="all")
     numbers = {c: col.metadata["number"] for c, col in columns.items() if col.metadata}
-    return FileKind(name, table or name, schema, numbers, signature, key, optional or [])
+    return FileKind(name, table or name, schema, numbers, signature, key, optional or [], **more)

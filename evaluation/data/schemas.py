@@ -17,6 +17,7 @@ import pandera.pandas as pa
 import yaml
 
 from evaluation import config
+from evaluation.data.decision_schema import decisions_kind
 from evaluation.data.rules import (
     FileKind,
     at_most,
@@ -334,6 +335,7 @@ def build_kinds() -> dict[str, FileKind]:
         aggregates_kind(catalog["indicators"]),
         public_overview_kind(),
         cluster_map_kind(),
+        decisions_kind(catalog["indicators"]),
     ]
     return {kind.name: kind for kind in kinds}
 

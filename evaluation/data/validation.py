@@ -13,7 +13,7 @@ import re
 import pandas as pd
 import pandera.pandas as pa
 
-from evaluation.cpr import looks_like_cpr
+from evaluation.cpr import find_cpr, looks_like_cpr
 from evaluation.data.rules import RULES, FileKind
 from evaluation.errors import Problem, ValidationError
 
@@ -105,6 +105,8 @@ def validate_frame(
         found = problems_from_failures(exc.failure_cases, typed, kind, file)
         # a cell that is not a number is empty now; do not report it twice
         problems += [p for p in found if (p.row, p.column) not in not_numbers]
+    if kind.more_checks is not None:
+        problems += kind.more_checks(typed, file)
     return typed, sort_problems(problems)
 
 
@@ -191,13 +193,15 @@ def duplicate_problems(cases: pd.DataFrame, df: pd.DataFrame, kind: FileKind, fi
 
 
 def missing_column_problem(column: str, kind: FileKind, file: str) -> Problem:
+    other = [a for a, c in kind.aliases.items() if c == column]
+    named = f"{column!r}" + (f" (or {other[0]!r})" if other else "")
     return Problem(
         file,
         None,
         column,
-        f"no column {column!r}",
-        f"a column {column!r} in a {kind.name} file (columns: {', '.join(kind.columns)})",
-        f"Add the column {column!r} to the header row, or rename the column that holds it.",
+        f"no column {named}",
+        f"a column {named} in a {kind.name} file (columns: {', '.join(kind.columns)})",
+        f"Add the column {named} to the header row, or rename the column that holds it.",
     )
 
 
@@ -206,6 +210,8 @@ def format_cell(value) -> str:
         return "(empty)"
     if isinstance(value, str) and looks_like_cpr(value):
         return "a CPR-like number (not repeated here)"  # a message must not spread it further
+    if isinstance(value, str) and find_cpr(value):
+        return "a text holding a CPR-like number (not repeated here)"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)

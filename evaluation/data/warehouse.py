@@ -84,6 +84,21 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "schools": "INTEGER",
         "source": "TEXT",
     },
+    "decisions": {
+        "decision_id": "TEXT",
+        "cluster_id": "TEXT",
+        "decided": "DATE",
+        "first_year": "INTEGER",
+        "action": "TEXT",
+        "targets": "TEXT",
+        "grade_band": "TEXT",
+        "unit_id": "TEXT",
+        "responsible": "TEXT",
+        "review": "TEXT",
+        "review_date": "DATE",
+        "status": "TEXT",
+        "note": "TEXT",
+    },
     "ingest_log": {
         "file": "TEXT",
         "sha256": "TEXT",
@@ -104,7 +119,12 @@ UNIQUE_KEYS: dict[str, list[str]] = {
     "daycare_language": ["year", "unit_id"],
     "aggregates": ["year", "unit_id", "grade_band", "indicator_id"],
     "aggregate_spread": ["year", "grade_band", "indicator_id"],
+    "decisions": ["decision_id"],
 }
+
+# A table whose file is the whole list (the decisions): a new file replaces every row, so a
+# decision deleted from the list goes. Several such files in one ingest make the list together.
+WHOLE_TABLE: list[str] = []
 
 # Rows of a new file replace the warehouse rows that share these key values, so loading the
 # same export twice (or a corrected export) does not double-count.
@@ -119,6 +139,7 @@ REPLACE_KEYS: dict[str, list[str]] = {
     # not `source`: a file without its optional source column replaces the same values
     "aggregates": ["year", "unit_id", "grade_band", "indicator_id"],
     "aggregate_spread": ["year", "grade_band", "indicator_id"],
+    "decisions": WHOLE_TABLE,
 }
 
 
