@@ -160,8 +160,11 @@ def name_key(name) -> str:
 def resolve_schools(
     records: pd.DataFrame, directory: pd.DataFrame, municipality: str | None, name: str
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """school_id, school_name, municipality, municipality_code of every record."""
+    """school_id, school_name, municipality, municipality_code of every record (a name's
+    problem is told once, at its first row)."""
     problems: list[Problem] = []
+    rows = records.index
+    records = records.reset_index(drop=True)  # a wide CSV repeats its line numbers
     out = pd.DataFrame(index=records.index, columns=DIRECTORY_COLUMNS, dtype="string")
     given_id = records.get("school_id", pd.Series(pd.NA, index=records.index, dtype="string"))
     names = records.get("school_name", pd.Series(pd.NA, index=records.index, dtype="string"))
@@ -170,8 +173,15 @@ def resolve_schools(
     ids = given_id.fillna("").astype(str).str.strip()
     ids = ids.where(~ids.str.fullmatch(r"\d{4,5}"), ids.str.zfill(6))  # Excel drops zeros
     by_id = directory.drop_duplicates("school_id").set_index("school_id")
+    matched: dict = {}
     for row in records.index:
-        school = ids[row] or match_name(names[row], directory, municipality, name, row, problems)
+        school = ids[row]
+        if not school and names[row] not in matched:
+            told = problems if names[row] not in matched else []
+            matched[names[row]] = match_name(
+                names[row], directory, municipality, name, rows[row], told
+            )
+        school = school or matched.get(names[row])
         if not school:
             continue
         known = by_id.loc[school] if school in by_id.index else None
@@ -183,7 +193,7 @@ def resolve_schools(
             )
     if municipality:
         out["municipality"] = out["municipality"].fillna(municipality)
-    return out, problems
+    return out.set_axis(rows), problems
 
 
 def match_name(school_name, directory, municipality, name, row, problems: list) -> str | None:
