@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evaluation.data import ingest, public_records, public_shapes, warehouse
+from evaluation.data import ingest, public_shapes, warehouse
 from evaluation.errors import ValidationError
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
@@ -246,15 +246,10 @@ def test_bad_values_give_file_row_column_and_load_nothing(tmp_path, real_rows):
     assert not (tmp_path / "w.duckdb").exists()
 
 
-def test_danish_numbers_and_school_years():
-    assert public_records.danish_number("3,8") == 3.8
-    assert public_records.danish_number("25.032") == 25032
-    assert public_records.danish_number("87,5 %") == 87.5
-    assert public_records.danish_number("3.8") == 3.8
-    assert public_records.danish_number("-") is None
-    assert public_records.danish_number("") is None
+def test_school_years_keys_and_indicator_names():
     assert public_shapes.school_year_label("2024/25") == "2024/2025"
     assert public_shapes.school_year_label("2024-2026") is None
     assert public_shapes.canonical("[Skoleår].[Skoleår].[Skoleår]") == "school_year"
     assert public_shapes.canonical("[Measures].[Indikatorsvar]") == "indicator_value"
+    assert public_shapes.canonical("Over 10 procent") == "over_10_pct"
     assert public_shapes.indicator_id("Støtte og inspiration") == "stoette_og_inspiration"
