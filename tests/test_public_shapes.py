@@ -126,7 +126,11 @@ def test_nested_json_by_school_name_gives_the_csv_routes_values(tmp_path, real_r
     nested: dict = {}
     for r in real_rows.itertuples():
         leaf = nested.setdefault(r.school_name, {}).setdefault(r.school_year, {})
-        leaf[NAMES[r.indicator]] = {"Indikatorsvar": comma(r.value)}
+        # the municipal figure beside it (made up: 3,0) must not be taken for the school's
+        leaf[NAMES[r.indicator]] = {
+            "Indikatorsvar": comma(r.value),
+            "Indikatorsvar - Kommunetal": "3,0",
+        }
     shape = tmp_path / "trivind_indlejret.json"
     shape.write_text(json.dumps(nested, ensure_ascii=False), encoding="utf-8")
     pd.testing.assert_frame_equal(table(ingest_shape(tmp_path, shape)), csv_route)

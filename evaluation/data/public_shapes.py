@@ -53,6 +53,8 @@ DIMENSIONS = {  # a key's last part (normalised) -> canonical column
 }
 MEASURES = {  # measure name (normalised) -> canonical column; the cube is told by them
     "indikatorsvar": "indicator_value",
+    "indikatorsvar_kommunetal": "indicator_value_municipality",
+    "indikatorsvar_landstal": "indicator_value_country",
     "svarfordeling": "share",
     "svarfordeling_kommunetal": "share_municipality",
     "svarfordeling_landstal": "share_country",
@@ -229,7 +231,7 @@ def flatten_nested(data: dict, levels: list | None, name: str) -> tuple[pd.DataF
     leaves: list[tuple[list[str], dict]] = []
 
     def walk(node, path):
-        if isinstance(node, dict) and node and all(canonical(k) in MEASURES.values() for k in node):
+        if isinstance(node, dict) and node and not any(isinstance(v, dict) for v in node.values()):
             leaves.append((path, node))
         elif isinstance(node, dict):
             for key, child in node.items():
