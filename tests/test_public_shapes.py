@@ -22,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from evaluation import cli
 from evaluation.data import ingest, public_shapes, warehouse
 from evaluation.errors import ValidationError
 
@@ -75,7 +76,8 @@ def csv_route(tmp_path_factory) -> pd.DataFrame:
 
 
 def table(path: Path, name: str = "aggregates") -> pd.DataFrame:
-    out = warehouse.read_table(path, name)
+    """A warehouse table without `source` (it names the file the figures came from)."""
+    out = warehouse.read_table(path, name).drop(columns="source", errors="ignore")
     if name == "aggregates":
         out = out[COMPARED]
     return out.sort_values(list(out.columns[:4])).reset_index(drop=True)
@@ -117,6 +119,25 @@ def test_flat_json_gives_the_csv_routes_values(tmp_path, real_rows, csv_route):
     got = table(ingest_shape(tmp_path, shape))
     pd.testing.assert_frame_equal(got, csv_route)
     assert len(got) == len(real_rows) + 10  # 10 schools' pupil counts from the overview
+
+
+@needs_real
+def test_flat_json_of_the_whole_country_gives_the_same_warehouse(tmp_path, tmp_path_factory):
+    """The country's 5,538 published values as one flat answer (with Beliggenhedskommune):
+    aggregates, the national spread fit and the units equal the CSV route's for Aarhus."""
+    rows = pd.read_csv(REAL / "school_wellbeing_2024_25.csv", dtype=str)
+    records = flat_records(rows.assign(value=rows["value"].astype(float)))
+    for record, municipality in zip(records, rows["municipality"], strict=True):
+        record["[Institution].[Beliggenhedskommune].[Beliggenhedskommune]"] = municipality
+    shape = tmp_path / "trivind_land.json"
+    shape.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
+    got = ingest_shape(tmp_path, shape, municipality="aarhus")
+    reference = tmp_path_factory.mktemp("aarhus") / "w.duckdb"
+    files = [REAL / "school_wellbeing_2024_25.csv", REAL / "school_overview.csv"]
+    ingest.ingest_paths(files, reference, municipality="Aarhus")
+    for name in ("aggregates", "aggregate_spread", "units"):
+        pd.testing.assert_frame_equal(table(got, name), table(reference, name), obj=name)
+    assert len(table(got, "units")) == 45  # README: Aarhus has 45 schools
 
 
 @needs_real
@@ -235,7 +256,7 @@ def test_ambiguous_and_unknown_names_list_the_candidates(tmp_path):
 
 
 @needs_real
-def test_bad_values_give_file_row_column_and_load_nothing(tmp_path, real_rows):
+def test_bad_values_give_file_row_column_and_load_nothing(tmp_path, real_rows, capsys):
     records = flat_records(real_rows)
     records[3]["Indikatorsvar"] = "3,x"
     records[5]["Indikatorsvar"] = "7,5"  # outside 1-5
@@ -248,6 +269,11 @@ def test_bad_values_give_file_row_column_and_load_nothing(tmp_path, real_rows):
     assert ("trivind.json", 4, "indicator_value") in found
     assert ("trivind.json", 8, "school_year") in found
     assert not (tmp_path / "w.duckdb").exists()
+    target = tmp_path / "cli.duckdb"
+    argv = ["ingest", str(shape), str(REAL / "school_overview.csv"), "--warehouse", str(target)]
+    assert cli.main([*argv, "--municipality", MUNICIPALITY]) == 2
+    assert "trivind.json:4:indicator_value" in capsys.readouterr().err
+    assert not target.exists()
 
 
 def test_school_years_keys_and_indicator_names():

@@ -165,32 +165,27 @@ def resolve_schools(
     problems: list[Problem] = []
     rows = records.index
     records = records.reset_index(drop=True)  # a wide CSV repeats its line numbers
-    out = pd.DataFrame(index=records.index, columns=DIRECTORY_COLUMNS, dtype="string")
     given_id = records.get("school_id", pd.Series(pd.NA, index=records.index, dtype="string"))
     names = records.get("school_name", pd.Series(pd.NA, index=records.index, dtype="string"))
     digits = names.fillna("").astype(str).str.strip().str.fullmatch(r"\d{6}")
     given_id = given_id.where(given_id.notna(), names.where(digits))
     ids = given_id.fillna("").astype(str).str.strip()
     ids = ids.where(~ids.str.fullmatch(r"\d{4,5}"), ids.str.zfill(6))  # Excel drops zeros
+    first_rows = pd.Series(rows).groupby(names.fillna("").to_numpy()).first()
+    matched = {
+        school_name: match_name(
+            school_name, directory, municipality, name, first_rows[school_name], problems
+        )
+        for school_name in names[ids.eq("")].fillna("").unique()
+    }
+    ids = ids.where(ids.ne(""), names.fillna("").map(matched)).replace("", pd.NA)
     by_id = directory.drop_duplicates("school_id").set_index("school_id")
-    matched: dict = {}
-    for row in records.index:
-        school = ids[row]
-        if not school and names[row] not in matched:
-            told = problems if names[row] not in matched else []
-            matched[names[row]] = match_name(
-                names[row], directory, municipality, name, rows[row], told
-            )
-        school = school or matched.get(names[row])
-        if not school:
-            continue
-        known = by_id.loc[school] if school in by_id.index else None
-        out.loc[row, "school_id"] = school
-        for column in DIRECTORY_COLUMNS[1:]:
-            own = records[column][row] if column in records else pd.NA
-            out.loc[row, column] = (
-                own if pd.notna(own) else (known[column] if known is not None else pd.NA)
-            )
+    out = pd.DataFrame({"school_id": ids.astype("string")})
+    for column in DIRECTORY_COLUMNS[1:]:
+        own = records[column] if column in records else pd.Series(pd.NA, index=records.index)
+        known = ids.map(by_id[column]) if column in by_id else pd.NA
+        out[column] = own.where(own.notna(), known).astype("string")
+    out = out.where(ids.notna())
     if municipality:
         out["municipality"] = out["municipality"].fillna(municipality)
     return out.set_axis(rows), problems
