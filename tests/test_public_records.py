@@ -40,7 +40,7 @@ def test_trivsp_shares_and_respondents(cubes_warehouse):
     assert glad.loc["Aldrig", "answer_value"] == 1
     assert set(glad["respondents"]) == {318} and set(glad["unit_id"]) == {"147002"}
     assert glad["share_pct"].sum() == pytest.approx(100.0)
-    assert set(answers["grade_band"]) == {"4-9"} and set(answers["year"]) == {2024}
+    assert set(answers["grade_band"]) == {"all"} and set(answers["year"]) == {2024}
     assert answers["source"].str.contains("GS/TRIVSP").all()
 
 

@@ -109,10 +109,12 @@ def school_years(records: pd.DataFrame, name: str, problems: list) -> pd.Series:
     return labels.astype("string")
 
 
-def grade_bands(records: pd.DataFrame, name: str, problems: list) -> pd.Series:
-    """Mellemtrin -> 4-6, Udskoling -> 7-9, Indskoling -> 0-3, no band -> 4-9."""
+def grade_bands(
+    records: pd.DataFrame, name: str, problems: list, unsplit: str = ALL_BANDS
+) -> pd.Series:
+    """Mellemtrin -> 4-6, Udskoling -> 7-9, Indskoling -> 0-3, no band -> `unsplit`."""
     if "band" not in records:
-        return pd.Series(ALL_BANDS, index=records.index, dtype="string")
+        return pd.Series(unsplit, index=records.index, dtype="string")
     text = records["band"].fillna("").astype(str).str.strip()
     out = text.str.lower().map(BANDS)
     given = text.str.fullmatch(r"\d-\d") | text.eq("")
@@ -332,7 +334,8 @@ def answer_rows(records, years, schools, source, name, problems) -> pd.DataFrame
         {
             "year": years.str[:4].astype("Int64"),
             "unit_id": schools["school_id"],
-            "grade_band": grade_bands(records, name, problems),
+            # not split by band: "all" (the question's text tells its form, 0-3 or 4-9)
+            "grade_band": grade_bands(records, name, problems, unsplit="all"),
             "question": records.get("question"),
             "answer": records.get("answer"),
             "answer_value": number_column(records, "answer_value", name, problems),
