@@ -98,6 +98,12 @@ def test_bad_share_is_a_file_row_column_problem(tmp_path):
     assert not (tmp_path / "w.duckdb").exists()
 
 
+def test_municipality_short_names():
+    assert public_records.short_municipality("Aarhus Kommune") == "Aarhus"
+    assert public_records.short_municipality("Bornholms Regionskommune") == "Bornholm"
+    assert public_records.short_municipality("København") == "København"
+
+
 def test_danish_numbers():
     assert public_records.danish_number("3,8") == 3.8
     assert public_records.danish_number("25.032") == 25032

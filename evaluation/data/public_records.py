@@ -188,9 +188,19 @@ def resolve_schools(
         known = ids.map(by_id[column]) if column in by_id else pd.NA
         out[column] = own.where(own.notna(), known).astype("string")
     out = out.where(ids.notna())
+    out["municipality"] = out["municipality"].map(short_municipality, na_action="ignore")
     if municipality:
         out["municipality"] = out["municipality"].fillna(municipality)
     return out.set_axis(rows), problems
+
+
+def short_municipality(name: str) -> str:
+    """ "Aarhus Kommune" -> "Aarhus", "Bornholms Regionskommune" -> "Bornholm": the short names
+    of the ministry's files (../shared/data/real/README.md)."""
+    name = str(name).strip()
+    if name == "Bornholms Regionskommune":
+        return "Bornholm"
+    return name.removesuffix(" Kommune")
 
 
 def match_name(school_name, directory, municipality, name, row, problems: list) -> str | None:
