@@ -58,6 +58,29 @@ def run_actions_template(args: argparse.Namespace) -> int:
         "Fill in handling, ansvarlig, besluttet and ses_igen, then `workbench ingest` the folder "
         "of all clusters' sheets: an imported decisions list replaces the whole earlier list."
     )
+
+
+def run_fetch_public(args: argparse.Namespace) -> int:
+    """Fetch one municipality's figures from uddannelsesstatistik.dk, store them, ingest them."""
+    from evaluation.data import public_fetch
+
+    settings = public_fetch.ApiSettings()
+    if args.api_url:
+        settings.url = args.api_url
+    if args.page_size:
+        settings.page_size = args.page_size
+    out = Path(args.out) if args.out else config.raw_dir() / "public"
+    target = Path(args.warehouse) if args.warehouse else config.warehouse_path()
+    summary = public_fetch.fetch_public(
+        args.municipality,
+        args.years,
+        out,
+        target,
+        key_file=args.key_file,
+        settings=settings,
+        cubes=args.cubes,
+    )
+    print(summary)
     return 0
 
 
@@ -140,6 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=run_actions_template)
 
+    add_fetch_public_parser(sub)
+
     p = sub.add_parser("render", help="render reports to reports/<run-id>/")
     add_render_arguments(p)
     p.set_defaults(func=run_render)
@@ -150,6 +175,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("run_dir", help="a folder reports/<run-id>")
     p.set_defaults(func=run_verify)
     return parser
+
+
+def add_fetch_public_parser(sub) -> None:
+    """`workbench fetch-public`: the ministry's API answers for one municipality, ingested."""
+    p = sub.add_parser(
+        "fetch-public",
+        help="fetch a municipality's public school figures from uddannelsesstatistik.dk "
+        "(key in UDDANNELSESSTATISTIK_API_KEY), store them under data/raw/public and ingest them",
+    )
+    p.add_argument("--municipality", required=True, help="municipality name, e.g. Aarhus")
+    p.add_argument(
+        "--years", required=True, help="school years, e.g. 2019/2020-2025/2026 or 2024/2025"
+    )
+    p.add_argument("--out", help="folder for the stored answers (default data/raw/public)")
+    p.add_argument("--warehouse", help="warehouse file (default data/warehouse/workbench.duckdb)")
+    p.add_argument("--key-file", help="file holding the API key (instead of the variable)")
+    p.add_argument("--api-url", help="the API's address (default: as public code uses it)")
+    p.add_argument("--page-size", type=int, help="records per page (default 10000)")
+    p.add_argument(
+        "--cubes",
+        nargs="*",
+        choices=["TRIVIND", "OVERSKO", "TRIVSP", "ELEVEX", "FRAVAAR"],
+        help="which of the ministry's tables to fetch (default: all five)",
+    )
+    p.set_defaults(func=run_fetch_public)
 
 
 def add_render_arguments(p: argparse.ArgumentParser) -> None:

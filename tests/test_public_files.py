@@ -184,3 +184,11 @@ def test_full_files_match_their_readme():
     aarhus = comparison.build_public_comparison("Aarhus", data.data_dir)
     assert aarhus.series.empty  # Aarhus is not in the municipal series
     assert len(aarhus.own_schools("generel_trivsel")) == 45
+
+
+def test_municipality_names_are_case_insensitive():
+    data = public_files.read_public_data(FIXTURE)
+    assert public_files.check_municipality("frederiksberg", data) == "Frederiksberg"
+    assert public_files.check_municipality(" FREDERIKSBERG ", data) == "Frederiksberg"
+    with pytest.raises(ParameterError):
+        public_files.check_municipality("Frederiks", data)

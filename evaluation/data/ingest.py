@@ -24,7 +24,14 @@ import duckdb
 import pandas as pd
 import pyarrow.parquet as pq
 
-from evaluation.data import public_ingest, warehouse, writer_lock
+from evaluation.data import (
+    public_ingest,
+    public_records,
+    public_schemas,
+    public_shapes,
+    warehouse,
+    writer_lock,
+)
 from evaluation.data.cross_checks import check_cross_tables
 from evaluation.data.reading import (
     PARQUET_SUFFIXES,
@@ -78,7 +85,9 @@ def ingest_paths(
     """
     started = time.perf_counter()
     files = expand_paths([Path(p) for p in paths])
-    loaded = [read_and_validate(path) for path in files]
+    ministry = [path for path in files if public_shapes.is_ministry_file(path)]
+    loaded = [read_and_validate(path) for path in files if path not in ministry]
+    loaded += read_ministry_files(ministry, loaded, municipality)
     raise_problems([p for f in loaded for p in f.problems])
     loaded = public_ingest.prepare_public_files(loaded, municipality)
     warehouse_path = Path(warehouse_path)
@@ -87,7 +96,8 @@ def ingest_paths(
     with writer_lock.exclusive_writer(warehouse_path, wait_seconds):
         writer_lock.check_warehouse_target(warehouse_path)  # again: it may have changed
         counts = load_into_copy(loaded, warehouse_path, replace)
-    return summarise(loaded, counts, warehouse_path, time.perf_counter() - started)
+    summary = summarise(loaded, counts, warehouse_path, time.perf_counter() - started)
+    return summary + public_ingest.warnings(loaded)
 
 
 def load_into_copy(loaded: list[LoadedFile], warehouse_path: Path, replace: bool) -> dict:
@@ -128,11 +138,11 @@ def expand_paths(paths: list[Path]) -> list[Path]:
                 p
                 for p in path.rglob("*")
                 if p.is_file()
-                and p.suffix.lower() in SUPPORTED
+                and (p.suffix.lower() in SUPPORTED or public_shapes.is_ministry_json(p))
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
         elif path.is_file():
-            if path.suffix.lower() not in SUPPORTED:
+            if path.suffix.lower() not in SUPPORTED | public_shapes.JSON_SUFFIXES:
                 problems.append(
                     Problem(
                         path.name,
@@ -169,7 +179,7 @@ def expand_paths(paths: list[Path]) -> list[Path]:
                 )
             ]
         )
-    return [f for f in files if f.suffix.lower() in SUPPORTED]
+    return [f for f in files if f.suffix.lower() in SUPPORTED | public_shapes.JSON_SUFFIXES]
 
 
 # --- reading and validating one file --------------------------------------------------------
@@ -187,9 +197,34 @@ def read_and_validate(path: Path) -> LoadedFile:
     return validate_loaded(loaded, frame)
 
 
-def validate_loaded(loaded: LoadedFile, frame: pd.DataFrame) -> LoadedFile:
-    """Tell the kind from the columns, then type and check every cell."""
-    kind, problem = detect_kind(list(frame.columns), loaded.path)
+def read_ministry_files(paths: list[Path], loaded: list, municipality: str | None) -> list:
+    """The ministry's figures in the shapes analysts hold them (evaluation.data.public_shapes),
+    as files of the import's kinds; names are matched against the other files' schools."""
+    known = [f.frame for f in loaded if f.kind and f.kind.name in ("aggregates", "public_overview")]
+    out = []
+    for path in paths:
+        ministry = LoadedFile(path=path, sha256=hash_file(path))
+        records, problems = public_shapes.read_records(path)
+        cube = public_shapes.cube_of(records) if not problems else None
+        if cube is None:
+            ministry.problems = problems or [public_shapes.record_problem(path.name)]
+        else:
+            directory = public_records.school_directory([*known, *[f.frame for f in out]])
+            frame, problems = public_records.ministry_frame(
+                records, cube, directory, municipality, path.name
+            )
+            ministry.problems = problems
+            if not problems:
+                validate_loaded(ministry, frame, public_schemas.cube_kinds()[cube])
+        out.append(ministry)
+    return out
+
+
+def validate_loaded(
+    loaded: LoadedFile, frame: pd.DataFrame, kind: FileKind | None = None
+) -> LoadedFile:
+    """Tell the kind from the columns (unless given), then type and check every cell."""
+    kind, problem = (kind, None) if kind else detect_kind(list(frame.columns), loaded.path)
     if problem:
         loaded.problems = [problem]
         return loaded

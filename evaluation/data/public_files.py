@@ -188,8 +188,12 @@ def list_municipalities(data: PublicData) -> list[str]:
 
 
 def check_municipality(municipality: str, data: PublicData) -> str:
-    """Return the name, or raise ParameterError listing the valid names."""
+    """Return the name as the files write it, whatever its case ("aarhus" -> "Aarhus"), or
+    raise ParameterError listing the valid names."""
     valid = list_municipalities(data)
+    found = [v for v in valid if v.casefold() == str(municipality).strip().casefold()]
+    if found:
+        return found[0]
     if municipality not in valid:
         raise ParameterError(
             f"municipality={municipality!r} is not in the public school figures. "

@@ -33,6 +33,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from evaluation import config
+from evaluation.data import public_schemas
 from evaluation.data.public_files import read_public_csv
 from evaluation.data.rules import FileKind, school_year_start
 from evaluation.data.schemas import file_kinds
@@ -77,6 +78,8 @@ def prepare_public_files(loaded: list, municipality: str | None = None) -> list:
     out += [f for f in memberships]
     for f in maps:
         out += map_files(f, municipality, int(own["year"].min()))
+    if maps or memberships:
+        out.append(unmapped_file(maps + memberships, own))
     if memberships and not maps and not any(f.kind.name == "clusters" for f in others):
         out.append(clusters_from_membership(memberships[0], municipality))
     return out
@@ -117,8 +120,9 @@ def map_ids(f) -> pd.Series:
 
 def choose_municipality(schools, maps: list, municipality: str | None, wellbeing) -> str:
     """The given municipality, else the one holding most of the map's schools."""
-    known = sorted(schools["municipality"].unique())
+    known = sorted(schools["municipality"].dropna().astype(str).unique())
     if municipality:
+        municipality = same_name(municipality, known)
         if municipality not in known:
             raise_problems(
                 [
@@ -150,6 +154,48 @@ def choose_municipality(schools, maps: list, municipality: str | None, wellbeing
             ]
         )
     return str(found.value_counts().index[0])
+
+
+def same_name(municipality: str, known: list[str]) -> str:
+    """The name as the files write it, whatever its case ("aarhus" -> "Aarhus")."""
+    found = [k for k in known if k.casefold() == municipality.strip().casefold()]
+    return found[0] if found else municipality
+
+
+def unmapped_file(maps: list, own: pd.DataFrame):
+    """The municipality's schools no map names: loaded into `unmapped_schools` (reports list
+    them as outside every cluster) and printed as a WARNING by `warnings`."""
+    named = set(pd.concat([map_ids(f) for f in maps]))
+    left = own[~own["unit_id"].isin(named)]
+    frame = pd.DataFrame(
+        {
+            "unit_id": left["unit_id"],
+            "name": left["name"],
+            "municipality": left["municipality"],
+            "year": left["year"].astype(int),
+        }
+    ).set_index(left.index + 2)
+    return replace(
+        maps[0],
+        kind=public_schemas.unmapped_kind(),
+        frame=frame,
+        keys=frame.assign(row=frame.index),
+        rows=len(frame),
+    )
+
+
+def warnings(loaded: list) -> str:
+    """Summary lines for what was accepted with a warning: schools no cluster map names."""
+    lines = []
+    for f in loaded:
+        if f.kind is not None and f.kind.name == "unmapped_schools" and len(f.frame):
+            schools = ", ".join(f"{r.unit_id} {r.name}" for r in f.frame.itertuples())
+            lines.append(
+                f"WARNING: {len(f.frame)} school(s) of {f.frame['municipality'].iloc[0]} are in "
+                f"no cluster of {f.path.name} (counted in the municipality, in no cluster; "
+                f"recorded in table unmapped_schools): {schools}"
+            )
+    return "".join("\n" + line for line in lines)
 
 
 def map_problems(maps: list, schools: pd.DataFrame, municipality: str) -> list[Problem]:

@@ -17,13 +17,17 @@ import pandera.pandas as pa
 
 from evaluation.data.rules import (
     FileKind,
+    count_check,
     make_kind,
     number,
     one_of,
+    optional_text,
     rule,
     school_year_check,
     text,
+    whole,
     within,
+    year,
 )
 from evaluation.data.schemas import file_kinds
 
@@ -191,3 +195,96 @@ def public_kinds() -> dict[str, FileKind]:
             "series": series_kind(),
         }
     return _KINDS
+
+
+# the ministry's other cubes (evaluation.data.public_records): one warehouse table each --------
+
+PERCENT = (0, 100)
+
+
+def percent(nullable: bool = True) -> pa.Column:
+    low, high = PERCENT
+    check = within(low, high, "a percentage between 0 and 100", "check the unit and decimal sign")
+    return number(check, nullable=nullable, required=False)
+
+
+def cube_columns(own: dict[str, pa.Column]) -> dict[str, pa.Column]:
+    """year and unit_id as the warehouse holds them, the cube's own columns, source."""
+    return {"year": year(), "unit_id": text(), **own, "source": optional_text()}
+
+
+def answers_kind() -> FileKind:
+    """TRIV/TRIVSP: the share of each answer to each official question, with respondents."""
+    return make_kind(
+        "public_answers",
+        cube_columns(
+            {
+                "grade_band": text(),
+                "question": text(),
+                "answer": text(),
+                "answer_value": whole(nullable=True, required=False),
+                "share_pct": percent(),
+                "share_municipality_pct": percent(),
+                "share_country_pct": percent(),
+                "respondents": whole(count_check(), nullable=True, required=False),
+            }
+        ),
+        signature=["year", "unit_id", "question", "answer", "share_pct"],
+        key=["year", "unit_id", "grade_band", "question", "answer"],
+    )
+
+
+def inclusion_kind() -> FileKind:
+    """ELEV/ELEVEX: the school's inklusionsgrad (share of pupils taught in general classes)."""
+    return make_kind(
+        "public_inclusion",
+        cube_columns(
+            {
+                "grade": text(),
+                "pupils": whole(count_check(), nullable=True, required=False),
+                "inclusion_pct": percent(),
+                "special_education_pct": percent(),
+            }
+        ),
+        signature=["year", "unit_id", "inclusion_pct"],
+        key=["year", "unit_id", "grade"],
+    )
+
+
+def absence_kind() -> FileKind:
+    """ELEVFRAV/FRAVAAR: absence per school and year, with the share of pupils over 10 %."""
+    return make_kind(
+        "public_absence",
+        cube_columns(
+            {
+                "absence_pct": percent(),
+                "unauthorised_absence_pct": percent(),
+                "sick_absence_pct": percent(),
+                "over_10_pct": percent(),
+            }
+        ),
+        signature=["year", "unit_id", "absence_pct", "over_10_pct"],
+        key=["year", "unit_id"],
+    )
+
+
+def unmapped_kind() -> FileKind:
+    """Schools of the municipality that a cluster map left out (written by the public ingest)."""
+    return make_kind(
+        "unmapped_schools",
+        {"unit_id": text(), "name": optional_text(), "municipality": text(), "year": year()},
+        signature=["unit_id", "municipality", "year"],
+        key=["unit_id"],
+    )
+
+
+def cube_kinds() -> dict[str, FileKind]:
+    """The kinds the ministry's shapes are read into, by cube (not told from a file's columns)."""
+    kinds = file_kinds()
+    return {
+        "TRIVIND": kinds["aggregates"],
+        "OVERSKO": kinds["public_overview"],
+        "TRIVSP": answers_kind(),
+        "ELEVEX": inclusion_kind(),
+        "FRAVAAR": absence_kind(),
+    }

@@ -99,6 +99,44 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "status": "TEXT",
         "note": "TEXT",
     },
+    # the ministry's other cubes (evaluation.data.public_records; docs/architecture.md)
+    "public_answers": {
+        "year": "INTEGER",
+        "unit_id": "TEXT",
+        "grade_band": "TEXT",
+        "question": "TEXT",
+        "answer": "TEXT",
+        "answer_value": "INTEGER",
+        "share_pct": "DOUBLE",
+        "share_municipality_pct": "DOUBLE",
+        "share_country_pct": "DOUBLE",
+        "respondents": "INTEGER",
+        "source": "TEXT",
+    },
+    "public_inclusion": {
+        "year": "INTEGER",
+        "unit_id": "TEXT",
+        "grade": "TEXT",
+        "pupils": "INTEGER",
+        "inclusion_pct": "DOUBLE",
+        "special_education_pct": "DOUBLE",
+        "source": "TEXT",
+    },
+    "public_absence": {
+        "year": "INTEGER",
+        "unit_id": "TEXT",
+        "absence_pct": "DOUBLE",
+        "unauthorised_absence_pct": "DOUBLE",
+        "sick_absence_pct": "DOUBLE",
+        "over_10_pct": "DOUBLE",
+        "source": "TEXT",
+    },
+    "unmapped_schools": {
+        "unit_id": "TEXT",
+        "name": "TEXT",
+        "municipality": "TEXT",
+        "year": "INTEGER",
+    },
     "ingest_log": {
         "file": "TEXT",
         "sha256": "TEXT",
@@ -120,6 +158,10 @@ UNIQUE_KEYS: dict[str, list[str]] = {
     "aggregates": ["year", "unit_id", "grade_band", "indicator_id"],
     "aggregate_spread": ["year", "grade_band", "indicator_id"],
     "decisions": ["decision_id"],
+    "public_answers": ["year", "unit_id", "grade_band", "question", "answer"],
+    "public_inclusion": ["year", "unit_id", "grade"],
+    "public_absence": ["year", "unit_id"],
+    "unmapped_schools": ["unit_id"],
 }
 
 # A table whose file is the whole list (the decisions): a new file replaces every row, so a
@@ -140,6 +182,10 @@ REPLACE_KEYS: dict[str, list[str]] = {
     "aggregates": ["year", "unit_id", "grade_band", "indicator_id"],
     "aggregate_spread": ["year", "grade_band", "indicator_id"],
     "decisions": WHOLE_TABLE,
+    "public_answers": ["year", "unit_id", "grade_band", "question", "answer"],
+    "public_inclusion": ["year", "unit_id", "grade"],
+    "public_absence": ["year", "unit_id"],
+    "unmapped_schools": ["unit_id"],
 }
 
 

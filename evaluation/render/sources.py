@@ -123,7 +123,7 @@ def plan_public_render(options) -> tuple[Path, WarehouseFacts, RenderSettings]:
     if not options.municipality:
         valid = ", ".join(public_files.list_municipalities(data))
         raise ParameterError(f"--source public needs --municipality NAME. Valid names: {valid}")
-    public_files.check_municipality(options.municipality, data)
+    options.municipality = public_files.check_municipality(options.municipality, data)
     check_min_n(options.min_n)
     year = int(data.wellbeing["year"].max())
     if options.year not in (None, year):
