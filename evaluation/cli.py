@@ -58,6 +58,7 @@ def run_actions_template(args: argparse.Namespace) -> int:
         "Fill in handling, ansvarlig, besluttet and ses_igen, then `workbench ingest` the folder "
         "of all clusters' sheets: an imported decisions list replaces the whole earlier list."
     )
+    return 0
 
 
 def run_fetch_public(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ import pytest
 
 from evaluation import cli
 
-COMMANDS = ("demo", "demo-data", "ingest", "fetch-public", "actions", "render", "verify")
+COMMANDS = ("demo", "demo-data", "ingest", "actions", "fetch-public", "render", "verify")
 
 
 def test_help_lists_every_command(capsys):

@@ -88,7 +88,6 @@ SCHOOL_YEAR = re.compile(r"^(\d{4})\s*[/-]\s*(\d{2}|\d{4})$")
 BANDS = {"mellemtrin", "udskoling", "indskoling"}
 JSON_SUFFIXES = {".json"}
 HEADER_BYTES = 65536  # enough of a CSV to read its header
-MINISTRY_HEADER = set(DIMENSIONS) - {"school_year", "school_id", "school_name", "municipality"}
 
 
 def canonical(key) -> str:
@@ -135,7 +134,9 @@ def is_ministry_file(path: Path) -> bool:
     names = {canonical(c) for c in header}
     raw = {normalise_name(c) for c in header}
     wide = sum(indicator_id(c) is not None for c in header) >= 2 and "indicator" not in raw
-    return bool(raw & (MINISTRY_HEADER | set(MEASURES))) or (wide and "school_year" in names)
+    # a measure column (Indikatorsvar, Svarfordeling, ...) tells the ministry's long shape; its
+    # dimension names alone do not (a decisions sheet has a "klassetrin" column too)
+    return bool(raw & set(MEASURES)) or (wide and "school_year" in names)
 
 
 def header_cells(path: Path) -> list[str]:
