@@ -24,18 +24,7 @@ from evaluation.reports import cluster_funnels  # noqa: E402
 from evaluation.reports import cluster_report as report_cluster  # noqa: E402
 from evaluation.values import load  # noqa: E402
 
-BUILDERS = [
-    "build_title",
-    "build_overview",
-    "build_statements",
-    "build_inclusion",
-    "build_funnels",
-    "build_trends",
-    "build_standouts",
-    "build_reflection",
-    "build_data_quality",
-    "build_methods",
-]
+BUILDERS = ["build_title", *(f"build_{key}" for _anchor, key in report_cluster.SECTIONS)]
 
 
 @pytest.fixture(scope="module")

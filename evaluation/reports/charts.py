@@ -45,6 +45,22 @@ SERIES_COLOURS = [
     OKABE_ITO["orange"],
     OKABE_ITO["sky_blue"],
 ]
+# one palette by valence on every chart (issue 13): the same colour and symbol mean the same
+# thing everywhere, mapped by what is good for the indicator, never by the axis direction; the
+# municipality (the comparison) is a neutral dark grey, drawn dashed
+VALENCE_COLOURS = {
+    "better": OKABE_ITO["bluish_green"],
+    "worse": OKABE_ITO["vermillion"],
+    "none": OKABE_ITO["blue"],
+    "at_limit": OKABE_ITO["orange"],
+}
+VALENCE_SHAPES = {
+    "better": "triangle-up",
+    "worse": "triangle-down",
+    "none": "circle",
+    "at_limit": "diamond",
+}
+MUNICIPALITY_COLOUR = "#595959"
 SERIES_SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "wedge"]
 SERIES_DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 0], [4, 4], [2, 6]]
 TEXT_COLOUR = "#1a1a1a"
@@ -336,3 +352,39 @@ def build_interval_chart(
         layers.insert(0, zero.encode(x="zero:Q"))
     height = max(60, 26 * len(rows) * max(1, len(series)) // 1)
     return alt.layer(*layers).properties(width=width, height=min(height, 520))
+
+
+def build_finding_chart(point: dict, labels: dict[str, str], x_format: str) -> alt.TopLevelMixin:
+    """One finding on one line: the figure (symbol and colour by valence), the interval that
+    decided it as a bar, and the comparison value as a dashed grey rule with its name.
+
+    `point`: value, lower, upper, rule (display scale) and verdict (better/worse/none).
+    `labels`: interval (legend words of the bar) and rule (the comparison's name).
+    """
+    verdict = point["verdict"]
+    frame = pd.DataFrame([{**point, "y": labels["interval"]}])
+    lo, hi = min(point["lower"], point["rule"]), max(point["upper"], point["rule"])
+    pad = (hi - lo) * 0.15 or abs(hi) * 0.05 or 1.0
+    x_scale = alt.Scale(domain=[lo - pad, hi + pad], zero=False, nice=False)
+    x = alt.X("value:Q", title=None, scale=x_scale, axis=alt.Axis(format=x_format, tickCount=4))
+    y = alt.Y("y:N", title=None, axis=None)
+    colour = VALENCE_COLOURS[verdict]
+    base = alt.Chart(frame)
+    bar = base.mark_rule(strokeWidth=6, color=colour, opacity=0.45).encode(
+        x=alt.X("lower:Q", scale=x_scale), x2="upper:Q", y=y
+    )
+    dot = base.mark_point(
+        filled=True, size=170, opacity=1, color=colour, shape=VALENCE_SHAPES[verdict]
+    ).encode(x=x, y=y)
+    rule_frame = pd.DataFrame([{"rule": point["rule"], "label": labels["rule"]}])
+    rule = (
+        alt.Chart(rule_frame)
+        .mark_rule(color=MUNICIPALITY_COLOUR, strokeDash=[5, 3], strokeWidth=2)
+        .encode(x=alt.X("rule:Q", scale=x_scale))
+    )
+    words = (
+        alt.Chart(rule_frame)
+        .mark_text(align="left", dx=4, dy=-22, fontSize=13, color=MUNICIPALITY_COLOUR)
+        .encode(x=alt.X("rule:Q", scale=x_scale), text="label:N")
+    )
+    return alt.layer(rule, bar, dot, words).properties(width=300, height=46)

@@ -86,6 +86,15 @@ def funnel_for(report: ClusterReport, indicator_id: str) -> dict | None:
     }
 
 
+def funnel_of(report: ClusterReport, indicator_id: str) -> dict | None:
+    """`funnel_for` once per report: the funnel section, what stands out and the meeting
+    view's findings share it."""
+    cache = report.cache.setdefault("funnels", {})
+    if indicator_id not in cache:
+        cache[indicator_id] = funnel_for(report, indicator_id)
+    return cache[indicator_id]
+
+
 def classify_published(units: pd.DataFrame) -> pd.DataFrame:
     """Both classifications by the values' one-decimal rounding interval."""
     out = units.copy()
@@ -305,7 +314,7 @@ def unit_standout_lines(report: ClusterReport) -> list[str]:
     """The cluster's units outside the 99.8 % funnel limits, in words."""
     t, lines = report.t, []
     for indicator_id in funnel_indicators(report):
-        found = funnel_for(report, indicator_id)
+        found = funnel_of(report, indicator_id)
         if not found or found["units"] is None:
             continue
         for row in found["units"].itertuples(index=False):
