@@ -81,7 +81,8 @@ def test_meeting_view_fits_five_projector_screens_at_16_px(browser, demo_pages, 
         small = [(size, text) for size, text in sizes if size < MIN_FONT_PX]
         assert small == []
         body = page.evaluate(
-            "parseFloat(getComputedStyle(document.querySelector('section[aria-labelledby=i-dag] p')).fontSize)"
+            "parseFloat(getComputedStyle(document.querySelector("
+            "'section[aria-labelledby=i-dag] p')).fontSize)"
         )
         assert body >= MIN_FONT_PX
         # nothing folded away: no <details> and no hidden finding before the appendix

@@ -232,7 +232,7 @@ def funnel_figure(report: ClusterReport, found: dict) -> str:
                 "name": units["name"],
                 "n": units["n"],
                 "value": units["value"] * scale,
-                "position": position_labels(t, units["classification"]),
+                "position": position_labels(t, units["classification"], indicator.direction),
             }
         ),
         limits=curve,
@@ -252,6 +252,7 @@ def funnel_figure(report: ClusterReport, found: dict) -> str:
         slug=f"tragt-{indicator.id}",
         footnotes=footnotes,
         at_limit=bool(found.get("published")),
+        lower_better=indicator.direction == "lower_better",
     )
     return funnel_figure_html(t, figure, report.tables_dir)
 
@@ -291,8 +292,10 @@ def funnel_table(report: ClusterReport, found: dict) -> tuple[pd.DataFrame, list
             cols["unit"]: units["name"].tolist(),
             cols["n"]: [t.number(n, decimals=0) for n in units["n"]],
             cols["value"]: [rc.format_value(t, indicator, v) for v in units["value"]],
-            cols["position_95"]: position_labels(t, units["classification"]),
-            cols["position_998"]: position_labels(t, units["classification_998"]),
+            cols["position_95"]: position_labels(t, units["classification"], indicator.direction),
+            cols["position_998"]: position_labels(
+                t, units["classification_998"], indicator.direction
+            ),
         }
     )
     if found.get("published"):

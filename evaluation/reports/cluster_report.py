@@ -229,6 +229,7 @@ def build_statements(report: ClusterReport) -> rc.Html:
         chart = charts.build_interval_chart(
             pd.DataFrame(chart_rows),
             {"x": t("cluster_report.statements_chart_x"), "series": ""},
+            neutral=t("common.municipality"),
         )
         description = statement_description(report, rows, hidden)
         parts.append(report_chart_html(report, chart, table, title, description, "udsagn"))
@@ -281,7 +282,10 @@ def build_trends(report: ClusterReport) -> rc.Html:
     """Line charts over the years, missing years as gaps and said in words."""
     t, data = report.t, report.data
     frame = trend_frame(report)
-    parts = [rc.paragraph(t("cluster_report.trends_intro"))]
+    parts = [
+        rc.paragraph(t("cluster_report.trends_intro")),
+        rc.paragraph(effort_status_line(report)),
+    ]
     years = [y for y in data.years if y <= report.year]
     for sentence in rc.missing_years_sentences(
         t, data, "cluster_report.trends_missing", report.year
@@ -294,7 +298,17 @@ def build_trends(report: ClusterReport) -> rc.Html:
         return rc.section("udvikling", section_title(report, "trends"), "".join(parts))
     all_years = [format_school_year(y) for y in range(min(years), max(years) + 1)]
     labels = {"x": t("common.school_year"), "y": None, "series": ""}
-    chart = charts.build_trend_chart(frame.dropna(subset=["value"]), all_years, labels)
+    start = start_year_of(report)
+    marker = None
+    if start is not None and format_school_year(start) in all_years:
+        marker = (format_school_year(start), t("meeting.start_marker", effort=effort_name(report)))
+    chart = charts.build_trend_chart(
+        frame.dropna(subset=["value"]),
+        all_years,
+        labels,
+        marker=marker,
+        neutral=t("common.municipality"),
+    )
     table = trend_table(report, frame, all_years)
     first, last = all_years[0], all_years[-1]
     title = t("cluster_report.trends_title", cluster=report.cluster_name, first=first, last=last)
@@ -304,7 +318,8 @@ def build_trends(report: ClusterReport) -> rc.Html:
             chart,
             table,
             title,
-            trend_description(report, frame),
+            trend_description(report, frame)
+            + (" " + t("meeting.start_marker_note", start=marker[0]) if marker else ""),
             "udvikling",
             table_caption=t("cluster_report.trends_table_caption", cluster=report.cluster_name),
         )
