@@ -22,6 +22,7 @@ from evaluation.data import demo, ingest, public_files  # noqa: E402
 from evaluation.errors import ParameterError, PrivacyError  # noqa: E402
 from evaluation.reports import cluster_funnels, cluster_parts  # noqa: E402
 from evaluation.reports import cluster_report as report_cluster  # noqa: E402
+from evaluation.texts import texts_for  # noqa: E402
 from evaluation.values import load  # noqa: E402
 
 BUILDERS = ["build_title", *(f"build_{key}" for _anchor, key in report_cluster.SECTIONS)]
@@ -316,3 +317,14 @@ def test_cluster_report_runs_on_public_data_with_credit_and_no_hidden_value(tmp_
     for unit in set(hidden["entity_id"]):
         # a hidden school is named only in the "not shown" footnotes, never in a table row
         assert not in_a_table_row(names[unit])
+
+
+def test_the_count_sentence_never_says_zero_are_clearly_better():
+    t = texts_for("da")
+    none = report_cluster.count_sentence(t, pd.Series({"none": 8}), 8, "2023/24")
+    assert (
+        none == "Ingen af de 8 nøgletal, der kan vurderes, har ændret sig tydeligt siden 2023/24."
+    )
+    some = report_cluster.count_sentence(t, pd.Series({"worse": 1, "none": 7}), 8, "2023/24")
+    assert some.startswith("Af 8 nøgletal, der kan vurderes, er 1 tydeligt dårligere end i")
+    assert "0" not in some and "For resten (7)" in some

@@ -92,3 +92,11 @@ def test_the_list_ends_with_the_action_step_in_both_languages():
         steps = reflection.action_questions(texts_for(language))
         assert len(steps) == 3 and word in steps[1]
         assert "uger" in steps[0] or "weeks" in steps[0]
+
+
+def test_one_day_is_singular():
+    from evaluation.reports.formatting import format_difference  # noqa: PLC0415
+
+    t = texts_for("da")
+    assert format_difference(t, CATALOG.get("ventetid"), -1.0).replace("\xa0", " ") == "−1 dag"
+    assert format_difference(t, CATALOG.get("ventetid"), 3.0).replace("\xa0", " ") == "+3 dage"

@@ -29,7 +29,7 @@ from evaluation.reports.funnels import (
 )
 from evaluation.stats import compare, shrinkage
 from evaluation.stats.rounding import PUBLISHED_DECIMALS, classify_rounded
-from evaluation.texts import SUPPRESSED_MARKER
+from evaluation.texts import SUPPRESSED_MARKER, danish_order
 
 FUNNEL_INDICATORS = ("generel_trivsel", "social_trivsel", "inklusionsgrad", "fravaer")
 # published aggregates (evaluation.values.published) have the five indices and no register data
@@ -63,6 +63,7 @@ def funnel_for(report: ClusterReport, indicator_id: str) -> dict | None:
     members = member_units(data, report.cluster_id, year)
     mine = units[units["entity_id"].isin(members["unit_id"])]
     hidden = [data.unit_name(u) for u in mine.loc[mine["value"].isna(), "entity_id"]]
+    hidden.sort(key=danish_order)
     shown_all = units[units["value"].notna()]
     if shown_all.empty or mine["value"].notna().sum() == 0:
         return {"indicator": indicator, "target": target, "hidden": hidden, "units": None}
@@ -73,6 +74,7 @@ def funnel_for(report: ClusterReport, indicator_id: str) -> dict | None:
     result = everyone[everyone["entity_id"].isin(mine["entity_id"])].copy()
     others = everyone[~everyone["entity_id"].isin(mine["entity_id"])]
     result["name"] = [data.unit_name(u) for u in result["entity_id"]]
+    result = result.sort_values("name", key=lambda names: names.map(danish_order))
     curve = funnel_limits(indicator, comparison, shown_all, target)
     return {
         "indicator": indicator,
@@ -262,11 +264,7 @@ def funnel_description(report: ClusterReport, found: dict) -> str:
     description = t(
         "cluster_report.funnel_description",
         target=rc.format_value(t, found["indicator"], found["target"]),
-        counts=t(
-            "cluster_report.funnel_counts",
-            shown=len(units),
-            **outside_counts(units["classification"]),
-        ),
+        counts=count_words(t, len(units), outside_counts(units["classification"])),
     )
     if found.get("published"):
         description += " " + t("public_band.cluster_shapes")
@@ -276,6 +274,19 @@ def funnel_description(report: ClusterReport, found: dict) -> str:
     if found["adjustment"] != "none":
         description += " " + t("cluster_report.funnel_adjusted")
     return description
+
+
+def count_words(t, shown: int, counts: dict[str, int]) -> str:
+    """Where the units lie, without "1 enheder" or "0 under"."""
+    outside_any = counts["over"] + counts["under"] > 0
+    if shown == 1:
+        where = t("meeting.funnel_outside" if outside_any else "meeting.funnel_inside")
+        return t("meeting.funnel_counts_one", where=where)
+    if not outside_any:
+        return t("meeting.funnel_counts_inside", shown=shown)
+    keys = ("over", "under")
+    parts = [t(f"meeting.funnel_{k}", count=counts[k]) for k in keys if counts[k]]
+    return t("meeting.funnel_counts_some", shown=shown, parts=rc.join_names(t, parts))
 
 
 def funnel_table(report: ClusterReport, found: dict) -> tuple[pd.DataFrame, list[str]]:

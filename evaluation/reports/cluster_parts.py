@@ -14,7 +14,7 @@ import pandas as pd
 
 from evaluation.reports import charts
 from evaluation.reports import common as rc
-from evaluation.texts import SUPPRESSED_MARKER, Texts, format_school_year
+from evaluation.texts import SUPPRESSED_MARKER, Texts, danish_order, format_school_year
 
 STATEMENT_INDICATORS = (
     "udsagn_vaere_sig_selv",
@@ -61,7 +61,8 @@ def member_units(data: rc.ReportData, cluster_id: str, year: int) -> pd.DataFram
     end = m["to_year"].isna() | (m["to_year"].fillna(9999).astype(int) >= year)
     ids = m.loc[(m["cluster_id"] == cluster_id) & start & end, "unit_id"].tolist()
     units = data.units[data.units["unit_id"].isin(ids)]
-    return units[["unit_id", "name", "kind"]].sort_values("name").reset_index(drop=True)
+    units = units[["unit_id", "name", "kind"]]
+    return units.sort_values("name", key=lambda n: n.map(danish_order)).reset_index(drop=True)
 
 
 def membership_changes(data: rc.ReportData, cluster_id: str) -> list[tuple[str, str, int]]:
@@ -77,7 +78,7 @@ def membership_changes(data: rc.ReportData, cluster_id: str) -> list[tuple[str, 
             out.append(("join", name, int(row.from_year)))
         if not rc.is_missing(row.to_year) and first <= int(row.to_year) < last:
             out.append(("leave", name, int(row.to_year)))
-    return sorted(out, key=lambda x: (x[2], x[1]))
+    return sorted(out, key=lambda x: (x[2], danish_order(x[1])))
 
 
 # --- tables and charts ---------------------------------------------------------------------

@@ -189,14 +189,7 @@ def overview_lines(report: ClusterReport, rows: pd.DataFrame) -> list[str]:
     assessed = int(sum(verdicts.get(k, 0) for k in ("better", "worse", "none")))
     lines = [
         t("cluster_report.overview_intro", school_year=report.school_year, previous=previous),
-        t(
-            "cluster_report.overview_summary",
-            total=assessed,
-            better=int(verdicts.get("better", 0)),
-            worse=int(verdicts.get("worse", 0)),
-            none=int(verdicts.get("none", 0)),
-            previous=previous,
-        ),
+        count_sentence(t, verdicts, assessed, previous),
     ]
     if report.year - report.previous > 1:
         lines.append(
@@ -208,6 +201,18 @@ def overview_lines(report: ClusterReport, rows: pd.DataFrame) -> list[str]:
             )
         )
     return lines
+
+
+def count_sentence(t, verdicts: pd.Series, assessed: int, previous: str) -> str:
+    """How many indicators changed clearly, without "0 er tydeligt bedre"."""
+    counts = {k: int(verdicts.get(k, 0)) for k in ("better", "worse", "none")}
+    parts = [t(f"meeting.overview_{k}", count=counts[k]) for k in ("better", "worse") if counts[k]]
+    if not parts:
+        return t("meeting.overview_none", total=assessed, previous=previous)
+    text = t(
+        "meeting.overview_some", total=assessed, parts=rc.join_names(t, parts), previous=previous
+    )
+    return text + (" " + t("meeting.overview_rest", none=counts["none"]) if counts["none"] else "")
 
 
 def build_statements(report: ClusterReport) -> rc.Html:
