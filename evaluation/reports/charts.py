@@ -306,7 +306,7 @@ def build_trend_chart(
     if marker is not None and marker[0] in all_years:
         at_start = base.transform_filter(alt.datum.year_label == marker[0])
         rule = at_start.mark_rule(color=TEXT_COLOUR, strokeDash=[3, 3], strokeWidth=1.5)
-        words = at_start.mark_text(align="left", dx=3, fontSize=12, color=TEXT_COLOUR)
+        words = at_start.mark_text(align="right", dx=-3, fontSize=12, color=TEXT_COLOUR)
         layers = [
             rule.encode(x=x),
             *layers,

@@ -328,7 +328,6 @@ header.wb-report h1 {{ margin-bottom: 0.4rem; }}
 .wb-finding-text {{ flex: 1 1 24rem; }}
 .wb-finding .wb-figure {{ margin: 0; flex: 0 0 auto; }}
 .wb-finding .wb-meta {{ color: #333; }}
-.wb-question {{ font-style: italic; }}
 .wb-appendix {{ border-top: 6px double #333; margin-top: 3rem; padding-top: 0.6rem; }}
 </style>
 """
