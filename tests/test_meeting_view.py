@@ -17,11 +17,11 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from report_runs import execute_report  # noqa: E402
+from test_browser import browser  # noqa: E402, F401  (the module-scoped Chromium fixture)
 
 SCREEN_WIDTH, SCREEN_HEIGHT, SCREENS = 1280, 720, 5
 MIN_FONT_PX = 16
 CLUSTERS = ("nord", "vest")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 # every visible text node before the appendix heading, outside the charts' SVG
 TEXT_SIZES_JS = """(limit) => {
@@ -54,20 +54,10 @@ def demo_pages(tmp_path_factory) -> dict[str, Path]:
     return pages
 
 
-@pytest.fixture(scope="module")
-def browser(chromium_path):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path, args=LAUNCH_ARGS, headless=True)
-        yield b
-        b.close()
-
-
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.parametrize("cluster", CLUSTERS)
-def test_meeting_view_fits_five_projector_screens_at_16_px(browser, demo_pages, cluster):
+def test_meeting_view_fits_five_projector_screens_at_16_px(browser, demo_pages, cluster):  # noqa: F811
     page = browser.new_page(viewport={"width": SCREEN_WIDTH, "height": SCREEN_HEIGHT})
     try:
         page.goto(demo_pages[cluster].as_uri())

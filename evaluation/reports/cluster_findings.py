@@ -329,6 +329,15 @@ header.wb-report h1 {{ margin-bottom: 0.4rem; }}
 .wb-finding .wb-figure {{ margin: 0; flex: 0 0 auto; }}
 .wb-finding .wb-meta {{ color: #333; }}
 .wb-appendix {{ border-top: 6px double #333; margin-top: 3rem; padding-top: 0.6rem; }}
+@media (max-width: 600px) {{
+  header.wb-report .wb-toc-compact li {{ white-space: normal; }}
+  .wb-finding {{ padding: 0.2rem 0.6rem 0.4rem 0.6rem; }}
+  .wb-finding-text {{ flex-basis: 100%; }}
+}}
+@media print {{
+  .wb-finding {{ break-inside: avoid; }}
+  .wb-appendix {{ break-before: page; }}
+}}
 </style>
 """
 
