@@ -110,8 +110,9 @@ def build_title(report: ClusterReport) -> rc.Html:
         + rc.bullets(facts)
         + public_source_html(report)
     )
+    meeting_sections = SECTIONS[:3]  # the appendix lists its own sections (build_appendix)
     return rc.report_header(
-        t, "cluster_report", SECTIONS, title, intro, compact=True, extra_css=MEETING_CSS
+        t, "cluster_report", meeting_sections, title, intro, compact=True, extra_css=MEETING_CSS
     )
 
 
@@ -144,8 +145,13 @@ def build_appendix(report: ClusterReport) -> rc.Html:
     how = [t("decided_interval.how_to_read"), t("how_to_read.changes"), t("status_legend")]
     if report.data.public:  # one year, and intervals from the spread of schools, not chance
         how = [t("public_cluster.how_intervals"), how[0], t("status_legend")]
+    links = "".join(
+        f'<li><a href="#{anchor}">{rc.esc(section_title(report, key))}</a></li>'
+        for anchor, key in SECTIONS[3:]
+    )
     body = (
         rc.paragraph(t("meeting.appendix_intro"))
+        + f'<nav aria-label="{rc.esc(section_title(report, "appendix"))}"><ol>{links}</ol></nav>'
         + rc.paragraph(
             t(
                 "cluster_report.meta_units",
