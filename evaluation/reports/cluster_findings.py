@@ -335,6 +335,7 @@ header.wb-report h1 {{ margin-bottom: 0.4rem; }}
   .wb-finding-text {{ flex-basis: 100%; }}
 }}
 @media print {{
+  .wb-meeting.wb-section {{ break-inside: auto; }}
   .wb-finding {{ break-inside: avoid; }}
   .wb-appendix {{ break-before: page; }}
 }}
