@@ -70,3 +70,13 @@ def test_statement_gaps_put_the_bad_side_first():
     assert (
         cluster_findings.signed_gap(ind, 0.3, 0.2) < 0 < cluster_findings.signed_gap(ind, 0.1, 0.2)
     )
+
+
+def test_five_clear_changes_leave_room_for_a_unit_far_outside_the_limits():
+    def found(kind, n):
+        return SimpleNamespace(kind=kind, n=n)
+
+    ranked = [found("change", i) for i in range(5)] + [found("unit", 9), found("level", 7)]
+    picked = cluster_findings.pick_varied(ranked)
+    assert [f.kind for f in picked] == ["change"] * 3 + ["unit", "level"]
+    assert len(cluster_findings.pick_varied(ranked[:5])) == 5  # no other kind: all changes

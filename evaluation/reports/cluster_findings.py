@@ -19,11 +19,13 @@ from evaluation.reports import charts
 from evaluation.reports import common as rc
 from evaluation.reports.cluster_funnels import funnel_indicators, funnel_of, outside
 from evaluation.reports.cluster_parts import STATEMENT_INDICATORS, ClusterReport
+from evaluation.reports.reflection import finding_question, movement_name, spoken
 from evaluation.texts import format_school_year
 
 MAX_FINDINGS = 5
 MIN_FINDINGS = 3
 KIND_RANK = {"change": 0, "unit": 1, "level": 2, "statement": 3}
+KIND_CAP = {"change": 3, "unit": 2, "level": 2}
 
 
 @dataclass
@@ -198,6 +200,20 @@ def peer_cluster(report: ClusterReport, indicator, value: float) -> tuple[str, f
     return best_of(indicator, named, value)
 
 
+def pick_varied(ranked: list[Finding]) -> list[Finding]:
+    """At most MAX_FINDINGS in rank order, first at most KIND_CAP of each kind (so five clear
+    changes do not hide a school far outside the limits), then the rest in rank order."""
+    picked: list[Finding] = []
+    for capped in (True, False):
+        for finding in ranked:
+            kind_count = sum(f.kind == finding.kind for f in picked)
+            if finding in picked or len(picked) >= MAX_FINDINGS:
+                continue
+            if not capped or kind_count < KIND_CAP.get(finding.kind, MAX_FINDINGS):
+                picked.append(finding)
+    return sorted(picked, key=ranked.index)
+
+
 def rank_findings(report: ClusterReport) -> list[Finding]:
     """Three to five findings, most important first (module docstring); fewer only when fewer
     figures are shown at all."""
@@ -210,12 +226,7 @@ def rank_findings(report: ClusterReport) -> list[Finding]:
     clear += unit_findings(report)
     worse_first = {"worse": 0, "better": 1, "none": 2}
     clear.sort(key=lambda f: (KIND_RANK[f.kind], worse_first[f.verdict], -f.strength))
-    picked, seen = [], set()
-    for finding in clear:
-        key = (finding.kind == "unit", finding.indicator.id, finding.subject)
-        if key not in seen and len(picked) < MAX_FINDINGS:
-            picked.append(finding)
-            seen.add(key)
+    picked = pick_varied(clear)
     if len(picked) < MIN_FINDINGS and len(status):
         picked += statement_findings(report, status)[: MIN_FINDINGS - len(picked)]
     report.cache["findings"] = picked
@@ -227,21 +238,11 @@ def rank_findings(report: ClusterReport) -> list[Finding]:
 
 def finding_title(report: ClusterReport, finding: Finding) -> str:
     t = report.t
-    name = rc.indicator_phrase(t, finding.indicator)
     if finding.kind == "unit":
-        return t("meeting.kind.unit", unit=finding.subject, indicator=rc.lower_first(name))
+        return t("meeting.kind.unit", unit=finding.subject, indicator=spoken(t, finding.indicator))
     if finding.kind == "statement":
-        return t("meeting.kind.statement", indicator=name)
-    return t(f"meeting.kind.{finding.kind}", indicator=spoken_name(t, finding.indicator, True))
-
-
-def spoken_name(t, indicator, capital: bool = False) -> str:
-    """The indicator's name inside a sentence, without the bracketed unit: "elevfravær"."""
-    name = rc.indicator_phrase(t, indicator)
-    if not getattr(indicator, "statement", None):
-        name = name.split(" (")[0]
-        name = name if capital else rc.lower_first(name)
-    return name
+        return t("meeting.kind.statement", indicator=rc.indicator_phrase(t, finding.indicator))
+    return t(f"meeting.kind.{finding.kind}", indicator=spoken(t, finding.indicator, True))
 
 
 def finding_figure(report: ClusterReport, finding: Finding) -> str:
@@ -354,11 +355,6 @@ def meeting_section(anchor: str, title: str, body: str, extra_class: str = "") -
 
 def finding_card(report: ClusterReport, number: int, finding: Finding) -> str:
     """One finding: heading, its number and verdict, its interval, a small chart, a question."""
-    from evaluation.reports.reflection import (  # why: reflection builds on the findings
-        finding_question,
-        movement_name,
-    )
-
     t = report.t
     title = finding_title(report, finding)
     heading = t("meeting.finding_heading", number=number, title=title)
