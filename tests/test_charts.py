@@ -114,3 +114,42 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised(tmp_path):
     # numbers (and text that is only a number) stay numbers; a sum in text does not
     assert back["Ændring"].tolist() == ["-0,7", "+1,2", "3,5 %", "'-2+3", "12", "–"]
     assert back["Elever"].tolist() == ["120", "-3", "0", "5", "7", "9"]
+
+
+def test_the_municipality_is_neutral_grey_and_dashed_and_others_avoid_valence_colours():
+    scales = charts.series_scales(["Nord", "Kommunen"], neutral="Kommunen")
+    assert scales["color"].range == [charts.OKABE_ITO["blue"], charts.MUNICIPALITY_COLOUR]
+    assert scales["dash"].range[1] != [1, 0]
+    plain = charts.series_scales(["Nord", "Kommunen"])
+    assert plain["color"].range[1] == charts.OKABE_ITO["vermillion"]  # other reports: unchanged
+
+
+def test_the_trend_chart_marks_the_start_year_in_every_panel():
+    data = pd.DataFrame(
+        {
+            "panel": ["A", "A", "B", "B"],
+            "series": ["Nord"] * 4,
+            "year": [2023, 2024, 2023, 2024],
+            "year_label": ["2023/24", "2024/25"] * 2,
+            "value": [1.0, 2.0, 3.0, 4.0],
+            "lower": [float("nan")] * 4,
+            "upper": [float("nan")] * 4,
+        }
+    )
+    labels = {"x": "Skoleår", "y": None, "series": ""}
+    years = ["2023/24", "2024/25"]
+    marked = charts.build_trend_chart(data, years, labels, marker=("2024/25", "start"))
+    spec = marked.to_dict(validate=False)["spec"]["layer"]
+    assert spec[0]["mark"]["type"] == "rule" and spec[-1]["encoding"]["text"] == {"value": "start"}
+    assert len(charts.build_trend_chart(data, years, labels).to_dict()["spec"]["layer"]) == 3
+    svg = charts.chart_to_svg(marked)
+    assert svg.count(">start<") == 2  # one per panel
+
+
+def test_a_finding_chart_shows_point_interval_and_named_rule_in_valence_colour():
+    point = {"value": 14.9, "lower": 5.0, "upper": 9.0, "rule": 7.0, "verdict": "worse"}
+    chart = charts.build_finding_chart(point, {"interval": "grænserne", "rule": "kommunen"}, ".1f")
+    layers = chart.to_dict(validate=False)["layer"]
+    dot = next(layer["mark"] for layer in layers if layer["mark"]["type"] == "point")
+    assert dot["color"] == charts.VALENCE_COLOURS["worse"] and dot["shape"] == "triangle-down"
+    assert ">kommunen<" in charts.chart_to_svg(chart)

@@ -135,3 +135,12 @@ def test_published_figures_get_no_shrinkage_and_a_band_note():
     assert "på grænsen" in table.to_string()
     assert notes[0].startswith("Der er intet stikprøveinterval")
     assert "»på grænsen«" in notes[1]
+
+
+def test_unit_counts_read_like_people_talk():
+    t = texts_for("da")
+    one = cluster_funnels.count_words(t, 1, {"over": 0, "under": 0})
+    assert one == "Klyngens ene enhed med tal ligger inden for 95 %-grænserne."
+    assert "Alle klyngens 4 enheder" in cluster_funnels.count_words(t, 4, {"over": 0, "under": 0})
+    some = cluster_funnels.count_words(t, 5, {"over": 0, "under": 2})
+    assert some == "Af klyngens 5 enheder med tal ligger 2 under 95 %-grænserne."

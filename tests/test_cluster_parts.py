@@ -47,7 +47,8 @@ def small_data(**overrides) -> ReportData:
 def test_member_units_are_those_of_the_year_sorted_by_name():
     data = small_data()
     assert cluster_parts.member_units(data, "nord", 2021)["name"].tolist() == ["Bakke", "Cirkel"]
-    assert cluster_parts.member_units(data, "nord", 2024)["unit_id"].tolist() == ["u2", "u1"]
+    # Danish order: "Aa" is Å, after Bakke
+    assert cluster_parts.member_units(data, "nord", 2024)["unit_id"].tolist() == ["u1", "u2"]
     assert cluster_parts.member_units(small_data(membership=pd.DataFrame()), "nord", 2024).empty
 
 
@@ -118,3 +119,15 @@ def test_only_clear_findings_stand_out():
     # the difference interval printed is the one that decided the position
     assert "klynger: +0,15 til +0,25)" in lines[1]
     assert cluster_parts.status_standout_lines(report, unclear) == []
+
+
+def test_definitions_come_from_the_catalog_with_which_way_is_better():
+
+    report = SimpleNamespace(t=texts_for("da"), data=SimpleNamespace(catalog=load_catalog()))
+    table = cluster_parts.definition_rows(report, ["fravaer", "inklusionsgrad", "generel_trivsel"])
+    rows = table.set_index("Tal")
+    assert rows.loc["Elevfravær (gennemsnit, % af skoledage)", "Bedre er"] == "lavere"
+    assert rows.loc["Inklusionsgrad", "Tæller"] == "elever i almene klasser"
+    assert rows.loc["Inklusionsgrad", "Nævner"] == "alle elever"
+    assert "»Er du glad for din skole?«" in rows.loc["Generel trivsel", "Tæller"]
+    assert rows.loc["Generel trivsel", "Kilde"] == "Trivselsmålingen"

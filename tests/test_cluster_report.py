@@ -20,22 +20,12 @@ from tiny_warehouse import MISSING_YEAR, SCRIPT_NAME, build_fixture_warehouse  #
 
 from evaluation.data import demo, ingest, public_files  # noqa: E402
 from evaluation.errors import ParameterError, PrivacyError  # noqa: E402
-from evaluation.reports import cluster_funnels  # noqa: E402
+from evaluation.reports import cluster_funnels, cluster_parts  # noqa: E402
 from evaluation.reports import cluster_report as report_cluster  # noqa: E402
+from evaluation.texts import texts_for  # noqa: E402
 from evaluation.values import load  # noqa: E402
 
-BUILDERS = [
-    "build_title",
-    "build_overview",
-    "build_statements",
-    "build_inclusion",
-    "build_funnels",
-    "build_trends",
-    "build_standouts",
-    "build_reflection",
-    "build_data_quality",
-    "build_methods",
-]
+BUILDERS = ["build_title", *(f"build_{key}" for _anchor, key in report_cluster.SECTIONS)]
 
 
 @pytest.fixture(scope="module")
@@ -229,17 +219,66 @@ def test_each_verdict_agrees_with_the_interval_printed_beside_it(warehouse, repo
     assert 0 < counts["clear"] < counts["position"] + counts["change"]
 
 
-@pytest.mark.slow
-def test_demo_reports_print_the_interval_that_decided_every_verdict(tmp_path):
-    # the demo municipality of `workbench demo` (seed 2023): on main 62 of its 190 cluster rows
-    # printed an interval excluding the municipal value beside "ingen tydelig forskel"
-    raw = demo.write_demo_data(tmp_path / "raw", seed=2023, municipalities=1)
-    warehouse = tmp_path / "demo.duckdb"
+@pytest.fixture(scope="module")
+def demo_warehouse(tmp_path_factory):
+    """The demo municipality of `workbench demo` (seed 2023), ingested once for this module."""
+    folder = tmp_path_factory.mktemp("demo")
+    raw = demo.write_demo_data(folder / "raw", seed=2023, municipalities=1)
+    warehouse = folder / "demo.duckdb"
     ingest.ingest_paths([raw], warehouse, replace=True)
-    first = report_cluster.prepare_report("nord", 2024, "da", str(warehouse), 5, "")
-    pages = cluster_pages(warehouse, first.data.clusters["cluster_id"].tolist())
+    return warehouse
+
+
+@pytest.mark.slow
+def test_demo_reports_print_the_interval_that_decided_every_verdict(demo_warehouse):
+    # on main 62 of the demo's 190 cluster rows printed an interval excluding the municipal
+    # value beside "ingen tydelig forskel"
+    first = report_cluster.prepare_report("nord", 2024, "da", str(demo_warehouse), 5, "")
+    pages = cluster_pages(demo_warehouse, first.data.clusters["cluster_id"].tolist())
     counts = assert_verdicts_match_printed_intervals(pages)
     assert counts["position"] >= 150 and counts["change"] >= 150 and counts["clear"] > 20
+
+
+def meeting_questions(report) -> tuple[list[str], list[str]]:
+    """The finding questions and the next-step questions of a report's meeting view."""
+    today = str(report_cluster.build_today(report))
+    found = [unescape(q) for q in re.findall(r'class="wb-question-text">(.*?)</span>', today)]
+    step = str(report_cluster.build_next_step(report))
+    step_questions = [unescape(q) for q in re.findall(r"<(?:li|p)[^>]*>(.*?)</(?:li|p)>", step)]
+    return found, [q for q in step_questions if q.endswith("?")]
+
+
+def without_names(text: str, names: list[str]) -> str:
+    for name in sorted(names, key=len, reverse=True):
+        text = text.replace(name, "NAME")
+    return text
+
+
+@pytest.mark.slow
+def test_demo_questions_name_their_finding_and_none_is_shared_between_reports(demo_warehouse):
+    first = report_cluster.prepare_report("nord", 2024, "da", str(demo_warehouse), 5, "")
+    names = [*first.data.clusters["name"], *first.data.units["name"]]
+    action = list(first.t.lookup("meeting.action"))
+    seen: dict[str, str] = {}
+    for cluster_id in sorted(first.data.clusters["cluster_id"]):
+        report = report_cluster.prepare_report(cluster_id, 2024, "da", str(demo_warehouse), 5, "")
+        found, step = meeting_questions(report)
+        findings = report.cache["findings"]
+        assert 3 <= len(found) == len(findings) <= 5
+        assert step[-3:] == action and len(set(found + step)) == len(found + step)
+        started = cluster_parts.start_year_of(report) is not None
+        expected = "Er det, hvad vi forventede ud fra det, vi har sat i gang?"
+        assert any(expected in q for q in step) == (
+            started and cluster_parts.start_year_of(report) < report.year
+        )
+        for question, finding in zip(found, findings, strict=True):
+            assert finding.subject in question  # the cluster or the unit
+            name = report_cluster.rc.indicator_phrase(report.t, finding.indicator)
+            assert name.split(" (")[0].lower() in question.lower()
+            assert any(w in question for w in ("den gode", "den dårlige", "svarer positivt"))
+        for question in found + [q for q in step if q not in action]:
+            key = without_names(question, names)
+            assert seen.setdefault(key, cluster_id) == cluster_id, (question, seen[key])
 
 
 @pytest.mark.slow
@@ -278,3 +317,14 @@ def test_cluster_report_runs_on_public_data_with_credit_and_no_hidden_value(tmp_
     for unit in set(hidden["entity_id"]):
         # a hidden school is named only in the "not shown" footnotes, never in a table row
         assert not in_a_table_row(names[unit])
+
+
+def test_the_count_sentence_never_says_zero_are_clearly_better():
+    t = texts_for("da")
+    none = report_cluster.count_sentence(t, pd.Series({"none": 8}), 8, "2023/24")
+    assert (
+        none == "Ingen af de 8 nøgletal, der kan vurderes, har ændret sig tydeligt siden 2023/24."
+    )
+    some = report_cluster.count_sentence(t, pd.Series({"worse": 1, "none": 7}), 8, "2023/24")
+    assert some.startswith("Af 8 nøgletal, der kan vurderes, er 1 tydeligt dårligere end i")
+    assert " 0 " not in some and "For resten (7)" in some

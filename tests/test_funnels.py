@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaluation.reports import funnels
+from evaluation.reports import charts, funnels
 from evaluation.texts import texts_for
 
 DA = texts_for("da")
@@ -98,3 +98,28 @@ def test_at_the_limit_has_its_own_word_shape_and_colour():
     assert encoding["color"]["scale"]["range"] == funnels.AT_LIMIT_COLOURS
     # its own shape and its own colour, not shared with any other state
     assert len(set(funnels.AT_LIMIT_SHAPES)) == 4 and len(set(funnels.AT_LIMIT_COLOURS)) == 4
+
+
+def test_lower_is_better_is_coloured_by_valence_not_by_axis():
+    # main drew the best absence school as an orange down-triangle and the worst as a green
+    # up-triangle: the palette followed the axis
+    order = funnels.position_order(DA, valence_words="lower_better")
+    assert order == [
+        "under grænserne (bedre)",
+        "inden for grænserne",
+        "over grænserne (dårligere)",
+    ]
+    figure = small_figure()
+    chart = funnels.build_funnel_chart(
+        figure.points, figure.limits, 3.5, figure.labels, order, lower_better=True
+    )
+    encoding = chart.to_dict(validate=False)["layer"][2]["encoding"]
+    under, over = 0, 2
+    colours, shapes = encoding["color"]["scale"]["range"], encoding["shape"]["scale"]["range"]
+    assert colours[under] == charts.VALENCE_COLOURS["better"] and shapes[under] == "triangle-up"
+    assert colours[over] == charts.VALENCE_COLOURS["worse"] and shapes[over] == "triangle-down"
+    higher = funnels.build_funnel_chart(figure.points, figure.limits, 3.5, figure.labels, order)
+    assert higher.to_dict(validate=False)["layer"][2]["encoding"]["color"]["scale"]["range"] == (
+        funnels.POSITION_COLOURS
+    )
+    assert funnels.valence_of("at_limit", lower_better=True) == "at_limit"

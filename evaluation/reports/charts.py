@@ -45,6 +45,22 @@ SERIES_COLOURS = [
     OKABE_ITO["orange"],
     OKABE_ITO["sky_blue"],
 ]
+# one palette by valence on every chart (issue 13): the same colour and symbol mean the same
+# thing everywhere, mapped by what is good for the indicator, never by the axis direction; the
+# municipality (the comparison) is a neutral dark grey, drawn dashed
+VALENCE_COLOURS = {
+    "better": OKABE_ITO["bluish_green"],
+    "worse": OKABE_ITO["vermillion"],
+    "none": OKABE_ITO["blue"],
+    "at_limit": OKABE_ITO["orange"],
+}
+VALENCE_SHAPES = {
+    "better": "triangle-up",
+    "worse": "triangle-down",
+    "none": "circle",
+    "at_limit": "diamond",
+}
+MUNICIPALITY_COLOUR = "#595959"
 SERIES_SHAPES = ["circle", "square", "triangle-up", "diamond", "cross", "triangle-down", "wedge"]
 SERIES_DASHES = [[1, 0], [6, 3], [2, 2], [8, 3, 2, 3], [1, 0], [4, 4], [2, 6]]
 TEXT_COLOUR = "#1a1a1a"
@@ -210,14 +226,24 @@ def chart_html(
 # chart builders --------------------------------------------------------------------------
 
 
-def series_scales(series: list[str]) -> dict:
-    """Colour, shape and dash scales that give each series the same three cues."""
+def series_scales(series: list[str], neutral: str | None = None) -> dict:
+    """Colour, shape and dash scales that give each series the same three cues. The `neutral`
+    series (the municipality, the comparison) is dark grey and dashed; the others then avoid
+    the valence colours, which mean better and worse on every chart."""
     k = len(series)
-    return {
+    scales = {
         "color": alt.Scale(domain=series, range=_cycle(SERIES_COLOURS, k)),
         "shape": alt.Scale(domain=series, range=_cycle(SERIES_SHAPES, k)),
         "dash": alt.Scale(domain=series, range=_cycle(SERIES_DASHES, k)),
     }
+    if neutral in series:
+        valence = {VALENCE_COLOURS["better"], VALENCE_COLOURS["worse"]}
+        own = iter([c for c in SERIES_COLOURS if c not in valence] * k)
+        colours = [MUNICIPALITY_COLOUR if s == neutral else next(own) for s in series]
+        dashes = [[6, 3] if s == neutral else [1, 0] for s in series]
+        scales["color"] = alt.Scale(domain=series, range=colours)
+        scales["dash"] = alt.Scale(domain=series, range=dashes)
+    return scales
 
 
 def _cycle(values: list, k: int) -> list:
@@ -237,15 +263,20 @@ def build_trend_chart(
     all_years: list[str],
     labels: dict[str, str],
     columns: int = 3,
+    marker: tuple[str, str] | None = None,
+    neutral: str | None = None,
 ) -> alt.TopLevelMixin:
     """Small multiples of yearly values per panel, one line per series, gaps at missing years.
+    `marker` (school-year label, words) draws a dashed vertical line with its words in every
+    panel, e.g. the year the cluster started the effort; `neutral` names the comparison series
+    drawn grey and dashed (`series_scales`).
 
     `data` columns: panel, series, year (int), year_label, value, lower, upper (lower/upper may
     be NaN). `all_years` lists every school-year label in the range, missing ones included, so
     the axis shows the missing year as an empty place. `labels`: x, y, series.
     """
     series = list(dict.fromkeys(data["series"]))
-    scales = series_scales(series)
+    scales = series_scales(series, neutral)
     frame = add_segments(data, ["panel", "series"])
     frame["line_id"] = frame["series"] + "#" + frame["segment"].astype(str)
     x = alt.X("year_label:O", title=labels["x"], scale=alt.Scale(domain=all_years))
@@ -271,7 +302,17 @@ def build_trend_chart(
         color=colour,
         shape=alt.Shape("series:N", title=labels["series"], scale=scales["shape"]),
     )
-    layered = alt.layer(lines, bars, points).properties(width=230, height=150)
+    layers = [lines, bars, points]
+    if marker is not None and marker[0] in all_years:
+        at_start = base.transform_filter(alt.datum.year_label == marker[0])
+        rule = at_start.mark_rule(color=TEXT_COLOUR, strokeDash=[3, 3], strokeWidth=1.5)
+        words = at_start.mark_text(align="right", dx=-3, fontSize=12, color=TEXT_COLOUR)
+        layers = [
+            rule.encode(x=x),
+            *layers,
+            words.encode(x=x, y=alt.value(6), text=alt.value(marker[1])),
+        ]
+    layered = alt.layer(*layers).properties(width=230, height=150)
     return (
         layered.facet(
             facet=alt.Facet("panel:N", title=None, sort=list(dict.fromkeys(data["panel"]))),
@@ -290,15 +331,17 @@ def build_interval_chart(
     width: int = 420,
     series_order: list[str] | None = None,
     shapes: list[str] | None = None,
+    neutral: str | None = None,
 ) -> alt.TopLevelMixin:
     """Dots with interval whiskers per row and series (e.g. statements, change per cluster).
 
     `data` columns: row (label), series, value, lower, upper. `labels`: x, row, series.
     `series_order` fixes the order (and so colour and shape) of the series; `shapes` overrides
-    the shapes, e.g. triangle-up / circle / triangle-down for better / same / worse.
+    the shapes, e.g. triangle-up / circle / triangle-down for better / same / worse;
+    `neutral` names the comparison series drawn grey (`series_scales`).
     """
     series = series_order or list(dict.fromkeys(data["series"]))
-    scales = series_scales(series)
+    scales = series_scales(series, neutral)
     if shapes:
         scales["shape"] = alt.Scale(domain=series, range=shapes)
     rows = list(dict.fromkeys(data["row"]))
@@ -336,3 +379,39 @@ def build_interval_chart(
         layers.insert(0, zero.encode(x="zero:Q"))
     height = max(60, 26 * len(rows) * max(1, len(series)) // 1)
     return alt.layer(*layers).properties(width=width, height=min(height, 520))
+
+
+def build_finding_chart(point: dict, labels: dict[str, str], x_format: str) -> alt.TopLevelMixin:
+    """One finding on one line: the figure (symbol and colour by valence), the interval that
+    decided it as a bar, and the comparison value as a dashed grey rule with its name.
+
+    `point`: value, lower, upper, rule (display scale) and verdict (better/worse/none).
+    `labels`: interval (legend words of the bar) and rule (the comparison's name).
+    """
+    verdict = point["verdict"]
+    frame = pd.DataFrame([{**point, "y": labels["interval"]}])
+    lo, hi = min(point["lower"], point["rule"]), max(point["upper"], point["rule"])
+    pad = (hi - lo) * 0.15 or abs(hi) * 0.05 or 1.0
+    x_scale = alt.Scale(domain=[lo - pad, hi + pad], zero=False, nice=False)
+    x = alt.X("value:Q", title=None, scale=x_scale, axis=alt.Axis(format=x_format, tickCount=4))
+    y = alt.Y("y:N", title=None, axis=None)
+    colour = VALENCE_COLOURS[verdict]
+    base = alt.Chart(frame)
+    bar = base.mark_rule(strokeWidth=6, color=colour, opacity=0.45).encode(
+        x=alt.X("lower:Q", scale=x_scale), x2="upper:Q", y=y
+    )
+    dot = base.mark_point(
+        filled=True, size=170, opacity=1, color=colour, shape=VALENCE_SHAPES[verdict]
+    ).encode(x=x, y=y)
+    rule_frame = pd.DataFrame([{"rule": point["rule"], "label": labels["rule"]}])
+    rule = (
+        alt.Chart(rule_frame)
+        .mark_rule(color=MUNICIPALITY_COLOUR, strokeDash=[5, 3], strokeWidth=2)
+        .encode(x=alt.X("rule:Q", scale=x_scale))
+    )
+    words = (
+        alt.Chart(rule_frame)
+        .mark_text(align="left", dx=4, dy=-22, fontSize=13, color=MUNICIPALITY_COLOUR)
+        .encode(x=alt.X("rule:Q", scale=x_scale), text="label:N")
+    )
+    return alt.layer(rule, bar, dot, words).properties(width=300, height=46)

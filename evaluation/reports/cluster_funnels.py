@@ -29,7 +29,7 @@ from evaluation.reports.funnels import (
 )
 from evaluation.stats import compare, shrinkage
 from evaluation.stats.rounding import PUBLISHED_DECIMALS, classify_rounded
-from evaluation.texts import SUPPRESSED_MARKER
+from evaluation.texts import SUPPRESSED_MARKER, danish_order
 
 FUNNEL_INDICATORS = ("generel_trivsel", "social_trivsel", "inklusionsgrad", "fravaer")
 # published aggregates (evaluation.values.published) have the five indices and no register data
@@ -63,6 +63,7 @@ def funnel_for(report: ClusterReport, indicator_id: str) -> dict | None:
     members = member_units(data, report.cluster_id, year)
     mine = units[units["entity_id"].isin(members["unit_id"])]
     hidden = [data.unit_name(u) for u in mine.loc[mine["value"].isna(), "entity_id"]]
+    hidden.sort(key=danish_order)
     shown_all = units[units["value"].notna()]
     if shown_all.empty or mine["value"].notna().sum() == 0:
         return {"indicator": indicator, "target": target, "hidden": hidden, "units": None}
@@ -73,6 +74,7 @@ def funnel_for(report: ClusterReport, indicator_id: str) -> dict | None:
     result = everyone[everyone["entity_id"].isin(mine["entity_id"])].copy()
     others = everyone[~everyone["entity_id"].isin(mine["entity_id"])]
     result["name"] = [data.unit_name(u) for u in result["entity_id"]]
+    result = result.sort_values("name", key=lambda names: names.map(danish_order))
     curve = funnel_limits(indicator, comparison, shown_all, target)
     return {
         "indicator": indicator,
@@ -84,6 +86,15 @@ def funnel_for(report: ClusterReport, indicator_id: str) -> dict | None:
         "adjustment": comparison.adjustment,
         "published": published,
     }
+
+
+def funnel_of(report: ClusterReport, indicator_id: str) -> dict | None:
+    """`funnel_for` once per report: the funnel section, what stands out and the meeting
+    view's findings share it."""
+    cache = report.cache.setdefault("funnels", {})
+    if indicator_id not in cache:
+        cache[indicator_id] = funnel_for(report, indicator_id)
+    return cache[indicator_id]
 
 
 def classify_published(units: pd.DataFrame) -> pd.DataFrame:
@@ -223,7 +234,7 @@ def funnel_figure(report: ClusterReport, found: dict) -> str:
                 "name": units["name"],
                 "n": units["n"],
                 "value": units["value"] * scale,
-                "position": position_labels(t, units["classification"]),
+                "position": position_labels(t, units["classification"], indicator.direction),
             }
         ),
         limits=curve,
@@ -243,6 +254,7 @@ def funnel_figure(report: ClusterReport, found: dict) -> str:
         slug=f"tragt-{indicator.id}",
         footnotes=footnotes,
         at_limit=bool(found.get("published")),
+        lower_better=indicator.direction == "lower_better",
     )
     return funnel_figure_html(t, figure, report.tables_dir)
 
@@ -252,11 +264,7 @@ def funnel_description(report: ClusterReport, found: dict) -> str:
     description = t(
         "cluster_report.funnel_description",
         target=rc.format_value(t, found["indicator"], found["target"]),
-        counts=t(
-            "cluster_report.funnel_counts",
-            shown=len(units),
-            **outside_counts(units["classification"]),
-        ),
+        counts=count_words(t, len(units), outside_counts(units["classification"])),
     )
     if found.get("published"):
         description += " " + t("public_band.cluster_shapes")
@@ -266,6 +274,19 @@ def funnel_description(report: ClusterReport, found: dict) -> str:
     if found["adjustment"] != "none":
         description += " " + t("cluster_report.funnel_adjusted")
     return description
+
+
+def count_words(t, shown: int, counts: dict[str, int]) -> str:
+    """Where the units lie, without "1 enheder" or "0 under"."""
+    outside_any = counts["over"] + counts["under"] > 0
+    if shown == 1:
+        where = t("meeting.funnel_outside" if outside_any else "meeting.funnel_inside")
+        return t("meeting.funnel_counts_one", where=where)
+    if not outside_any:
+        return t("meeting.funnel_counts_inside", shown=shown)
+    keys = ("over", "under")
+    parts = [t(f"meeting.funnel_{k}", count=counts[k]) for k in keys if counts[k]]
+    return t("meeting.funnel_counts_some", shown=shown, parts=rc.join_names(t, parts))
 
 
 def funnel_table(report: ClusterReport, found: dict) -> tuple[pd.DataFrame, list[str]]:
@@ -282,8 +303,10 @@ def funnel_table(report: ClusterReport, found: dict) -> tuple[pd.DataFrame, list
             cols["unit"]: units["name"].tolist(),
             cols["n"]: [t.number(n, decimals=0) for n in units["n"]],
             cols["value"]: [rc.format_value(t, indicator, v) for v in units["value"]],
-            cols["position_95"]: position_labels(t, units["classification"]),
-            cols["position_998"]: position_labels(t, units["classification_998"]),
+            cols["position_95"]: position_labels(t, units["classification"], indicator.direction),
+            cols["position_998"]: position_labels(
+                t, units["classification_998"], indicator.direction
+            ),
         }
     )
     if found.get("published"):
@@ -305,7 +328,7 @@ def unit_standout_lines(report: ClusterReport) -> list[str]:
     """The cluster's units outside the 99.8 % funnel limits, in words."""
     t, lines = report.t, []
     for indicator_id in funnel_indicators(report):
-        found = funnel_for(report, indicator_id)
+        found = funnel_of(report, indicator_id)
         if not found or found["units"] is None:
             continue
         for row in found["units"].itertuples(index=False):

@@ -14,7 +14,7 @@ import pandas as pd
 
 from evaluation.reports import charts
 from evaluation.reports import common as rc
-from evaluation.texts import SUPPRESSED_MARKER, Texts, format_school_year
+from evaluation.texts import SUPPRESSED_MARKER, Texts, danish_order, format_school_year
 
 STATEMENT_INDICATORS = (
     "udsagn_vaere_sig_selv",
@@ -61,7 +61,8 @@ def member_units(data: rc.ReportData, cluster_id: str, year: int) -> pd.DataFram
     end = m["to_year"].isna() | (m["to_year"].fillna(9999).astype(int) >= year)
     ids = m.loc[(m["cluster_id"] == cluster_id) & start & end, "unit_id"].tolist()
     units = data.units[data.units["unit_id"].isin(ids)]
-    return units[["unit_id", "name", "kind"]].sort_values("name").reset_index(drop=True)
+    units = units[["unit_id", "name", "kind"]]
+    return units.sort_values("name", key=lambda n: n.map(danish_order)).reset_index(drop=True)
 
 
 def membership_changes(data: rc.ReportData, cluster_id: str) -> list[tuple[str, str, int]]:
@@ -77,7 +78,7 @@ def membership_changes(data: rc.ReportData, cluster_id: str) -> list[tuple[str, 
             out.append(("join", name, int(row.from_year)))
         if not rc.is_missing(row.to_year) and first <= int(row.to_year) < last:
             out.append(("leave", name, int(row.to_year)))
-    return sorted(out, key=lambda x: (x[2], x[1]))
+    return sorted(out, key=lambda x: (x[2], danish_order(x[1])))
 
 
 # --- tables and charts ---------------------------------------------------------------------
@@ -337,3 +338,94 @@ def level_standout(t: Texts, row) -> str:
         difference=rc.format_difference(t, row.indicator, row.value - row.reference, extra),
         interval=rc.format_interval(t, row.indicator, low, high, signed=True, extra=extra),
     )
+
+
+# --- the effort in the cluster's own time --------------------------------------------------
+
+
+def start_year_of(report: ClusterReport) -> int | None:
+    """The school year the cluster started the effort (cluster_programme), or None."""
+    start = report.data.programme
+    if start is None or start.empty:
+        return None
+    match = start.loc[start["cluster_id"] == report.cluster_id, "start_year"]
+    if not len(match) or rc.is_missing(match.iloc[0]):
+        return None
+    return int(match.iloc[0])
+
+
+def effort_name(report: ClusterReport) -> str:
+    """The effort's name: the programme table's `effort` column where a municipality gave one,
+    otherwise "indsatsen"."""
+    start = report.data.programme
+    if start is not None and "effort" in start.columns:
+        match = start.loc[start["cluster_id"] == report.cluster_id, "effort"]
+        if len(match) and not rc.is_missing(match.iloc[0]) and str(match.iloc[0]).strip():
+            return str(match.iloc[0]).strip()
+    return report.t("meeting.effort_default")
+
+
+def effort_status_line(report: ClusterReport) -> str:
+    """Not started / started this year / last year / N years ago, in words."""
+    from evaluation.reports.reflection import (
+        effort_stage,
+    )  # why: reflection imports formatting only
+
+    start = start_year_of(report)
+    stage, years = effort_stage(start, report.year)
+    start_text = format_school_year(start) if start else ""
+    return report.t(
+        f"meeting.status_{stage}", effort=effort_name(report), start=start_text, years=years
+    )
+
+
+# --- definitions ---------------------------------------------------------------------------
+
+
+def definition_rows(report: ClusterReport, indicator_ids) -> pd.DataFrame:
+    """Numerator, denominator, source and which way is better of each indicator shown, from
+    evaluation/catalog.yaml (the catalog is the one home of these definitions)."""
+    t, catalog = report.t, report.data.catalog
+    cols = t.lookup("meeting.definition_columns")
+    rows = []
+    for ind_id in dict.fromkeys(indicator_ids):
+        if ind_id not in catalog.by_id:
+            continue
+        ind = catalog.get(ind_id)
+        numerator, denominator = definition_parts(report, ind)
+        rows.append(
+            {
+                cols["indicator"]: rc.indicator_name(t, ind),
+                cols["numerator"]: numerator,
+                cols["denominator"]: denominator,
+                cols["source"]: t(f"meeting.source.{ind.source}"),
+                cols["better"]: t(f"meeting.better.{ind.direction}"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def definition_parts(report: ClusterReport, ind) -> tuple[str, str]:
+    t, catalog = report.t, report.data.catalog
+    if ind.source == "survey":
+        form = catalog.forms.get(ind.grade_band) if hasattr(catalog, "forms") else None
+        texts = []
+        for item in ind.items:
+            spec = form.items.get(item) if form is not None else None
+            texts.append(t("format.quote", text=spec.text_da) if spec is not None else item)
+        items = "; ".join(texts)
+        if ind.kind == "mean":
+            return t("meeting.survey_numerator_mean", items=items), t("meeting.survey_denominator")
+        if ind.items:
+            threshold = t.number(ind.favourable_at or 4, decimals=0)
+            numerator = t("meeting.survey_numerator_proportion", threshold=threshold, items=items)
+            return numerator, t("meeting.survey_denominator")
+        threshold = t.number(ind.threshold or 3, decimals=0)
+        return t("meeting.survey_numerator_share", threshold=threshold), t(
+            "meeting.survey_denominator"
+        )
+    words = t.lookup("meeting.columns")
+    if ind.value_column:
+        return words.get(ind.value_column, ind.value_column), SUPPRESSED_MARKER
+    numerator = rc.join_names(t, [words.get(c, c) for c in ind.numerator])
+    return numerator, rc.join_names(t, [words.get(c, c) for c in ind.denominator])

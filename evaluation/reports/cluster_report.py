@@ -12,22 +12,26 @@ import pandas as pd
 
 from evaluation.reports import charts, key_figures
 from evaluation.reports import common as rc
+from evaluation.reports.cluster_findings import MEETING_CSS, meeting_section, today_html
 from evaluation.reports.cluster_funnels import (
-    funnel_for,
     funnel_indicators,
+    funnel_of,
     funnel_parts,
     unit_standout_lines,
-    worse_outliers,
 )
 from evaluation.reports.cluster_parts import (
     STATEMENT_INDICATORS,
     ClusterReport,
+    definition_rows,
+    effort_name,
+    effort_status_line,
     member_units,
     membership_line,
     missing_year_lines,
     public_source_html,
     report_chart_html,
     response_lines,
+    start_year_of,
     statement_chart_rows,
     statement_columns,
     statement_description,
@@ -43,18 +47,21 @@ from evaluation.reports.cluster_trends import (
     trend_slopes_html,
     trend_table,
 )
-from evaluation.reports.reflection import build_questions
-from evaluation.texts import format_school_year
+from evaluation.reports.reflection import action_questions, effort_question
+from evaluation.texts import danish_order, format_school_year
 
 SECTIONS = (
+    ("i-dag", "today"),
+    ("naeste-skridt", "next_step"),
+    ("bilag", "appendix"),
     ("overblik", "overview"),
     ("udsagn", "statements"),
     ("inklusion", "inclusion"),
     ("tragtplot", "funnels"),
     ("udvikling", "trends"),
     ("skiller-sig-ud", "standouts"),
-    ("refleksion", "reflection"),
     ("datakvalitet", "data_quality"),
+    ("definitioner", "definitions"),
     ("metode", "methods"),
 )
 
@@ -90,43 +97,77 @@ section_title = rc.section_titles("cluster_report")  # section_title(report, key
 
 
 def build_title(report: ClusterReport) -> rc.Html:
-    """Title (the one h1), lead, facts, how to read, and the table of contents."""
+    """The first projector screen's top: the one h1, who the report is for, whose figures, where
+    the cluster is with the effort, and a one-line table of contents."""
     t = report.t
-    units = member_units(report.data, report.cluster_id, report.year)
-    start = report.data.programme
-    start_year = None
-    if start is not None and not start.empty:
-        match = start.loc[start["cluster_id"] == report.cluster_id, "start_year"]
-        if len(match) and not rc.is_missing(match.iloc[0]):
-            start_year = int(match.iloc[0])
-    programme = (
-        t("cluster_report.meta_programme", school_year=format_school_year(start_year))
-        if start_year
-        else t("cluster_report.meta_no_programme")
-    )
     facts = [
         rc.report_for(t, report.data.municipality, report.school_year, report.data.min_n),
-        t(
-            "cluster_report.meta_units",
-            school_year=report.school_year,
-            units=rc.join_names(t, units["name"].tolist()),
-        ),
-        programme,
+        effort_status_line(report),
     ]
+    title = t("cluster_report.title", cluster=report.cluster_name, school_year=report.school_year)
+    intro = (
+        rc.paragraph(t("meeting.audience", cluster=report.cluster_name), "wb-lead")
+        + rc.bullets(facts)
+        + public_source_html(report)
+    )
+    meeting_sections = SECTIONS[:3]  # the appendix lists its own sections (build_appendix)
+    return rc.report_header(
+        t, "cluster_report", meeting_sections, title, intro, compact=True, extra_css=MEETING_CSS
+    )
+
+
+def build_today(report: ClusterReport) -> rc.Html:
+    """ "Det taler vi om i dag": three to five ranked findings, each with its number, the
+    interval that decided it, a small chart and a question (cluster_findings)."""
+    return today_html(report, section_title(report, "today"))
+
+
+def build_next_step(report: ClusterReport) -> rc.Html:
+    """The effort in the cluster's own time as a question, then the action step."""
+    t = report.t
+    status = report.status("headline", rc.HEADLINE_INDICATORS)
+    general = status[status["indicator_id"] == "generel_trivsel"] if len(status) else status
+    row = next(general.itertuples(index=False), None)
+    effort = effort_question(
+        t, report.cluster_name, effort_name(report), start_year_of(report), report.year, row
+    )
+    body = rc.paragraph(effort, "wb-question") if effort else ""
+    body += rc.paragraph(t("meeting.next_intro"))
+    body += '<ol class="wb-questions wb-action">'
+    body += "".join(f"<li>{rc.esc(q)}</li>" for q in action_questions(t)) + "</ol>"
+    return meeting_section("naeste-skridt", section_title(report, "next_step"), body)
+
+
+def build_appendix(report: ClusterReport) -> rc.Html:
+    """The appendix's heading: how to read the tables, and the cluster's units."""
+    t = report.t
+    units = member_units(report.data, report.cluster_id, report.year)
     how = [t("decided_interval.how_to_read"), t("how_to_read.changes"), t("status_legend")]
     if report.data.public:  # one year, and intervals from the spread of schools, not chance
         how = [t("public_cluster.how_intervals"), how[0], t("status_legend")]
-    title = t("cluster_report.title", cluster=report.cluster_name, school_year=report.school_year)
-    intro = (
-        rc.paragraph(t("cluster_report.lead", cluster=report.cluster_name), "wb-lead")
-        + rc.bullets(facts)
+    links = "".join(
+        f'<li><a href="#{anchor}">{rc.esc(section_title(report, key))}</a></li>'
+        for anchor, key in SECTIONS[3:]
+    )
+    body = (
+        rc.paragraph(t("meeting.appendix_intro"))
+        + f'<nav aria-label="{rc.esc(section_title(report, "appendix"))}"><ol>{links}</ol></nav>'
+        + rc.paragraph(
+            t(
+                "cluster_report.meta_units",
+                school_year=report.school_year,
+                units=rc.join_names(t, sorted(units["name"].tolist(), key=danish_order)),
+            )
+        )
         + f'<div class="wb-note"><p><strong>{rc.esc(t("how_to_read.title"))}</strong></p>'
         + "".join(rc.paragraph(p) for p in how)
         + rc.paragraph(t("how_to_read.purpose"))
         + "</div>"
-        + public_source_html(report)
     )
-    return rc.report_header(t, "cluster_report", SECTIONS, title, intro)
+    return rc.Html(
+        '<section class="wb-section wb-report wb-appendix" aria-labelledby="bilag">'
+        f'<h2 id="bilag">{rc.esc(section_title(report, "appendix"))}</h2>{body}</section>'
+    )
 
 
 def build_overview(report: ClusterReport) -> rc.Html:
@@ -154,14 +195,7 @@ def overview_lines(report: ClusterReport, rows: pd.DataFrame) -> list[str]:
     assessed = int(sum(verdicts.get(k, 0) for k in ("better", "worse", "none")))
     lines = [
         t("cluster_report.overview_intro", school_year=report.school_year, previous=previous),
-        t(
-            "cluster_report.overview_summary",
-            total=assessed,
-            better=int(verdicts.get("better", 0)),
-            worse=int(verdicts.get("worse", 0)),
-            none=int(verdicts.get("none", 0)),
-            previous=previous,
-        ),
+        count_sentence(t, verdicts, assessed, previous),
     ]
     if report.year - report.previous > 1:
         lines.append(
@@ -173,6 +207,18 @@ def overview_lines(report: ClusterReport, rows: pd.DataFrame) -> list[str]:
             )
         )
     return lines
+
+
+def count_sentence(t, verdicts: pd.Series, assessed: int, previous: str) -> str:
+    """How many indicators changed clearly, without "0 er tydeligt bedre"."""
+    counts = {k: int(verdicts.get(k, 0)) for k in ("better", "worse", "none")}
+    parts = [t(f"meeting.overview_{k}", count=counts[k]) for k in ("better", "worse") if counts[k]]
+    if not parts:
+        return t("meeting.overview_none", total=assessed, previous=previous)
+    text = t(
+        "meeting.overview_some", total=assessed, parts=rc.join_names(t, parts), previous=previous
+    )
+    return text + (" " + t("meeting.overview_rest", none=counts["none"]) if counts["none"] else "")
 
 
 def build_statements(report: ClusterReport) -> rc.Html:
@@ -194,6 +240,7 @@ def build_statements(report: ClusterReport) -> rc.Html:
         chart = charts.build_interval_chart(
             pd.DataFrame(chart_rows),
             {"x": t("cluster_report.statements_chart_x"), "series": ""},
+            neutral=t("common.municipality"),
         )
         description = statement_description(report, rows, hidden)
         parts.append(report_chart_html(report, chart, table, title, description, "udsagn"))
@@ -235,14 +282,10 @@ def build_funnels(report: ClusterReport) -> rc.Html:
             rc.paragraph(t("public_cluster.funnel_intro")),
             rc.paragraph(t("public_cluster.no_register_funnels")),
         ]
-    outliers = []
     for indicator_id in funnel_indicators(report):
-        found = funnel_for(report, indicator_id)
-        if found is None:
-            continue
-        parts += funnel_parts(report, found)
-        outliers += worse_outliers(found)
-    report.cache["unit_outliers"] = outliers
+        found = funnel_of(report, indicator_id)
+        if found is not None:
+            parts += funnel_parts(report, found)
     return rc.section("tragtplot", section_title(report, "funnels"), "".join(parts))
 
 
@@ -250,7 +293,10 @@ def build_trends(report: ClusterReport) -> rc.Html:
     """Line charts over the years, missing years as gaps and said in words."""
     t, data = report.t, report.data
     frame = trend_frame(report)
-    parts = [rc.paragraph(t("cluster_report.trends_intro"))]
+    parts = [
+        rc.paragraph(t("cluster_report.trends_intro")),
+        rc.paragraph(effort_status_line(report)),
+    ]
     years = [y for y in data.years if y <= report.year]
     for sentence in rc.missing_years_sentences(
         t, data, "cluster_report.trends_missing", report.year
@@ -263,7 +309,17 @@ def build_trends(report: ClusterReport) -> rc.Html:
         return rc.section("udvikling", section_title(report, "trends"), "".join(parts))
     all_years = [format_school_year(y) for y in range(min(years), max(years) + 1)]
     labels = {"x": t("common.school_year"), "y": None, "series": ""}
-    chart = charts.build_trend_chart(frame.dropna(subset=["value"]), all_years, labels)
+    start = start_year_of(report)
+    marker = None
+    if start is not None and format_school_year(start) in all_years:
+        marker = (format_school_year(start), t("meeting.start_marker", effort=effort_name(report)))
+    chart = charts.build_trend_chart(
+        frame.dropna(subset=["value"]),
+        all_years,
+        labels,
+        marker=marker,
+        neutral=t("common.municipality"),
+    )
     table = trend_table(report, frame, all_years)
     first, last = all_years[0], all_years[-1]
     title = t("cluster_report.trends_title", cluster=report.cluster_name, first=first, last=last)
@@ -273,7 +329,8 @@ def build_trends(report: ClusterReport) -> rc.Html:
             chart,
             table,
             title,
-            trend_description(report, frame),
+            trend_description(report, frame)
+            + (" " + t("meeting.start_marker_note", start=marker[0]) if marker else ""),
             "udvikling",
             table_caption=t("cluster_report.trends_table_caption", cluster=report.cluster_name),
         )
@@ -311,33 +368,6 @@ def build_standouts(report: ClusterReport) -> rc.Html:
     return rc.section("skiller-sig-ud", section_title(report, "standouts"), body)
 
 
-def build_reflection(report: ClusterReport) -> rc.Html:
-    """Questions tied to the FRA -> TIL movement and the statements, from the findings."""
-    t = report.t
-    status = pd.concat(
-        [
-            report.status("headline", rc.HEADLINE_INDICATORS),
-            report.status("inclusion", rc.INCLUSION_INDICATORS),
-        ],
-        ignore_index=True,
-    ).drop_duplicates("indicator_id")
-    if "unit_outliers" not in report.cache:
-        build_funnels(report)
-    groups = build_questions(
-        t, status, report.status("statements", STATEMENT_INDICATORS), report.cache["unit_outliers"]
-    )
-    body = rc.paragraph(t("cluster_report.reflection_intro"))
-    for group in groups:
-        body += f"<h3>{rc.esc(group.heading)}</h3>"
-        body += (
-            '<ul class="wb-questions">'
-            + "".join(f"<li>{rc.esc(q)}</li>" for q in group.questions)
-            + "</ul>"
-        )
-    report.cache["questions"] = sum(len(g.questions) for g in groups)
-    return rc.section("refleksion", section_title(report, "reflection"), body)
-
-
 def build_data_quality(report: ClusterReport) -> rc.Html:
     """Response, missing years, suppressed cells and membership changes, in words."""
     t = report.t
@@ -352,6 +382,16 @@ def build_data_quality(report: ClusterReport) -> rc.Html:
     report.cache["suppressed_cells"] = len(hidden)
     body = rc.paragraph(t("cluster_report.quality_intro")) + rc.bullets(lines)
     return rc.section("datakvalitet", section_title(report, "data_quality"), body)
+
+
+def build_definitions(report: ClusterReport) -> rc.Html:
+    """What each indicator shown counts: numerator, denominator, source, which way is better."""
+    t = report.t
+    ids = [*rc.HEADLINE_INDICATORS, *STATEMENT_INDICATORS, *rc.INCLUSION_INDICATORS]
+    table = definition_rows(report, ids)
+    title = section_title(report, "definitions")
+    body = rc.paragraph(t("meeting.definitions_intro")) + charts.table_to_html(table, title, [])
+    return rc.section("definitioner", title, body)
 
 
 def build_methods(report: ClusterReport) -> rc.Html:

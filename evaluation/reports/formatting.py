@@ -35,10 +35,17 @@ def format_value(t: Texts, indicator, value, extra: int = 0) -> str:
     if indicator.kind == "proportion":
         return t.percent(value, decimals=extra)
     if indicator.kind == "median":
-        return t("format.days", number=t.number(value, decimals=extra))
+        return days(t, t.number(value, decimals=extra))
     if indicator.kind == "rate":
         return t("format.percent", number=t.number(value, decimals=1 + extra))
     return t.number(value, decimals=2 + extra)
+
+
+def days(t: Texts, number: str) -> str:
+    """ "12 dage", but "1 dag" and "−1 dag" (never "−1 dage")."""
+    if number.lstrip("+−-") == "1":
+        return t("meeting.one_day", number=number)
+    return t("format.days", number=number)
 
 
 def format_difference(t: Texts, indicator, value, extra: int = 0) -> str:
@@ -51,7 +58,7 @@ def format_difference(t: Texts, indicator, value, extra: int = 0) -> str:
     if indicator.kind == "rate":
         return t("format.points", number=t.number(value, decimals=1 + extra, signed=True))
     if indicator.kind == "median":
-        return t("format.days", number=t.number(value, decimals=extra, signed=True))
+        return days(t, t.number(value, decimals=extra, signed=True))
     return t.number(value, decimals=2 + extra, signed=True)
 
 
@@ -114,7 +121,8 @@ def lower_first(text: str) -> str:
 
 
 def join_names(t: Texts, names: list[str]) -> str:
-    """ "A, B og C" / "A, B and C"."""
+    """ "A, B og C" / "A, B and C" (in the order given: sort names with
+    `evaluation.texts.danish_order` first)."""
     names = [str(n) for n in names]
     if not names:
         return t("common.none_listed")

@@ -14,7 +14,14 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 
-from evaluation.reports.charts import OKABE_ITO, TEXT_COLOUR, chart_html
+from evaluation.reports.charts import (
+    MUNICIPALITY_COLOUR,
+    OKABE_ITO,
+    TEXT_COLOUR,
+    VALENCE_COLOURS,
+    VALENCE_SHAPES,
+    chart_html,
+)
 from evaluation.texts import Texts
 
 # classification of evaluation.stats.compare -> the key of its words under `position.`
@@ -31,6 +38,24 @@ AT_LIMIT_COLOURS = [
     OKABE_ITO["blue"],
     OKABE_ITO["bluish_green"],
 ]
+
+
+# what each position means where higher is better; `valence_of` turns it for lower-is-better
+HIGHER_BETTER_VALENCE = {
+    "under": "worse",
+    "at_limit": "at_limit",
+    "within": "none",
+    "over": "better",
+}
+
+
+def valence_of(key: str, lower_better: bool = False) -> str:
+    """better / worse / none / at_limit of a position key ("under", "over", ...): for fravær
+    under the limits is the good side, so the palette follows the valence, not the axis."""
+    valence = HIGHER_BETTER_VALENCE[key]
+    if lower_better and valence in ("better", "worse"):
+        return "worse" if valence == "better" else "better"
+    return valence
 
 
 @dataclass
@@ -51,25 +76,31 @@ class FunnelFigure:
     csv_table: pd.DataFrame | None = None  # written instead of `table` when given
     table_caption: str | None = None  # the title when not given
     at_limit: bool = False  # published figures: the legend carries "at the limit" too
+    lower_better: bool = False  # lower is better: colours and symbols follow the valence
 
 
-def position_label(t: Texts, classification: str) -> str:
+def position_label(t: Texts, classification: str, valence_words: bool = False) -> str:
     """ "above" -> "over grænserne" (words of the texts' `position.` keys); "at_limit" ->
-    "på grænsen"."""
+    "på grænsen". With `valence_words` the label also says which side is the good one,
+    "under grænserne (bedre)" for fravær: the word beside the symbol, never colour alone."""
     if classification == "at_limit":
         return t(AT_LIMIT_KEY)
-    return t(f"position.{POSITION_KEYS.get(classification, 'within')}")
+    label = t(f"position.{POSITION_KEYS.get(classification, 'within')}")
+    if valence_words is not False and classification in ("above", "below"):
+        key = POSITION_KEYS[classification]
+        label += t(f"meeting.valence_suffix.{valence_of(key, valence_words == 'lower_better')}")
+    return label
 
 
-def position_labels(t: Texts, classifications) -> list[str]:
-    return [position_label(t, c) for c in classifications]
+def position_labels(t: Texts, classifications, valence_words=False) -> list[str]:
+    return [position_label(t, c, valence_words) for c in classifications]
 
 
-def position_order(t: Texts, at_limit: bool = False) -> list[str]:
+def position_order(t: Texts, at_limit: bool = False, valence_words=False) -> list[str]:
     """The position labels from low to high: they pick shape and colour in that order.
     With at_limit, "på grænsen" comes second (AT_LIMIT_SHAPES, AT_LIMIT_COLOURS)."""
-    middle = [t(AT_LIMIT_KEY)] if at_limit else []
-    return [t("position.under"), *middle, t("position.within"), t("position.over")]
+    middle = ["at_limit"] if at_limit else []
+    return position_labels(t, ["below", *middle, "within", "above"], valence_words)
 
 
 def limit_names(t: Texts) -> tuple[str, str]:
@@ -106,9 +137,10 @@ def funnel_figure_html(t: Texts, figure: FunnelFigure, tables_dir: str | Path | 
         figure.limits,
         figure.target,
         figure.labels,
-        position_order(t, figure.at_limit),
+        position_order(t, figure.at_limit, "lower_better" if figure.lower_better else False),
         figure.y_format,
         others=figure.others,
+        lower_better=figure.lower_better,
     )
     return chart_html(
         chart,
@@ -135,6 +167,7 @@ def build_funnel_chart(
     position_order: list[str],
     y_format: str = ".1f",
     others: pd.DataFrame | None = None,
+    lower_better: bool = False,
 ) -> alt.TopLevelMixin:
     """Funnel plot: points by position (shape and colour) against the target and its limits.
 
@@ -154,7 +187,7 @@ def build_funnel_chart(
     layers = [limit_layer(limits, x, y, labels["limit"]), target_layer(target)]
     if others is not None and len(others):
         layers.append(others_layer(others, x))
-    layers += point_layers(points, x, labels["position"], position_order)
+    layers += point_layers(points, x, labels["position"], position_order, lower_better)
     return (
         alt.layer(*layers)
         .properties(width=600, height=300)
@@ -178,7 +211,7 @@ def limit_layer(limits: pd.DataFrame, x: alt.X, y: alt.Y, title: str) -> alt.Cha
 def target_layer(target: float) -> alt.Chart:
     return (
         alt.Chart(pd.DataFrame({"target": [target]}))
-        .mark_rule(color=TEXT_COLOUR, strokeWidth=1.5)
+        .mark_rule(color=MUNICIPALITY_COLOUR, strokeWidth=1.5)
         .encode(y="target:Q")
     )
 
@@ -195,12 +228,18 @@ def others_layer(others: pd.DataFrame, x: alt.X) -> alt.Chart:
     )
 
 
-def point_layers(points: pd.DataFrame, x: alt.X, title: str, order: list[str]) -> list[alt.Chart]:
-    """The points, shape and colour by position (never colour alone), and their names."""
+def point_layers(
+    points: pd.DataFrame, x: alt.X, title: str, order: list[str], lower_better: bool = False
+) -> list[alt.Chart]:
+    """The points, shape and colour by valence (never colour alone: the legend's words say the
+    position), and their names."""
     marks = alt.Chart(points).mark_point(filled=True, size=150, opacity=1, stroke="white")
-    four = len(order) == len(AT_LIMIT_SHAPES)
-    shapes = AT_LIMIT_SHAPES if four else POSITION_SHAPES
-    colours = AT_LIMIT_COLOURS if four else POSITION_COLOURS
+    keys = (
+        ["under", "at_limit", "within", "over"] if len(order) == 4 else ["under", "within", "over"]
+    )
+    valences = [valence_of(k, lower_better) for k in keys]
+    shapes = [VALENCE_SHAPES[v] for v in valences]
+    colours = [VALENCE_COLOURS[v] for v in valences]
     shown = marks.encode(
         x=x,
         y="value:Q",

@@ -1,20 +1,18 @@
-"""Questions for reflection, generated from a report's findings.
+"""Questions for reflection, one per ranked finding of the meeting view, then the action step.
 
-Each question is tied to one of the four movements of Bredere Børnefællesskaber (FRA -> TIL:
-fællesskab, nærhed, samarbejde, praksisnær) and, where it fits, to one of the six statements of
-Stærkere Læringsfællesskaber. Only statistically clear findings (a change or a difference whose
-interval excludes zero) lead to a pointed question; otherwise the learning community gets the
-theme's standing question. The wording lives in evaluation/texts/<language>.yaml.
+Each question names its finding (the cluster or unit, the indicator and its figures), says its
+direction by the indicator's valence (for fravær, above the municipality is the bad way) and,
+where one exists, names a peer that does better; each is tied to one of the four movements of
+Bredere Børnefællesskaber (FRA -> TIL: fællesskab, nærhed, samarbejde, praksisnær). The list ends
+with the action step (Data Wise's "action plan": what we try, who, how we will see it works).
+Because the questions carry the finding's own figures, no two cluster reports share one, except
+the closing action step. The wording lives in evaluation/texts/<language>.yaml.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-import pandas as pd
-
-from evaluation.reports.common import indicator_name, indicator_phrase, lower_first
-from evaluation.texts import Texts, format_school_year
+from evaluation.reports.formatting import format_value, indicator_phrase, lower_first
+from evaluation.texts import Texts, format_school_year, is_missing
 
 THEMES = ("faellesskab", "naerhed", "samarbejde", "praksisnaer")
 
@@ -41,115 +39,80 @@ INDICATOR_THEME = {
     "fravaer": "praksisnaer",
     "sprog_indsats": "praksisnaer",
 }
-MAX_PER_THEME = 3
 
 
-@dataclass
-class ThemeQuestions:
-    """The questions of one FRA -> TIL movement."""
-
-    theme: str
-    heading: str
-    questions: list[str] = field(default_factory=list)
+def movement_name(t: Texts, indicator) -> str:
+    """The FRA -> TIL movement a finding speaks to ("Nærhed"); its FRA and TIL are in the
+    report's introduction to the movements."""
+    theme = INDICATOR_THEME.get(indicator.id, "faellesskab")
+    return t.lookup(f"movement.{theme}")["name"]
 
 
-def questions_from_status(t: Texts, status: pd.DataFrame) -> list[tuple[str, str]]:
-    """(theme, question) for each clear change or clear difference from the municipality."""
-    out = []
-    for row in status.itertuples(index=False):
-        theme = INDICATOR_THEME.get(row.indicator_id)
-        if theme is None:
-            continue
-        name = indicator_phrase(t, row.indicator)
-        previous = format_school_year(row.previous_year) if row.previous_year else ""
-        if row.change_verdict in ("worse", "better"):
-            out.append(
-                (theme, t(f"reflection.{row.change_verdict}", indicator=name, previous=previous))
-            )
-        if row.position == "worse":
-            out.append((theme, t("reflection.below", indicator=name)))
-        elif row.position == "better":
-            out.append((theme, t("reflection.above", indicator=name)))
-    return out
+def spoken(t: Texts, indicator, capital: bool = False) -> str:
+    """The indicator's name inside a sentence, without its bracketed unit ("elevfravær")."""
+    name = indicator_phrase(t, indicator)
+    if getattr(indicator, "statement", None):
+        return name
+    name = name.split(" (")[0]
+    return name if capital else lower_first(name)
 
 
-def questions_from_units(t: Texts, outliers: list[tuple[str, object]]) -> list[tuple[str, str]]:
-    """(theme, question) for units clearly on the worse side of the funnel limits."""
-    out = []
-    for unit_name, indicator in outliers:
-        theme = INDICATOR_THEME.get(indicator.id, "faellesskab")
-        out.append(
-            (
-                theme,
-                t(
-                    "reflection.unit_below",
-                    unit=unit_name,
-                    indicator=indicator_phrase(t, indicator),
-                ),
-            )
-        )
-    return out
+def finding_question(t: Texts, finding, index: int = 0) -> str:
+    """One question that names the finding, its direction by the indicator's valence (lower
+    fravær is better: above the municipality is the bad way) and a peer that does better. The
+    closing ask rotates with the finding's place (`index`), so a report does not ask the same
+    thing five times."""
+    ind = finding.indicator
+    value = format_value(t, ind, finding.value)
+    reference = format_value(t, ind, finding.reference)
+    higher = finding.value > finding.reference
+    words = {"subject": finding.subject, "value": value, "reference": reference}
+    if finding.kind == "change":
+        key = f"change_{finding.verdict}"
+        words |= {"indicator": spoken(t, ind, capital=True), "before": reference, "after": value}
+        words["previous"] = format_school_year(finding.previous_year)
+    elif getattr(ind, "statement", None):
+        key, words["indicator"] = f"statement_{finding.verdict}", indicator_phrase(t, ind)
+    else:
+        key, words["indicator"] = f"{finding.kind}_{finding.verdict}", spoken(t, ind)
+        words["comparative"] = t("meeting.comparative." + ("higher" if higher else "lower"))
+    asks = t.lookup(f"meeting.ask.{finding.verdict}")
+    text = t(f"meeting.question.{key}", **words) + " " + asks[index % len(asks)]
+    if finding.peer is not None and finding.verdict != "better":
+        peer, peer_value = finding.peer
+        text += t("meeting.question.peer", peer=peer, peer_value=format_value(t, ind, peer_value))
+    return text
 
 
-def question_from_statements(t: Texts, statements: pd.DataFrame) -> list[tuple[str, str]]:
-    """(theme, question) for the statement with the lowest favourable share, when shown."""
-    shown = statements[statements["value"].notna()] if len(statements) else statements
-    if len(shown) == 0:
-        return []
-    low = shown.sort_values("value").iloc[0]
-    theme = INDICATOR_THEME.get(low["indicator_id"], "faellesskab")
-    value = t.percent(low["value"])
-    return [
-        (
-            theme,
-            t(
-                "reflection.statement_low",
-                statement=indicator_name(t, low["indicator"]),
-                value=value,
-            ),
-        )
-    ]
+def effort_stage(start_year: int | None, year: int) -> tuple[str, int]:
+    """(not_started / this_year / last_year / years, years since the start)."""
+    if start_year is None or start_year > year:
+        return "not_started", 0
+    years = year - start_year
+    return ("this_year", 0) if years == 0 else ("last_year" if years == 1 else "years", years)
 
 
-def questions_for_stable(
-    t: Texts, status: pd.DataFrame, covered: set[str]
-) -> list[tuple[str, str]]:
-    """One "no clear change" question per theme without a sharper question."""
-    out = []
-    for row in status.itertuples(index=False):
-        theme = INDICATOR_THEME.get(row.indicator_id)
-        if theme and theme not in covered and row.change_verdict == "none":
-            name = lower_first(indicator_phrase(t, row.indicator))
-            out.append((theme, t("reflection.stable", indicator=name)))
-            covered.add(theme)
-    return out
+def effort_question(
+    t: Texts, subject: str, effort: str, start_year: int | None, year: int, row
+) -> str:
+    """The question on the effort in the cluster's own time, from its general wellbeing.
+    Only a cluster that has started is asked whether it is what it expected."""
+    if row is None or is_missing(row.value) or is_missing(row.previous_value):
+        return ""
+    stage, _ = effort_stage(start_year, year)
+    key = {"not_started": "not_started", "this_year": "this_year"}.get(stage, "started")
+    return t(
+        f"meeting.effort_question.{key}",
+        subject=subject,
+        effort=effort,
+        start=format_school_year(start_year) if start_year else "",
+        value=format_value(t, row.indicator, row.value),
+        before=format_value(t, row.indicator, row.previous_value),
+        previous=format_school_year(row.previous_year),
+    )
 
 
-def build_questions(
-    t: Texts,
-    status: pd.DataFrame,
-    statements: pd.DataFrame | None = None,
-    unit_outliers: list[tuple[str, object]] | None = None,
-) -> list[ThemeQuestions]:
-    """Questions per FRA -> TIL movement, most pointed first, at most MAX_PER_THEME each.
-
-    `status` and `statements` are rows from report_common.summarise_entity; `unit_outliers`
-    lists (unit name, indicator) for units clearly on the worse side of the funnel limits.
-    """
-    found = questions_from_status(t, status)
-    found += questions_from_units(t, unit_outliers or [])
-    if statements is not None:
-        found += question_from_statements(t, statements)
-    found += questions_for_stable(t, status, {theme for theme, _ in found})
-    groups = []
-    for theme in THEMES:
-        movement = t.lookup(f"movement.{theme}")
-        heading = t(
-            "reflection.heading_movement",
-            name=movement["name"],
-            **{"from": movement["from"], "to": movement["to"]},
-        )
-        questions = list(dict.fromkeys(q for th, q in found if th == theme))[: MAX_PER_THEME - 1]
-        questions.append(t(f"reflection.default.{theme}"))
-        groups.append(ThemeQuestions(theme, heading, questions))
-    return groups
+def action_questions(t: Texts) -> list[str]:
+    """The closing action step (what do we try, who, how will we see it works): the same in
+    every report, the step the community's decisions build on."""
+    return list(t.lookup("meeting.action"))
