@@ -54,7 +54,8 @@ def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) ->
     specs = [s for s in (specs or registry.REPORTS) if s.source == options.source]
     if not specs:
         raise ParameterError(f"--source {options.source}: no report uses this source yet.")
-    root = Path(options.out) if options.out else config.reports_dir()
+    # absolute: kernels run in the notebooks' folder, so a relative tables path would land there
+    root = (Path(options.out) if options.out else config.reports_dir()).resolve()
     reports_folder.check_reports_folder(root)
     source = get_source(options.source)
     warehouse, facts, settings = source.plan(options)
