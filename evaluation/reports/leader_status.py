@@ -10,7 +10,7 @@ import pandas as pd
 
 from evaluation.reports import common as rc
 from evaluation.reports.html import scroll_region
-from evaluation.texts import SUPPRESSED_MARKER, format_school_year
+from evaluation.texts import SUPPRESSED_MARKER, danish_order, format_school_year
 
 LEADER_INDICATORS = (
     "generel_trivsel",
@@ -37,7 +37,8 @@ class LeaderReport(rc.ReportFrame):
             return []
         if "municipality" in c.columns:
             c = c[c["municipality"] == self.municipality]
-        return c.sort_values("name")["cluster_id"].astype(str).tolist()
+        c = c.sort_values("name", key=lambda names: names.map(danish_order), kind="stable")
+        return c["cluster_id"].astype(str).tolist()
 
     def status(self) -> pd.DataFrame:
         """Status rows of every cluster (cached): cluster_id plus summarise_entity columns."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from evaluation.reports.html import SCROLL_REGION_CSS, Html, esc
+from evaluation.reports.html import PRINT_CSS, SCROLL_REGION_CSS, Html, esc
 from evaluation.texts import Texts, texts_for
 
 
@@ -66,13 +66,16 @@ REPORT_CSS = (
 .wb-sym { font-weight: bold; margin-left: 0.3rem; }
 .wb-word { font-weight: bold; }
 .wb-attention li { margin-bottom: 0.4rem; }
-@media print {
-  .wb-toc { display: none; }
-  .wb-section { break-inside: avoid-page; }
-  .wb-table-wrap { overflow: visible; }
-  a { color: #000; }
+@media screen and (max-width: 40rem) {
+  .wb-legend span.wb-key { white-space: normal; display: block; }
+  .wb-toc-compact li { white-space: normal; }
+  .wb-report { overflow-wrap: break-word; }
+  .wb-report table.wb-table tbody tr:nth-child(odd), .wb-report table.wb-table thead th {
+    background: transparent; }
 }
-</style>
+"""
+    + PRINT_CSS
+    + """</style>
 """
 )
 
