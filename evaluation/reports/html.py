@@ -21,7 +21,8 @@ def scroll_region(inner_html: str, label: str) -> str:
 # A box that can scroll shows a shadow at the edge with more to see (background-attachment
 # `local` covers the shadow once scrolled to that edge), a cue that needs no script.
 SCROLL_REGION_CSS = (
-    ".wb-table-wrap { overflow-x: auto; margin: 0.6rem 0 1.2rem 0; max-width: 100%; position: relative;\n"
+    ".wb-table-wrap { overflow-x: auto; margin: 0.6rem 0 1.2rem 0; max-width: 100%;\n"
+    "  position: relative;\n"
     "  background: linear-gradient(to right, #fff 40%, rgba(255,255,255,0)) left / 2rem 100%"
     " no-repeat local,\n"
     "  linear-gradient(to left, #fff 40%, rgba(255,255,255,0)) right / 2rem 100% no-repeat local,\n"

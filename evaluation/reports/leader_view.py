@@ -52,7 +52,8 @@ VIEW_CSS = """
 .wb-v-watch { background: #fdd0a2 !important; }
 .wb-v-concern { background: #f4a582 !important; }
 .wb-v .wb-sym { margin-left: 0.35rem; }
-.wb-report ul.wb-verdict-key { display: inline-flex; flex-wrap: wrap; gap: 0.2rem 0.6rem; list-style: none;
+.wb-report ul.wb-verdict-key { display: inline-flex; flex-wrap: wrap; gap: 0.2rem 0.6rem;
+  list-style: none;
   padding: 0; margin: 0.1rem 0; font-size: 0.9rem; }
 .wb-report ul.wb-verdict-key li { padding: 0 0.35rem; border: 1px solid #bbb; list-style: none;
   margin: 0; }
@@ -310,7 +311,7 @@ def named_list_html(report: LeaderReport, items: list, heading_key: str, none_ke
     if not items:
         return body + rc.paragraph(t(f"leader_view.{none_key}"))
     grouped: dict[str, list] = {}  # one line per cluster or unit, its findings joined
-    for rank, sort_name, link, text in sorted(items, key=lambda item: (item[0], item[1])):
+    for _rank, _name, link, text in sorted(items, key=lambda item: (item[0], item[1])):
         grouped.setdefault(link, []).append(text)
     ordered = list(grouped.items())
     body += "<ul>" + "".join(
