@@ -118,7 +118,8 @@ def build_overview(report: LeaderReport) -> rc.Html:
     indicator with the cluster's start year."""
     t = report.t
     effect = rc.esc(effect_sentence(report))
-    effect += f' <a href="{EVALUATION_EFFECT_HREF}">{rc.esc(t("leader_view.effect_link"))}</a>'
+    if not report.data.public:  # published figures: the run has no evaluation report
+        effect += f' <a href="{EVALUATION_EFFECT_HREF}">{rc.esc(t("leader_view.effect_link"))}</a>'
     body = f'<p class="wb-note wb-effect">{effect}</p>' + verdict_key_html(report)
     caption = t("leader_view.grid_caption", school_year=report.school_year)
     body += verdict_table_html(report, report.status(), LEADER_INDICATORS, caption)

@@ -206,6 +206,8 @@ def effect_sentence(report: LeaderReport) -> str:
     indicator = report.data.catalog.get(defaults["indicator"])
     name = rc.indicator_phrase(t, indicator)
     name = name[:1].lower() + name[1:]  # mid-sentence
+    if report.data.public:  # one published year per school: no panel to estimate from
+        return t("leader_view.effect_unavailable", indicator=name)
     frame = SimpleNamespace(
         year=report.year, data=report.data, draws=defaults["bootstrap_draws"], seed=defaults["seed"]
     )
