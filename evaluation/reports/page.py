@@ -37,7 +37,8 @@ REPORT_CSS = (
 .wb-toc ol { margin: 0.2rem 0 0.4rem 1.2rem; padding: 0; }
 .wb-toc a { color: #0b4f8a; }
 /* links inside running text: underlined, not told by colour alone (WCAG 1.4.1) */
-.wb-report a, .wb-report a:link, .wb-report a:visited { color: #0b4f8a; text-decoration: underline; }
+.wb-report a, .wb-report a:link, .wb-report a:visited { color: #0b4f8a;
+  text-decoration: underline; }
 .wb-note { border-left: 4px solid #0072B2; background: #f3f7fb; padding: 0.5rem 1rem;
   max-width: 48rem; }
 .wb-report table.wb-table { border-collapse: collapse; font-size: 0.92rem; margin: 0; }
