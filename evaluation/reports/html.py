@@ -57,7 +57,7 @@ PRINT_CSS = """
   th, td { white-space: normal !important; max-width: none !important; overflow-wrap: break-word;
     padding: 0.1rem 0.3rem !important; }
   svg { max-width: 100% !important; height: auto !important; }
-  a { color: #000 !important; text-decoration: none; }
+  a, a:link, a:visited { color: #000 !important; text-decoration: none !important; }
   body { font-size: 10pt; }
 }
 """
