@@ -6,7 +6,9 @@ Screenshots go to the pytest tmp dir and are copied to reports/screenshots/ (git
 
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -94,3 +96,128 @@ def test_report_in_the_browser(browser, tmp_path, name, language):
             shutil.copy(shot, SCREENSHOTS / shot.name)
     finally:
         page.close()
+
+
+# --- one rendered run of the fixture warehouse: first screen, print, phone, links -----------------
+
+A4_CONTENT_PX = 710  # 210 mm less the 11 mm side margins of evaluation.reports.html.PRINT_CSS
+RUN_PAGES = (
+    "index.html",
+    "leader_summary.html",
+    "cluster_report-nord.html",
+    "evaluation_report.html",
+)
+
+
+@pytest.fixture(scope="module")
+def fixture_run(tmp_path_factory) -> Path:
+    """Every report of the fixture warehouse rendered as one run (index, leader, clusters,
+    evaluation), as `workbench render` writes it."""
+    from report_runs import fixture_warehouse
+
+    from evaluation.render import run as render
+
+    out = tmp_path_factory.mktemp("run")
+    options = render.RenderOptions(year=2024, warehouse=fixture_warehouse(), out=out, jobs=1)
+    record = render.render_run(options)
+    assert [r["id"] for r in record["reports"] if r["status"] == "failed"] == []
+    return out / record["run_id"]
+
+
+def open_run_page(browser, run: Path, name: str, width: int = 1280, height: int = 900):
+    page, attempted, errors = open_report(browser, run / name)
+    page.set_viewport_size({"width": width, "height": height})
+    assert attempted == [] and errors == []
+    return page
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_leaders_first_screen_holds_grid_start_effect_and_both_lists(browser, fixture_run):
+    page = open_run_page(browser, fixture_run, "leader_summary.html")
+    try:
+        shown = {
+            "grid": page.locator("table.wb-grid").first,
+            "start column": page.locator("table.wb-grid th", has_text="Startede").first,
+            "effect": page.locator("p.wb-effect").first,
+            "look closer": page.locator("h3", has_text="Det skal vi se nærmere på").first,
+            "learn from": page.locator("h3", has_text="Hvem kan vi lære af").first,
+            "first item": page.locator(".wb-lists li").first,
+        }
+        for what, locator in shown.items():
+            box = locator.bounding_box()
+            assert box and box["y"] + box["height"] <= 900, f"{what} is below the first screen"
+    finally:
+        page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_every_page_prints_within_a4_and_the_leader_on_two_pages(browser, fixture_run, tmp_path):
+    for name in RUN_PAGES:
+        page = open_run_page(browser, fixture_run, name, A4_CONTENT_PX, 1000)
+        try:
+            page.emulate_media(media="print")
+            right = page.evaluate(
+                "Math.max(...[...document.querySelectorAll('body *')].map("
+                "e => e.getBoundingClientRect().right))"
+            )
+            assert right <= A4_CONTENT_PX + 1, f"{name}: something ends at {right} px"
+            assert page.evaluate("document.documentElement.scrollWidth") <= A4_CONTENT_PX
+            if name == "leader_summary.html":
+                pdf = tmp_path / "leader.pdf"
+                page.pdf(path=str(pdf), format="A4")
+                pages = len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+                assert 1 <= pages <= 2, f"the leader summary prints on {pages} pages"
+                text = pdf_text(pdf)
+                for words in ("Startede", "Effekten af indsatsen", "Hvem kan vi lære af"):
+                    assert text is None or words in text, f"{words!r} is not in the print"
+        finally:
+            page.close()
+
+
+def pdf_text(pdf: Path) -> str | None:
+    """The PDF's text by poppler's pdftotext (None when it is not installed)."""
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        return None
+    done = subprocess.run([tool, str(pdf), "-"], capture_output=True, text=True, check=True)
+    return " ".join(done.stdout.split())
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_no_page_is_wider_than_a_phone(browser, fixture_run):
+    from axe_playwright_python.sync_playwright import Axe
+
+    for name in RUN_PAGES:
+        page = open_run_page(browser, fixture_run, name, 390, 844)
+        try:
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{name} is {width} px wide at 390 px"
+            if name == "index.html":  # the reports are checked by test_report_in_the_browser
+                results = Axe().run(
+                    page, options={"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}}
+                )
+                assert results.response["violations"] == [], results.generate_report()
+        finally:
+            page.close()
+
+
+@pytest.mark.slow
+def test_every_link_resolves_inside_the_run_folder(fixture_run):
+    pages = sorted(fixture_run.glob("*.html"))
+    assert {p.name for p in pages} >= set(RUN_PAGES)
+    checked = 0
+    for html in pages:
+        text = html.read_text(encoding="utf-8")
+        for href in re.findall(r'<a [^>]*href="([^"]+)"', text):
+            target, _, anchor = href.partition("#")
+            assert "://" not in target and not target.startswith("/"), f"{html.name}: {href}"
+            path = (html.parent / target).resolve() if target else html
+            assert path.is_relative_to(fixture_run.resolve()), f"{html.name}: {href} leaves"
+            assert path.is_file(), f"{html.name}: {href} is missing"
+            if anchor and path.suffix == ".html":
+                assert f'id="{anchor}"' in path.read_text(encoding="utf-8"), f"{href}"
+            checked += 1
+    assert checked > 20

@@ -30,13 +30,54 @@ def test_index_page_lists_status_errors_and_provenance(language):
     assert status_word in page, "status is written out, not shown by colour alone"
 
 
+def main_text(page: str) -> str:
+    """What a reader sees without opening the folded provenance block."""
+    return page[page.index("<body>") : page.index("<details>")]
+
+
+def test_the_run_is_told_in_plain_danish():
+    page = index_page.build_index_html(make_record("da"))
+    main = main_text(page)
+    # 20:30:15+01:00 is 20.30 on a Danish clock in November
+    assert "Dannet 22. november 2025 kl. 20.30" in main
+    assert "3,2 sekunder" in main and "3.2" not in main
+    assert "T20:30" not in main and "/data/" not in main and "cluster=" not in main
+    assert "2025-11-22T20:30:15+01:00" in page[page.index("<details>") :]
+
+
+def test_failures_are_named_in_words():
+    page = index_page.build_index_html(make_record("da"))
+    assert "leader_summary stoppede i trin 4 med fejlen KeyError." in page
+
+
+def test_reports_come_by_audience_leader_first_clusters_in_danish_order_evaluation_last():
+    record = make_record("da")
+    base = record["reports"][0]
+    names = ["Åbyen", "Øst", "Vest", "Aabyen Syd", "Nord"]
+    clusters = [
+        {**base, "id": f"cluster_report-{i}", "title": f"Klyngerapport for {n}"}
+        for i, n in enumerate(names)
+    ]
+    leader = {**base, "id": "leader_summary", "name": "leader_summary", "title": "Ledelsesoverblik"}
+    evaluation = {**base, "id": "evaluation_report", "name": "evaluation_report", "title": "Eval"}
+    for r in clusters:
+        r["name"] = "cluster_report"
+    record["reports"] = [evaluation, *clusters, leader]
+    main = main_text(index_page.build_index_html(record))
+    order = ["Ledelsesoverblik", "for Nord", "for Vest", "for Øst", "for Åbyen", "for Aabyen Syd"]
+    positions = [main.index(x) for x in [*order, "Eval"]]
+    assert positions == sorted(positions)
+    assert main.index("Til ledelsen") < main.index("Til læringsfællesskaberne")
+    assert main.index("Til læringsfællesskaberne") < main.index("Til evaluatorer")
+
+
 def test_index_page_wording_comes_from_the_texts_files():
     page = index_page.build_index_html(make_record("da"))
-    assert "<h1>Rapporter, skoleåret 2024/25</h1>" in page
+    assert "<h1>Rapporter for skoleåret 2024/25</h1>" in page
     assert "1 rapporter dannet, 1 uændrede og genbrugt, 1 fejlede." in page
     # a language without texts falls back to English, as the page always did
     assert index_page.index_texts("fr") == index_page.index_texts("en")
-    assert index_page.index_texts("en")["provenance"] == "Provenance"
+    assert index_page.index_texts("en")["provenance"] == "Provenance: data, code and versions"
 
 
 @pytest.mark.browser

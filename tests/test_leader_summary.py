@@ -6,6 +6,7 @@ import re
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
@@ -14,6 +15,11 @@ from printed_verdicts import Check, TableReader, numbers_in  # noqa: E402
 from tiny_warehouse import build_fixture_warehouse  # noqa: E402
 
 from evaluation.reports import leader_summary as report_leader  # noqa: E402
+from evaluation.reports.leader_view import (  # noqa: E402
+    VERDICT_LEVELS,
+    VERDICT_SYMBOLS,
+    combined_verdict,
+)
 
 
 @pytest.fixture(scope="module")
@@ -28,71 +34,99 @@ def overview_html(report):
     return str(report_leader.build_overview(report))
 
 
-def compact_table(html: str) -> str:
-    return re.search(r'<table class="wb-table wb-compact"[^>]*>.*?</table>', html, re.S).group(0)
+@pytest.fixture(scope="module")
+def appendix_html(report):
+    return str(report_leader.build_appendix(report))
 
 
-def test_compact_table_has_a_legend_above_it_that_names_every_symbol(overview_html):
-    legend = re.search(r'<p class="wb-legend" id="([^"]+)">(.*?)</p>', overview_html, re.S)
-    assert legend, "no legend"
-    assert overview_html.index("wb-legend") < overview_html.index("<table")
-    assert f'aria-describedby="{legend.group(1)}"' in compact_table(overview_html)
-    for symbol in "▲▼●↑↓→–":
-        assert symbol in legend.group(2)
+def verdict_grid(html: str) -> str:
+    return re.search(r'<table class="wb-table wb-compact wb-grid"[^>]*>.*?</table>', html, re.S)[0]
 
 
-def test_every_symbol_is_hidden_from_screen_readers_and_spoken_in_words(report, overview_html):
-    table = compact_table(overview_html)
-    rows = re.findall(r"<tr><th scope=\"row\">.*?</tr>", table, re.S)
+def test_the_verdict_key_above_the_grid_names_every_level(overview_html):
+    key = re.search(r'<p class="wb-legend wb-key-text" id="([^"]+)">(.*?)</p>', overview_html)
+    assert key, "no key"
+    assert overview_html.index("wb-verdict-key") < overview_html.index("<table")
+    assert f'aria-describedby="{key.group(1)}"' in verdict_grid(overview_html)
+    for level in VERDICT_LEVELS:
+        assert f'class="wb-v wb-v-{level}"' in overview_html
+        assert VERDICT_SYMBOLS[level] in overview_html
+
+
+def test_every_cell_has_one_verdict_from_status_and_change_spoken_in_words(report, overview_html):
+    grid = verdict_grid(overview_html)
+    rows = re.findall(r'<tr><th scope="row">.*?</tr>', grid, re.S)
     assert len(rows) == len(report.cluster_ids()) == 2
-    cells = re.findall(r"<td>(.*?)</td>", "".join(rows), re.S)
-    assert len(cells) == 2 * len(report_leader.LEADER_INDICATORS)
-    for cell in cells:
-        if cell == "–":  # a cluster without a row for this indicator
-            continue
-        value, rest = cell.split('<span aria-hidden="true">', 1)
-        symbols = re.sub(r'<span class="wb-sr">.*?</span>', "", rest)
-        assert not any(s in value for s in "▲▼●↑↓→"), "a symbol outside the hidden part"
-        assert any(s in symbols for s in "▲▼●–") and any(s in symbols for s in "↑↓→–")
-        spoken = re.search(r'<span class="wb-sr">: (.*?)</span>', cell).group(1)
-        assert "kommunen" in spoken or "placering" in spoken
-        assert "ændring" in spoken or "end i" in spoken
-        assert not any(s in spoken for s in "▲▼●↑↓→")
-
-
-def test_words_appear_only_beside_a_clear_verdict(report, overview_html):
-    table = compact_table(overview_html)
+    cells = re.findall(r'<td class="wb-v wb-v-(\w+)">(.*?)</td>', "".join(rows), re.S)
     status = report.status()
-    clear = int((status["position"].isin(["better", "worse"])).sum()) + int(
-        (status["change_verdict"].isin(["better", "worse"])).sum()
-    )
-    assert table.count('class="wb-word"') == clear
+    assert len(cells) == len(status) > 0
+    expected = [
+        combined_verdict(row.position, row.change_verdict)
+        for cluster_id in report.cluster_ids()
+        for indicator_id in report_leader.LEADER_INDICATORS
+        for row in status[
+            (status["cluster_id"] == cluster_id) & (status["indicator_id"] == indicator_id)
+        ].itertuples()
+    ]
+    assert [level for level, _ in cells] == expected
+    for level, cell in cells:
+        visible, spoken = re.match(
+            r'<span aria-hidden="true">(.*?)</span></span><span class="wb-sr">(.*?)</span>', cell
+        ).groups()
+        assert VERDICT_SYMBOLS[level] in visible
+        word, _value, place, change = spoken.split("; ")
+        assert word == report.t(f"leader_view.verdict.{level}")
+        assert "kommunen" in place or "placering" in place
+        assert "ændring" in change or "end i" in change
+        assert not any(s in spoken for s in "▲▼●")
 
 
-def test_csv_spells_the_verdicts_out(report, overview_html):
+def test_the_start_column_names_the_school_year_the_cluster_started(report, overview_html):
+    reader = TableReader()
+    reader.feed(verdict_grid(overview_html))
+    headers, rows = reader.tables[0]
+    assert headers[:2] == ["Klyngen", "Startede"]
+    starts = {row[0]: row[1] for row in rows}
+    assert starts == {"Nord": "2023/24", "Syd": "ikke startet"}
+
+
+def test_clusters_link_to_their_reports_in_the_run_folder(overview_html):
+    links = re.findall(r'<a href="([^"]+)">', verdict_grid(overview_html))
+    assert links == ["cluster_report-nord.html#overblik", "cluster_report-syd.html#overblik"]
+
+
+def test_the_effect_sentence_says_the_estimate_with_its_interval_or_why_not(overview_html):
+    effect = re.search(r'<p class="wb-note wb-effect">(.*?)</p>', overview_html, re.S).group(1)
+    assert "generel trivsel" in effect
+    assert "interval" in effect or "kan endnu ikke" in effect
+    assert 'href="evaluation_report.html#effekt"' in effect
+
+
+def test_csv_spells_the_verdicts_out(report, overview_html, appendix_html):
     text = (report.tables_dir / "klynger.csv").read_text(encoding="utf-8-sig")
     assert "kommunen" in text and "▲" not in text and "→" not in text
     assert (report.tables_dir / "klynger-detaljer.csv").is_file()
 
 
-def test_detail_table_carries_the_intervals(overview_html):
-    detail = overview_html[overview_html.index("Detaljer med usikkerhed") :]
-    assert "95 %-interval" in detail
-    assert re.search(r"\d,\d\d \(\d,\d\d–\d,\d\d\)", detail)
+def test_the_appendix_carries_the_intervals_and_is_left_out_of_print(appendix_html):
+    assert appendix_html.startswith('<div class="wb-screen-only">')
+    assert "95 %-interval" in appendix_html
+    assert re.search(r"\d,\d\d \(\d,\d\d–\d,\d\d\)", appendix_html)
 
 
-def test_detail_intervals_are_the_ones_that_decided_the_symbols_above(overview_html):
-    # read as a reader does: the spoken verdicts of the compact table, and beside them in the
-    # detail table the interval (must exclude the municipal value exactly when the cluster is
-    # clearly better or worse) and the change interval (must exclude 0 exactly for a change)
+def test_detail_intervals_are_the_ones_that_decided_the_verdicts(overview_html, appendix_html):
+    # read as a reader does: the spoken verdicts of the grid, and beside them in the appendix
+    # the interval (must exclude the municipal value exactly when the cluster is clearly better
+    # or worse) and the change interval (must exclude 0 exactly for a change)
     reader = TableReader()
-    reader.feed(overview_html)
-    (headers, compact), (detail_headers, detail) = reader.tables[0], reader.tables[1]
+    reader.feed(verdict_grid(overview_html))
+    reader.feed(appendix_html)
+    (headers, grid), (detail_headers, detail) = reader.tables[0], reader.tables[1]
     verdicts = {}
-    for row in compact:
-        for header, cell in zip(headers[1:], row[1:], strict=True):
+    for row in grid:
+        for header, cell in zip(headers[2:], row[2:], strict=True):
             if cell != "–":
-                place, change = cell.split(": ", 1)[1].split("; ")
+                _word, _value, place, change = cell.split("; ")[-4:]
                 verdicts[(row[0], header)] = ("tydeligt" in place, "tydeligt" in change)
     assert detail_headers[2] == "Værdi (95 %-interval inkl. almindelig forskel mellem klynger)"
     checks = []
@@ -109,20 +143,50 @@ def test_detail_intervals_are_the_ones_that_decided_the_symbols_above(overview_h
     assert [c for c in checks if not c.agrees] == []
 
 
-def test_attention_comes_before_the_table_and_the_contents_are_compact(report):
+def test_the_first_screen_is_the_grid_then_the_lists_and_the_contents_are_compact(report):
     title = str(report_leader.build_title(report))
     assert "wb-toc-compact" in title
-    assert [a for a, _ in report_leader.SECTIONS][:2] == ["se-naermere", "alle-klynger"]
+    assert [a for a, _ in report_leader.SECTIONS][:2] == ["alle-klynger", "se-naermere"]
+    lists = str(report_leader.build_attention(report))
+    assert "Det skal vi se nærmere på" in lists and "Hvem kan vi lære af" in lists
 
 
-def test_table_headers_are_the_catalog_short_names(report, overview_html):
-    head = re.search(r"<thead>(.*?)</thead>", compact_table(overview_html), re.S).group(1)
+def test_grid_headers_are_the_catalog_short_names(overview_html):
+    head = re.search(r"<thead>(.*?)</thead>", verdict_grid(overview_html), re.S).group(1)
     headers = re.findall(r'<th scope="col">(.*?)</th>', head)
     assert headers == [
         "Klyngen",
+        "Startede",
         "Generel trivsel (1-5)",
         "Social trivsel (1-5)",
         "Inklusionsgrad",
         "Fravær (% af dagene)",
         "Ventetid til hjælp (dage)",
     ]
+
+
+def test_the_change_chart_never_colours_worse_green(report):
+    html = str(report_leader.build_change_chart(report)).lower()
+    for green in ("#009e73", "#2ca02c", "green"):
+        assert green not in html
+    assert (
+        dict(zip(("better", "none", "worse"), report_leader.CHANGE_COLOURS, strict=True))["worse"]
+        == "#D55E00"
+    )
+
+
+def test_a_1_to_5_index_axis_spans_at_least_half_a_scale_point(report):
+    indicator = report.data.catalog.get("generel_trivsel")
+    panel = pd.DataFrame({"value": [3.70, 3.75], "lower": [3.68, 3.72], "upper": [3.72, 3.78]})
+    low, high = report_leader.steady_domain(indicator, panel)
+    assert high - low == pytest.approx(0.5) and low <= 3.68 and high >= 3.78
+    wide = pd.DataFrame({"value": [2.0, 4.0], "lower": [1.8, 3.8], "upper": [2.2, 4.2]})
+    assert report_leader.steady_domain(indicator, wide) == [1.8, 4.2]
+    share = report.data.catalog.get("inklusionsgrad")
+    assert report_leader.steady_domain(share, panel) is None
+
+
+def test_the_municipal_trend_marks_the_start_of_the_effort(report):
+    html = str(report_leader.build_municipality_trend(report))
+    assert 'class="wb-screen-only"' in html
+    assert "2023/24" in html and "stiplede lodrette linje" in html

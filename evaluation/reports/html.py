@@ -18,10 +18,49 @@ def scroll_region(inner_html: str, label: str) -> str:
 
 
 # The style of the scroll boxes above, for pages that do not carry the reports' stylesheet.
+# A box that can scroll shows a shadow at the edge with more to see (background-attachment
+# `local` covers the shadow once scrolled to that edge), a cue that needs no script.
 SCROLL_REGION_CSS = (
-    ".wb-table-wrap { overflow-x: auto; margin: 0.6rem 0 1.2rem 0; }\n"
+    ".wb-table-wrap { overflow-x: auto; margin: 0.6rem 0 1.2rem 0; max-width: 100%;\n"
+    "  position: relative;\n"
+    "  background: linear-gradient(to right, #fff 40%, rgba(255,255,255,0)) left / 2rem 100%"
+    " no-repeat local,\n"
+    "  linear-gradient(to left, #fff 40%, rgba(255,255,255,0)) right / 2rem 100% no-repeat local,\n"
+    "  radial-gradient(farthest-side at 0 50%, rgba(0,0,0,0.3), rgba(0,0,0,0)) left / 0.9rem 100%"
+    " no-repeat scroll,\n"
+    "  radial-gradient(farthest-side at 100% 50%, rgba(0,0,0,0.3), rgba(0,0,0,0)) right / 0.9rem"
+    " 100% no-repeat scroll; }\n"
     ".wb-table-wrap:focus-visible { outline: 3px solid #0b4f8a; outline-offset: 2px; }\n"
 )
+
+# Print (A4, what a browser prints) for every page: no scroll boxes or clipped wrappers (nbconvert's
+# output areas keep overflow auto/hidden), tables that wrap and repeat their header row, charts
+# and rows kept whole, headings kept with what follows; `.wb-screen-only` is left out of print.
+PRINT_CSS = """
+@page { size: A4; margin: 12mm 11mm; }
+@media print {
+  html, body, body.jp-Notebook, main { width: auto !important; max-width: none !important;
+    margin: 0 !important; padding: 0 !important; overflow: visible !important; }
+  .jp-Notebook, .jp-Cell, .jp-Cell-outputWrapper, .jp-Cell-outputArea, .jp-OutputArea,
+  .jp-OutputArea-child, .jp-OutputArea-output, .jp-RenderedHTMLCommon, .wb-table-wrap {
+    overflow: visible !important; max-height: none !important; display: block !important;
+    min-width: 0 !important; max-width: 100% !important; padding: 0 !important;
+    box-shadow: none !important; background: none !important; }
+  .wb-toc, .wb-screen-only { display: none !important; }
+  .wb-section, .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea, .jp-OutputArea-child,
+  .jp-OutputArea-output { break-inside: auto !important; }
+  .wb-section { margin-top: 1rem; }
+  h1, h2, h3, caption, .wb-legend { break-after: avoid; }
+  figure, .wb-figure, .wb-chart, svg, tr, li { break-inside: avoid; }
+  thead { display: table-header-group; }
+  table { max-width: 100% !important; font-size: 8pt !important; }
+  th, td { white-space: normal !important; max-width: none !important; overflow-wrap: break-word;
+    padding: 0.1rem 0.3rem !important; }
+  svg { max-width: 100% !important; height: auto !important; }
+  a, a:link, a:visited { color: #000 !important; text-decoration: none !important; }
+  body { font-size: 10pt; }
+}
+"""
 
 
 class Html:

@@ -1,5 +1,5 @@
 """The leader summary's report object and what it shows of every cluster: the status rows, the
-attention list, and the side-by-side table with its symbols, spoken words and detail.
+verdicts in words (for the CSV file) and the detail with intervals (the appendix).
 """
 
 from __future__ import annotations
@@ -9,8 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from evaluation.reports import common as rc
-from evaluation.reports.html import scroll_region
-from evaluation.texts import SUPPRESSED_MARKER, format_school_year
+from evaluation.texts import SUPPRESSED_MARKER, danish_order, format_school_year
 
 LEADER_INDICATORS = (
     "generel_trivsel",
@@ -37,7 +36,8 @@ class LeaderReport(rc.ReportFrame):
             return []
         if "municipality" in c.columns:
             c = c[c["municipality"] == self.municipality]
-        return c.sort_values("name")["cluster_id"].astype(str).tolist()
+        c = c.sort_values("name", key=lambda names: names.map(danish_order), kind="stable")
+        return c["cluster_id"].astype(str).tolist()
 
     def status(self) -> pd.DataFrame:
         """Status rows of every cluster (cached): cluster_id plus summarise_entity columns."""
@@ -50,55 +50,6 @@ class LeaderReport(rc.ReportFrame):
                 parts.append(rows.assign(cluster_id=cluster_id))
             self.cache["status"] = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
         return self.cache["status"]
-
-
-def attention_items(report: LeaderReport) -> tuple[list[str], list[str]]:
-    """(needs attention, clearly better): only statistically clear findings."""
-    t, status = report.t, report.status()
-    worse, better = [], []
-    if status.empty:
-        return worse, better
-    for row in status.itertuples(index=False):
-        name = rc.indicator_phrase(t, row.indicator)
-        cluster = report.data.cluster_name(row.cluster_id)
-        if row.change_verdict == "worse":
-            worse.append(
-                (
-                    0,
-                    t(
-                        "leader_summary.attention_item_change",
-                        cluster=cluster,
-                        indicator=name,
-                        previous=format_school_year(row.previous_year),
-                        before=rc.format_value(t, row.indicator, row.previous_value),
-                        after=rc.format_value(t, row.indicator, row.value),
-                    ),
-                )
-            )
-        if row.position == "worse":
-            worse.append(
-                (
-                    1,
-                    t(
-                        "leader_summary.attention_item_level",
-                        cluster=cluster,
-                        indicator=name,
-                        value=rc.format_value(t, row.indicator, row.value),
-                        reference=rc.format_value(t, row.indicator, row.reference),
-                    ),
-                )
-            )
-        if row.change_verdict == "better":
-            better.append((cluster, name))
-    by_cluster: dict[str, list[str]] = {}
-    for cluster, name in better:
-        by_cluster.setdefault(cluster, []).append(name)
-    better_lines = [f"{c}: {rc.join_names(t, names)}" for c, names in by_cluster.items()]
-    return [text for _, text in sorted(worse, key=lambda x: x[0])], better_lines
-
-
-PLACE_SYMBOLS = {"better": "▲", "worse": "▼", "within": "●", "missing": SUPPRESSED_MARKER}
-CHANGE_SYMBOLS = {"better": "↑", "worse": "↓", "none": "→", "missing": SUPPRESSED_MARKER}
 
 
 def overview_cells(report: LeaderReport) -> list[tuple[str, list[dict | None]]]:
@@ -136,25 +87,6 @@ def cell_spoken(report: LeaderReport, cell: dict) -> tuple[str, str]:
     return place, change
 
 
-def overview_cell_html(report: LeaderReport, cell: dict | None) -> str:
-    """Value, placement symbol and change symbol; a word only where it is statistically clear.
-    Symbols and words are hidden from screen readers, which get the full sentence instead."""
-    t = report.t
-    if cell is None:
-        return rc.esc(SUPPRESSED_MARKER)
-    place, change = cell_spoken(report, cell)
-    visible = ""
-    for symbols, code in ((PLACE_SYMBOLS, cell["place"]), (CHANGE_SYMBOLS, cell["change"])):
-        word = t(f"leader_summary.word.{code}") if code in ("better", "worse") else ""
-        visible += f'<span class="wb-sym">{rc.esc(symbols[code])}</span>'
-        if word:
-            visible += f'<span class="wb-word"> {rc.esc(word)}</span>'
-    return (
-        f'{rc.esc(cell["value"])}<span aria-hidden="true">{visible}</span>'
-        f'<span class="wb-sr">: {rc.esc(place)}; {rc.esc(change)}</span>'
-    )
-
-
 def short_name(report: LeaderReport, indicator_id: str) -> str:
     """The indicator's short name with its unit, for the narrow columns of the overview."""
     return rc.indicator_name(report.t, report.data.catalog.get(indicator_id), short=True)
@@ -178,37 +110,6 @@ def overview_frame(report: LeaderReport) -> pd.DataFrame:
                 row[header] = "; ".join((cell["value"], *cell_spoken(report, cell)))
         rows.append(row)
     return pd.DataFrame(rows, columns=headers)
-
-
-def overview_legend(report: LeaderReport) -> str:
-    """The key to the symbols, shown above the table and tied to it by aria-describedby."""
-    t = report.t
-    previous = format_school_year(report.previous) if report.previous else ""
-    keys = [
-        t("leader_summary.legend_place"),
-        t("leader_summary.legend_change", previous=previous),
-        t("leader_summary.legend_other"),
-    ]
-    spans = "".join(f'<span class="wb-key">{rc.esc(k)}</span> ' for k in keys)
-    return f'<p class="wb-legend" id="wb-legend-klynger">{spans}</p>'
-
-
-def overview_table_html(report: LeaderReport) -> str:
-    """The compact side-by-side table: one line per cluster."""
-    t = report.t
-    headers = overview_headers(report)
-    head = "".join(f'<th scope="col">{rc.esc(h)}</th>' for h in headers)
-    body = ""
-    for name, cells in overview_cells(report):
-        tds = "".join(f"<td>{overview_cell_html(report, c)}</td>" for c in cells)
-        body += f'<tr><th scope="row">{rc.esc(name)}</th>{tds}</tr>'
-    caption = t("leader_summary.table_caption", school_year=report.school_year)
-    return scroll_region(
-        '<table class="wb-table wb-compact" aria-describedby="wb-legend-klynger">'
-        f"<caption>{rc.esc(caption)}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{body}</tbody></table>",
-        caption,
-    )
 
 
 def detail_frame(report: LeaderReport) -> pd.DataFrame:

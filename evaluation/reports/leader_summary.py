@@ -13,38 +13,58 @@ import pandas as pd
 from evaluation.reports import charts, key_figures
 from evaluation.reports import common as rc
 from evaluation.reports.leader_status import (
-    LEADER_INDICATORS,  # noqa: F401 - read as leader_summary.LEADER_INDICATORS
+    LEADER_INDICATORS,
     LeaderReport,
-    attention_items,
     detail_frame,
     overview_frame,
-    overview_legend,
-    overview_table_html,
+)
+from evaluation.reports.leader_view import (
+    VIEW_CSS,
+    effect_sentence,
+    named_lists_html,
+    statement_status,
+    verdict_key_html,
+    verdict_table_html,
 )
 from evaluation.texts import format_school_year
 
+MIN_INDEX_SPAN = 0.5  # scale points a 1-5 index's axis spans at least
 TREND_INDICATORS = ("generel_trivsel", "social_trivsel", "inklusionsgrad", "fravaer")
-ATTENTION_SHOWN = 5
-# tighter spacing on the first screen: the attention list and the table fit in 1280x900
+# the first screen (1280x900) holds the title, the effect, the verdict grid and both lists
 LEADER_CSS = """
 <style>
-.wb-report h1 { margin: 0.2rem 0 0.3rem 0; font-size: 1.7rem; }
-section[aria-labelledby="se-naermere"], section[aria-labelledby="alle-klynger"] {
-  margin-top: 0.6rem; }
-section[aria-labelledby="se-naermere"] h2, section[aria-labelledby="alle-klynger"] h2 {
-  margin: 0.4rem 0 0.2rem 0; font-size: 1.3rem; }
-section[aria-labelledby="se-naermere"] p, section[aria-labelledby="se-naermere"] ul {
-  margin: 0.2rem 0; }
-.wb-attention li { margin-bottom: 0.1rem; }
+body.jp-Notebook { max-width: 78rem; }
+.wb-report h1 { margin: 0.2rem 0 0.3rem 0; font-size: 1.6rem; }
+.wb-report .wb-meta { margin: 0.2rem 0; }
+section[aria-labelledby="alle-klynger"], section[aria-labelledby="se-naermere"] {
+  margin-top: 0.5rem; }
+section[aria-labelledby="alle-klynger"] h2, section[aria-labelledby="se-naermere"] h2 {
+  margin: 0.3rem 0 0.2rem 0; font-size: 1.25rem; }
+section[aria-labelledby="alle-klynger"] .wb-table-wrap { margin: 0.2rem 0 0.3rem 0; }
+section[aria-labelledby="alle-klynger"] p { margin: 0.2rem 0; }
+.wb-toc-compact { font-size: 0.9rem; margin: 0.3rem 0; padding: 0.15rem 0.6rem; }
+.wb-toc-compact h2 { font-size: 0.9rem; }
+.wb-toc-compact ol { gap: 0 0.7rem; }
+.wb-report .wb-lists h3 { font-size: 1.05rem; }
 </style>
 """
 SECTIONS = (
-    ("se-naermere", "attention"),
     ("alle-klynger", "overview"),
+    ("se-naermere", "attention"),
+    ("udsagn", "statements"),
     ("aendring", "change_chart"),
     ("kommunen", "municipality_trend"),
+    ("bilag", "appendix"),
     ("datakvalitet", "quality"),
 )
+EVALUATION_EFFECT_HREF = "evaluation_report.html#effekt"
+# clearly better / no clear change / clearly worse: blue, grey, orange (Okabe-Ito), never green
+CHANGE_COLOURS = ("#0072B2", "#767676", "#D55E00")
+
+
+def screen_only(html: rc.Html) -> rc.Html:
+    """A section left out of print: the printed overview stays within two A4 pages."""
+    return rc.Html(f'<div class="wb-screen-only">{html}</div>')
 
 
 def prepare_report(
@@ -72,7 +92,7 @@ def build_title(report: LeaderReport) -> rc.Html:
     intro = rc.paragraph(t("leader_summary.lead") + " " + facts, "wb-meta")
     intro += public_credit_html(report)
     return rc.report_header(
-        t, "leader_summary", SECTIONS, title, intro, compact=True, extra_css=LEADER_CSS
+        t, "leader_summary", SECTIONS, title, intro, compact=True, extra_css=LEADER_CSS + VIEW_CSS
     )
 
 
@@ -84,34 +104,49 @@ def public_credit_html(report: LeaderReport) -> str:
 
 
 def build_attention(report: LeaderReport) -> rc.Html:
-    """The few things to look at first (clear worsening or clearly below the municipality)."""
+    """Where to look: what needs a closer look and whom we can learn from, clusters and units
+    named and linked to the cluster report that shows them."""
     t = report.t
-    worse, better = attention_items(report)
-    report.cache["attention"] = len(worse)
-    body = rc.paragraph(t("leader_summary.attention_intro"))
-    if worse:
-        body += '<ul class="wb-attention">'
-        body += "".join(f"<li>{rc.esc(x)}</li>" for x in worse[:ATTENTION_SHOWN]) + "</ul>"
-        if len(worse) > ATTENTION_SHOWN:
-            body += rc.paragraph(
-                t("leader_summary.attention_more", count=len(worse) - ATTENTION_SHOWN)
-            )
-    else:
-        body += rc.paragraph(t("leader_summary.attention_none", school_year=report.school_year))
-    if better:
-        # one line: the good news should not push the table off the first screen
-        body += rc.paragraph(t("leader_summary.positive_intro") + " " + "; ".join(better) + ".")
+    body, count = named_lists_html(report)
+    report.cache["attention"] = count
+    body += rc.paragraph(t("common.suppressed_note", min_n=report.data.min_n), "wb-meta")
     return rc.section("se-naermere", section_title(report, "attention"), body)
 
 
 def build_overview(report: LeaderReport) -> rc.Html:
+    """The effort's effect in one sentence, then one combined verdict per cluster and key
+    indicator with the cluster's start year."""
     t = report.t
-    frame = overview_frame(report)
-    body = overview_legend(report) + overview_table_html(report)
-    body += rc.paragraph(t("common.suppressed_note", min_n=report.data.min_n), "wb-meta")
+    effect = rc.esc(effect_sentence(report))
+    if not report.data.public:  # published figures: the run has no evaluation report
+        effect += f' <a href="{EVALUATION_EFFECT_HREF}">{rc.esc(t("leader_view.effect_link"))}</a>'
+    body = f'<p class="wb-note wb-effect">{effect}</p>' + verdict_key_html(report)
+    caption = t("leader_view.grid_caption", school_year=report.school_year)
+    body += verdict_table_html(report, report.status(), LEADER_INDICATORS, caption)
+    if report.tables_dir is not None:
+        charts.write_table_csv(overview_frame(report), "klynger", report.tables_dir, t.language)
+    return rc.section("alle-klynger", section_title(report, "overview"), body)
+
+
+def build_statements(report: LeaderReport) -> rc.Html:
+    """The six statements, one compact row per cluster, with the same combined verdict."""
+    t = report.t
+    status, indicator_ids = statement_status(report)
+    body = rc.paragraph(t("leader_view.statements_intro"))
+    if indicator_ids:
+        caption = t("leader_view.statements_caption", school_year=report.school_year)
+        body += verdict_table_html(report, status, indicator_ids, caption, with_start=False)
+    else:
+        body += rc.paragraph(t("public_cluster.no_statements"))
+    return rc.section("udsagn", section_title(report, "statements"), body)
+
+
+def build_appendix(report: LeaderReport) -> rc.Html:
+    """Every cluster and indicator with its interval (on screen only)."""
+    t = report.t
     detail = detail_frame(report)
+    body = rc.paragraph(t("leader_view.appendix_intro"))
     if len(detail):
-        body += f"<h3>{rc.esc(t('leader_summary.detail_title'))}</h3>"
         body += rc.paragraph(t("leader_summary.detail_intro"))
         body += charts.table_to_html(
             detail,
@@ -119,11 +154,9 @@ def build_overview(report: LeaderReport) -> rc.Html:
             [t("common.suppressed_note", min_n=report.data.min_n)],
             css_class="wb-table wb-compact",
         )
-    if report.tables_dir is not None:
-        charts.write_table_csv(frame, "klynger", report.tables_dir, t.language)
-        if len(detail):
+        if report.tables_dir is not None:
             charts.write_table_csv(detail, "klynger-detaljer", report.tables_dir, t.language)
-    return rc.section("alle-klynger", section_title(report, "overview"), body)
+    return screen_only(rc.section("bilag", section_title(report, "appendix"), body))
 
 
 def build_change_chart(report: LeaderReport) -> rc.Html:
@@ -134,7 +167,7 @@ def build_change_chart(report: LeaderReport) -> rc.Html:
     sel = sel[sel["change"].notna()] if len(sel) else sel
     if report.previous is None or len(sel) == 0:
         body = rc.paragraph(t("cluster_report.overview_no_previous"))
-        return rc.section("aendring", section_title(report, "change_chart"), body)
+        return screen_only(rc.section("aendring", section_title(report, "change_chart"), body))
     indicator = report.data.catalog.get("generel_trivsel")
     verdict_words = {k: t(f"change.{k}") for k in ("better", "worse", "none")}
     data = pd.DataFrame(
@@ -156,6 +189,7 @@ def build_change_chart(report: LeaderReport) -> rc.Html:
         series_order=order,
         shapes=["triangle-up", "circle", "triangle-down"],
     )
+    chart = recolour_series(chart, order, list(CHANGE_COLOURS))
     counts = sel["change_verdict"].value_counts()
     detail = t(
         "leader_summary.change_chart_detail",
@@ -167,6 +201,7 @@ def build_change_chart(report: LeaderReport) -> rc.Html:
         "leader_summary.change_chart_title", previous=previous, school_year=report.school_year
     )
     description = t("leader_summary.change_chart_description", detail=detail)
+    description += " " + t("leader_view.change_colours_note")
     extras = [rc.change_decimals(row) for row in sel.itertuples(index=False)]
     table = pd.DataFrame(
         {
@@ -193,7 +228,18 @@ def build_change_chart(report: LeaderReport) -> rc.Html:
         report.tables_dir,
         language=t.language,
     )
-    return rc.section("aendring", section_title(report, "change_chart"), body)
+    return screen_only(rc.section("aendring", section_title(report, "change_chart"), body))
+
+
+def recolour_series(chart, domain: list[str], colours: list[str]):
+    """Give the series fixed colours by valence (charts.py colours series by order only)."""
+    import altair as alt  # why: charts already loaded it; only the leader's chart needs it here
+
+    for layer in getattr(chart, "layer", []):
+        colour = getattr(layer.encoding, "color", alt.Undefined)
+        if colour is not alt.Undefined:
+            colour.scale = alt.Scale(domain=domain, range=colours)
+    return chart
 
 
 def build_municipality_trend(report: LeaderReport) -> rc.Html:
@@ -231,12 +277,12 @@ def build_municipality_trend(report: LeaderReport) -> rc.Html:
     ):
         body += rc.paragraph(sentence)
     if frame.empty:
-        return rc.section("kommunen", section_title(report, "municipality_trend"), body)
+        return screen_only(
+            rc.section("kommunen", section_title(report, "municipality_trend"), body)
+        )
     years = [y for y in data.years if y <= report.year]
     all_years = [format_school_year(y) for y in range(min(years), max(years) + 1)]
-    chart = charts.build_trend_chart(
-        frame, all_years, {"x": t("common.school_year"), "y": None, "series": ""}, columns=2
-    )
+    chart = steady_trend_chart(report, frame, all_years)
     table_rows = []
     for indicator_id, g in frame.groupby("indicator_id", sort=False):
         indicator = data.catalog.get(indicator_id)
@@ -248,10 +294,60 @@ def build_municipality_trend(report: LeaderReport) -> rc.Html:
     table = pd.DataFrame(table_rows).reindex(columns=[t("common.indicator"), *all_years])
     title = f"{section_title(report, 'municipality_trend')}: {report.municipality}"
     description = t("leader_summary.municipality_intro")
+    start = effort_start_label(report)
+    if start:
+        description += " " + t("leader_view.effort_start", start=start)
     body += charts.chart_html(
         chart, table, title, description, "kommunen", report.tables_dir, language=t.language
     )
-    return rc.section("kommunen", section_title(report, "municipality_trend"), body)
+    return screen_only(rc.section("kommunen", section_title(report, "municipality_trend"), body))
+
+
+def effort_start_label(report: LeaderReport) -> str:
+    """The school year the first cluster started the effort ("" when none has)."""
+    programme = report.data.programme
+    years = (
+        [] if programme is None else [y for y in programme["start_year"] if not rc.is_missing(y)]
+    )
+    return format_school_year(int(min(years))) if years else ""
+
+
+def steady_domain(indicator, panel: pd.DataFrame) -> list[float] | None:
+    """A y-axis of at least MIN_INDEX_SPAN scale points for a 1-5 index (kind "mean"), so a
+    0.1 change does not fill the panel; None (the data decide) for other kinds."""
+    if indicator.kind != "mean":
+        return None
+    low = float(pd.concat([panel["value"], panel["lower"]]).min())
+    high = float(pd.concat([panel["value"], panel["upper"]]).max())
+    if high - low < MIN_INDEX_SPAN:
+        middle = (low + high) / 2
+        low, high = middle - MIN_INDEX_SPAN / 2, middle + MIN_INDEX_SPAN / 2
+    return [max(1.0, low), min(5.0, high)]
+
+
+def steady_trend_chart(report: LeaderReport, frame: pd.DataFrame, all_years: list[str]):
+    """One small panel per indicator (charts.build_trend_chart), 1-5 indices on a steady axis
+    and a dashed rule where the effort started; two panels a row."""
+    import altair as alt  # why: charts already loaded it; the leader's panels need its classes
+
+    labels = {"x": report.t("common.school_year"), "y": None, "series": ""}
+    start = effort_start_label(report)
+    panels = []
+    for indicator_id, panel in frame.groupby("indicator_id", sort=False):
+        chart = charts.build_trend_chart(panel, all_years, labels, columns=1)
+        domain = steady_domain(report.data.catalog.get(indicator_id), panel)
+        for layer in chart.spec.layer:
+            if domain is not None and layer.encoding.y is not alt.Undefined:
+                layer.encoding.y.scale = alt.Scale(domain=domain, zero=False, nice=False)
+        if start:
+            chart.spec.layer.append(
+                alt.Chart()
+                .transform_filter(alt.datum.year_label == start)
+                .mark_rule(strokeDash=[6, 4], color="#333333", strokeWidth=1.5)
+                .encode(x=alt.X("year_label:O"))
+            )
+        panels.append(chart)
+    return alt.concat(*panels, columns=2)
 
 
 def build_quality(report: LeaderReport) -> rc.Html:
@@ -273,7 +369,9 @@ def collect_key_figures(report: LeaderReport) -> dict:
             figures[f"{key}.value"] = round(float(row.value), 6)
         figures[f"{key}.verdict"] = row.change_verdict
         figures[f"{key}.position"] = row.position
-    figures["attention"] = report.cache.get("attention", len(attention_items(report)[0]))
+    if "attention" not in report.cache:
+        named_lists_html(report)  # counts what needs a closer look
+    figures["attention"] = report.cache.get("attention", 0)
     return figures
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from evaluation.reports.html import SCROLL_REGION_CSS, Html, esc
+from evaluation.reports.html import PRINT_CSS, SCROLL_REGION_CSS, Html, esc
 from evaluation.texts import Texts, texts_for
 
 
@@ -36,6 +36,9 @@ REPORT_CSS = (
 .wb-toc h2 { font-size: 1.1rem; margin: 0.2rem 0; }
 .wb-toc ol { margin: 0.2rem 0 0.4rem 1.2rem; padding: 0; }
 .wb-toc a { color: #0b4f8a; }
+/* links inside running text: underlined, not told by colour alone (WCAG 1.4.1) */
+.wb-report a, .wb-report a:link, .wb-report a:visited { color: #0b4f8a;
+  text-decoration: underline; }
 .wb-note { border-left: 4px solid #0072B2; background: #f3f7fb; padding: 0.5rem 1rem;
   max-width: 48rem; }
 .wb-report table.wb-table { border-collapse: collapse; font-size: 0.92rem; margin: 0; }
@@ -66,13 +69,16 @@ REPORT_CSS = (
 .wb-sym { font-weight: bold; margin-left: 0.3rem; }
 .wb-word { font-weight: bold; }
 .wb-attention li { margin-bottom: 0.4rem; }
-@media print {
-  .wb-toc { display: none; }
-  .wb-section { break-inside: avoid-page; }
-  .wb-table-wrap { overflow: visible; }
-  a { color: #000; }
+@media screen and (max-width: 40rem) {
+  .wb-legend span.wb-key { white-space: normal; display: block; }
+  .wb-toc-compact li { white-space: normal; }
+  .wb-report { overflow-wrap: break-word; }
+  .wb-report table.wb-table tbody tr:nth-child(odd), .wb-report table.wb-table thead th {
+    background: transparent; }
 }
-</style>
+"""
+    + PRINT_CSS
+    + """</style>
 """
 )
 
