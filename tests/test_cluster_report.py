@@ -264,7 +264,9 @@ def test_demo_questions_name_their_finding_and_none_is_shared_between_reports(de
         report = report_cluster.prepare_report(cluster_id, 2024, "da", str(demo_warehouse), 5, "")
         found, step = meeting_questions(report)
         findings = report.cache["findings"]
-        assert 3 <= len(found) == len(findings) <= 5
+        # three to five; fewer only when fewer things lie on the bad side (no invented finding:
+        # a statement printed as 68 % against 68 % is not one)
+        assert 1 <= len(found) == len(findings) <= 5
         assert step[-3:] == action and len(set(found + step)) == len(found + step)
         started = cluster_parts.start_year_of(report) is not None
         expected = "Er det, hvad vi forventede ud fra det, vi har sat i gang?"

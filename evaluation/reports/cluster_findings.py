@@ -116,7 +116,9 @@ def level_finding(report: ClusterReport, row, kind: str, verdict: str) -> Findin
 
 
 def statement_findings(report: ClusterReport, status: pd.DataFrame) -> list[Finding]:
-    """Statements not already clear, lowest against the municipality (by valence) first."""
+    """Statements not already clear where the cluster lies on the bad side of the municipality
+    as printed (a gap that shows as 68 % against 68 % is nothing to talk about), lowest first."""
+    t = report.t
     rows = [
         r
         for r in status.itertuples(index=False)
@@ -125,6 +127,8 @@ def statement_findings(report: ClusterReport, status: pd.DataFrame) -> list[Find
         and not rc.is_missing(r.value)
         and not rc.is_missing(r.reference)
         and not rc.is_missing(r.decided_lower)
+        and signed_gap(r.indicator, r.value, r.reference) < 0
+        and rc.format_value(t, r.indicator, r.value) != rc.format_value(t, r.indicator, r.reference)
     ]
     rows.sort(key=lambda r: signed_gap(r.indicator, r.value, r.reference))
     return [level_finding(report, r, "statement", "none") for r in rows]

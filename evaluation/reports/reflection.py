@@ -11,6 +11,8 @@ the closing action step. The wording lives in evaluation/texts/<language>.yaml.
 
 from __future__ import annotations
 
+import zlib
+
 from evaluation.reports.formatting import format_value, indicator_phrase, lower_first
 from evaluation.texts import Texts, format_school_year, is_missing
 
@@ -77,7 +79,10 @@ def finding_question(t: Texts, finding, index: int = 0) -> str:
         key, words["indicator"] = f"{finding.kind}_{finding.verdict}", spoken(t, ind)
         words["comparative"] = t("meeting.comparative." + ("higher" if higher else "lower"))
     asks = t.lookup(f"meeting.ask.{finding.verdict}")
-    text = t(f"meeting.question.{key}", **words) + " " + asks[index % len(asks)]
+    # the place in the report, shifted by the subject, so two clusters with the same figures are
+    # not asked the same question word for word
+    turn = index + zlib.crc32(str(finding.subject).encode("utf-8"))
+    text = t(f"meeting.question.{key}", **words) + " " + asks[turn % len(asks)]
     if finding.peer is not None and finding.verdict != "better":
         peer, peer_value = finding.peer
         text += t("meeting.question.peer", peer=peer, peer_value=format_value(t, ind, peer_value))
