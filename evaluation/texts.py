@@ -23,6 +23,19 @@ MINUS = "−"  # U+2212, reads as "minus" and lines up with "+"
 NBSP = "\u00a0"  # keeps "94 %" and "12 dage" on one line
 
 
+# Danish collation: Æ, Ø, Å (and Aa, the old spelling of Å) after Z; Ä, Ö as Æ, Ø
+DANISH_LETTERS = str.maketrans({"Æ": "[", "Ä": "[", "Ø": "\\", "Ö": "\\", "Å": "]"})
+
+
+def danish_order(name) -> str:
+    """A sort key for names in Danish order (... Vest, Øst, Åbyen, Aabyen as Åbyen): every list
+    and table of every report sorts names with it."""
+    text = str(name).upper()
+    if text.startswith("AA"):
+        text = "Å" + text[2:]
+    return text.translate(DANISH_LETTERS)
+
+
 def format_school_year(year: int) -> str:
     """Show a school year by its first calendar year: 2024 -> "2024/25"."""
     year = int(year)

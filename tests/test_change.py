@@ -102,3 +102,15 @@ def test_refusals_say_what_is_missing():
         )
     with pytest.raises(ParameterError, match="between 0 and 1"):
         change.change_in_means([4.0], [0.1], [3.9], [0.1], level=95)
+
+
+def test_describe_change_calls_a_change_only_when_zero_is_outside_the_interval():
+    low = [0.01, -0.2, 0.0, -0.1, -0.3]
+    high = [0.2, -0.01, 0.1, 0.0, 0.3]
+    assert change.describe_change(low, high).tolist() == [
+        "increase",
+        "decrease",
+        "no clear change",  # ends exactly at zero: zero is inside
+        "no clear change",
+        "no clear change",
+    ]

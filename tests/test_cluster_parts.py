@@ -64,8 +64,10 @@ def status_row(indicator_id: str, value: float, reference: float) -> dict:
         "indicator_id": indicator_id,
         "indicator": CATALOG.get(indicator_id),
         "value": value,
-        "lower": value - 0.05,
-        "upper": value + 0.05,
+        "decided_lower": value - 0.05,
+        "decided_upper": value + 0.05,
+        "difference_lower": value - 0.05 - reference,
+        "difference_upper": value + 0.05 - reference,
         "reference": reference,
     }
 
@@ -113,4 +115,6 @@ def test_only_clear_findings_stand_out():
     lines = cluster_parts.status_standout_lines(report, clear)
     assert lines[0].startswith("Generel trivsel er tydeligt bedre siden 2023/24: fra 3,60 til 3,80")
     assert lines[1].startswith("Generel trivsel ligger tydeligt over kommunen: 3,80 mod 3,60")
+    # the difference interval printed is the one that decided the position
+    assert "klynger: +0,15 til +0,25)" in lines[1]
     assert cluster_parts.status_standout_lines(report, unclear) == []

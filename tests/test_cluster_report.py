@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 import sys
+from html import unescape
 from pathlib import Path
 
 import pandas as pd
@@ -13,10 +14,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
+from printed_verdicts import sentence_checks, status_table_checks  # noqa: E402
 from public_data import CREDIT, FIXTURE, MAP, fixture_public_files  # noqa: E402
 from tiny_warehouse import MISSING_YEAR, SCRIPT_NAME, build_fixture_warehouse  # noqa: E402
 
-from evaluation.data import ingest, public_files  # noqa: E402
+from evaluation.data import demo, ingest, public_files  # noqa: E402
 from evaluation.errors import ParameterError, PrivacyError  # noqa: E402
 from evaluation.reports import cluster_funnels  # noqa: E402
 from evaluation.reports import cluster_report as report_cluster  # noqa: E402
@@ -171,6 +173,73 @@ def test_trend_over_the_last_years_says_no_clear_development_when_zero_is_inside
     assert "Udvikling pr. år i Nord" in html
     if (slopes["verdict"] == "none").any():
         assert "ingen tydelig udvikling" in html
+
+
+# --- the printed interval beside each verdict is the one that decided it ---------------------
+
+
+def printed_checks(report, html: str) -> list:
+    """Every verdict the page prints with the interval beside it, read off the page: the status
+    tables (position against the printed municipal value, change against 0) and the sentences
+    of "what stands out" (each a clear finding whose interval must exclude 0)."""
+    t = report.t
+    checks = status_table_checks(
+        html,
+        t("cluster_report.columns.versus"),
+        t("cluster_report.columns.municipality"),
+        t("cluster_report.columns.verdict"),
+    )
+    section = html[
+        html.index('id="skiller-sig-ud"') : html.index(
+            "</section>", html.index('id="skiller-sig-ud"')
+        )
+    ]
+    lines = [unescape(x) for x in re.findall(r"<li>(.*?)</li>", section, re.S)]
+    return checks + sentence_checks(lines, "interval")
+
+
+def cluster_pages(warehouse, cluster_ids) -> list[tuple[str, object]]:
+    builders = ("build_overview", "build_inclusion", "build_statements", "build_standouts")
+    pages = []
+    for cluster_id in cluster_ids:
+        report = report_cluster.prepare_report(cluster_id, 2024, "da", str(warehouse), 5, "")
+        pages.append((report, "".join(str(getattr(report_cluster, b)(report)) for b in builders)))
+    return pages
+
+
+def assert_verdicts_match_printed_intervals(pages) -> dict:
+    """Clear verdict <=> the printed interval excludes the printed reference, on every row."""
+    counts = {"position": 0, "change": 0, "sentence": 0, "clear": 0}
+    for report, html in pages:
+        for check in printed_checks(report, html):
+            assert check.agrees, f"{report.cluster_name}: {check}"
+            kind = "sentence" if "kommunen" in check.where else "position"
+            kind = "change" if check.where.endswith(": change") else kind
+            counts[kind] += 1
+            counts["clear"] += check.clear
+    return counts
+
+
+def test_each_verdict_agrees_with_the_interval_printed_beside_it(warehouse, report_html):
+    report, html, _ = report_html
+    counts = assert_verdicts_match_printed_intervals(
+        [(report, html), *cluster_pages(warehouse, ["syd"])]
+    )
+    assert counts["position"] >= 25 and counts["change"] >= 25 and counts["sentence"] >= 10
+    assert 0 < counts["clear"] < counts["position"] + counts["change"]
+
+
+@pytest.mark.slow
+def test_demo_reports_print_the_interval_that_decided_every_verdict(tmp_path):
+    # the demo municipality of `workbench demo` (seed 2023): on main 62 of its 190 cluster rows
+    # printed an interval excluding the municipal value beside "ingen tydelig forskel"
+    raw = demo.write_demo_data(tmp_path / "raw", seed=2023, municipalities=1)
+    warehouse = tmp_path / "demo.duckdb"
+    ingest.ingest_paths([raw], warehouse, replace=True)
+    first = report_cluster.prepare_report("nord", 2024, "da", str(warehouse), 5, "")
+    pages = cluster_pages(warehouse, first.data.clusters["cluster_id"].tolist())
+    counts = assert_verdicts_match_printed_intervals(pages)
+    assert counts["position"] >= 150 and counts["change"] >= 150 and counts["clear"] > 20
 
 
 @pytest.mark.slow

@@ -170,8 +170,8 @@ def test_status_frame_writes_value_interval_and_change():
     row = {
         "indicator": indicator("mean"),
         "value": 3.72,
-        "lower": 3.61,
-        "upper": 3.8,
+        "decided_lower": 3.61,
+        "decided_upper": 3.8,
         "reference": 3.5,
         "previous_value": 3.6,
         "change": 0.12,

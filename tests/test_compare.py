@@ -233,3 +233,107 @@ def test_an_unknown_trim_rule_is_refused():
         compare.check_dispersion([0.1, 0.2, 0.3], [1, 1, 1], trim="trim")
     with pytest.raises(ParameterError, match="trim"):
         compare.check_dispersion([0.1], [1], trim="trim")
+
+
+# --- the interval that decides the verdict ---------------------------------------------------
+
+
+def random_units(rng, kind: str, n_units: int) -> pd.DataFrame:
+    """Units of one kind, spread more than chance (so "auto" sometimes adjusts), some tiny."""
+    n = rng.integers(3, 400, n_units).astype(float)
+    frame = pd.DataFrame({"entity_id": [f"u{i:02d}" for i in range(n_units)], "n": n})
+    spread = rng.normal(0, rng.choice([0.0, 0.3]), n_units)
+    if kind == "proportion":
+        p = 1 / (1 + np.exp(-(rng.normal(0.5, 1.0) + spread)))
+        frame["numerator"] = rng.binomial(n.astype(int), p)
+        frame["value"] = frame["numerator"] / n
+    elif kind == "ratio":
+        frame["value"] = rng.poisson(n * np.exp(spread)) / n
+    else:
+        frame["value"] = 3.5 + spread + rng.normal(0, 0.8 / np.sqrt(n))
+        frame["sd"] = rng.uniform(0.5, 1.2, n_units)
+        frame["se"] = frame["sd"] / np.sqrt(n)
+    return frame
+
+
+def assert_interval_decides(units: pd.DataFrame, target: float) -> None:
+    """Target inside the deciding interval <=> value inside the limits (computed here from the
+    limit columns), at both levels; and the same for the difference interval and zero."""
+    for tag, verdict in (("95", "classification"), ("998", "classification_998")):
+        value, lower, upper = units["value"], units[f"lower_{tag}"], units[f"upper_{tag}"]
+        inside = (value >= lower) & (value <= upper)
+        holds = (units[f"decided_low_{tag}"] <= target) & (target <= units[f"decided_high_{tag}"])
+        holds_zero = (units[f"difference_low_{tag}"] <= 0) & (0 <= units[f"difference_high_{tag}"])
+        assert (holds == inside).all() and (holds_zero == inside).all()
+        above = units[f"decided_low_{tag}"] > target
+        assert ((units[verdict] == "above") == above).all()
+        assert ((units[verdict] == "below") == (units[f"decided_high_{tag}"] < target)).all()
+
+
+@pytest.mark.parametrize("kind", ["mean", "rate", "proportion", "ratio", "median"])
+@pytest.mark.parametrize("adjust", ["none", "auto", "additive", "multiplicative"])
+def test_deciding_interval_holds_the_target_exactly_when_the_unit_is_inside(kind, adjust):
+    rng = np.random.default_rng([compare.KINDS.index(kind), compare.ADJUSTMENTS.index(adjust)])
+    for _ in range(40):
+        units = random_units(rng, kind, int(rng.integers(3, 25)))
+        target = None if rng.random() < 0.3 else float(units["value"].median())
+        result = compare.compare_units(units, target=target, kind=kind, adjust=adjust)
+        assert_interval_decides(result.units, result.target)
+
+
+@pytest.mark.parametrize("kind", ["mean", "proportion", "ratio"])
+def test_a_value_exactly_on_a_limit_is_inside_its_deciding_interval(kind):
+    # adjust="none" with a given target: the limits do not depend on the values, so values can
+    # be put exactly on them (exact binomial limits below n = 100, Poisson limits for ratios)
+    rng = np.random.default_rng(7)
+    units = random_units(rng, kind, 30).drop(columns=["numerator"], errors="ignore")
+    target = 0.37 if kind == "proportion" else (1.0 if kind == "ratio" else 3.5)
+    limits = compare.compare_units(units, target=target, kind=kind, adjust="none").units
+    for side in ("lower", "upper"):
+        for tag in ("95", "998"):
+            on_limit = units.assign(value=limits[f"{side}_{tag}"].to_numpy())
+            result = compare.compare_units(on_limit, target=target, kind=kind, adjust="none")
+            assert (
+                result.units[f"classification{'' if tag == '95' else '_998'}"] == "within"
+            ).all()
+            assert_interval_decides(result.units, target)
+            outward = np.nextafter(on_limit["value"], np.inf if side == "upper" else -np.inf)
+            result = compare.compare_units(
+                on_limit.assign(value=outward), target=target, kind=kind, adjust="none"
+            )
+            assert_interval_decides(result.units, target)
+
+
+def test_deciding_interval_mends_rounding_on_the_limit():
+    # value == upper exactly: value - (upper - target) can round past the target in the last
+    # digit; the interval must still hold the target, as "a value on a limit is within" says
+    rng = np.random.default_rng(11)
+    scale = rng.choice([1e-3, 1.0, 100.0], 30_000)
+    target = rng.uniform(0, 1, 30_000) * scale
+    upper = target + rng.uniform(0, 1, 30_000) * scale
+    lower = target - rng.uniform(0, 1, 30_000) * scale
+    for value in (upper, lower):
+        verdict = compare.classify(value, lower, upper)
+        assert (verdict == "within").all()
+        naive_low, naive_high = value - (upper - target), value + (target - lower)
+        assert ((naive_low > target) | (naive_high < target)).any()  # the rounding does happen
+        low, high = compare.deciding_interval("mean", value, target, lower, upper, verdict)
+        assert ((low <= target) & (target <= high)).all()
+        # mended only in the last digits of the numbers subtracted
+        assert (np.abs(low - naive_low) <= 1e-14 * scale).all()
+        assert (np.abs(high - naive_high) <= 1e-14 * scale).all()
+
+
+def test_deciding_interval_of_a_mean_is_the_textbook_interval_without_adjustment():
+    # adjust="none": the interval is value +/- z sd / sqrt(n) with z from scipy's normal
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    units = random_units(rng, "mean", 12)
+    result = compare.compare_units(units, target=3.5, kind="mean", adjust="none", sd=0.9)
+    u = result.units
+    for tag, level in (("95", 0.95), ("998", 0.998)):
+        half = stats.norm.ppf(0.5 + level / 2) * 0.9 / np.sqrt(u["n"])
+        assert np.allclose(u[f"decided_low_{tag}"], u["value"] - half, atol=1e-12)
+        assert np.allclose(u[f"decided_high_{tag}"], u["value"] + half, atol=1e-12)
+        assert np.allclose(u[f"difference_low_{tag}"], u["value"] - 3.5 - half, atol=1e-12)

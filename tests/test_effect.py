@@ -240,3 +240,27 @@ def test_organ_donations_with_california_alone_treated_has_no_p_value():
     assert (es["refused"] != "").all()
     assert es[["p_value", "wild_p_value", "crve_p_value", "ci_low", "ci_high"]].isna().all().all()
     assert res.inference == effect.ALL_REFUSED_LABEL.format(reason=overall["refused"])
+
+
+def test_cohort_rows_average_each_start_group_and_refuse_a_lone_cluster():
+    res = effect.estimate_effect(noiseless_panel(), draws=99)
+    cohorts = res.cohorts.set_index("group")
+    # group 2022 (A, B): post cells 2022-2025 carry 0.10 + 0.05 e for e = 0..3, mean 0.175
+    assert cohorts.loc[2022, "estimate"] == pytest.approx(0.175, abs=1e-12)
+    assert cohorts.loc[2022, "n_treated_clusters"] == 2
+    assert cohorts.loc[2022, "refused"] == ""
+    # group 2024 is C alone: its point estimate (0.10 and 0.15 -> 0.125) without an interval
+    assert cohorts.loc[2024, "estimate"] == pytest.approx(0.125, abs=1e-12)
+    assert cohorts.loc[2024, "n_treated_clusters"] == 1
+    assert "fewer than two treated clusters (1)" in cohorts.loc[2024, "refused"]
+    assert np.isnan(cohorts.loc[2024, "ci_low"]) and np.isnan(cohorts.loc[2024, "p_value"])
+
+
+def test_every_row_carries_what_the_simulations_measured_for_its_kind():
+    res = effect.estimate_effect(noiseless_panel(), draws=99)
+    for frame in (res.event_study, res.cohorts):
+        for column in ("sim_coverage", "sim_rejection", "sim_datasets", "caveat"):
+            assert column in frame
+        refused = frame["refused"].astype(bool)
+        assert (frame.loc[refused, "sim_datasets"] == 0).all()
+        assert not frame.loc[refused, "caveat"].any()

@@ -2,7 +2,8 @@
 the known true effect (the builders directly, no kernel).
 
 Covers evaluation.reports.evaluation_report and its parts evaluation_context, evaluation_tables,
-evaluation_effect and evaluation_sensitivity (the sections the builders below put together).
+evaluation_effect, evaluation_design, evaluation_size and evaluation_sensitivity (the sections the
+builders below put together).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from tiny_warehouse import build_fixture_warehouse  # noqa: E402
 
-from evaluation.reports import evaluation_effect, evaluation_tables  # noqa: E402
+from evaluation.reports import evaluation_design, evaluation_effect, evaluation_tables  # noqa: E402
 from evaluation.reports import evaluation_report as report_evaluation  # noqa: E402
 from evaluation.stats import effect
 from evaluation.texts import texts_for
@@ -131,13 +132,20 @@ def demo_home(tmp_path_factory):
     return home
 
 
-@pytest.mark.slow
-def test_demo_report_shows_the_known_true_effect_labelled_as_synthetic(demo_home, tmp_path):
+@pytest.fixture(scope="module")
+def demo_report(demo_home, tmp_path_factory):
+    """The demo's evaluation report (2025/26), rendered once, and the demo's sidecar."""
     import json
 
     warehouse = demo_home / "data" / "warehouse" / "workbench.duckdb"
-    report, html = render_sections(warehouse, tmp_path, year=2025)
+    report, html = render_sections(warehouse, tmp_path_factory.mktemp("demo-tables"), year=2025)
     sidecar = json.loads((demo_home / "data" / "raw" / "demo" / "true_effects.json").read_text())
+    return report, html, sidecar
+
+
+@pytest.mark.slow
+def test_demo_report_shows_the_known_true_effect_labelled_as_synthetic(demo_report):
+    report, html, sidecar = demo_report
     truth = sidecar["effects"]["generel_trivsel"]["realised"]
     shown = report.t.number(truth, decimals=3, signed=True)
     assert f"Kendt sand effekt i demodata: {shown}" in html
@@ -149,6 +157,275 @@ def test_demo_report_shows_the_known_true_effect_labelled_as_synthetic(demo_home
     figures = report_evaluation.collect_key_figures(report)
     assert figures["effect.demo_truth"] == pytest.approx(truth)
     assert figures["effect.ci_low"] <= truth <= figures["effect.ci_high"]
+
+
+# --- The effect section's further elements (evaluation_design, evaluation_size) -------------
+
+
+def subsection(html: str, name: str) -> str:
+    """The HTML of one sub-heading of the effect section, up to the next sub-heading."""
+    start = html.index(f'id="effekt-{name}"')
+    ends = [i for i in (html.find("<h3", start), html.find("</section>", start)) if i > 0]
+    return html[start : min(ends)]
+
+
+def table_rows(html: str) -> list[list[str]]:
+    """The body rows of the tables in `html` as lists of cell texts."""
+    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</tr>", html)
+    return [re.split(r"</t[hd]><t[hd]>", row.removesuffix("</td>")) for row in rows]
+
+
+def test_cohort_table_names_each_start_group_and_the_clusters_not_started(fixture_report):
+    _, html = fixture_report
+    rows = table_rows(subsection(html, "cohorts"))
+    assert rows == [["2023/24", "Nord", "1"], ["Ikke startet", "Syd", "1"]]
+
+
+def test_refused_cells_show_a_dash_the_clusters_behind_and_why(fixture_report):
+    report, html = fixture_report
+    section = subsection(html, "cells")
+    rows = table_rows(section)
+    assert [r[:4] for r in rows] == [
+        ["2023/24", "2023/24", "2021/22", "+0"],
+        ["2023/24", "2024/25", "2021/22", "+1"],
+    ]
+    assert all(r[4:] == ["–", "1", "1"] for r in rows)  # effect refused, 1 treated, 1 comparison
+    assert "– : " + report.t("effect_extras.cells.refused") in section.replace("&#x27;", "'")
+
+
+def test_goals_table_has_every_goal_with_the_clusters_behind_it(fixture_report):
+    _, html = fixture_report
+    section = subsection(html, "goals")
+    rows = table_rows(section)
+    names = [r[0] for r in rows]
+    assert names == [
+        "Inklusionsgrad",
+        "Nærhed (specialtilbud i egen klynge)",
+        "Ventetid fra indstilling til første hjælp (dage, median)",
+        "Andel elever med høj trivsel",
+    ]
+    assert all(r[4] == "1 startede af 2" and r[2] == "–" and r[3] == "–" for r in rows)
+    assert rows[0][1].endswith("pct.-point") and rows[2][1].endswith("dage")
+    assert REFUSED_DA in section and "lavere bedre" in section
+
+
+def test_a_refused_headline_has_no_randomisation_p_no_detectable_effect(fixture_report):
+    report, html = fixture_report
+    headline = subsection(html, "headline")
+    assert "Randomiseringstest: –. " + REFUSED_DA in headline
+    assert "Kan ikke beregnes, fordi den samlede effekt ingen standardfejl har" in subsection(
+        html, "mde"
+    )
+    loo = subsection(html, "leave-one-out")
+    assert table_rows(loo) == [["Nord", "2023/24", "–"], ["Syd", "Ikke startet", "–"]]
+    assert "ingen sammenligningsklynge tilbage" in loo
+    figures = report_evaluation.collect_key_figures(report)
+    assert "effect.randomisation_p" not in figures and "effect.mde" not in figures
+
+
+def test_cohort_effects_show_refusals_and_caveats_as_footnotes():
+    import pandas as pd
+
+    t, mean = texts_for("da"), SimpleNamespace(kind="mean")
+    cohorts = pd.DataFrame(
+        {
+            "group": [2023, 2024, 2025],
+            "estimate": [0.05, 0.08, 0.2],
+            "ci_low": [0.01, 0.02, math.nan],
+            "ci_high": [0.09, 0.14, math.nan],
+            "p_value": [0.03, 0.0004, math.nan],
+            "n_treated_clusters": [3, 3, 1],
+            "refused": ["", "", "fewer than two treated clusters (1)"],
+            "caveat": [False, True, False],
+            "sim_coverage": [0.94, 0.908, math.nan],
+            "sim_rejection": [0.06, 0.093, math.nan],
+            "sim_datasets": [4000, 2000, 0],
+        }
+    )
+    table, notes = evaluation_design.cohort_estimates_table(t, mean, cohorts)
+    rows = table.to_numpy().tolist()
+    assert rows[0] == ["2023/24", "+0,050", "+0,010 til +0,090", "0,030", "3"]
+    assert rows[1][0] == "2024/25 \u00b9" and rows[1][3] == "<\u00a00,001"
+    assert rows[2] == ["2025/26", "+0,200", "–", "–", "1"]
+    assert notes[0] == "– : " + REFUSED_DA
+    assert notes[1].startswith("\u00b9 Rækken hviler på 3 startede klynger. I simuleringer")
+    assert "i 90,8\u00a0% af tilfældene" in notes[1] and "i 9,3\u00a0%" in notes[1]
+    mean = SimpleNamespace(kind="mean", name_da="Trivsel", name_en="Wellbeing")
+    report = SimpleNamespace(t=t, indicator=mean, tables_dir=None)
+    cells = one_starter_result(extra_starters=2).cells
+    before = evaluation_design.design_html(report, SimpleNamespace(cells=cells))  # no `cohorts`
+    assert 'id="effekt-cells"' in before and 'id="effekt-cohort-effects"' not in before
+    after = evaluation_design.design_html(report, SimpleNamespace(cells=cells, cohorts=cohorts))
+    assert 'id="effekt-cohort-effects"' in after and "Rækken hviler på 3 startede" in after
+
+
+def test_caveat_marks_number_each_distinct_caveat_once():
+    labels, notes = evaluation_effect.caveat_marks(
+        ["a", "b", "c", "d"], ["", "thin", math.nan, "thin"]
+    )
+    assert labels == ["a", "b \u00b9", "c", "d \u00b9"]
+    assert notes == ["\u00b9 thin"]
+
+
+def demo_names(report, sidecar, start):
+    """The demo clusters' names with this start year (None: never), from the sidecar."""
+    ids = [c for c, s in sidecar["start_years"].items() if s == start]
+    return {report.data.cluster_name(c) for c in ids}
+
+
+@pytest.mark.slow
+def test_demo_cohort_table_matches_the_sidecar_start_years(demo_report):
+    report, html, sidecar = demo_report
+    rows = table_rows(subsection(html, "cohorts"))
+    starts = sorted({s for s in sidecar["start_years"].values() if s is not None})
+    assert [r[0] for r in rows] == [f"{s}/{(s + 1) % 100:02d}" for s in starts] + ["Ikke startet"]
+    for row, start in zip(rows, [*starts, None], strict=True):
+        names = demo_names(report, sidecar, start)
+        assert set(row[1].replace(" og ", ", ").split(", ")) == names
+        assert row[2] == str(len(names))
+
+
+@pytest.mark.slow
+def test_demo_cells_count_the_not_yet_started_clusters_behind_each_comparison(demo_report):
+    """Comparison clusters of ATT(g, t): the other groups' clusters not started by max(t, base
+    year) (Callaway & Sant'Anna's not-yet-treated group), counted from the sidecar's start years."""
+    _, html, sidecar = demo_report
+    starts = sidecar["start_years"]
+    rows = table_rows(subsection(html, "cells"))
+    assert len(rows) == 16  # 2 start groups x 8 of the 9 survey years (the base year left out)
+    for row in rows:
+        group, year, base = (int(row[k][:4]) for k in range(3))
+        later = max(year, base)
+        comparison = sum(1 for s in starts.values() if s != group and (s is None or s > later))
+        treated = sum(1 for s in starts.values() if s == group)
+        assert row[5:] == [str(treated), str(comparison)], row
+        assert row[4] != "–"
+
+
+@pytest.mark.slow
+def test_demo_goals_hold_their_known_true_effects(demo_report):
+    report, html, sidecar = demo_report
+    rows = {r[0]: r for r in table_rows(subsection(html, "goals"))}
+    assert len(rows) == 4 and all(r[1] != "–" and r[4] == "6 startede af 10" for r in rows.values())
+    for indicator_id in ("inklusionsgrad", "hoej_trivsel_andel"):
+        truth = sidecar["effects"][indicator_id]["realised"]
+        overall = report.cache["goals"][indicator_id].overall_row()
+        assert overall["ci_low"] <= truth <= overall["ci_high"], indicator_id
+        name = report.data.catalog.get(indicator_id).name_da
+        assert rows[name][1] == report.t(
+            "format.points",
+            number=report.t.number(overall["estimate"] * 100, decimals=1, signed=True),
+        )
+
+
+@pytest.mark.slow
+def test_demo_effect_in_sd_units_divides_by_the_baseline_pupil_sd(demo_report):
+    report, html, sidecar = demo_report
+    first_start = min(s for s in sidecar["start_years"].values() if s is not None)
+    values = report.data.values
+    baseline = values[
+        (values["indicator_id"] == "generel_trivsel")
+        & (values["level"] == "municipality")
+        & (values["year"] == first_start - 1)
+    ]
+    sd = float(baseline["sd"].iloc[0])
+    figures = report_evaluation.collect_key_figures(report)
+    assert figures["effect.baseline_sd"] == pytest.approx(sd, abs=1e-6)
+    section = subsection(html, "size")
+    units = report.t.number(figures["effect.estimate"] / sd, decimals=2, signed=True)
+    assert f"svarer til {units} standardafvigelser" in section
+    assert f"skoleåret {first_start - 1}/{first_start % 100:02d}" in section
+    assert "På andelen af elever med høj trivsel er effekten +" in section
+
+
+@pytest.mark.slow
+def test_demo_detectable_effect_is_blooms_formula_with_the_headline_se(demo_report):
+    report, html, _ = demo_report
+    se = report.cache["effect"].overall_row()["se"]
+    figures = report_evaluation.collect_key_figures(report)
+    # 10 clusters: t(0.975, 9) = 2.262, t(0.80, 9) = 0.883 (printed t tables)
+    assert figures["effect.mde"] == pytest.approx((2.262 + 0.883) * se, rel=1e-3)
+    shown = report.t.number(figures["effect.mde"], decimals=3)
+    assert f"opdage en samlet effekt på {shown} eller mere" in subsection(html, "mde")
+
+
+@pytest.mark.slow
+def test_demo_leave_one_out_equals_re_estimating_without_the_cluster(demo_report):
+    report, html, _ = demo_report
+    section = subsection(html, "leave-one-out")
+    rows = table_rows(section)
+    assert len(rows) == 10 and all(r[2] != "–" for r in rows)
+    panel = evaluation_effect.effect_panel(report, report.data.values, "generel_trivsel")
+    without = effect.estimate_effect(
+        panel[panel["cluster_id"] != "bakkerne"], draws=99, event_times=False
+    )
+    shown = {r[0]: r[2] for r in rows}
+    expected = without.overall_row()["estimate"]
+    assert shown["Bakkerne"] == evaluation_effect.format_effect(
+        report.t, report.indicator, expected
+    )
+    figures = report_evaluation.collect_key_figures(report)
+    assert figures["effect.leave_one_out_min"] <= round(expected, 6)
+    assert round(expected, 6) <= figures["effect.leave_one_out_max"]
+    low = evaluation_effect.format_effect(
+        report.t, report.indicator, figures["effect.leave_one_out_min"]
+    )
+    assert f"ligger den samlede effekt mellem {low} (uden " in section
+
+
+@pytest.mark.slow
+def test_demo_randomisation_p_stands_beside_the_headline(demo_report):
+    report, html, _ = demo_report
+    headline = subsection(html, "headline")
+    figures = report_evaluation.collect_key_figures(report)
+    p = figures["effect.randomisation_p"]
+    assert figures["effect.randomisation_permutations"] == 199  # the test's bootstrap draws
+    assert 1 / 200 <= p <= 1
+    assert "klyngerne 199 gange" in headline
+    shown = evaluation_effect.format_p(report.t, p, named=True).replace("<", "&lt;")
+    assert f"som den fundne, er {shown}." in headline
+    assert headline.index("Skønnet effekt") < headline.index("Randomiseringstest")
+
+
+def test_an_event_study_caveat_is_a_marked_footnote_under_its_table():
+    t, mean = texts_for("da"), SimpleNamespace(kind="mean", name_da="Trivsel", name_en="Wellbeing")
+    result = one_starter_result(extra_starters=2)
+    flagged = result.event_study["event_time"].eq(2)
+    result.event_study = result.event_study.assign(
+        caveat=flagged, sim_coverage=0.906, sim_rejection=0.0945, sim_datasets=4000
+    )
+    report = SimpleNamespace(t=t, indicator=mean, tables_dir=None, draws=99)
+    html = evaluation_effect.effect_chart_html(report, result)
+    assert "År +2 i forhold til start \u00b9</th>" in html
+    assert "<p>\u00b9 Rækken hviler på" in html and "dækkede 95 %-intervallet" in html
+
+
+def test_a_simulated_caveat_is_written_with_its_coverage_and_rejection():
+    t = texts_for("da")
+    row = {
+        "caveat": True,
+        "n_treated_clusters": 2,
+        "sim_coverage": 0.906,
+        "sim_rejection": 0.0945,
+        "sim_datasets": 4000,
+    }
+    text = evaluation_effect.caveat_text(t, row)
+    assert text.startswith("Rækken hviler på 2 startede klynger.")
+    assert "(4.000 datasæt med 10 klynger)" in text
+    assert "i 90,6\u00a0% af tilfældene (bør være 95 %)" in text and "9,4\u00a0%" in text
+    assert evaluation_effect.caveat_text(t, {**row, "caveat": False}) == ""
+    assert evaluation_effect.caveat_text(t, {}) == ""
+
+
+def test_rows_on_two_treated_clusters_carry_the_simulated_caveat():
+    """From the design's own facts: a start group of two clusters, measured in
+    validation/effect_rows.py at 90.8 % coverage and 9.3 % rejection."""
+    result = one_starter_result(extra_starters=2)
+    cohorts = result.cohorts.set_index("group")
+    assert cohorts.loc[2023, "n_treated_clusters"] == 2
+    assert bool(cohorts.loc[2023, "caveat"])
+    assert cohorts.loc[2023, "sim_coverage"] == pytest.approx(0.908)
+    assert not bool(cohorts.loc[2022, "caveat"])  # refused: one cluster, no interval at all
 
 
 def one_starter_result(extra_starters: int = 0):

@@ -25,19 +25,21 @@ CLUSTERS = pd.DataFrame(
 )
 
 
-def status_row(cluster_id, indicator_id, value, position, change, previous_value):
-    """A row as status.summarise_entity gives it: the level with a 95 % interval of +-0.1, the
-    municipality 3.8, the change from 2023 with an interval of +-0.15."""
+def status_row(cluster_id, indicator_id, value, position, change, previous_value, reference=3.8):
+    """A row as status.summarise_entity gives it: the level with a deciding 95 % interval of
+    +-0.1, the municipality 3.8, the change from 2023 with an interval of +-0.15."""
     difference = round(value - previous_value, 6)
     return {
         "cluster_id": cluster_id,
         "indicator_id": indicator_id,
         "indicator": CATALOG.get(indicator_id),
         "value": value,
-        "lower": round(value - 0.1, 6),
-        "upper": round(value + 0.1, 6),
+        "decided_lower": round(value - 0.1, 6),
+        "decided_upper": round(value + 0.1, 6),
+        "difference_lower": round(value - 0.1 - reference, 6),
+        "difference_upper": round(value + 0.1 - reference, 6),
         "n": 40,
-        "reference": 3.8,
+        "reference": reference,
         "position": position,
         "change": difference,
         "change_lower": round(difference - 0.15, 6),
@@ -51,7 +53,7 @@ def status_row(cluster_id, indicator_id, value, position, change, previous_value
 STATUS = pd.DataFrame(
     [
         status_row("n", "generel_trivsel", 3.6, "worse", "worse", 3.9),
-        status_row("n", "inklusionsgrad", 0.95, "better", "none", 0.94),
+        status_row("n", "inklusionsgrad", 0.95, "better", "none", 0.94, reference=0.8),
         status_row("s", "social_trivsel", 3.9, "within", "better", 3.7),
         status_row("s", "fravaer", 5.2, "better", "better", 6.0),
     ]
@@ -173,7 +175,7 @@ def test_detail_frame_gives_each_cluster_and_indicator_its_intervals():
     assert frame.columns.tolist() == [
         "Klyngen",
         "Nøgletal",
-        "Værdi (95 %-interval)",
+        "Værdi (95 %-interval inkl. almindelig forskel mellem klynger)",
         "Kommunen",
         "Ændring siden 2023/24 (95 %-interval)",
     ]

@@ -10,6 +10,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
+from printed_verdicts import Check, TableReader, numbers_in  # noqa: E402
 from tiny_warehouse import build_fixture_warehouse  # noqa: E402
 
 from evaluation.reports import leader_summary as report_leader  # noqa: E402
@@ -78,6 +79,34 @@ def test_detail_table_carries_the_intervals(overview_html):
     detail = overview_html[overview_html.index("Detaljer med usikkerhed") :]
     assert "95 %-interval" in detail
     assert re.search(r"\d,\d\d \(\d,\d\d–\d,\d\d\)", detail)
+
+
+def test_detail_intervals_are_the_ones_that_decided_the_symbols_above(overview_html):
+    # read as a reader does: the spoken verdicts of the compact table, and beside them in the
+    # detail table the interval (must exclude the municipal value exactly when the cluster is
+    # clearly better or worse) and the change interval (must exclude 0 exactly for a change)
+    reader = TableReader()
+    reader.feed(overview_html)
+    (headers, compact), (detail_headers, detail) = reader.tables[0], reader.tables[1]
+    verdicts = {}
+    for row in compact:
+        for header, cell in zip(headers[1:], row[1:], strict=True):
+            if cell != "–":
+                place, change = cell.split(": ", 1)[1].split("; ")
+                verdicts[(row[0], header)] = ("tydeligt" in place, "tydeligt" in change)
+    assert detail_headers[2] == "Værdi (95 %-interval inkl. almindelig forskel mellem klynger)"
+    checks = []
+    for cluster, indicator, value_cell, reference_cell, change_cell in detail:
+        clear_place, clear_change = verdicts[(cluster, indicator)]
+        value, reference, change = (
+            numbers_in(c) for c in (value_cell, reference_cell, change_cell)
+        )
+        if len(value) == 3 and len(reference) == 1:
+            checks.append(Check(indicator, clear_place, value[1], value[2], reference[0]))
+        if len(change) == 3:
+            checks.append(Check(indicator, clear_change, change[1], change[2], 0.0))
+    assert len(checks) >= 12 and any(c.clear for c in checks) and not all(c.clear for c in checks)
+    assert [c for c in checks if not c.agrees] == []
 
 
 def test_attention_comes_before_the_table_and_the_contents_are_compact(report):

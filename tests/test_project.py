@@ -242,6 +242,7 @@ def test_wheel_ships_notebooks_templates_catalog_and_texts(tmp_path):
         assert f"evaluation/reports/notebooks/{notebook.name}" in names
     for needed in (
         "evaluation/catalog.yaml",
+        "evaluation/stats/effect_validation.yaml",
         "evaluation/texts/da.yaml",
         "evaluation/texts/en.yaml",
         "evaluation/render/templates/offline/index.html.j2",

@@ -70,3 +70,19 @@ def test_texts_fill_in_values_and_report_unknown_keys():
     )
     with pytest.raises(KeyError, match="no_such_key"):
         t("common.no_such_key")
+
+
+def test_danish_order_puts_ae_oe_aa_after_z_and_reads_aa_as_aa():
+    from evaluation.texts import danish_order
+
+    names = ["Åbyen", "Øst", "Zulu", "Ærø", "Bakkerne", "Vest", "Aabenraa", "Aarhus Nord"]
+    assert sorted(names, key=danish_order) == [
+        "Bakkerne",
+        "Vest",
+        "Zulu",
+        "Ærø",
+        "Øst",
+        "Aabenraa",
+        "Åbyen",
+        "Aarhus Nord",
+    ]

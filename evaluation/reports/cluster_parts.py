@@ -153,8 +153,9 @@ def statement_columns(report: ClusterReport) -> list[tuple[str, str]]:
 
 
 def statement_chart_rows(report: ClusterReport, rows: pd.DataFrame) -> tuple[list, list[str]]:
-    """Chart rows in percent (the cluster with its interval, the municipality without one) and
-    the names of the statements whose figure is suppressed."""
+    """Chart rows in percent (the cluster with the interval that decided its position, so the
+    municipality's point falls outside it exactly when the table says better or worse; the
+    municipality without one) and the names of the statements whose figure is suppressed."""
     t = report.t
     chart_rows, hidden = [], []
     muni_name = t("common.municipality")
@@ -168,8 +169,8 @@ def statement_chart_rows(report: ClusterReport, rows: pd.DataFrame) -> tuple[lis
                 "row": label,
                 "series": report.cluster_name,
                 "value": row.value * 100,
-                "lower": row.lower * 100,
-                "upper": row.upper * 100,
+                "lower": row.decided_lower * 100,
+                "upper": row.decided_upper * 100,
             }
         )
         if not rc.is_missing(row.reference):
@@ -305,6 +306,7 @@ def status_standout_lines(report: ClusterReport, status: pd.DataFrame) -> list[s
 
 
 def change_standout(t: Texts, row) -> str:
+    extra = rc.change_decimals(row)
     return t(
         "cluster_report.standout_change",
         indicator=rc.indicator_phrase(t, row.indicator),
@@ -312,14 +314,18 @@ def change_standout(t: Texts, row) -> str:
         previous=format_school_year(row.previous_year),
         before=rc.format_value(t, row.indicator, row.previous_value),
         after=rc.format_value(t, row.indicator, row.value),
-        change=rc.format_difference(t, row.indicator, row.change),
+        change=rc.format_difference(t, row.indicator, row.change, extra),
         interval=rc.format_interval(
-            t, row.indicator, row.change_lower, row.change_upper, signed=True
+            t, row.indicator, row.change_lower, row.change_upper, signed=True, extra=extra
         ),
     )
 
 
 def level_standout(t: Texts, row) -> str:
+    """A clear difference from the municipality with the interval that decided it (compare's
+    difference interval: it excludes 0 exactly when the cluster is above or below)."""
+    low, high = row.difference_lower, row.difference_upper
+    extra = rc.extra_decimals(row.indicator, low, high, 0.0, clear=True, signed=True)
     return t(
         "cluster_report.standout_level",
         indicator=rc.indicator_phrase(t, row.indicator),
@@ -328,12 +334,6 @@ def level_standout(t: Texts, row) -> str:
         ),
         value=rc.format_value(t, row.indicator, row.value),
         reference=rc.format_value(t, row.indicator, row.reference),
-        difference=rc.format_difference(t, row.indicator, row.value - row.reference),
-        interval=rc.format_interval(
-            t,
-            row.indicator,
-            row.lower - row.reference,
-            row.upper - row.reference,
-            signed=True,
-        ),
+        difference=rc.format_difference(t, row.indicator, row.value - row.reference, extra),
+        interval=rc.format_interval(t, row.indicator, low, high, signed=True, extra=extra),
     )

@@ -113,9 +113,9 @@ def build_title(report: ClusterReport) -> rc.Html:
         ),
         programme,
     ]
-    how = [t("how_to_read.intervals"), t("how_to_read.changes"), t("status_legend")]
+    how = [t("decided_interval.how_to_read"), t("how_to_read.changes"), t("status_legend")]
     if report.data.public:  # one year, and intervals from the spread of schools, not chance
-        how = [t("public_cluster.how_intervals"), t("status_legend")]
+        how = [t("public_cluster.how_intervals"), how[0], t("status_legend")]
     title = t("cluster_report.title", cluster=report.cluster_name, school_year=report.school_year)
     intro = (
         rc.paragraph(t("cluster_report.lead", cluster=report.cluster_name), "wb-lead")

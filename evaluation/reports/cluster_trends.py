@@ -112,7 +112,8 @@ def trend_table(report: ClusterReport, frame: pd.DataFrame, all_years: list[str]
 
 def trend_slopes(report: ClusterReport) -> pd.DataFrame:
     """Linear trend per year over the last TREND_YEARS years with data (stats.change.trend) for
-    the cluster's trend indicators; verdict better/worse/none as for changes."""
+    the cluster's trend indicators; verdict better/worse/none from the fit's own direction, so it
+    is the printed slope interval that decided it."""
     values = report.data.values
     rows = []
     for indicator_id in TREND_INDICATORS:
@@ -134,7 +135,7 @@ def trend_slopes(report: ClusterReport) -> pd.DataFrame:
             {
                 "indicator": indicator,
                 **fit,
-                "verdict": rc.judge(indicator, fit["ci_low"], fit["ci_high"]),
+                "verdict": rc.verdict_for(indicator, fit["direction"]),
             }
         )
     return pd.DataFrame(rows)

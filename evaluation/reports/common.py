@@ -15,6 +15,7 @@ from __future__ import annotations
 from evaluation.reports.formatting import (
     axis_label,
     display_scale,
+    extra_decimals,
     format_difference,
     format_interval,
     format_value,
@@ -55,6 +56,7 @@ from evaluation.reports.page import (
 )
 from evaluation.reports.status import (
     Z95,
+    change_decimals,
     comparison_kind,
     judge,
     level_interval,
@@ -62,6 +64,7 @@ from evaluation.reports.status import (
     status_frame,
     status_table,
     summarise_entity,
+    verdict_for,
     year_change,
 )
 from evaluation.texts import is_missing
@@ -104,9 +107,11 @@ __all__ = [
     "check_municipality",
     "check_report_parameters",
     "check_year",
+    "change_decimals",
     "comparison_kind",
     "credit_html",
     "display_scale",
+    "extra_decimals",
     "esc",
     "format_difference",
     "format_interval",
@@ -137,5 +142,6 @@ __all__ = [
     "status_table",
     "summarise_entity",
     "table_of_contents",
+    "verdict_for",
     "year_change",
 ]

@@ -42,24 +42,36 @@ def effect_panel(report: EvaluationReport, values: pd.DataFrame, indicator_id: s
 
 
 def run_effect(
-    report: EvaluationReport, values: pd.DataFrame, indicator_id: str, comparison: str = "not_yet"
+    report: EvaluationReport,
+    values: pd.DataFrame,
+    indicator_id: str,
+    comparison: str = "not_yet",
+    event_times: bool = True,
 ):
     """The effect of the programme on the indicator (evaluation.stats.effect) against the
-    `comparison` group: clusters not yet started, or those never started."""
+    `comparison` group: clusters not yet started, or those never started; without the
+    per-event-time rows when `event_times` is False (cheaper: only the overall row is read)."""
     from evaluation.stats import effect  # why: scipy loads only when a report runs
 
     panel = effect_panel(report, values, indicator_id)
     return effect.estimate_effect(
-        panel, draws=report.draws, seed=report.seed, comparison=comparison
+        panel,
+        draws=report.draws,
+        seed=report.seed,
+        comparison=comparison,
+        event_times=event_times,
     )
 
 
 def format_effect(t: Texts, indicator, value) -> str:
-    """An effect: 3 decimals on a 1-5 scale (effects are small), points for shares and rates."""
+    """An effect: 3 decimals on a 1-5 scale (effects are small), points for shares and rates,
+    days with one decimal for a median waiting time."""
     if rc.is_missing(value):
         return SUPPRESSED_MARKER
     if indicator.kind in ("proportion", "rate"):
         return rc.format_difference(t, indicator, value)
+    if indicator.kind == "median":
+        return t("format.days", number=t.number(value, decimals=1, signed=True))
     return t.number(value, decimals=3, signed=True)
 
 
@@ -69,11 +81,13 @@ def format_effect_interval(t: Texts, indicator, lower, upper) -> str:
         return SUPPRESSED_MARKER
     if indicator.kind in ("proportion", "rate"):
         return rc.format_interval(t, indicator, lower, upper, signed=True)
-    return t(
+    decimals = 1 if indicator.kind == "median" else 3
+    interval = t(
         "format.interval_signed",
-        lower=t.number(lower, decimals=3, signed=True),
-        upper=t.number(upper, decimals=3, signed=True),
+        lower=t.number(lower, decimals=decimals, signed=True),
+        upper=t.number(upper, decimals=decimals, signed=True),
     )
+    return t("format.days", number=interval) if indicator.kind == "median" else interval
 
 
 def format_p(t: Texts, p, named: bool = False) -> str:
@@ -214,7 +228,7 @@ def event_time_label(t: Texts, event_time) -> str:
         return t("evaluation_report.effect_overall")
     return t(
         "evaluation_report.effect_event_time",
-        k=f"{int(event_time):+d}".replace("-", "\N{MINUS SIGN}"),
+        k=signed_event_time(event_time),
     )
 
 
@@ -264,10 +278,58 @@ def effect_rows(t: Texts, indicator, event_study: pd.DataFrame) -> tuple[list, l
     return rows, table_rows
 
 
+SUPERSCRIPT = str.maketrans(
+    "0123456789", "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
+)
+
+
+def caveat_marks(labels: list[str], caveats) -> tuple[list[str], list[str]]:
+    """Each row label with a footnote mark (¹, ², ...) where the row has a caveat, and the
+    footnotes under the table: one per distinct caveat, behind the same mark."""
+    numbers: dict[str, int] = {}
+    marked = []
+    for label, caveat in zip(labels, caveats, strict=True):
+        caveat = "" if rc.is_missing(caveat) else str(caveat).strip()
+        if not caveat:
+            marked.append(label)
+            continue
+        number = numbers.setdefault(caveat, len(numbers) + 1)
+        marked.append(f"{label} {str(number).translate(SUPERSCRIPT)}")
+    notes = [f"{str(n).translate(SUPERSCRIPT)} {caveat}" for caveat, n in numbers.items()]
+    return marked, notes
+
+
+def caveat_text(t: Texts, row: dict) -> str:
+    """A row's caveat in words ("" when none): where `caveat` is True, what the simulations
+    measured for rows of its kind (evaluation.stats.effect_validation; validation/README.md)."""
+    caveat = row.get("caveat", False)
+    if rc.is_missing(caveat) or not bool(caveat):
+        return ""
+    return t(
+        "effect_extras.caveat_simulated",
+        treated=t.number(row.get("n_treated_clusters", 0), decimals=0),
+        coverage=t.percent(row["sim_coverage"], decimals=1),
+        rejection=t.percent(row["sim_rejection"], decimals=1),
+        datasets=t.number(row.get("sim_datasets", 0), decimals=0),
+    )
+
+
+def row_caveats(t: Texts, frame: pd.DataFrame) -> list[str]:
+    """Each row's caveat in words ("" everywhere when the estimator gives none)."""
+    return [caveat_text(t, row) for row in frame.to_dict("records")]
+
+
 def effect_chart_html(report: EvaluationReport, result) -> str:
-    """The event study as dots with three intervals each, with its table and methods notes."""
+    """The event study as dots with three intervals each, with its table and methods notes;
+    a row's caveat from the estimator is a marked footnote under the table."""
     t, indicator = report.t, report.indicator
     rows, table_rows = effect_rows(t, indicator, result.event_study)
+    time = t.lookup("evaluation_report.effect_columns")["time"]
+    labels, caveats = caveat_marks(
+        [r[time] for r in table_rows], row_caveats(t, result.event_study)
+    )
+    for row, label in zip(table_rows, labels, strict=True):
+        row[time] = label
     chart = charts.build_interval_chart(
         pd.DataFrame(rows),
         {
@@ -287,5 +349,18 @@ def effect_chart_html(report: EvaluationReport, result) -> str:
         "effekt",
         report.tables_dir,
         language=t.language,
-        footnotes=inference_notes(t, result, report.draws),
+        footnotes=inference_notes(t, result, report.draws) + caveats,
     )
+
+
+def subsection_start(t: Texts, name: str) -> str:
+    """A sub-heading in the effect section (h3, linkable as #effekt-<name>) and its lead
+    sentence saying what to look for: `effect_extras.<name>.title` and `.lead`."""
+    anchor = "effekt-" + name.replace("_", "-")
+    heading = f'<h3 id="{anchor}">{rc.esc(t(f"effect_extras.{name}.title"))}</h3>'
+    return heading + rc.paragraph(t(f"effect_extras.{name}.lead"))
+
+
+def signed_event_time(event_time: int) -> str:
+    """ "+2" / "−3" with a real minus sign, as the event-study labels write it."""
+    return f"{int(event_time):+d}".replace("-", "\N{MINUS SIGN}")

@@ -2,8 +2,9 @@
 
 The notebook `notebooks/evaluation_report.ipynb` calls `prepare_report(...)` right after its
 parameters, then one `build_*` function per section, and finally `collect_key_figures`. The
-helpers behind the sections are in evaluation_tables, evaluation_effect and
-evaluation_sensitivity.
+helpers behind the sections are in evaluation_tables, evaluation_effect, evaluation_design (start
+groups and ATT(g, t)), evaluation_size (goals, effect size, detectable effect, leave-one-out,
+randomisation test) and evaluation_sensitivity.
 """
 
 from __future__ import annotations
@@ -15,14 +16,17 @@ from evaluation.errors import EvaluationError, ParameterError
 from evaluation.reports import charts, key_figures
 from evaluation.reports import common as rc
 from evaluation.reports.evaluation_context import EvaluationReport
+from evaluation.reports.evaluation_design import cohorts_html, design_html
 from evaluation.reports.evaluation_effect import (
     demo_truth,
     effect_chart_html,
     effect_summary,
     run_effect,
+    subsection_start,
     truth_note_html,
 )
 from evaluation.reports.evaluation_sensitivity import sensitivity_checks, sensitivity_row
+from evaluation.reports.evaluation_size import randomisation_sentence, size_html
 from evaluation.reports.evaluation_tables import (
     GRADES_4_9_SHARE,
     coverage_frame,
@@ -203,18 +207,26 @@ def build_models(report: EvaluationReport) -> rc.Html:
 
 
 def build_effect(report: EvaluationReport) -> rc.Html:
-    """Staggered DiD: jackknife CV3 interval first, wild bootstrap beside, CR1 for comparison."""
+    """Staggered DiD: who started when; the headline (jackknife CV3 interval first, wild
+    bootstrap beside, CR1 for comparison) with the randomisation test; the event study; each
+    start group and ATT(g, t) cell; the effort's goals; the effect's size; the smallest
+    detectable effect and the estimate with each cluster left out, each under a sub-heading."""
     t = report.t
     body = rc.paragraph(t("evaluation_report.effect_intro"))
     try:
         result = run_effect(report, report.data.values, report.indicator_id)
     except EvaluationError as exc:
         body += rc.paragraph(t("evaluation_report.effect_unavailable", reason=str(exc)))
-        return rc.section("effekt", section_title(report, "effect"), body)
+        return rc.section("effekt", section_title(report, "effect"), body + cohorts_html(report))
     report.cache["effect"] = result
+    body += cohorts_html(report, result)
+    body += subsection_start(t, "headline")
     body += f'<p class="wb-note">{rc.esc(effect_summary(t, report.indicator, result))}</p>'
+    body += rc.paragraph(randomisation_sentence(report, result), "wb-note")
     body += truth_note_html(report, result)
     body += effect_chart_html(report, result)
+    body += design_html(report, result)
+    body += size_html(report, result)
     return rc.section("effekt", section_title(report, "effect"), body)
 
 
@@ -280,6 +292,7 @@ def collect_key_figures(report: EvaluationReport) -> dict:
             figures[f"effect.{key}"] = round(float(overall[key]), 6)
         if overall["refused"]:
             figures["effect.refused"] = overall["refused"]
+    figures.update(size_figures(report))
     truth = report.cache.get("truth", {}).get(report.indicator_id)
     if truth is not None:
         figures["effect.demo_truth"] = round(truth, 6)
@@ -287,6 +300,26 @@ def collect_key_figures(report: EvaluationReport) -> dict:
     if fit is not None:
         figures["model.llf"] = round(fit.llf, 4)
         figures["model.method"] = fit.method
+    return figures
+
+
+def size_figures(report: EvaluationReport) -> dict:
+    """The effect's size figures the report shows: randomisation p, detectable effect, SD
+    units, the leave-one-out range and each goal's overall estimate (only those computed)."""
+    figures: dict = {}
+    for key in ("randomisation_p", "randomisation_permutations", "mde", "baseline_sd"):
+        value = report.cache.get(key)
+        if value is not None and not rc.is_missing(value):
+            figures[f"effect.{key}"] = round(float(value), 6)
+    loo = report.cache.get("leave_one_out")
+    if loo is not None and loo["estimate"].notna().any():
+        figures["effect.leave_one_out_min"] = round(float(loo["estimate"].min()), 6)
+        figures["effect.leave_one_out_max"] = round(float(loo["estimate"].max()), 6)
+    for indicator_id, result in report.cache.get("goals", {}).items():
+        if not isinstance(result, str):
+            figures[f"goal.{indicator_id}.estimate"] = round(
+                float(result.overall_row()["estimate"]), 6
+            )
     return figures
 
 

@@ -25,47 +25,72 @@ def indicator_phrase(t: Texts, indicator) -> str:
     return name
 
 
-def format_value(t: Texts, indicator, value) -> str:
-    """A level in the unit of its kind: 3,72 / 94 % / 12 dage / 5,3 %."""
+MAX_EXTRA_DECIMALS = 4  # at most this many decimals beyond the usual, to part a rounded tie
+
+
+def format_value(t: Texts, indicator, value, extra: int = 0) -> str:
+    """A level in the unit of its kind: 3,72 / 94 % / 12 dage / 5,3 % (`extra` more decimals)."""
     if is_missing(value):
         return SUPPRESSED_MARKER
     if indicator.kind == "proportion":
-        return t.percent(value, decimals=0)
+        return t.percent(value, decimals=extra)
     if indicator.kind == "median":
-        return t("format.days", number=t.number(value, decimals=0))
+        return t("format.days", number=t.number(value, decimals=extra))
     if indicator.kind == "rate":
-        return t("format.percent", number=t.number(value, decimals=1))
-    return t.number(value, decimals=2)
+        return t("format.percent", number=t.number(value, decimals=1 + extra))
+    return t.number(value, decimals=2 + extra)
 
 
-def format_difference(t: Texts, indicator, value) -> str:
-    """A signed difference: +0,12 / +3 pct.-point / −4 dage."""
+def format_difference(t: Texts, indicator, value, extra: int = 0) -> str:
+    """A signed difference: +0,12 / +3 pct.-point / −4 dage (`extra` more decimals)."""
     if is_missing(value):
         return SUPPRESSED_MARKER
     if indicator.kind == "proportion":
-        return t("format.points", number=t.number(value * 100, decimals=1, signed=True))
+        number = t.number(value * 100, decimals=1 + extra, signed=True)
+        return t("format.points", number=number)
     if indicator.kind == "rate":
-        return t("format.points", number=t.number(value, decimals=1, signed=True))
+        return t("format.points", number=t.number(value, decimals=1 + extra, signed=True))
     if indicator.kind == "median":
-        return t("format.days", number=t.number(value, decimals=0, signed=True))
-    return t.number(value, decimals=2, signed=True)
+        return t("format.days", number=t.number(value, decimals=extra, signed=True))
+    return t.number(value, decimals=2 + extra, signed=True)
 
 
-def format_interval(t: Texts, indicator, lower, upper, signed: bool = False) -> str:
-    """ "3,61–3,80" (da) or "3.61 to 3.80" (en); percent for shares."""
+def interval_scale(indicator, signed: bool = False) -> tuple[float, int]:
+    """(factor, decimals) of an interval's printed numbers: shares in percent (whole percent for
+    a level, one decimal for a difference); the same decimals as format_value / _difference."""
+    if indicator.kind == "proportion":
+        return 100.0, 1 if signed else 0
+    if indicator.kind == "rate":
+        return 1.0, 1
+    if indicator.kind == "median":
+        return 1.0, 0
+    return 1.0, 2
+
+
+def format_interval(t: Texts, indicator, lower, upper, signed: bool = False, extra: int = 0) -> str:
+    """ "3,61–3,80" (da) or "3.61 to 3.80" (en); percent for shares (`extra` more decimals)."""
     if is_missing(lower) or is_missing(upper):
         return SUPPRESSED_MARKER
-    if indicator.kind == "proportion":
-        scale, decimals = 100.0, 1 if signed else 0
-    elif indicator.kind == "rate":
-        scale, decimals = 1.0, 1
-    elif indicator.kind == "median":
-        scale, decimals = 1.0, 0
-    else:
-        scale, decimals = 1.0, 2
-    lo = t.number(lower * scale, decimals=decimals, signed=signed)
-    hi = t.number(upper * scale, decimals=decimals, signed=signed)
+    scale, decimals = interval_scale(indicator, signed)
+    lo = t.number(lower * scale, decimals=decimals + extra, signed=signed)
+    hi = t.number(upper * scale, decimals=decimals + extra, signed=signed)
     return t("format.interval_signed" if signed else "format.interval", lower=lo, upper=hi)
+
+
+def extra_decimals(indicator, lower, upper, reference, clear: bool, signed: bool = False) -> int:
+    """Decimals to add so a clear verdict can be read off the printed numbers: the reference
+    (the municipality's value, or 0 for a difference) printed strictly outside the printed
+    interval. Rounding can put a reference just outside the interval onto its printed bound
+    ("66 %" beside "66–72" and "better"); one more decimal parts them. A verdict of no clear
+    difference needs none: rounding keeps a value inside an interval inside its printed bounds."""
+    if not clear or any(is_missing(x) for x in (lower, upper, reference)):
+        return 0
+    scale, decimals = interval_scale(indicator, signed)
+    for extra in range(MAX_EXTRA_DECIMALS + 1):
+        lo, hi, ref = (round(float(x) * scale, decimals + extra) for x in (lower, upper, reference))
+        if ref < lo or ref > hi:
+            return extra
+    return MAX_EXTRA_DECIMALS
 
 
 def display_scale(indicator) -> float:

@@ -167,13 +167,19 @@ def build_change_chart(report: LeaderReport) -> rc.Html:
         "leader_summary.change_chart_title", previous=previous, school_year=report.school_year
     )
     description = t("leader_summary.change_chart_description", detail=detail)
+    extras = [rc.change_decimals(row) for row in sel.itertuples(index=False)]
     table = pd.DataFrame(
         {
             t("common.cluster"): data["row"],
-            t("common.change"): [rc.format_difference(t, indicator, v) for v in sel["change"]],
+            t("common.change"): [
+                rc.format_difference(t, indicator, v, extra)
+                for v, extra in zip(sel["change"], extras, strict=True)
+            ],
             t("common.interval"): [
-                rc.format_interval(t, indicator, lo, hi, signed=True)
-                for lo, hi in zip(sel["change_lower"], sel["change_upper"], strict=True)
+                rc.format_interval(t, indicator, lo, hi, signed=True, extra=extra)
+                for lo, hi, extra in zip(
+                    sel["change_lower"], sel["change_upper"], extras, strict=True
+                )
             ],
             t("common.status"): data["series"],
         }

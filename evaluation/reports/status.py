@@ -1,5 +1,11 @@
-"""The status of an indicator for one entity: level and interval, change since the year before,
-and position against the municipality, each judged only when its interval is clear.
+"""The status of an indicator for one entity: level, change since the year before, and position
+against the municipality, each judged only when its interval is clear.
+
+Each verdict comes with the interval that decided it, from the same computation: the position
+with the funnel limits of evaluation.stats.compare turned around the entity's value (the
+municipality outside it <=> the entity outside the limits), the change with the interval of
+evaluation.stats.change (zero outside it <=> a change). What a report prints beside a verdict
+is that interval, never a second one computed elsewhere.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import pandas as pd
 
 from evaluation.reports import charts
 from evaluation.reports.formatting import (
+    extra_decimals,
     format_difference,
     format_interval,
     format_value,
@@ -20,10 +27,20 @@ from evaluation.reports.inputs import ReportData, previous_year
 from evaluation.texts import SUPPRESSED_MARKER, Texts, is_missing
 
 Z95 = 1.959963984540054
+CLEAR = ("better", "worse")  # verdicts that say a clear difference or change
+# compare_units' columns of the interval that decided a position -> the status row's names
+DECIDED = {
+    "decided_low_95": "decided_lower",
+    "decided_high_95": "decided_upper",
+    "difference_low_95": "difference_lower",
+    "difference_high_95": "difference_upper",
+}
 
 
 def level_interval(indicator, value, se) -> tuple[float, float]:
-    """95 % interval of a level; shares kept inside 0-1, other kinds at or above zero."""
+    """95 % interval of a level from its standard error alone (chance only); shares kept inside
+    0-1, other kinds at or above zero. For charts over the years, where no verdict stands beside
+    it; beside a position verdict the reports print the deciding interval (`summarise_entity`)."""
     if is_missing(value) or is_missing(se):
         return (math.nan, math.nan)
     lower, upper = value - Z95 * se, value + Z95 * se
@@ -32,23 +49,35 @@ def level_interval(indicator, value, se) -> tuple[float, float]:
     return max(lower, 0.0), upper
 
 
+def verdict_for(indicator, direction) -> str:
+    """ "better" / "worse" / "none" for the direction evaluation.stats.change gives ("increase",
+    "decrease", "no clear change"), turned by the indicator's good direction; "missing" without.
+    The rule itself (an interval excluding zero) lives in change.describe_change only."""
+    if is_missing(direction) or direction not in ("increase", "decrease", "no clear change"):
+        return "missing"
+    if direction == "no clear change":
+        return "none"
+    good = "increase" if indicator.direction == "higher_better" else "decrease"
+    return "better" if direction == good else "worse"
+
+
 def judge(indicator, lower, upper) -> str:
     """ "better" / "worse" / "none" for an interval of a difference; "missing" without one.
 
-    A difference is only called one when its interval excludes zero (DESIGN.md, Statistics).
+    A difference is only called one when its interval excludes zero (DESIGN.md, Statistics):
+    change.describe_change decides, `verdict_for` names it.
     """
+    from evaluation.stats import change  # why: scipy loads only when a report runs
+
     if is_missing(lower) or is_missing(upper):
         return "missing"
-    if lower <= 0 <= upper:
-        return "none"
-    higher = lower > 0
-    good = higher if indicator.direction == "higher_better" else not higher
-    return "better" if good else "worse"
+    return verdict_for(indicator, str(change.describe_change(lower, upper)))
 
 
 def year_change(indicator, now: pd.Series | None, before: pd.Series | None) -> dict:
-    """Change between two years of one entity with its 95 % interval (evaluation.stats.change):
-    Newcombe's hybrid score interval for proportions, a normal interval for the rest."""
+    """Change between two years of one entity with its 95 % interval and the verdict that this
+    interval decided, both from one call of evaluation.stats.change: Newcombe's hybrid score
+    interval for proportions, a normal interval for the rest."""
     from evaluation.stats import change  # why: scipy loads only when a report runs
 
     out = {"change": math.nan, "change_lower": math.nan, "change_upper": math.nan}
@@ -69,25 +98,25 @@ def year_change(indicator, now: pd.Series | None, before: pd.Series | None) -> d
             [float(before["se"])],
         )
     row = result.iloc[0]
-    lower, upper = float(row["ci_low"]), float(row["ci_high"])
     return {
         "change": float(row["change"]),
-        "change_lower": lower,
-        "change_upper": upper,
-        "change_verdict": judge(indicator, lower, upper),
+        "change_lower": float(row["ci_low"]),
+        "change_upper": float(row["ci_high"]),
+        "change_verdict": verdict_for(indicator, row["direction"]),
     }
 
 
 def position_against(indicator, entities: pd.DataFrame, target: float) -> pd.DataFrame:
     """Funnel comparison (evaluation.stats.compare) of entities against the municipality value.
 
-    Returns entity_id, classification (below/within/above at 95 %), classification_998,
-    lower_95 ... upper_998, and `position` as better/worse/within/missing.
+    Returns compare_units' unit columns (entity_id, classification at 95 % and 99.8 %, the
+    limits, decided_low_95/decided_high_95 and difference_low_95/difference_high_95: the
+    intervals that decided) and `position` as better/worse/within.
     """
     from evaluation.stats import compare  # why: scipy loads only when a report runs
 
     shown = entities[entities["value"].notna()]
-    cols = ["entity_id", "classification", "classification_998", "position"]
+    cols = ["entity_id", "classification", "classification_998", "position", *DECIDED]
     if shown.empty or is_missing(target):
         return pd.DataFrame(columns=cols)
     kind = comparison_kind(indicator, shown)
@@ -116,9 +145,9 @@ def comparison_kind(indicator, rows: pd.DataFrame) -> str:
 def summarise_entity(
     data: ReportData, level: str, entity_id: str, year: int, indicator_ids
 ) -> pd.DataFrame:
-    """One row per indicator: value and interval this year, the municipality's value, the
-    position against the municipality among entities of the same level, and the change since
-    the previous year with data."""
+    """One row per indicator: value this year, the municipality's value, the position against
+    the municipality among entities of the same level with the intervals that decided it
+    (`position_of`), and the change since the previous year with data and its interval."""
     values = data.values
     prev = previous_year(year, data.years)
     rows = []
@@ -139,26 +168,33 @@ def summarise_entity(
         )
         peers = of_ind[(of_ind["level"] == level) & (of_ind["year"] == year)]
         positions = position_against(indicator, peers, reference)
-        match = positions[positions["entity_id"] == entity_id]
-        position = str(match["position"].iloc[0]) if len(match) else "missing"
-        lower, upper = level_interval(indicator, now["value"], now["se"])
         rows.append(
             {
                 "indicator_id": ind_id,
                 "indicator": indicator,
                 "n": now["n"],
                 "value": now["value"],
-                "lower": lower,
-                "upper": upper,
                 "suppressed": bool(now["suppressed"]),
                 "reference": reference,
-                "position": position,
+                **position_of(positions, entity_id),
                 "previous_year": prev,
                 "previous_value": before["value"] if before is not None else math.nan,
                 **year_change(indicator, now, before),
             }
         )
     return pd.DataFrame(rows)
+
+
+def position_of(positions: pd.DataFrame, entity_id: str) -> dict:
+    """The entity's position and the 95 % intervals that decided it (NaN when not assessed):
+    decided_lower/upper for its level, difference_lower/upper for its difference from the
+    municipality; the municipality lies outside the first exactly when 0 lies outside the second
+    and the position is better or worse."""
+    match = positions[positions["entity_id"] == entity_id]
+    if not len(match):
+        return {"position": "missing", **dict.fromkeys(DECIDED.values(), math.nan)}
+    row = match.iloc[0]
+    return {"position": str(row["position"]), **{key: float(row[c]) for c, key in DECIDED.items()}}
 
 
 def _row(frame: pd.DataFrame, level: str, entity_id: str, year: int | None) -> pd.Series | None:
@@ -183,16 +219,19 @@ def status_table(
 
 
 def status_frame(t: Texts, rows: pd.DataFrame, columns: list[tuple[str, str]]) -> pd.DataFrame:
-    """The display strings of status rows (also what goes to the CSV file)."""
+    """The display strings of status rows (also what goes to the CSV file). A level, its interval
+    and the municipality's value share their decimals, as do a change and its interval, so a
+    clear verdict always reads off the printed numbers (formatting.extra_decimals)."""
     out = {header: [] for header, _ in columns}
     for row in rows.itertuples(index=False):
         ind = row.indicator
+        extra = position_decimals(row)
         cells = {
             "indicator": indicator_name(t, ind),
-            "value": format_value(t, ind, row.value),
-            "interval": format_interval(t, ind, row.lower, row.upper),
-            "value_interval": _value_with_interval(t, ind, row),
-            "reference": format_value(t, ind, row.reference),
+            "value": format_value(t, ind, row.value, extra),
+            "interval": format_interval(t, ind, row.decided_lower, row.decided_upper, extra=extra),
+            "value_interval": _value_with_interval(t, ind, row, extra),
+            "reference": format_value(t, ind, row.reference, extra),
             "previous": format_value(t, ind, row.previous_value),
             "change": _change_text(t, ind, row),
             "verdict": t("change." + row.change_verdict),
@@ -204,14 +243,32 @@ def status_frame(t: Texts, rows: pd.DataFrame, columns: list[tuple[str, str]]) -
     return pd.DataFrame(out)
 
 
-def _value_with_interval(t: Texts, ind, row) -> str:
+def position_decimals(row) -> int:
+    """Extra decimals for a level, its deciding interval and the municipality's value."""
+    clear = row.position in CLEAR
+    return extra_decimals(row.indicator, row.decided_lower, row.decided_upper, row.reference, clear)
+
+
+def change_decimals(row) -> int:
+    """Extra decimals for a change and its interval (zero printed outside it when clear)."""
+    clear = row.change_verdict in CLEAR
+    return extra_decimals(row.indicator, row.change_lower, row.change_upper, 0.0, clear, True)
+
+
+def _value_with_interval(t: Texts, ind, row, extra: int) -> str:
+    """The value with the interval that decided its position; the value alone when the position
+    could not be assessed (no interval is printed that no verdict stands on)."""
     if is_missing(row.value):
         return SUPPRESSED_MARKER
-    return f"{format_value(t, ind, row.value)} ({format_interval(t, ind, row.lower, row.upper)})"
+    value = format_value(t, ind, row.value, extra)
+    if is_missing(row.decided_lower) or is_missing(row.decided_upper):
+        return value
+    return f"{value} ({format_interval(t, ind, row.decided_lower, row.decided_upper, extra=extra)})"
 
 
 def _change_text(t: Texts, ind, row) -> str:
     if is_missing(row.change):
         return SUPPRESSED_MARKER
-    interval = format_interval(t, ind, row.change_lower, row.change_upper, signed=True)
-    return f"{format_difference(t, ind, row.change)} ({interval})"
+    extra = change_decimals(row)
+    interval = format_interval(t, ind, row.change_lower, row.change_upper, True, extra)
+    return f"{format_difference(t, ind, row.change, extra)} ({interval})"

@@ -34,7 +34,10 @@ def z_two_sided(level: float) -> float:
 
 
 def describe_change(ci_low, ci_high) -> np.ndarray:
-    """'increase' / 'decrease' when the interval excludes zero, else 'no clear change'."""
+    """'increase' / 'decrease' when the interval excludes zero, else 'no clear change' (an
+    interval ending exactly at zero holds it). The one rule for every change and trend verdict:
+    each function here returns it beside the interval that decided it, and the reports only name
+    it better or worse by the indicator's direction (evaluation.reports.status.verdict_for)."""
     lo, hi = np.asarray(ci_low, dtype=float), np.asarray(ci_high, dtype=float)
     return np.where(lo > 0, "increase", np.where(hi < 0, "decrease", "no clear change"))
 

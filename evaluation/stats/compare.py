@@ -267,7 +267,9 @@ class Comparison:
 
     `units` columns: entity_id, n, value, target, se0 (standard error under the target), z,
     z_winsorised, lower_95, upper_95, lower_998, upper_998, classification (at 95 %),
-    classification_998, limits (how the limits were made), adjustment.
+    classification_998, limits (how the limits were made), adjustment; the intervals that decided
+    the classification (`deciding_interval`): decided_low_95, decided_high_95, and for difference
+    = value - target difference_low_95 = value - upper_95, difference_high_95 (and _998 each).
     """
 
     kind: str
@@ -302,6 +304,28 @@ def classify(value, lower, upper) -> np.ndarray:
     """ "below" / "within" / "above" the limits (a value on a limit counts as within)."""
     value = np.asarray(value, dtype=float)
     return np.where(value < lower, "below", np.where(value > upper, "above", "within"))
+
+
+def deciding_interval(kind, value, target, lower, upper, classification):
+    """The interval that decides a verdict: the limits reflected around the unit's value.
+
+    [value - (upper - target), value + (target - lower)] holds the target exactly when the value
+    lies inside the limits, also for asymmetric exact limits: an interval for the unit's value
+    including the usual variation between units (tau^2, when the adjustment is on), i.e. the
+    funnel of Spiegelhalter (2005) turned around the unit. Shares stay in 0-1 and ratios at or
+    above 0 (so does the target); the last lines only mend last-digit rounding, so the interval
+    and `classification` never disagree, also for a value exactly on a limit."""
+    value, lower, upper = (np.asarray(x, dtype=float) for x in (value, lower, upper))
+    low, high = value - (upper - target), value + (target - lower)
+    if kind in ("proportion", "ratio"):
+        top = 1 if kind == "proportion" else None
+        low, high = np.clip(low, 0, top), np.clip(high, 0, top)
+    verdict = np.asarray(classification)
+    low = np.where(verdict == "within", np.minimum(low, target), low)
+    high = np.where(verdict == "within", np.maximum(high, target), high)
+    low = np.where(verdict == "above", np.maximum(low, np.nextafter(target, np.inf)), low)
+    high = np.where(verdict == "below", np.minimum(high, np.nextafter(target, -np.inf)), high)
+    return low, high
 
 
 def check_values_frame(values: pd.DataFrame, kind: str) -> pd.DataFrame:
@@ -391,9 +415,13 @@ def compare_units(
     )
     for level, tag in zip(LEVELS, ("95", "998"), strict=True):
         lower, upper = unit_limits(kind, n, target, se0, level, method, dispersion, exact_below_n)
+        verdict = classify(value, lower, upper)
         out[f"lower_{tag}"], out[f"upper_{tag}"] = lower, upper
-    out["classification"] = classify(value, out["lower_95"], out["upper_95"])
-    out["classification_998"] = classify(value, out["lower_998"], out["upper_998"])
+        out["classification" if tag == "95" else f"classification_{tag}"] = verdict
+        low, high = deciding_interval(kind, value, target, lower, upper, verdict)
+        out[f"decided_low_{tag}"], out[f"decided_high_{tag}"] = low, high
+        out[f"difference_low_{tag}"], out[f"difference_high_{tag}"] = value - upper, value - lower
+    out["difference"] = value - target
     out["limits"] = limits_label if method == "none" else f"{method} over-dispersion, normal"
     out["adjustment"] = method
     return Comparison(kind, float(target), method, dispersion, out, excluded)

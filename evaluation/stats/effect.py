@@ -59,7 +59,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from evaluation.errors import ParameterError, Problem, ValidationError
+from evaluation.errors import ParameterError
+from evaluation.stats.effect_validation import attach_validation
+from evaluation.stats.panel import check_panel
 from evaluation.stats.wild_bootstrap import (
     WEBB_MAX_CLUSTERS as WEBB_MAX_CLUSTERS,  # re-exported: the evaluation report reads it here
 )
@@ -99,52 +101,6 @@ EVENT_STUDY_COLUMNS = (
 # ---------------------------------------------------------------------------------------------
 # Panel and the 2x2 cells
 # ---------------------------------------------------------------------------------------------
-
-
-def check_panel(panel: pd.DataFrame) -> pd.DataFrame:
-    """Validate a cluster-year panel (cluster_id, year, value, start_year; NaN = never started).
-
-    Returns a copy with one row per cluster and year and a float start_year.
-    """
-    needed = ["cluster_id", "year", "value", "start_year"]
-    problems = [
-        Problem("panel", None, c, "no such column", f"columns {needed}", "add the column")
-        for c in needed
-        if c not in panel.columns
-    ]
-    if problems:
-        raise ValidationError(problems)
-    df = panel.dropna(subset=["value"]).copy()
-    df["start_year"] = df["start_year"].astype(float)
-    starts = df.groupby("cluster_id")["start_year"].nunique(dropna=False)
-    if (starts > 1).any():
-        bad = starts[starts > 1].index[0]
-        raise ValidationError(
-            [
-                Problem(
-                    "panel",
-                    None,
-                    "start_year",
-                    f"several start years for cluster {bad}",
-                    "one start year per cluster",
-                    "take start_year from the cluster_programme table",
-                )
-            ]
-        )
-    if df.duplicated(["cluster_id", "year"]).any():
-        raise ValidationError(
-            [
-                Problem(
-                    "panel",
-                    None,
-                    "year",
-                    "duplicate cluster-year rows",
-                    "one row per cluster and year",
-                    "aggregate to cluster-year first",
-                )
-            ]
-        )
-    return df
 
 
 @dataclass(frozen=True)
@@ -236,11 +192,14 @@ def cell_effects(x: np.ndarray, y: np.ndarray, n_cells: int) -> np.ndarray:
     return sums_t / n_t - sums_c / n_c
 
 
-def aggregation_weights(cells: list[Cell], which: str | int) -> np.ndarray:
-    """Weights over cells for one event time (int) or "overall" (all cells with t >= g);
+def aggregation_weights(cells: list[Cell], which: str | int | tuple) -> np.ndarray:
+    """Weights over cells for one event time (int), "overall" (all cells with t >= g) or one
+    start-year group ("group", g: its cells with t >= g, Callaway & Sant'Anna's theta_sel(g));
     proportional to the number of treated clusters in each cell (Callaway & Sant'Anna 2021)."""
     if which == "overall":
         keep = np.array([c.year >= c.group for c in cells])
+    elif isinstance(which, tuple):
+        keep = np.array([c.group == which[1] and c.year >= c.group for c in cells])
     else:
         keep = np.array([c.event_time == which for c in cells])
     size = np.array([len(c.treated) for c in cells], dtype=float) * keep
@@ -273,14 +232,19 @@ class EffectResult:
     """Event-study estimates of a staggered effort.
 
     `cells`: one row per ATT(g, t), with n_treated (its treated clusters) and `refused`.
+    `cohorts`: one row per start-year group (column `group`): the average of its post-start
+    cells, with the same columns as `event_study`.
     `event_study`: one row per event time (t - start year; negative = before the start, a
     placebo check that should be near zero) plus a row with event_time "overall". Columns:
     estimate, ci_low, ci_high, p_value, se (the headline: cluster jackknife CV3 with t(G-1)),
     se_method ("CV3", or "none" in a refused row), wild_ci_low, wild_ci_high, wild_p_value (wild
     cluster bootstrap-t WCR13, beside), crve_se, crve_ci_low, crve_ci_high, crve_p_value (plain
     cluster-robust CR1, labelled), n_groups, n_cells, n_treated_clusters (distinct treated
-    clusters behind the row) and refused: "" or the plain reason the row has no interval and no
-    p-value (then every interval column is NaN; the estimate stays).
+    clusters behind the row), refused: "" or the plain reason the row has no interval and no
+    p-value (then every interval column is NaN; the estimate stays), and what the simulations
+    of validation/effect_rows.py measured for this kind of row (`effect_validation`):
+    sim_coverage, sim_rejection, sim_datasets and caveat (True where they fall outside
+    92.5-97.5 % coverage or above 7.5 % rejection: the report prints them beside the interval).
     """
 
     cells: pd.DataFrame
@@ -289,6 +253,7 @@ class EffectResult:
     n_clusters: int
     inference: str
     comparison_note: str = CRVE_LABEL
+    cohorts: pd.DataFrame | None = None
 
     def overall_row(self) -> pd.Series:
         return self.event_study.set_index("event_time").loc["overall"]
@@ -431,22 +396,29 @@ def estimate_effect(
     targets: list = ["overall"]
     if event_times:
         targets += sorted({c.event_time for c in cells})
+    groups = [("group", g) for g in sorted({c.group for c in cells})]
     rows, weights_name = [], ""
-    for which in targets:
+    for which in targets + groups:
         w = aggregation_weights(cells, which)
         if w.sum() == 0:
             continue
         row, name = event_study_row(design, which, w)
         rows.append(row)
         weights_name = name or weights_name
-    event_study = pd.DataFrame(rows, columns=list(EVENT_STUDY_COLUMNS))
-    overall = event_study.iloc[0].to_dict()
+    by_group = [r for r in rows if isinstance(r["event_time"], tuple)]
+    rows = [r for r in rows if not isinstance(r["event_time"], tuple)]
+    event_study = attach_validation(pd.DataFrame(rows, columns=list(EVENT_STUDY_COLUMNS)))
+    cohorts = pd.DataFrame(by_group, columns=list(EVENT_STUDY_COLUMNS))
+    cohorts = cohorts.rename(columns={"event_time": "group"})
+    cohorts["group"] = [which[1] for which in cohorts["group"]]
+    cohorts = attach_validation(cohorts, kind_of=lambda _: "cohort", column="group")
     return EffectResult(
         cell_table(cells, att),
         event_study,
-        overall,
+        event_study.iloc[0].to_dict(),
         design.g_count,
-        inference_label(rows, weights_name, draws),
+        inference_label(rows + by_group, weights_name, draws),
+        cohorts=cohorts,
     )
 
 
