@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from demo_followup import demo_warehouse  # noqa: E402
 from printed_verdicts import TableReader  # noqa: E402
 
-from evaluation.reports import evaluation_decisions  # noqa: E402
+from evaluation.reports import evaluation_decisions, evaluation_report  # noqa: E402
 from evaluation.texts import Texts  # noqa: E402
 
 
@@ -39,16 +39,16 @@ def test_counts_by_cluster_and_school_year_on_a_hand_made_table():
 
 @pytest.mark.slow
 def test_demo_table_counts_every_decision_and_says_it_is_no_effect_estimate(tmp_path_factory):
-    from evaluation.reports import leader_summary  # noqa: PLC0415 - a report object to pass
-
     target = demo_warehouse(tmp_path_factory.getbasetemp())
-    report = leader_summary.prepare_report("", 2025, "da", str(target), 5, "")
+    report = evaluation_report.prepare_report(
+        "", "generel_trivsel", 2025, "da", str(target), 5, "", 199, 2023
+    )
     html = str(evaluation_decisions.build_decisions_table(report))
     assert Texts("da")("followup.evaluation_intro") in html
     reader = TableReader()
     reader.feed(html)
     headers, rows = reader.tables[0]
-    assert headers[-1] == "I alt" and len(rows) == len(report.cluster_ids())
+    assert headers[-1] == "I alt" and len(rows) == len(report.data.clusters)
     totals = [int(r[-1]) for r in rows]
     counts = [int(c.split(" ")[0]) for r in rows for c in r[1:-1]]
     assert sum(totals) == sum(counts) == 30
