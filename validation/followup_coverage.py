@@ -32,6 +32,7 @@ import pandas as pd
 
 from evaluation.catalog import load_catalog
 from evaluation.data import demo, ingest
+from evaluation.data.demo_layout import build_municipality, draw_size_factors
 from evaluation.values.decisions import follow_up_decisions, load_decisions
 from evaluation.values.load import load_indicator_values
 
@@ -93,13 +94,30 @@ def summarise(rows: pd.DataFrame) -> str:
         line("clear verdict, effective decisions (power)", eff["verdict"] != "no_clear_change")
     )
     lines.append(line("rejection of zero, decisions without effect", rejected))
-    for kind, part in null.groupby(null["indicator_id"]):
+    null = null.assign(effort=effort_started(null))
+    for (kind, effort), part in null.groupby(["indicator_id", "effort"]):
         hit = (part["low"] > 0) | (part["high"] < 0)
-        lines.append(line(f"  rejection, {kind}", hit))
+        when = "effort started by now" if effort else "no effort yet"
+        lines.append(line(f"  rejection, {kind}, {when}", hit))
     for kind, part in eff.groupby(eff["indicator_id"]):
         hit = (part["low"] <= part["truth"]) & (part["truth"] <= part["high"])
         lines.append(line(f"  coverage, {kind}", hit))
     return "\n".join(lines)
+
+
+def effort_started(rows: pd.DataFrame) -> list[bool]:
+    """Whether the row's cluster had started the demo's effort by the "now" year: the effort
+    moves pupils out of special settings (evaluation.data.demo_register), which changes
+    absence and the like in those clusters, decision or not."""
+    starts = {}
+    for seed in rows["seed"].unique():
+        factor = draw_size_factors(int(seed), 1)[0]
+        muni = build_municipality(np.random.default_rng([int(seed), 1]), 1, factor)
+        programme = muni["cluster_programme"]
+        for cluster_id, start in zip(programme.cluster_id, programme.start_year, strict=True):
+            starts[(seed, cluster_id)] = start
+    pairs = zip(rows["seed"], rows["cluster_id"], rows["now_year"], strict=True)
+    return [not pd.isna(s := starts.get((seed, c))) and s <= now for seed, c, now in pairs]
 
 
 def line(label: str, hits: pd.Series) -> str:
