@@ -102,6 +102,9 @@ def summarise(rows: pd.DataFrame) -> str:
     for kind, part in eff.groupby(eff["indicator_id"]):
         hit = (part["low"] <= part["truth"]) & (part["truth"] <= part["high"])
         lines.append(line(f"  coverage, {kind}", hit))
+    for gap, part in eff.groupby(eff["now_year"] - eff["before_year"]):
+        hit = (part["low"] <= part["truth"]) & (part["truth"] <= part["high"])
+        lines.append(line(f"  coverage, {int(gap)} years between before and now", hit))
     return "\n".join(lines)
 
 
