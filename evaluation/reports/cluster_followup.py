@@ -201,7 +201,7 @@ def chart_rows(report, follow: pd.DataFrame) -> pd.DataFrame:
             series.assign(
                 panel=f"{number}. {rc.indicator_name(t, ind, short=True)}",
                 panel_order=number,
-                series=series["series"].map({"own": own, "rest": labels["rest"]}),
+                series=series["series"].map({"own": own, "rest": labels[rest_label(row)]}),
                 school_year=series["year"].map(format_school_year),
                 value=series["value"] * rc.display_scale(ind),
                 decision_x=float(row.first_year) - 0.5,
@@ -212,6 +212,11 @@ def chart_rows(report, follow: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     out = pd.concat(frames, ignore_index=True)
     return out[CHART_FIELDS]
+
+
+def rest_label(row) -> str:
+    """A median is compared with the whole municipality (medians cannot be split)."""
+    return "whole" if row.reason == "whole_municipality" else "rest"
 
 
 def run_chart(series: pd.DataFrame, t) -> alt.TopLevelMixin:
