@@ -21,6 +21,7 @@ from evaluation import config
 from evaluation.catalog import Catalog, Indicator, load_catalog
 from evaluation.data import warehouse
 from evaluation.errors import ParameterError
+from evaluation.stats import followup
 from evaluation.texts import Texts, format_school_year
 
 DECISION_COLUMNS = list(warehouse.TABLE_COLUMNS["decisions"])
@@ -205,3 +206,135 @@ def template_rows(
     if not suggestions:  # one open row for a decision of the meeting's own
         suggestions = [{"cluster_id": cluster_id, "status": "planlagt"}]
     return rows + suggestions, year
+
+
+# --- follow-up (evaluation.stats.followup) ----------------------------------------------------
+
+UPDATED_STATUSES = ("fortsat", "justeret", "stoppet")  # a status set at (or after) a review
+HIDDEN = "not_shown"  # the verdict of a follow-up that shows "–" (the reason says why)
+FOLLOWUP_COLUMNS = [
+    "decision_id", "cluster_id", "action", "indicator_id", "grade_band", "decided", "first_year",
+    "review", "review_date", "status", "level", "entity_id", "before_year", "now_year", "before",
+    "now", "rest_before", "rest_now", "cluster_change", "rest_change", "estimate", "se", "low",
+    "high", "verdict", "reason", "review_due", "overdue",
+]  # fmt: skip
+
+
+def follow_up_decisions(
+    decisions: pd.DataFrame, values: pd.DataFrame, catalog: Catalog, year: int, today
+) -> pd.DataFrame:
+    """One row per decision and target indicator: before (the last survey before the decision's
+    first_year) and now (the latest survey up to `year`), the cluster's (or the named unit's)
+    change, the rest of the municipality's change, their difference with its 95 % interval and
+    the verdict (evaluation.stats.followup). `reason` says why a follow-up shows "–": a grade
+    band the indicator is not published for ("band"), a hidden value ("suppressed", the
+    privacy rules of evaluation.values.privacy), no survey before the decision ("no_baseline"),
+    no values at all for the group ("no_values");
+    "whole_municipality" marks a median compared with the whole municipality (medians are not
+    additive, so the rest cannot be found). `review_due`: the review date has passed without
+    clear progress (the KL question); `overdue`: it has passed and the status was never updated.
+    """
+    rows = []
+    known = {ind.id for ind in catalog.indicators}
+    for target in decision_targets(decisions).itertuples(index=False):
+        if target.indicator_id not in known:
+            continue
+        row = follow_up_one(target, catalog.get(target.indicator_id), values, year)
+        due = not pd.isna(target.review_date) and pd.Timestamp(target.review_date) < pd.Timestamp(
+            today
+        )
+        row["review_due"] = due and row["verdict"] != followup.PROGRESS
+        row["overdue"] = due and target.status not in UPDATED_STATUSES
+        rows.append(row)
+    return pd.DataFrame(rows, columns=FOLLOWUP_COLUMNS)
+
+
+def follow_up_one(target, indicator: Indicator, values: pd.DataFrame, year: int) -> dict:
+    """The follow-up of one decision on one indicator (see follow_up_decisions)."""
+    unit = None if pd.isna(target.unit_id) or target.unit_id == "" else str(target.unit_id)
+    level, entity = ("unit", unit) if unit else ("cluster", target.cluster_id)
+    row = {c: getattr(target, c, None) for c in FOLLOWUP_COLUMNS[:10]}
+    row |= {"level": level, "entity_id": entity, "verdict": HIDDEN, "reason": None}
+    of_ind = values[values["indicator_id"] == indicator.id]
+    own = of_ind[(of_ind["level"] == level) & (of_ind["entity_id"] == entity)]
+    years = sorted(int(y) for y in own["year"].unique() if y <= year)
+    first = int(target.first_year)
+    if not years:
+        return row | {"reason": "no_values"}
+    if years[-1] < first:
+        return row | {"verdict": followup.TOO_EARLY, "now_year": years[-1]}
+    band = None if pd.isna(target.grade_band) else str(target.grade_band).strip()
+    if band and band != indicator.grade_band:
+        return row | {"reason": "band"}
+    before_years = [y for y in years if y < first]
+    if not before_years:
+        return row | {"reason": "no_baseline", "now_year": years[-1]}
+    row |= {"before_year": before_years[-1], "now_year": years[-1]}
+    pair = [group_pair(of_ind, own, level, y) for y in (row["before_year"], row["now_year"])]
+    if any(p is None for p in pair):
+        return row | {"reason": "suppressed"}
+    (mine_before, rest_before, whole), (mine_now, rest_now, _) = pair
+    result = followup.follow_up(mine_before, mine_now, rest_before, rest_now, indicator.direction)
+    return row | {
+        "before": mine_before.value,
+        "now": mine_now.value,
+        "rest_before": rest_before.value,
+        "rest_now": rest_now.value,
+        "cluster_change": result.cluster_change,
+        "rest_change": result.rest_change,
+        "estimate": result.estimate,
+        "se": result.se,
+        "low": result.low,
+        "high": result.high,
+        "verdict": result.verdict,
+        "reason": "whole_municipality" if whole else None,
+    }
+
+
+def group_pair(of_ind: pd.DataFrame, own: pd.DataFrame, level: str, year: int):
+    """(the group's summary, the rest of its municipality's, whether the rest is the whole
+    municipality) in `year`; None when a value is missing or suppressed."""
+    mine = as_summary(own[own["year"] == year])
+    if mine is None:
+        return None
+    municipality = own.loc[own["year"] == year, "municipality"].iloc[0]
+    whole = as_summary(
+        of_ind[
+            (of_ind["level"] == "municipality")
+            & (of_ind["entity_id"] == municipality)
+            & (of_ind["year"] == year)
+        ]
+    )
+    if whole is None:
+        return None
+    rest = followup.rest_of(whole, mine)
+    if rest is None and whole.kind == "median":
+        return mine, whole, True
+    return None if rest is None else (mine, rest, False)
+
+
+def as_summary(rows: pd.DataFrame) -> followup.Summary | None:
+    """The first row as a followup.Summary; None when absent, suppressed or without its se."""
+    if rows.empty:
+        return None
+    r = rows.iloc[0]
+    if bool(r.get("suppressed", False)) or pd.isna(r["value"]) or pd.isna(r["n"]):
+        return None
+    fields = {k: float(r[k]) if not pd.isna(r[k]) else math.nan for k in ("numerator", "sd", "se")}
+    summary = followup.Summary(str(r["kind"]), float(r["n"]), float(r["value"]), **fields)
+    return None if math.isnan(summary.variance()) else summary
+
+
+def follow_up_series(values: pd.DataFrame, follow: pd.Series, last_year: int) -> pd.DataFrame:
+    """The run chart's rows of one follow-up: year, series ('own' or 'rest') and value, for the
+    group's published years up to `last_year` (the rest only where both values are shown)."""
+    of_ind = values[values["indicator_id"] == follow["indicator_id"]]
+    own = of_ind[
+        (of_ind["level"] == follow["level"]) & (of_ind["entity_id"] == follow["entity_id"])
+    ]
+    rows = []
+    for year in sorted(int(y) for y in own["year"].unique() if y <= last_year):
+        pair = group_pair(of_ind, own, follow["level"], year)
+        if pair is not None:
+            rows += [(year, "own", pair[0].value), (year, "rest", pair[1].value)]
+    return pd.DataFrame(rows, columns=["year", "series", "value"])

@@ -1,0 +1,314 @@
+"""The cluster report's section "Opfølgning på vores handlinger": each decision of the cluster
+(the municipality's decisions file, warehouse table `decisions`) with its target before and now,
+the cluster's change against the rest of the municipality's, a small run chart with the decision
+marked, and one verdict read off its printed 95 % interval (evaluation.stats.followup, via
+evaluation.values.decisions.follow_up_decisions). Compact: it sits near the front of the
+meeting view.
+
+`report_follow_ups` is shared with the leader overview (leader_followup) and the evaluation
+report's table (evaluation_decisions).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import altair as alt
+import pandas as pd
+
+from evaluation.reports import charts
+from evaluation.reports import common as rc
+from evaluation.texts import format_school_year
+from evaluation.values import decisions as decision_values
+
+ANCHOR = "opfoelgning"
+CHART_COLUMNS = 3
+YEARS_BEFORE = 4  # the run chart starts this many surveys before the decision
+CHART_FIELDS = [
+    "panel",
+    "panel_order",
+    "series",
+    "year",
+    "school_year",
+    "value",
+    "decision_x",
+    "label_row",
+]
+
+
+def report_follow_ups(report, today: date | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(the decisions table, their follow-up rows) for the report's year; cached on the report.
+
+    Only decisions that can belong to the report's year are kept: those whose first survey is
+    at most the one after the report's (a decision made after the report's survey)."""
+    key = ("followup", today)
+    if key not in report.cache:
+        decisions = decision_values.load_decisions(report.data.warehouse)
+        decisions = decisions[decisions["first_year"].astype(float) <= report.year + 1]
+        follow = decision_values.follow_up_decisions(
+            decisions, report.data.values, report.data.catalog, report.year, today or date.today()
+        )
+        report.cache[key] = (decisions.reset_index(drop=True), follow)
+    return report.cache[key]
+
+
+def build_followup(report, today: date | None = None) -> rc.Html:
+    """The section: a how-to-read line, the run charts with the follow-up table, the KL question
+    for decisions due for review without clear progress, and decisions overdue for a status."""
+    t = report.t
+    _, follow = report_follow_ups(report, today)
+    follow = follow[follow["cluster_id"] == report.cluster_id].reset_index(drop=True)
+    if follow.empty:
+        return rc.section(ANCHOR, t("followup.cluster_title"), rc.paragraph(t("followup.none")))
+    body = rc.paragraph(t("followup.intro"))
+    body += figure_html(report, follow)
+    body += question_html(report, follow)
+    body += overdue_html(report, follow)
+    return rc.section(ANCHOR, t("followup.cluster_title"), body)
+
+
+def figure_html(report, follow: pd.DataFrame) -> str:
+    """The run charts (only where there are figures to draw) and the table of every follow-up."""
+    t = report.t
+    table = follow_up_table(report, follow)
+    footnotes = [t("followup.method")]
+    series = chart_rows(report, follow)
+    if series.empty:
+        return charts.table_to_html(table, t("followup.table_caption"), footnotes)
+    return charts.chart_html(
+        run_chart(series, t),
+        table,
+        t("followup.chart_title"),
+        t("followup.chart_description"),
+        f"opfoelgning-{report.cluster_id}".lower(),
+        report.tables_dir,
+        language=t.language,
+        csv_table=series.drop(columns=["decision_x", "panel_order", "label_row"]),
+        footnotes=footnotes,
+        table_caption=t("followup.table_caption"),
+    )
+
+
+# --- the table ------------------------------------------------------------------------------
+
+
+def follow_up_table(report, follow: pd.DataFrame) -> pd.DataFrame:
+    """One row per decision and target, in the reader's words; "–" where nothing is shown."""
+    t = report.t
+    columns = t.lookup("followup.columns")
+    rows = []
+    for number, row in enumerate(follow.itertuples(index=False), start=1):
+        ind = report.data.catalog.get(row.indicator_id)
+        rows.append(
+            {
+                columns["action"]: (
+                    f"{number}. {row.action}",
+                    t("followup.decided", date=show_date(t, row.decided)),
+                ),
+                columns["target"]: target_label(report, row, ind),
+                columns["before"]: value_in(t, ind, row.before, row.before_year),
+                columns["now"]: value_in(t, ind, row.now, row.now_year),
+                columns["cluster_change"]: rc.format_difference(t, ind, row.cluster_change),
+                columns["rest_change"]: rc.format_difference(t, ind, row.rest_change),
+                columns["difference"]: difference_text(t, ind, row),
+                columns["verdict"]: verdict_text(report, row),
+            }
+        )
+    return pd.DataFrame(rows, columns=list(columns.values()))
+
+
+def target_label(report, row, ind) -> str:
+    name = rc.indicator_name(report.t, ind)
+    if row.level == "unit":
+        return report.t(
+            "followup.unit_only", indicator=name, unit=report.data.unit_name(row.entity_id)
+        )
+    return name
+
+
+def value_in(t, ind, value, year) -> str | None:
+    if rc.is_missing(value):
+        return None
+    return t(
+        "followup.value_in",
+        value=rc.format_value(t, ind, value),
+        school_year=format_school_year(int(year)),
+    )
+
+
+def difference_text(t, ind, row) -> str | None:
+    """The difference and its interval, with the decimals that make a clear verdict readable
+    off the printed numbers (formatting.extra_decimals)."""
+    if rc.is_missing(row.estimate):
+        return None
+    clear = row.verdict in ("clear_progress", "clear_decline")
+    extra = rc.extra_decimals(ind, row.low, row.high, 0.0, clear, signed=True)
+    return t(
+        "followup.difference",
+        difference=rc.format_difference(t, ind, row.estimate, extra),
+        interval=rc.format_interval(t, ind, row.low, row.high, signed=True, extra=extra),
+    )
+
+
+def verdict_text(report, row) -> str | tuple[str, str]:
+    """The verdict in words, with the reason beside "too early", "–" and a whole-municipality
+    comparison."""
+    t = report.t
+    words = t(f"followup.verdicts.{row.verdict}")
+    if row.verdict == "too_early":
+        return words, t(
+            "followup.reasons.too_early", school_year=format_school_year(int(row.first_year))
+        )
+    if row.reason is None or rc.is_missing(row.reason):
+        return words
+    entity = report.data.unit_name(row.entity_id) if row.level == "unit" else report.cluster_name
+    reason = t(
+        f"followup.reasons.{row.reason}",
+        band="" if rc.is_missing(row.grade_band) else row.grade_band,
+        min_n=report.data.min_n,
+        entity=entity,
+    )
+    return words, reason
+
+
+def show_date(t, value) -> str:
+    when = pd.Timestamp(value)
+    return t("followup.date", day=f"{when.day:02d}", month=f"{when.month:02d}", year=when.year)
+
+
+# --- the run chart --------------------------------------------------------------------------
+
+
+def chart_rows(report, follow: pd.DataFrame) -> pd.DataFrame:
+    """Rows of the run charts: panel (numbered as the table's rows), series, year, school year,
+    value (in the display scale), where the decision lies and the row that carries its label,
+    for every follow-up with figures to draw, from a few surveys before the decision on."""
+    t = report.t
+    labels = t.lookup("followup.chart_labels")
+    frames = []
+    for number, row in enumerate(follow.itertuples(index=False), start=1):
+        if row.verdict == decision_values.HIDDEN:
+            continue
+        series = decision_values.follow_up_series(
+            report.data.values, pd.Series(row._asdict()), report.year
+        )
+        series = series[series["year"] >= int(row.first_year) - YEARS_BEFORE]
+        if series.empty:
+            continue
+        ind = report.data.catalog.get(row.indicator_id)
+        own = labels["unit"] if row.level == "unit" else labels["own"]
+        frames.append(
+            series.assign(
+                panel=f"{number}. {rc.indicator_name(t, ind, short=True)}",
+                panel_order=number,
+                series=series["series"].map({"own": own, "rest": labels[rest_label(row)]}),
+                school_year=series["year"].map(format_school_year),
+                value=series["value"] * rc.display_scale(ind),
+                decision_x=float(row.first_year) - 0.5,
+                label_row=[i == 0 for i in range(len(series))],
+            )
+        )
+    if not frames:
+        return pd.DataFrame()
+    out = pd.concat(frames, ignore_index=True)
+    return out[CHART_FIELDS]
+
+
+def rest_label(row) -> str:
+    """A median is compared with the whole municipality (medians cannot be split)."""
+    return "whole" if row.reason == "whole_municipality" else "rest"
+
+
+def run_chart(series: pd.DataFrame, t) -> alt.TopLevelMixin:
+    """Small multiples: the cluster's (or unit's) and the rest's line, the decision dashed."""
+    labels = t.lookup("followup.chart_labels")
+    names = list(dict.fromkeys(series["series"]))
+    scales = charts.series_scales(names)
+    x = alt.X(
+        "year:Q",
+        title=labels["x"],
+        axis=alt.Axis(
+            tickMinStep=1, labelExpr="datum.value + '/' + slice(datum.value + 1 + '', 2)"
+        ),
+        scale=alt.Scale(zero=False, nice=False),
+    )
+    y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
+    colour = alt.Color("series:N", title=None, scale=scales["color"])
+    base = alt.Chart(series)
+    lines = base.mark_line(strokeWidth=2).encode(
+        x=x,
+        y=y,
+        color=colour,
+        strokeDash=alt.StrokeDash("series:N", title=None, scale=scales["dash"]),
+    )
+    points = base.mark_point(filled=True, size=45, opacity=1).encode(
+        x=x, y=y, color=colour, shape=alt.Shape("series:N", title=None, scale=scales["shape"])
+    )
+    rule = base.mark_rule(color="#555555", strokeDash=[4, 3]).encode(x="decision_x:Q")
+    text = (
+        base.transform_filter("datum.label_row")
+        .mark_text(align="left", dx=3, dy=-4, fontSize=10, color="#333333", baseline="top")
+        .encode(x="decision_x:Q", y=alt.value(0), text=alt.value(labels["decided"]))
+    )
+    layered = alt.layer(rule, text, lines, points).properties(width=200, height=110)
+    panels = list(dict.fromkeys(series.sort_values("panel_order")["panel"]))
+    return layered.facet(
+        facet=alt.Facet("panel:N", title=None, sort=panels, header=alt.Header(labelLimit=260)),
+        columns=CHART_COLUMNS,
+    ).resolve_scale(y="independent", x="independent")
+
+
+# --- the KL question and the overdue list ---------------------------------------------------
+
+
+def question_html(report, follow: pd.DataFrame) -> str:
+    """ "Skal vi fortsætte, justere eller stoppe?" for decisions due without clear progress."""
+    t = report.t
+    due = follow[follow["review_due"].astype(bool)]
+    if due.empty:
+        return ""
+    items = [
+        t(
+            "followup.question_item",
+            action=row.action,
+            target=rc.indicator_name(t, report.data.catalog.get(row.indicator_id)),
+            verdict=rc.lower_first(t(f"followup.verdicts.{row.verdict}")),
+            review=review_text(t, row.review),
+        )
+        for row in due.itertuples(index=False)
+    ]
+    return (
+        f"<h3>{rc.esc(t('followup.question_heading'))}</h3>"
+        + rc.paragraph(t("followup.question_intro"))
+        + rc.bullets(items)
+    )
+
+
+def overdue_html(report, follow: pd.DataFrame) -> str:
+    """Decisions whose review date passed while their status stayed planned or in progress."""
+    t = report.t
+    late = follow[follow["overdue"].astype(bool)].drop_duplicates("decision_id")
+    if late.empty:
+        return ""
+    items = [
+        t(
+            "followup.overdue_item",
+            action=row.action,
+            review=review_text(t, row.review),
+            status=row.status,
+        )
+        for row in late.itertuples(index=False)
+    ]
+    return (
+        f"<h3>{rc.esc(t('followup.overdue_heading'))}</h3>"
+        + rc.paragraph(t("followup.overdue_intro"))
+        + rc.bullets(items)
+    )
+
+
+def review_text(t, review) -> str:
+    """A review date as the report writes dates; a school year as it is."""
+    text = str(review)
+    if "/" in text or rc.is_missing(review):
+        return text
+    return show_date(t, text)

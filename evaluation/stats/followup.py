@@ -1,0 +1,119 @@
+"""Follow-up of one decision: did the cluster's target indicator move more than the rest of the
+municipality's since the decision, and is that clear?
+
+The estimate is a difference in differences of two independent changes,
+
+    (cluster now - cluster before) - (rest now - rest before),
+
+with the four values from disjoint or independent pupil samples, so its variance is the sum of
+the four squared standard errors: the SE of a difference of two independent estimates is
+sqrt(se1^2 + se2^2), applied twice (Altman & Bland 2003, "Interaction revisited: the difference
+between two estimates", BMJ 326:219). Proportions take their Wald variance p(1-p)/n from the
+numerator and denominator; means and rates sd/sqrt(n); medians their own se. The interval is
+estimate +- 1.96 se (normal). Pupils answering in both years make the two years of one group
+positively correlated, which this formula ignores: it then overstates the variance (conservative).
+
+The verdict is decided by the printed interval only: it excludes zero on the good side of the
+indicator (its direction; lower_better reversed) -> clear progress, on the bad side -> clear
+decline, else no clear change. No measurement since the decision -> too early.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+Z95 = 1.959963984540054  # the normal 97.5 % quantile
+
+TOO_EARLY, PROGRESS, NO_CHANGE, DECLINE = (
+    "too_early",
+    "clear_progress",
+    "no_clear_change",
+    "clear_decline",
+)
+VERDICTS = (TOO_EARLY, PROGRESS, NO_CHANGE, DECLINE)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One group's value in one year with what its standard error needs.
+
+    kind: proportion (value = numerator / n), mean or rate (sd = pupil SD), median (se given)."""
+
+    kind: str
+    n: float
+    value: float
+    numerator: float = math.nan
+    sd: float = math.nan
+    se: float = math.nan
+
+    def variance(self) -> float:
+        """The squared standard error: p(1-p)/n for a proportion, else se^2 (sd^2/n if no se)."""
+        if self.kind == "proportion":
+            p = self.numerator / self.n if self.n > 0 else math.nan
+            return p * (1 - p) / self.n if self.n > 0 else math.nan
+        if not math.isnan(self.se):
+            return self.se**2
+        return self.sd**2 / self.n if self.n > 0 else math.nan
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """The two changes, their difference with its 95 % interval, and the verdict."""
+
+    cluster_change: float
+    rest_change: float
+    estimate: float
+    se: float
+    low: float
+    high: float
+    verdict: str
+
+
+def rest_of(whole: Summary, part: Summary) -> Summary | None:
+    """The whole minus a part, from sufficient statistics (n, sum, sum of squares): the rest of
+    a municipality without one cluster. None for medians (not additive) or a rest of < 2."""
+    n = whole.n - part.n
+    if whole.kind == "median" or not n >= 2:
+        return None
+    if whole.kind == "proportion":
+        numerator = whole.numerator - part.numerator
+        return Summary("proportion", n, numerator / n, numerator=numerator)
+    sum1 = whole.n * whole.value - part.n * part.value
+    sum2 = sum_of_squares(whole) - sum_of_squares(part)
+    mean = sum1 / n
+    variance = max((sum2 - n * mean**2) / (n - 1), 0.0)
+    return Summary(whole.kind, n, mean, sd=math.sqrt(variance))
+
+
+def sum_of_squares(s: Summary) -> float:
+    """Sum of x^2 from n, mean and SD: (n - 1) sd^2 + n mean^2."""
+    return (s.n - 1) * s.sd**2 + s.n * s.value**2
+
+
+def follow_up(
+    cluster_before: Summary,
+    cluster_now: Summary,
+    rest_before: Summary,
+    rest_now: Summary,
+    direction: str = "higher_better",
+) -> FollowUp:
+    """The difference in differences with its 95 % interval and the verdict it decides."""
+    cluster_change = cluster_now.value - cluster_before.value
+    rest_change = rest_now.value - rest_before.value
+    estimate = cluster_change - rest_change
+    variance = sum(s.variance() for s in (cluster_before, cluster_now, rest_before, rest_now))
+    se = math.sqrt(variance) if variance >= 0 else math.nan
+    low, high = estimate - Z95 * se, estimate + Z95 * se
+    return FollowUp(
+        cluster_change, rest_change, estimate, se, low, high, verdict(low, high, direction)
+    )
+
+
+def verdict(low: float, high: float, direction: str = "higher_better") -> str:
+    """clear_progress / clear_decline when the interval excludes zero on the good / bad side of
+    the indicator, else no_clear_change (also when the interval is unknown)."""
+    if math.isnan(low) or math.isnan(high) or low <= 0 <= high:
+        return NO_CHANGE
+    up = low > 0
+    return PROGRESS if up == (direction != "lower_better") else DECLINE

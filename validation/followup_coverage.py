@@ -1,0 +1,156 @@
+"""Coverage and size of the decisions' follow-up interval on the demo generator.
+
+For each seed: `workbench demo-data` (evaluation.data.demo.write_demo_data, one municipality),
+ingest into a temporary warehouse, the suppressed indicator values (min_n 5) and the follow-up of
+every decision as the cluster report shows it (evaluation.values.decisions.follow_up_decisions,
+latest survey 2025). For the decisions the generator made effective, the truth is the realised
+shift of the cluster's value in the "now" year (true_effects.json, `decisions[].by_year`; before
+the decision there is none, and the rest of the municipality has none): the share of intervals
+covering it should be about 95 %. For the others the truth is zero: the share of intervals
+excluding zero (a "clear" verdict) should be about 5 %. Follow-ups that show "–" or "too early"
+have no interval and are counted apart.
+
+Rows are appended to a CSV per seed, so a stopped run resumes where it was.
+
+Run: nice .venv/bin/python validation/followup_coverage.py --seeds 200 [--first 1]
+     [--out /tmp/followup_rows.csv]   (about 10 s per seed on one core)
+     .venv/bin/python validation/followup_coverage.py --summary-only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from evaluation.catalog import load_catalog
+from evaluation.data import demo, ingest
+from evaluation.data.demo_layout import build_municipality, draw_size_factors
+from evaluation.values.decisions import follow_up_decisions, load_decisions
+from evaluation.values.load import load_indicator_values
+
+LATEST = 2025
+TODAY = date(2026, 11, 28)  # review dates do not enter the figures
+WITH_INTERVAL = ("clear_progress", "no_clear_change", "clear_decline")
+
+
+def skip_response_checks() -> None:
+    """Load the generator's survey answers without re-checking every cell (two thirds of a
+    seed's time): they are the demo's own output, which tests/test_demo.py validates, and the
+    checks change no value. Every other file is validated as `workbench ingest` does."""
+    checked = ingest.validate_frame
+
+    def validate(frame, kind, name):
+        return (frame, []) if kind.table == "responses" else checked(frame, kind, name)
+
+    ingest.validate_frame = validate
+
+
+def one_seed(seed: int, catalog) -> pd.DataFrame:
+    """The follow-up rows of one demo seed with their truth."""
+    with tempfile.TemporaryDirectory(prefix="followup-") as tmp:
+        raw = demo.write_demo_data(Path(tmp) / "raw", seed=seed)
+        target = Path(tmp) / "w.duckdb"
+        ingest.ingest_paths([raw], target, replace=True)
+        values = load_indicator_values(target, 5)
+        follow = follow_up_decisions(load_decisions(target), values, catalog, LATEST, TODAY)
+        sidecar = json.loads((raw / "true_effects.json").read_text(encoding="utf-8"))
+    truth = {d["decision_id"]: d for d in sidecar["decisions"]}
+    follow["seed"] = seed
+    follow["effective"] = [truth[i]["effective"] for i in follow["decision_id"]]
+    follow["truth"] = [
+        realised_in(truth[i], now) if truth[i]["effective"] else 0.0
+        for i, now in zip(follow["decision_id"], follow["now_year"], strict=True)
+    ]
+    return follow
+
+
+def realised_in(entry: dict, year) -> float:
+    """The realised shift of an effective decision in `year` (nan when not measured)."""
+    found = [y["effect"] for y in entry["by_year"] if not pd.isna(year) and y["year"] == year]
+    return found[0] if found else np.nan
+
+
+def summarise(rows: pd.DataFrame) -> str:
+    """Coverage (effective) and rejection (ineffective) with their Monte Carlo SE."""
+    shown = rows[rows["verdict"].isin(WITH_INTERVAL)]
+    eff = shown[shown["effective"]]
+    null = shown[~shown["effective"]]
+    covered = (eff["low"] <= eff["truth"]) & (eff["truth"] <= eff["high"])
+    rejected = (null["low"] > 0) | (null["high"] < 0)
+    lines = [f"seeds: {rows['seed'].nunique()}, follow-ups: {len(rows)}"]
+    lines.append(
+        "verdicts: " + ", ".join(f"{k} {v}" for k, v in rows.verdict.value_counts().items())
+    )
+    lines.append(line("coverage, effective decisions", covered))
+    lines.append(
+        line("clear verdict, effective decisions (power)", eff["verdict"] != "no_clear_change")
+    )
+    lines.append(line("rejection of zero, decisions without effect", rejected))
+    null = null.assign(effort=effort_started(null))
+    for (kind, effort), part in null.groupby(["indicator_id", "effort"]):
+        hit = (part["low"] > 0) | (part["high"] < 0)
+        when = "effort started by now" if effort else "no effort yet"
+        lines.append(line(f"  rejection, {kind}, {when}", hit))
+    for kind, part in eff.groupby(eff["indicator_id"]):
+        hit = (part["low"] <= part["truth"]) & (part["truth"] <= part["high"])
+        lines.append(line(f"  coverage, {kind}", hit))
+    for gap, part in eff.groupby(eff["now_year"] - eff["before_year"]):
+        hit = (part["low"] <= part["truth"]) & (part["truth"] <= part["high"])
+        lines.append(line(f"  coverage, {int(gap)} years between before and now", hit))
+    return "\n".join(lines)
+
+
+def effort_started(rows: pd.DataFrame) -> list[bool]:
+    """Whether the row's cluster had started the demo's effort by the "now" year: the effort
+    moves pupils out of special settings (evaluation.data.demo_register), which changes
+    absence and the like in those clusters, decision or not."""
+    starts = {}
+    for seed in rows["seed"].unique():
+        factor = draw_size_factors(int(seed), 1)[0]
+        muni = build_municipality(np.random.default_rng([int(seed), 1]), 1, factor)
+        programme = muni["cluster_programme"]
+        for cluster_id, start in zip(programme.cluster_id, programme.start_year, strict=True):
+            starts[(seed, cluster_id)] = start
+    pairs = zip(rows["seed"], rows["cluster_id"], rows["now_year"], strict=True)
+    return [not pd.isna(s := starts.get((seed, c))) and s <= now for seed, c, now in pairs]
+
+
+def line(label: str, hits: pd.Series) -> str:
+    n = len(hits)
+    share = float(hits.mean()) if n else float("nan")
+    mcse = (share * (1 - share) / n) ** 0.5 if n else float("nan")
+    return f"{label}: {share:.3f} (n = {n}, Monte Carlo se {mcse:.3f})"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=200)
+    parser.add_argument("--first", type=int, default=1)
+    parser.add_argument("--out", default="/tmp/followup_rows.csv")
+    parser.add_argument("--summary-only", action="store_true")
+    args = parser.parse_args()
+    out = Path(args.out)
+    os.environ["WORKBENCH_VALUES_CACHE"] = "0"
+    skip_response_checks()
+    done = set(pd.read_csv(out)["seed"]) if out.is_file() else set()
+    catalog = load_catalog()
+    start = time.time()
+    for seed in range(args.first, args.first + args.seeds):
+        if args.summary_only or seed in done:
+            continue
+        rows = one_seed(seed, catalog)
+        rows.to_csv(out, mode="a", header=not out.is_file(), index=False)
+        print(f"seed {seed}: {time.time() - start:.0f} s", flush=True)
+    print(summarise(pd.read_csv(out)))
+
+
+if __name__ == "__main__":
+    main()
