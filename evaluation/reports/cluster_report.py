@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaluation.reports import charts, key_figures
+from evaluation.reports import charts, cluster_followup, key_figures
 from evaluation.reports import common as rc
 from evaluation.reports.cluster_findings import MEETING_CSS, meeting_section, today_html
 from evaluation.reports.cluster_funnels import (
@@ -52,6 +52,7 @@ from evaluation.texts import danish_order, format_school_year
 
 SECTIONS = (
     ("i-dag", "today"),
+    ("opfoelgning", "followup"),
     ("naeste-skridt", "next_step"),
     ("bilag", "appendix"),
     ("overblik", "overview"),
@@ -120,6 +121,12 @@ def build_today(report: ClusterReport) -> rc.Html:
     """ "Det taler vi om i dag": three to five ranked findings, each with its number, the
     interval that decided it, a small chart and a question (cluster_findings)."""
     return today_html(report, section_title(report, "today"))
+
+
+def build_followup(report: ClusterReport) -> rc.Html:
+    """ "Opfølgning på vores handlinger": each decision of the cluster beside what moved since,
+    with its interval and one honest verdict (cluster_followup)."""
+    return cluster_followup.build_followup(report)
 
 
 def build_next_step(report: ClusterReport) -> rc.Html:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from evaluation.catalog import load_catalog
 from evaluation.errors import EvaluationError, ParameterError
-from evaluation.reports import charts, key_figures
+from evaluation.reports import charts, evaluation_decisions, key_figures
 from evaluation.reports import common as rc
 from evaluation.reports.evaluation_context import EvaluationReport
 from evaluation.reports.evaluation_design import cohorts_html, design_html
@@ -49,6 +49,7 @@ SECTIONS = (
     ("metoder", "methods"),
     ("model", "models"),
     ("effekt", "effect"),
+    ("handlinger", "decisions"),
     ("foelsomhed", "sensitivity"),
     ("parametre", "parameters"),
 )
@@ -231,6 +232,12 @@ def build_effect(report: EvaluationReport) -> rc.Html:
     body += design_html(report, result)
     body += size_html(report, result)
     return rc.section("effekt", section_title(report, "effect"), body)
+
+
+def build_decisions(report: EvaluationReport) -> rc.Html:
+    """The clusters' decisions by cluster and school year, as description, not as effects
+    (evaluation_decisions)."""
+    return evaluation_decisions.build_decisions_table(report)
 
 
 def build_sensitivity(report: EvaluationReport) -> rc.Html:

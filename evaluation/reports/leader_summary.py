@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 
-from evaluation.reports import charts, key_figures
+from evaluation.reports import charts, key_figures, leader_followup
 from evaluation.reports import common as rc
 from evaluation.reports.leader_status import (
     LEADER_INDICATORS,
@@ -51,6 +51,7 @@ section[aria-labelledby="alle-klynger"] p { margin: 0.2rem 0; }
 SECTIONS = (
     ("alle-klynger", "overview"),
     ("se-naermere", "attention"),
+    ("opfoelgning", "followup"),
     ("udsagn", "statements"),
     ("aendring", "change_chart"),
     ("kommunen", "municipality_trend"),
@@ -126,6 +127,12 @@ def build_overview(report: LeaderReport) -> rc.Html:
     if report.tables_dir is not None:
         charts.write_table_csv(overview_frame(report), "klynger", report.tables_dir, t.language)
     return rc.section("alle-klynger", section_title(report, "overview"), body)
+
+
+def build_followup(report: LeaderReport) -> rc.Html:
+    """Per cluster: decisions in progress, reviewed with and without clear progress, overdue
+    (leader_followup); each cluster linked to its report. Left out of print (two A4 pages)."""
+    return screen_only(leader_followup.build_followup_overview(report))
 
 
 def build_statements(report: LeaderReport) -> rc.Html:
