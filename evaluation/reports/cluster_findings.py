@@ -323,6 +323,8 @@ header.wb-report, .wb-meeting {{ font-size: 18px; }}
 header.wb-report p, header.wb-report li, .wb-meeting p, .wb-meeting li {{ font-size: 18px; }}
 header.wb-report h1 {{ margin-bottom: 0.4rem; }}
 .wb-meeting h2 {{ font-size: 1.6rem; margin: 1.2rem 0 0.4rem 0; }}
+.wb-meeting figcaption, .wb-meeting caption, .wb-meeting th, .wb-meeting td,
+.wb-meeting .wb-note, .wb-meeting .wb-footnotes {{ font-size: 16px; }}
 .wb-finding {{ border-left: 8px solid {charts.VALENCE_COLOURS["none"]}; background: #f6f7f8;
   padding: 0.2rem 1rem 0.4rem 1rem; margin: 0.7rem 0; }}
 .wb-finding-worse {{ border-left-color: {charts.VALENCE_COLOURS["worse"]}; }}

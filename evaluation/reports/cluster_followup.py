@@ -52,19 +52,20 @@ def report_follow_ups(report, today: date | None = None) -> tuple[pd.DataFrame, 
     return report.cache[key]
 
 
-def build_followup(report, today: date | None = None) -> rc.Html:
+def build_followup(report, today: date | None = None, section=rc.section) -> rc.Html:
     """The section: a how-to-read line, the run charts with the follow-up table, the KL question
-    for decisions due for review without clear progress, and decisions overdue for a status."""
+    for decisions due for review without clear progress, and decisions overdue for a status.
+    `section(anchor, title, body)` wraps it (the cluster report's meeting view passes its own)."""
     t = report.t
     _, follow = report_follow_ups(report, today)
     follow = follow[follow["cluster_id"] == report.cluster_id].reset_index(drop=True)
     if follow.empty:
-        return rc.section(ANCHOR, t("followup.cluster_title"), rc.paragraph(t("followup.none")))
+        return section(ANCHOR, t("followup.cluster_title"), rc.paragraph(t("followup.none")))
     body = rc.paragraph(t("followup.intro"))
     body += figure_html(report, follow)
     body += question_html(report, follow)
     body += overdue_html(report, follow)
-    return rc.section(ANCHOR, t("followup.cluster_title"), body)
+    return section(ANCHOR, t("followup.cluster_title"), body)
 
 
 def figure_html(report, follow: pd.DataFrame) -> str:

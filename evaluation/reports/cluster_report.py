@@ -126,7 +126,7 @@ def build_today(report: ClusterReport) -> rc.Html:
 def build_followup(report: ClusterReport) -> rc.Html:
     """ "Opfølgning på vores handlinger": each decision of the cluster beside what moved since,
     with its interval and one honest verdict (cluster_followup)."""
-    return cluster_followup.build_followup(report)
+    return cluster_followup.build_followup(report, section=meeting_section)
 
 
 def build_next_step(report: ClusterReport) -> rc.Html:
