@@ -83,23 +83,8 @@ def test_ctrl_c_stops_cleanly_and_leaves_no_kernels(project):
     (previous / "a.html").write_text("previous report", encoding="utf-8")
     (project / "reports" / "latest").write_text("2020-01-01T000000\n", encoding="utf-8")
 
-    child = subprocess.Popen(
-        [sys.executable, "-c", INTERRUPTED_RUN, str(FIXTURES)],
-        cwd=project,
-        start_new_session=True,  # its own process group, as a terminal's foreground job
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    child, everything = start_sleeping_run(project)
     try:
-        deadline = time.monotonic() + 120
-        kernels = []
-        while time.monotonic() < deadline and len(kernels) < 2:
-            time.sleep(0.5)
-            kernels = list_kernel_processes(psutil, child.pid)
-        # at least one kernel per worker (a worker may be replacing a kernel at that moment)
-        assert len(kernels) >= 2, "two workers should each have started a kernel"
-        everything = psutil.Process(child.pid).children(recursive=True)
         os.killpg(child.pid, signal.SIGINT)  # what Ctrl-C sends
         _out, err = child.communicate(timeout=60)
     finally:
@@ -123,18 +108,23 @@ def start_sleeping_run(project):
     child = subprocess.Popen(
         [sys.executable, "-c", INTERRUPTED_RUN, str(FIXTURES)],
         cwd=project,
-        start_new_session=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 120
-    kernels = []
-    while time.monotonic() < deadline and len(kernels) < 2:
-        time.sleep(0.5)
-        kernels = list_kernel_processes(psutil, child.pid)
-    assert len(kernels) >= 2, "two workers should each have started a kernel"
-    return child, psutil.Process(child.pid).children(recursive=True)
+    try:
+        deadline = time.monotonic() + 120
+        kernels = []
+        while time.monotonic() < deadline and len(kernels) < 2:
+            time.sleep(0.5)
+            kernels = list_kernel_processes(psutil, child.pid)
+        # at least one kernel per worker (a worker may be replacing a kernel at that moment)
+        assert len(kernels) >= 2, "two workers should each have started a kernel"
+        return child, psutil.Process(child.pid).children(recursive=True)
+    except BaseException:
+        os.killpg(child.pid, signal.SIGKILL)
+        raise
 
 
 def left_running(processes) -> list:
