@@ -123,3 +123,24 @@ def test_lower_is_better_is_coloured_by_valence_not_by_axis():
         funnels.POSITION_COLOURS
     )
     assert funnels.valence_of("at_limit", lower_better=True) == "at_limit"
+
+
+def test_units_are_placed_at_their_printed_value_never_more_precisely():
+    """An SVG coordinate must not publish decimals the page hides (a 4 + 6 pair was pinned to
+    [1.0000, 1.0007] from exact coordinates)."""
+    import json
+
+    points = pd.DataFrame(
+        {"name": ["A", "B"], "n": [4, 60], "value": [3.0603751, 3.9549], "position": ["x", "y"]}
+    )
+    others = pd.DataFrame({"n": [30], "value": [4.1234567], "group": ["andre"]})
+    limits = pd.DataFrame({"n": [1, 100], "limit": ["95", "95"], "side": ["lower"] * 2,
+                           "value": [3.0, 3.5]})  # fmt: skip
+    labels = {"x": "n", "y": "v", "position": "p", "limit": "l"}
+    spec = json.dumps(
+        funnels.build_funnel_chart(points, limits, 3.7, labels, ["x", "y"], ".2f", others).to_dict()
+    )
+    assert "3.06" in spec and "3.95" in spec and "4.12" in spec
+    for hidden in ("3.0603751", "3.9549", "4.1234567"):
+        assert hidden not in spec
+    assert funnels.shown_decimals(".0%") == 2 and funnels.shown_decimals(".1f") == 1

@@ -8,6 +8,7 @@ dashed limit lines, grey context points) and shows it with `charts.chart_html`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -175,7 +176,13 @@ def build_funnel_chart(
     `limits` columns: n, limit (label), side (lower/upper), value: one line per limit and side.
     `others` (optional) columns: n, value, group: the rest of the units, drawn as small hollow
     grey circles without names, for context. `labels`: x, y, position, limit.
+
+    Each unit is placed at its value as the page prints it (rounded to the axis format's
+    decimals), never more precisely: an SVG coordinate must not publish a hidden decimal.
     """
+    points = at_shown_precision(points, y_format)
+    if others is not None:
+        others = at_shown_precision(others, y_format)
     x = alt.X(
         "n:Q",
         title=labels["x"],
@@ -193,6 +200,19 @@ def build_funnel_chart(
         .properties(width=600, height=300)
         .resolve_scale(shape="independent", strokeDash="independent", color="independent")
     )
+
+
+def shown_decimals(y_format: str) -> int:
+    """Decimals of a value printed with a d3 format: ".2f" -> 2, ".0%" -> 2 (a share)."""
+    match = re.search(r"\.(\d+)([f%])", y_format)
+    if not match:
+        return 2
+    return int(match.group(1)) + (2 if match.group(2) == "%" else 0)
+
+
+def at_shown_precision(frame: pd.DataFrame, y_format: str) -> pd.DataFrame:
+    """The frame with `value` rounded as the chart's axis prints it."""
+    return frame.assign(value=frame["value"].astype(float).round(shown_decimals(y_format)))
 
 
 def limit_layer(limits: pd.DataFrame, x: alt.X, y: alt.Y, title: str) -> alt.Chart:
