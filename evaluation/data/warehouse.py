@@ -14,6 +14,7 @@ import duckdb
 import pandas as pd
 
 from evaluation.catalog import ITEM_COLUMNS
+from evaluation.data.writer_lock import check_warehouse_target
 from evaluation.errors import ParameterError
 
 TABLE_COLUMNS: dict[str, dict[str, str]] = {
@@ -197,11 +198,8 @@ def require_warehouse(path: Path | str) -> Path:
             f"No warehouse at {path}. Run `workbench demo-data` and `workbench ingest "
             "data/raw/demo` (or ingest your own exports), or give `--warehouse PATH`."
         )
-    from evaluation.data.writer_lock import check_warehouse_target  # why: one rule, no cycle
-
-    check_warehouse_target(
-        path, writing=False
-    )  # a folder, an empty file or an export is not a warehouse
+    # a folder, an empty file or an export is not a warehouse
+    check_warehouse_target(path, writing=False)
     return path
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from evaluation.reports import charts
 from evaluation.reports import common as rc
-from evaluation.texts import format_school_year
+from evaluation.texts import danish_order, format_school_year
 from evaluation.values import decisions as decision_values
 
 ANCHOR = "handlinger"
@@ -44,7 +44,7 @@ def build_decisions_table(report) -> rc.Html:
     years = sorted(by_year["school_year"].unique())
     rows = []
     groups = dict(list(by_year.groupby("cluster_id")))
-    for cluster_id in sorted(groups, key=report.data.cluster_name):
+    for cluster_id in sorted(groups, key=lambda c: danish_order(report.data.cluster_name(c))):
         own = groups[cluster_id]
         row = {t("followup.leader_columns.cluster"): report.data.cluster_name(cluster_id)}
         for year in years:
