@@ -224,6 +224,7 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
         help="warehouse (default) or the ministry's public school figures",
     )
     p.add_argument("--municipality", help="municipality name (with --source public)")
+    add_dask_arguments(p)
     p.add_argument(
         "--warehouse",
         help="DuckDB warehouse to render from (default data/warehouse/workbench.duckdb)",
@@ -235,6 +236,18 @@ def add_render_arguments(p: argparse.ArgumentParser) -> None:
         help=f"smallest group shown (default {config.MIN_N_DEFAULT}; below "
         f"{config.MIN_N_FLOOR} is refused)",
     )
+
+
+def add_dask_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--scheduler",
+        help="render on a Dask cluster: tls://HOST:PORT (a running `dask scheduler`), "
+        "tcp://127.0.0.1:PORT on this machine, or local (a LocalCluster of --jobs workers, "
+        "default 2); needs pip install .[dask]",
+    )
+    p.add_argument("--tls-ca-file", help="with a tls:// scheduler: the CA certificate (PEM)")
+    p.add_argument("--tls-cert", help="with a tls:// scheduler: this client's certificate (PEM)")
+    p.add_argument("--tls-key", help="with a tls:// scheduler: this client's private key (PEM)")
 
 
 class Terminated(KeyboardInterrupt):

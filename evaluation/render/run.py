@@ -42,6 +42,8 @@ class RenderOptions:
     source: str = "warehouse"
     municipality: str | None = None  # with source="public"
     warm: bool = True  # False: a fresh kernel per report, as verify uses
+    scheduler: str | None = None  # a Dask scheduler address or "local" (render/distributed.py)
+    tls: dict | None = None  # ca_file, cert, key for a tls:// scheduler
 
 
 def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) -> dict:
@@ -57,6 +59,11 @@ def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) ->
     # absolute: kernels run in the notebooks' folder, so a relative tables path would land there
     root = (Path(options.out) if options.out else config.reports_dir()).resolve()
     reports_folder.check_reports_folder(root)
+    if options.scheduler:
+        # why: dask is an optional extra; only a render that asks for it imports it
+        from evaluation.render.distributed import check_options
+
+        check_options(options.scheduler, options.tls)
     source = get_source(options.source)
     warehouse, facts, settings = source.plan(options)
     if not facts.pupil_level:
@@ -87,7 +94,7 @@ def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) ->
     with reports_folder.building_lock(root, run_id), manifest.building_run(root, run_id) as run_dir:
         with make_progress(len(jobs), "render") as progress:
             results = reuse_reports(to_reuse, reusable, run_dir, progress)
-            results.update(execute_jobs(to_run, run_dir, workers, options.warm, progress))
+            results.update(run_jobs(options, to_run, run_dir, workers, progress))
         record = {
             "run_id": run_id,
             "started": started.isoformat(timespec="seconds"),
@@ -102,6 +109,7 @@ def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) ->
                 "jobs": workers,
                 "force": options.force,
                 "kernels": "warm" if options.warm else "fresh",
+                "scheduler": options.scheduler,
                 "warehouse": settings.warehouse,
             },
             "inputs": inputs,
@@ -114,6 +122,18 @@ def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) ->
         files.write_text_atomically(run_dir / "index.html", build_index_html(record))
         manifest.publish_run(root, run_id)
     return record
+
+
+def run_jobs(options: RenderOptions, jobs, run_dir: Path, workers: int, progress) -> dict:
+    """The local pool of worker processes, or a Dask cluster with --scheduler."""
+    if not options.scheduler:
+        return execute_jobs(jobs, run_dir, workers, options.warm, progress)
+    # why: dask is an optional extra; only a render that asks for it imports it
+    from evaluation.render.distributed import execute_jobs_on_dask
+
+    return execute_jobs_on_dask(
+        jobs, run_dir, options.jobs, options.warm, progress, options.scheduler, options.tls
+    )
 
 
 def warm_values_cache(warehouse: Path, min_n: int) -> None:
@@ -253,6 +273,12 @@ def main(args) -> int:
         municipality=getattr(args, "municipality", None),
         warehouse=Path(args.warehouse) if getattr(args, "warehouse", None) else None,
         min_n=getattr(args, "min_n", config.MIN_N_DEFAULT),
+        scheduler=getattr(args, "scheduler", None),
+        tls={
+            "ca_file": getattr(args, "tls_ca_file", None),
+            "cert": getattr(args, "tls_cert", None),
+            "key": getattr(args, "tls_key", None),
+        },
     )
     if options.jobs is not None and options.jobs < 1:
         raise ParameterError(f"--jobs {options.jobs}: give 1 or more workers.")
