@@ -69,12 +69,9 @@ def check_scheduler_address(address: str, tls: dict | None = None):
         raise ParameterError(
             f"--scheduler {address}: give local, tls://HOST:PORT or tcp://127.0.0.1:PORT."
         )
-    security = Security(
-        tls_ca_file=tls.get("ca_file"),
-        tls_client_cert=tls.get("cert"),
-        tls_client_key=tls.get("key"),
-        require_encryption=True,
-    )
+    names = {"ca_file": "tls_ca_file", "cert": "tls_client_cert", "key": "tls_client_key"}
+    given = {names[k]: str(v) for k, v in tls.items() if k in names}  # the rest: dask's config
+    security = Security(require_encryption=True, **given)
     if not (security.tls_ca_file and security.tls_client_cert):
         raise ParameterError(
             f"--scheduler {address}: tls:// needs certificates. Fix: give --tls-ca-file, "
