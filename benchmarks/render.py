@@ -5,6 +5,8 @@
     python benchmarks/render.py --national --limit 8  # 98 municipalities, 8 cluster reports timed
     python benchmarks/render.py --compare-python /tmp/venv-lab/bin/python   # with jupyterlab
 
+Each way also runs on a Dask LocalCluster (benchmarks/render_dask.py, issue 17).
+
 The naive way is what an analyst does by hand: for each report, serially, `papermill` on the
 command line, then `jupyter nbconvert --to html`. Both ways render the same reports from the same
 warehouse. Nothing here is asserted; the figures are printed.
@@ -23,6 +25,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from render_dask import time_dask_demo, time_dask_national  # beside this file
 
 from evaluation import config
 from evaluation.data import demo, ingest
@@ -107,6 +111,7 @@ def run_demo_set(args, folder: Path) -> None:
     print(f"cores: {os.cpu_count()}, workers: {args.jobs}, python: {sys.executable}")
     fast = time_render(warehouse, folder / "reports", registry.REPORTS, args.jobs, None)
     print_result("workbench render (warm workers)", fast)
+    time_dask_demo(warehouse, folder, registry.REPORTS, args.jobs, print_result)
     if args.skip_naive:
         return
     naive = time_naive(warehouse, folder / "naive", registry.REPORTS)
@@ -131,6 +136,8 @@ def run_national(args, folder: Path) -> None:
         print(
             f"every cluster report of the country: {result['seconds'] / 60:.1f} minutes (measured)"
         )
+    chosen = [j.parameters["cluster"] for j in plan(warehouse, clusters)[: args.limit or None]]
+    time_dask_national(warehouse, folder, clusters, chosen, print_result)
 
 
 def time_render_under(python: str, warehouse: Path, jobs: int) -> float:

@@ -1,0 +1,107 @@
+"""The Dask lines of benchmarks/render.py (issue 17): the same reports on a Dask LocalCluster.
+
+Demo set: one line, `workbench render --scheduler local` with --jobs workers, and whether its key
+figures equal the local pool's. --national: Dask with 1 worker (--limit reports if given) and 2
+workers, reports per second, and an EXTRAPOLATION to N workers from a plain model:
+
+    T(N) = F + R * c / N + R * o
+
+R reports; c the per-report cost (the mean of the manifest's per-report seconds, measured on a
+worker); o the scheduler's overhead per task (measured: no-op tasks through a one-worker
+LocalCluster); F the rest (start-up: cluster, warm kernels, values cache, index), taken from the
+1-worker run as F = T(1) - R * (c + o). The model is checked against the measured 2-worker run.
+It assumes N real cores and storage that serves N readers as fast as one.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from evaluation.render import run as render
+
+OVERHEAD_TASKS = 200
+
+
+def render_on_local_cluster(warehouse: Path, out: Path, specs, workers: int, clusters=None):
+    """One forced render through a LocalCluster of `workers`; returns (seconds, manifest)."""
+    options = render.RenderOptions(
+        warehouse=warehouse, out=out, jobs=workers, force=True, clusters=clusters, scheduler="local"
+    )
+    started = time.perf_counter()
+    record = render.render_run(options, specs)
+    return time.perf_counter() - started, record
+
+
+def summarise(seconds: float, record: dict) -> dict:
+    """The shape benchmarks/render.py prints (print_result)."""
+    failed = [r["id"] for r in record["reports"] if r["status"] != "ok"]
+    return {"seconds": seconds, "reports": len(record["reports"]), "failed": failed}
+
+
+def key_figures(record: dict) -> dict:
+    return {r["id"]: r["key_figures"] for r in record["reports"]}
+
+
+def latest_record(reports_folder: Path) -> dict:
+    from evaluation.render import manifest
+
+    return manifest.read_manifest(manifest.list_complete_runs(reports_folder)[0])
+
+
+def time_dask_demo(warehouse: Path, folder: Path, specs, workers: int, print_result) -> None:
+    """The demo set on a LocalCluster; its key figures against the local pool's run in
+    folder/reports (benchmarks/render.py rendered it just before)."""
+    seconds, record = render_on_local_cluster(warehouse, folder / "dask", specs, workers)
+    print_result(f"Dask LocalCluster ({workers} workers)", summarise(seconds, record))
+    same = key_figures(record) == key_figures(latest_record(folder / "reports"))
+    print(f"key figures, Dask vs local pool: {'identical' if same else 'DIFFERENT'}")
+
+
+def measure_task_overhead() -> float:
+    """Seconds of scheduler overhead per task: no-op tasks through a one-worker LocalCluster."""
+    import logging
+
+    from distributed import Client, LocalCluster, wait
+
+    with (
+        LocalCluster(
+            n_workers=1,
+            threads_per_worker=1,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+        Client(cluster) as client,
+    ):
+        client.submit(int, 0, pure=False).result()  # the worker is up and has the function
+        started = time.perf_counter()
+        wait([client.submit(int, i, pure=False) for i in range(OVERHEAD_TASKS)])
+        return (time.perf_counter() - started) / OVERHEAD_TASKS
+
+
+def time_dask_national(warehouse, folder, specs, chosen, print_result) -> None:
+    """--national: 1 worker on `chosen` clusters (all when None), 2 workers on all; the model."""
+    seconds_1, record_1 = render_on_local_cluster(warehouse, folder / "dask1", specs, 1, chosen)
+    print_result("Dask LocalCluster, 1 worker", summarise(seconds_1, record_1))
+    seconds_2, record_2 = render_on_local_cluster(warehouse, folder / "dask2", specs, 2)
+    print_result("Dask LocalCluster, 2 workers", summarise(seconds_2, record_2))
+    for label, seconds, record in (("1", seconds_1, record_1), ("2", seconds_2, record_2)):
+        print(f"Dask, {label} worker(s): {len(record['reports']) / seconds:.2f} reports/s")
+    per_report = [r["seconds"] for r in record_1["reports"] if r["status"] == "ok"]
+    cost = sum(per_report) / max(len(per_report), 1)
+    overhead = measure_task_overhead()
+    reports_1, reports = len(record_1["reports"]), len(record_2["reports"])
+    fixed = seconds_1 - reports_1 * (cost + overhead)
+    print(
+        f"measured: c = {cost:.2f} s per report (on a worker), o = {overhead * 1000:.1f} ms "
+        f"scheduler overhead per task, F = {fixed:.1f} s start-up and the rest"
+    )
+    predicted = fixed + reports * cost / 2 + reports * overhead
+    print(f"model check, 2 workers: predicted {predicted:.1f} s, measured {seconds_2:.1f} s")
+    print(f"EXTRAPOLATION (not measured), {reports} reports, T(N) = F + R*c/N + R*o:")
+    for workers in (4, 8, 16, 32, 64):
+        estimate = fixed + reports * cost / workers + reports * overhead
+        print(
+            f"  {workers:3d} workers: {estimate / 60:6.1f} min, {reports / estimate:6.2f} reports/s"
+        )
