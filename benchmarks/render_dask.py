@@ -60,20 +60,11 @@ def time_dask_demo(warehouse: Path, folder: Path, specs, workers: int, print_res
 
 def measure_task_overhead() -> float:
     """Seconds of scheduler overhead per task: no-op tasks through a one-worker LocalCluster."""
-    import logging
+    from distributed import wait
 
-    from distributed import Client, LocalCluster, wait
+    from evaluation.render.distributed import connect
 
-    with (
-        LocalCluster(
-            n_workers=1,
-            threads_per_worker=1,
-            host="127.0.0.1",
-            dashboard_address=None,
-            silence_logs=logging.ERROR,
-        ) as cluster,
-        Client(cluster) as client,
-    ):
+    with connect("local", workers=1) as client:
         client.submit(int, 0, pure=False).result()  # the worker is up and has the function
         started = time.perf_counter()
         wait([client.submit(int, i, pure=False) for i in range(OVERHEAD_TASKS)])

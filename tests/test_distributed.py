@@ -4,6 +4,7 @@ demo's reports with the local pool's key figures, and surviving a worker killed 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -20,7 +21,7 @@ from distributed import Client
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
-from render_project import make_registry, make_warehouse  # noqa: E402
+from render_project import FIXTURES, make_registry, make_warehouse  # noqa: E402
 
 from evaluation import cli  # noqa: E402
 from evaluation.errors import ParameterError  # noqa: E402
@@ -276,3 +277,86 @@ def test_a_worker_killed_during_a_report_has_it_retried_on_another_worker(dask_c
         "marker-K01.html",
         "marker-K02.html",
     ]
+
+
+# --- Ctrl-C and SIGTERM with a LocalCluster -------------------------------------------------------
+
+SLEEPING_RUN = """
+import sys
+from pathlib import Path
+from evaluation import cli
+from evaluation.render import registry
+registry.REPORTS[:] = [registry.ReportSpec(
+    "sleep", str(Path(sys.argv[1]) / "sleep.ipynb"), registry.build_cluster_parameters)]
+if __name__ == "__main__":
+    sys.exit(cli.main(["render", "--scheduler", "local", "--jobs", "2"]))
+"""
+
+
+def start_sleeping_dask_run(project: Path) -> tuple[subprocess.Popen, list]:
+    """A render on a LocalCluster of two long reports, in its own session; returned once both
+    workers have a kernel (the event), with every process below it."""
+    script = project / "sleeping_run.py"
+    script.write_text(SLEEPING_RUN, encoding="utf-8")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    child = subprocess.Popen(
+        [sys.executable, str(script), str(FIXTURES)],
+        cwd=project,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline and len(list_kernels(child.pid)) < 2:
+            time.sleep(0.5)
+        assert len(list_kernels(child.pid)) >= 2, "two Dask workers should each have a kernel"
+        return child, psutil.Process(child.pid).children(recursive=True)
+    except BaseException:
+        os.killpg(child.pid, signal.SIGKILL)
+        raise
+
+
+def list_kernels(pid: int) -> list:
+    try:
+        children = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        return []
+    found = []
+    for process in children:
+        with contextlib.suppress(psutil.Error):
+            if "ipykernel" in " ".join(process.cmdline()):
+                found.append(process)
+    return found
+
+
+def left_running(processes: list) -> list:
+    return [p for p in processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+def test_ctrl_c_or_sigterm_stops_a_dask_render_cleanly(project, how):
+    child, everything = start_sleeping_dask_run(project)
+    try:
+        if how == "ctrl-c":
+            os.killpg(child.pid, signal.SIGINT)  # what the terminal sends to its foreground job
+        else:
+            child.send_signal(signal.SIGTERM)  # the parent only, as a service manager sends it
+        _out, err = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            os.killpg(child.pid, signal.SIGKILL)
+    assert child.returncode == (130 if how == "ctrl-c" else 143), err
+    assert "Stopped" in err
+    deadline = time.monotonic() + 30
+    while left_running(everything) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert left_running(everything) == [], "no worker or kernel is left behind"
+    assert list((project / "reports").iterdir()) == [], "no partial run is left"

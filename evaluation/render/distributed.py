@@ -110,6 +110,8 @@ def connect(scheduler: str, workers: int | None, tls: dict | None = None):
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
+        # its HTTP server (health, metrics) on a free port of this machine, without a warning
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
         silence_logs=logging.ERROR,
     )
     try:
