@@ -99,6 +99,23 @@ def test_the_worker_plugin_carries_no_data():
     assert len(payload) < 20_000
 
 
+def test_a_kernel_that_cannot_start_fails_the_task_instead_of_hanging(tmp_path, monkeypatch):
+    def refuse(self):
+        raise RuntimeError("no kernel on this worker")
+
+    monkeypatch.setattr(distributed.WarmKernel, "start", refuse)
+    job = distributed.RenderJob(
+        "ok-K01", "ok", str(FIXTURES / "ok.ipynb"), {"cluster": "K01"}, "da"
+    )
+    kernel_thread = distributed.KernelThread(warm=True)
+    try:
+        with pytest.raises(RuntimeError, match="no kernel on this worker"):
+            kernel_thread.render(job, tmp_path)
+    finally:
+        kernel_thread.stop(timeout=10)
+    assert not kernel_thread.thread.is_alive()
+
+
 # --- a real cluster: a scheduler and two workers as subprocesses ---------------------------------
 
 

@@ -140,10 +140,13 @@ class KernelThread:
         self.thread.start()
 
     def serve(self) -> None:
-        try:
-            if self.warm:
-                self.kernel = WarmKernel()
+        """Answer every request, even when the kernel cannot start (render_one starts it again
+        and reports why it cannot), so no Dask task waits for ever."""
+        if self.warm:
+            self.kernel = WarmKernel()
+            with contextlib.suppress(Exception):
                 self.kernel.start()
+        try:
             while (request := self.requests.get()) is not None:
                 job, scratch, replies = request
                 try:
