@@ -116,6 +116,43 @@ def test_a_kernel_that_cannot_start_fails_the_task_instead_of_hanging(tmp_path, 
     assert not kernel_thread.thread.is_alive()
 
 
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_a_render_through_a_tls_scheduler_with_certificate_files(project, tmp_path):
+    """Dask's own temporary certificates written to PEM files, as --tls-* take them."""
+    import logging
+
+    from distributed import LocalCluster
+    from distributed.security import Security
+
+    security = Security.temporary()
+    tls = {}
+    for name, pem in (
+        ("ca_file", security.tls_ca_file),
+        ("cert", security.tls_client_cert),
+        ("key", security.tls_client_key),
+    ):
+        tls[name] = tmp_path / f"{name}.pem"
+        tls[name].write_text(pem, encoding="utf-8")
+    with LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        protocol="tls",
+        host="127.0.0.1",
+        security=security,
+        dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        address = cluster.scheduler_address
+        assert address.startswith("tls://")
+        options = render.RenderOptions(scheduler=address, tls=tls, out=tmp_path / "reports")
+        record = render.render_run(options, make_registry(("ok", "cluster")))
+        with pytest.raises(ParameterError, match="needs certificates"):
+            render.render_run(render.RenderOptions(scheduler=address, out=tmp_path / "reports"))
+    assert [r["status"] for r in record["reports"]] == ["ok", "ok"]
+    assert record["reports"][0]["key_figures"]["cluster"] == "K01"
+
+
 # --- a real cluster: a scheduler and two workers as subprocesses ---------------------------------
 
 

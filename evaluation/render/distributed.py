@@ -60,7 +60,7 @@ def check_scheduler_address(address: str, tls: dict | None = None):
     if parts.scheme == "tcp":
         if parts.hostname not in LOCAL_HOSTS:
             raise ParameterError(
-                f"--scheduler {address}: plain tcp:// is refused off this machine (pupil data "
+                f"--scheduler {address}: plain tcp:// is refused off this machine (the reports "
                 "would travel unencrypted). Fix: address the scheduler as tls://HOST:PORT with "
                 "--tls-ca-file, --tls-cert and --tls-key (see README, Dask)."
             )
