@@ -118,11 +118,23 @@ def connect(scheduler: str, workers: int | None, tls: dict | None = None):
         with Client(cluster) as client:
             yield client
     finally:
+        ours = list_new_processes(before)  # listed now: a kernel may outlive its worker
         with contextlib.suppress(Exception):
             cluster.close(timeout=30)
-        for process in list_descendants():  # a kernel of a worker that did not stop in time
-            if process.pid not in before:
-                kill_process(process.pid)
+        for process in ours:  # a worker or kernel that did not stop in time
+            with contextlib.suppress(Exception):
+                process.kill()
+
+
+def list_new_processes(before: set[int]) -> list:
+    """Processes below this one not in `before` (the cluster's workers and their kernels), but not
+    multiprocessing's resource tracker, which serves this process as long as it lives."""
+    found = []
+    for process in list_descendants():
+        with contextlib.suppress(Exception):
+            if process.pid not in before and "resource_tracker" not in " ".join(process.cmdline()):
+                found.append(process)
+    return found
 
 
 # --- on a worker: warm kernels and one report ----------------------------------------------------
