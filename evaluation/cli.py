@@ -243,7 +243,7 @@ def add_dask_arguments(p: argparse.ArgumentParser) -> None:
         "--scheduler",
         help="render on a Dask cluster: tls://HOST:PORT (a running `dask scheduler`), "
         "tcp://127.0.0.1:PORT on this machine, or local (a LocalCluster of --jobs workers, "
-        "default 2); needs pip install .[dask]",
+        "default 2); needs pip install '.[dask]'",
     )
     p.add_argument("--tls-ca-file", help="with a tls:// scheduler: the CA certificate (PEM)")
     p.add_argument("--tls-cert", help="with a tls:// scheduler: this client's certificate (PEM)")

@@ -86,7 +86,7 @@ def check_options(scheduler: str, tls: dict | None) -> None:
         import distributed  # noqa: F401
     except ImportError:
         raise ParameterError(
-            "--scheduler needs Dask distributed. Fix: pip install .[dask] "
+            "--scheduler needs Dask distributed. Fix: pip install '.[dask]' "
             "(or conda install dask distributed)."
         ) from None
     if scheduler != LOCAL:
