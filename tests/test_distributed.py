@@ -153,6 +153,17 @@ def test_a_render_through_a_tls_scheduler_with_certificate_files(project, tmp_pa
     assert record["reports"][0]["key_figures"]["cluster"] == "K01"
 
 
+def test_a_report_whose_workers_all_died_fails_with_a_plain_message():
+    from distributed.scheduler import KilledWorker
+
+    message = distributed.describe_task_error(KilledWorker("render-x", None, 3))
+    assert message == (
+        "the Dask workers running this report stopped unexpectedly (retries used up)"
+    )
+    other = distributed.describe_task_error(OSError("disk full"))
+    assert other == "Dask task failed: OSError: disk full"
+
+
 # --- a real cluster: a scheduler and two workers as subprocesses ---------------------------------
 
 
