@@ -63,6 +63,14 @@ def run_effect(
     )
 
 
+def effect_decimals(indicator) -> int:
+    """Decimals of a printed effect in stored units (format_effect): 3 on a 1-5 scale, one
+    decimal of a point for shares (3 as a fraction) and rates, one for days."""
+    if indicator.kind in ("proportion", "rate"):
+        return rc.stored_decimals(indicator, signed=True)
+    return 1 if indicator.kind == "median" else 3
+
+
 def format_effect(t: Texts, indicator, value) -> str:
     """An effect: 3 decimals on a 1-5 scale (effects are small), points for shares and rates,
     days with one decimal for a median waiting time."""

@@ -372,8 +372,9 @@ def collect_key_figures(report: LeaderReport) -> dict:
     figures = {"report": "leader_summary", "municipality": report.municipality, "year": report.year}
     for row in status.itertuples(index=False):
         key = f"{row.cluster_id}.{row.indicator_id}"
-        if not rc.is_missing(row.value):
-            figures[f"{key}.value"] = round(float(row.value), 6)
+        if not rc.is_missing(row.value):  # at the page's precision, never more (issue #18)
+            decimals = rc.stored_decimals(report.data.catalog.get(row.indicator_id))
+            figures[f"{key}.value"] = key_figures.Shown(row.value, decimals)
         figures[f"{key}.verdict"] = row.change_verdict
         figures[f"{key}.position"] = row.position
     if "attention" not in report.cache:
