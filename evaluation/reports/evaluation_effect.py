@@ -252,6 +252,7 @@ def effect_rows(t: Texts, indicator, event_study: pd.DataFrame) -> tuple[list, l
     cv3, wild, crv = interval_series(t)
     cols = t.lookup("evaluation_report.effect_columns")
     scale = rc.display_scale(indicator)
+    places = effect_decimals(indicator) - (2 if scale == 100.0 else 0)  # at display scale
     rows, table_rows = [], []
     any_refused = event_study["refused"].astype(bool).any()
     for r in event_study.itertuples(index=False):
@@ -265,9 +266,10 @@ def effect_rows(t: Texts, indicator, event_study: pd.DataFrame) -> tuple[list, l
                 {
                     "row": label,
                     "series": series,
-                    "value": r.estimate * scale,
-                    "lower": lo * scale,
-                    "upper": hi * scale,
+                    # as printed, never more precisely (issue #18)
+                    "value": round(r.estimate * scale, places),
+                    "lower": round(lo * scale, places),
+                    "upper": round(hi * scale, places),
                 }
             )
         table_rows.append(

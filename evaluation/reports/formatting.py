@@ -91,10 +91,12 @@ def stored_decimals(indicator, signed: bool = False) -> int:
     return decimals + (2 if scale == 100.0 else 0)
 
 
-def shown_value(indicator, value, signed: bool = False):
-    """A stored value (number or Series) at display scale, rounded as the page prints it: the
-    coordinate a chart gets, so an SVG never holds a decimal the page hides (issue #18)."""
+def shown_value(indicator, value, signed: bool = False, extra: int = 0):
+    """A stored value (number or Series) at display scale, rounded as the page prints it (with
+    `extra` more decimals where the table prints them): the coordinate a chart gets, so an SVG
+    never holds a decimal the page hides (issue #18)."""
     scale, decimals = interval_scale(indicator, signed)
+    decimals += extra
     if isinstance(value, pd.Series):
         return (pd.to_numeric(value).astype(float) * scale).round(decimals)
     return math.nan if is_missing(value) else round(float(value) * scale, decimals)

@@ -209,7 +209,7 @@ def series_frame(report: PublicReport) -> pd.DataFrame:
             "series": np.where(data["level"] == "national", national, data["municipality"]),
             "year": data["year"].astype(int),
             "year_label": data["year"].map(short_school_year),
-            "value": data["value"].astype(float),
+            "value": data["value"].astype(float).round(1),  # as printed (issue #18)
             "lower": np.nan,
             "upper": np.nan,
         }
