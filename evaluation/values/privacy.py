@@ -57,12 +57,12 @@ with that year's membership; it holds no sum over years, so no published cell is
 differencing two years. Guarded only if passed as `extra_relations`: multi-year totals or
 fixed-membership clusters published elsewhere.
 
-Not guarded against: bounds through chains of relations (the bounds rule looks at one relation
-at a time; the end-to-end test checks the whole run); relations between different indicators (e.g. the
-high-wellbeing share and generel trivsel use the same pupils); register clusters versus their
-units (by home cluster and by school attended they are not sums of each other, so no difference
-applies); year-on-year changes of a hidden cell (they are NULL because the cell is); outside
-knowledge of an attacker.
+Not guarded against: bounds through longer chains of relations (the bounds rule looks at one
+relation and the cells inside its hidden cells; the end-to-end test checks a whole run);
+relations between different indicators (e.g. the high-wellbeing share and generel trivsel use
+the same pupils); register clusters versus their units (by home cluster and by school attended
+they are not sums of each other, so no difference applies); year-on-year changes of a hidden
+cell (they are NULL because the cell is); outside knowledge of an attacker.
 """
 
 from __future__ import annotations

@@ -79,8 +79,26 @@ def pool_cells(values: pd.DataFrame, relations: pd.DataFrame, hidden: np.ndarray
     pool = parents.set_index("relation")[["n", "total"]].sub(shown, fill_value=0)
     pool.columns = ["n_pool", "total_pool"]
     cells = children[children["hidden"]].join(pool, on="relation")
+    cells = pd.concat([cells, hidden_descendants(rel, cells)], ignore_index=True)
     cells = cells.rename(columns={"n": "n_cell", "own": "numerator"})
     return cells[["relation", "pos", "kind", "n_cell", "numerator", "n_pool", "total_pool"]]
+
+
+def hidden_descendants(rel: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
+    """The hidden children of hidden pool cells (a hidden cluster's hidden units), as cells of
+    the same pool: a pool is a disjoint union of answers, so a cell inside a cell of the pool is
+    bounded by the pool's total just the same (a municipality minus its published clusters
+    bounds each hidden unit of its hidden clusters)."""
+    parent_of = rel[rel["parent"]][["relation", "pos"]].rename(
+        columns={"relation": "inner", "pos": "outer_pos"}
+    )
+    inner = rel[~rel["parent"] & rel["hidden"]].merge(
+        parent_of, left_on="relation", right_on="inner"
+    )
+    inner = inner.drop(columns=["relation", "inner"])
+    pools = cells[["relation", "pos", "n_pool", "total_pool"]].rename(columns={"pos": "outer_pos"})
+    found = inner.merge(pools, on="outer_pos").drop(columns="outer_pos")
+    return found.drop_duplicates(["relation", "pos"])
 
 
 def feasible_range(kind: str, n_cell: float, n_pool: float, total_pool: float):
