@@ -18,6 +18,7 @@ A positive control shows the same check catches both scenarios when the protecti
 from __future__ import annotations
 
 import html
+import json
 import re
 import sys
 from pathlib import Path
@@ -41,6 +42,7 @@ CATALOG = load_catalog()
 MIN_N = 5
 MAX_DECIMALS = 8  # finest precision looked for in the harvest
 NUMBER = re.compile(r"(?<![\w.])[-\u2212]?\d+(?:[.,]\d+)?")
+pytestmark = pytest.mark.slow  # renders two reports in kernels
 RENDERED = ("nord",)  # the 4 + 6 pair's cluster; the leader summary shows every cluster
 
 
@@ -236,6 +238,22 @@ def test_nothing_a_run_publishes_narrows_a_hidden_cell_beyond_the_rule(scenario)
     published = privacy.suppress_values(exact, min_n=MIN_N, catalog=CATALOG)
     assert find_narrowed_cells(exact, published, units, numbers) == []
     assert privacy.find_privacy_leaks(published, min_n=MIN_N, catalog=CATALOG).empty
+
+
+def test_key_figures_in_the_manifest_carry_the_decimals_the_page_prints(scenario):
+    """Every number among the key figures is recorded with its printed decimals, and carries
+    no more than those (six decimals of a cluster mean used to be recorded)."""
+    run_dir, _, _ = scenario
+    record = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    checked = 0
+    for report in record["reports"]:
+        decimals = report["key_figure_decimals"]
+        for key, value in report["key_figures"].items():
+            if isinstance(value, float):
+                assert key in decimals, f"{report['id']}.{key} has no recorded precision"
+                assert value == round(value, decimals[key]), (key, value)
+                checked += 1
+    assert checked >= 10
 
 
 def test_the_rule_catches_both_scenarios_when_protection_is_off(scenario, monkeypatch):
