@@ -70,6 +70,7 @@ def status_row(indicator_id: str, value: float, reference: float) -> dict:
         "difference_lower": value - 0.05 - reference,
         "difference_upper": value + 0.05 - reference,
         "reference": reference,
+        "position": "within",
     }
 
 

@@ -144,3 +144,30 @@ def test_units_are_placed_at_their_printed_value_never_more_precisely():
     for hidden in ("3.0603751", "3.9549", "4.1234567"):
         assert hidden not in spec
     assert funnels.shown_decimals(".0%") == 2 and funnels.shown_decimals(".1f") == 1
+
+
+def test_the_target_line_and_its_limits_publish_the_target_as_printed():
+    """The target (the municipality's value) is drawn at its printed value, and its limits move
+    with it, so their midpoint gives no hidden decimal either."""
+    import json
+
+    points = pd.DataFrame({"name": ["A"], "n": [40], "value": [3.5], "position": ["x"]})
+    limits = pd.DataFrame(
+        {
+            "n": [10, 10],
+            "limit": ["95", "95"],
+            "side": ["lower", "upper"],
+            "value": [3.3567891, 4.1],
+        }
+    )
+    labels = {"x": "n", "y": "v", "position": "p", "limit": "l"}
+    chart = funnels.build_funnel_chart(points, limits, 3.7284612, labels, ["x"], ".2f")
+    spec = json.dumps(chart.to_dict())
+    assert "3.7284612" not in spec and "3.3567891" not in spec
+    data = [v for d in chart.to_dict()["datasets"].values() for v in d]
+    assert {"target": 3.73} in data
+    limit_values = sorted(round(row["value"], 9) for row in data if "side" in row)
+    assert limit_values == [
+        round(3.3567891 + 3.73 - 3.7284612, 9),
+        round(4.1 + 3.73 - 3.7284612, 9),
+    ]

@@ -87,6 +87,27 @@ def test_compare_key_figures_on_lists_none_and_small_float_differences():
     assert verify.compare_key_figures(None, 0, "r.y") == ["r.y: recorded None, now 0"]
 
 
+def test_figures_compare_at_the_precision_each_side_recorded():
+    """A manifest that records decimals is compared at them; an older manifest (six decimals,
+    no record) against a report that now publishes 2 decimals is compared at the coarser 2."""
+    assert verify.compare_key_figures({"v": 3.06}, {"v": 3.06}, "r", {"v": 2}, {"v": 2}) == []
+    assert verify.compare_key_figures({"v": 3.06}, {"v": 3.07}, "r", {"v": 2}, {"v": 2}) == [
+        "r.v: recorded 3.06, now 3.07"
+    ]
+    old_run = {"v": 3.060375, "share": 0.684912}
+    now = {"v": 3.06, "share": 0.68}
+    assert verify.compare_key_figures(old_run, now, "r", None, {"v": 2, "share": 2}) == []
+    changed = {"v": 3.07, "share": 0.68}
+    assert verify.compare_key_figures(old_run, changed, "r", {}, {"v": 2, "share": 2}) == [
+        "r.v: recorded 3.060375, now 3.07"
+    ]
+    # without decimals on either side the old rule holds: 1e-9 relative
+    assert verify.compare_key_figures(old_run, now, "r") == [
+        "r.share: recorded 0.684912, now 0.68",
+        "r.v: recorded 3.060375, now 3.06",
+    ]
+
+
 def test_verify_refuses_a_folder_without_a_manifest(tmp_path):
     with pytest.raises(
         ParameterError, match="has no manifest.json: give a folder reports/<run-id>"

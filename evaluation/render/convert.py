@@ -12,22 +12,28 @@ import json
 import re
 from pathlib import Path
 
-from evaluation.reports.key_figures import KEY_FIGURES_MIME
+from evaluation.reports.key_figures import KEY_FIGURE_DECIMALS_MIME, KEY_FIGURES_MIME
 
 TEMPLATE_NAME = "offline"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
 
-def read_key_figures(executed_nb) -> dict:
-    """The key figures an executed notebook recorded ({} if none); the last record wins."""
+def read_key_figures(executed_nb, mime: str = KEY_FIGURES_MIME) -> dict:
+    """The key figures an executed notebook recorded ({} if none); the last record wins.
+    With `mime=KEY_FIGURE_DECIMALS_MIME`: the decimals each figure was recorded with."""
     found: dict = {}
     for cell in executed_nb.get("cells", []):
         for output in cell.get("outputs", []) or []:
             data = output.get("data") or {}
             if KEY_FIGURES_MIME in data:
-                value = data[KEY_FIGURES_MIME]
+                value = data.get(mime, {})
                 found = json.loads(value) if isinstance(value, str) else dict(value)
     return found
+
+
+def read_key_figure_decimals(executed_nb) -> dict:
+    """The printed decimals of each key figure (evaluation.reports.key_figures.Shown)."""
+    return read_key_figures(executed_nb, KEY_FIGURE_DECIMALS_MIME)
 
 
 # --- HTML conversion with the offline template ---------------------------------------------------

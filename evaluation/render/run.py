@@ -199,7 +199,15 @@ def reuse_reports(jobs: list[RenderJob], reusable: dict, run_dir: Path, progress
         results[job.report_id] = {
             **{
                 k: entry.get(k)
-                for k in ("html", "html_bytes", "executed", "tables", "key_figures", "title")
+                for k in (
+                    "html",
+                    "html_bytes",
+                    "executed",
+                    "tables",
+                    "key_figures",
+                    "key_figure_decimals",
+                    "title",
+                )
             },
             "report_id": job.report_id,
             "status": "reused",
@@ -229,6 +237,8 @@ def build_report_entry(job: RenderJob, result: dict) -> dict:
         "executed": result.get("executed"),
         "tables": result.get("tables", []),
         "key_figures": result.get("key_figures", {}),
+        # the printed decimals of each key figure; verify compares at them (absent in old runs)
+        "key_figure_decimals": result.get("key_figure_decimals") or {},
         "error": result.get("error"),
     }
 

@@ -19,30 +19,61 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def compare_key_figures(recorded: Any, now: Any, where: str) -> list[str]:
-    """Every difference between two key-figure trees; floats equal to 1e-9 relative."""
-    if isinstance(recorded, dict) and isinstance(now, dict):
-        diffs = []
-        for key in sorted(set(recorded) | set(now)):
-            if key not in now:
-                diffs.append(f"{where}.{key}: recorded {recorded[key]!r}, now missing")
-            elif key not in recorded:
-                diffs.append(f"{where}.{key}: not recorded, now {now[key]!r}")
-            else:
-                diffs += compare_key_figures(recorded[key], now[key], f"{where}.{key}")
-        return diffs
-    if isinstance(recorded, list) and isinstance(now, list) and len(recorded) == len(now):
-        return [
-            d
-            for i, (a, b) in enumerate(zip(recorded, now, strict=True))
-            for d in compare_key_figures(a, b, f"{where}[{i}]")
-        ]
-    if is_number(recorded) and is_number(now):
-        if math.isclose(recorded, now, rel_tol=1e-9, abs_tol=1e-12):
+def compare_key_figures(
+    recorded: Any,
+    now: Any,
+    where: str,
+    recorded_decimals: dict | None = None,
+    now_decimals: dict | None = None,
+) -> list[str]:
+    """Every difference between two key-figure trees.
+
+    A top-level figure is compared at the precision it was published with: the coarser of the
+    decimals the manifest recorded for it and those the re-executed report records now (equal
+    when at most half a unit of that last decimal apart). A figure without recorded decimals
+    (runs made before figures were published at the page's precision) is compared to 1e-9
+    relative, as it always was.
+    """
+    if not (isinstance(recorded, dict) and isinstance(now, dict)):
+        return compare_tree(recorded, now, where)
+    diffs = []
+    for key in sorted(set(recorded) | set(now)):
+        if key not in now:
+            diffs.append(f"{where}.{key}: recorded {recorded[key]!r}, now missing")
+        elif key not in recorded:
+            diffs.append(f"{where}.{key}: not recorded, now {now[key]!r}")
+        else:
+            decimals = compared_decimals(key, recorded_decimals, now_decimals)
+            diffs += compare_tree(recorded[key], now[key], f"{where}.{key}", decimals)
+    return diffs
+
+
+def compare_tree(recorded: Any, now: Any, where: str, decimals: int | None = None) -> list[str]:
+    """Differences between two values; numbers at `decimals` decimals, else to 1e-9 relative."""
+    if isinstance(recorded, (dict, list)) and type(recorded) is type(now):
+        if isinstance(recorded, dict):
+            return compare_key_figures(recorded, now, where)
+        if len(recorded) == len(now):
+            return [
+                d
+                for i, (a, b) in enumerate(zip(recorded, now, strict=True))
+                for d in compare_tree(a, b, f"{where}[{i}]")
+            ]
+    elif is_number(recorded) and is_number(now):
+        if decimals is not None:
+            if abs(recorded - now) <= 0.5 * 10.0**-decimals * (1 + 1e-9):
+                return []
+        elif math.isclose(recorded, now, rel_tol=1e-9, abs_tol=1e-12):
             return []
     elif type(recorded) is type(now) and recorded == now:
         return []
     return [f"{where}: recorded {recorded!r}, now {now!r}"]
+
+
+def compared_decimals(key: str, recorded: dict | None, now: dict | None) -> int | None:
+    """The coarser of the two recorded precisions of figure `key`, or None when neither has one."""
+    known = [d[key] for d in (recorded, now) if d and d.get(key) is not None]
+    return min(known) if known else None
 
 
 def find_notebook(entry: dict) -> Path | None:
@@ -120,7 +151,11 @@ def verify_run(run_dir: Path, workers: int | None = None) -> int:
                 differences.append(f"{r['id']}: failed now: {describe_error(result['error'])}")
             else:
                 differences += compare_key_figures(
-                    r["key_figures"], result.get("key_figures", {}), r["id"]
+                    r["key_figures"],
+                    result.get("key_figures", {}),
+                    r["id"],
+                    r.get("key_figure_decimals"),
+                    result.get("key_figure_decimals"),
                 )
     for line in problems + differences:
         print(line)

@@ -17,7 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from evaluation import files
-from evaluation.render.convert import convert_notebook_to_html, find_title, read_key_figures
+from evaluation.render.convert import (
+    convert_notebook_to_html,
+    find_title,
+    read_key_figure_decimals,
+    read_key_figures,
+)
 from evaluation.render.kernels import (
     BLOCK_SLOW_IMPORTS,
     KERNEL_ARGUMENTS,
@@ -115,6 +120,7 @@ def render_one(job: RenderJob, run_dir: Path, kernel: WarmKernel | None) -> dict
         try:
             nb = nbformat.read(executed, as_version=4)
             result["key_figures"] = read_key_figures(nb)
+            result["key_figure_decimals"] = read_key_figure_decimals(nb)
             result["title"] = find_title(nb)
             html = convert_notebook_to_html(nb, job.language, result["title"])
             files.write_text_atomically(run_dir / f"{job.report_id}.html", html)

@@ -10,6 +10,7 @@ carries its figure, the interval that decided it, a small chart and one question
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -291,11 +292,13 @@ def finding_chart_svg(report: ClusterReport, finding: Finding, title: str) -> st
     scale = rc.display_scale(finding.indicator)
     kind = "change" if finding.kind == "change" else "level"
     middle = finding.value - finding.reference if finding.kind == "change" else finding.value
+    # placed as printed, never more precisely (issue #18); rule, value and interval alike
+    shown = functools.partial(rc.shown_value, finding.indicator, signed=kind == "change")
     point = {
-        "value": middle * scale,
-        "lower": finding.lower * scale,
-        "upper": finding.upper * scale,
-        "rule": finding.rule * scale,
+        "value": shown(middle),
+        "lower": shown(finding.lower),
+        "upper": shown(finding.upper),
+        "rule": shown(finding.rule),
         "verdict": finding.verdict,
     }
     labels = {

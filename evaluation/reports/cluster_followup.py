@@ -204,7 +204,7 @@ def chart_rows(report, follow: pd.DataFrame) -> pd.DataFrame:
                 panel_order=number,
                 series=series["series"].map({"own": own, "rest": labels[rest_label(row)]}),
                 school_year=series["year"].map(format_school_year),
-                value=series["value"] * rc.display_scale(ind),
+                value=rc.shown_value(ind, series["value"]),  # as printed (issue #18)
                 decision_x=float(row.first_year) - 0.5,
                 label_row=[i == 0 for i in range(len(series))],
             )

@@ -7,6 +7,7 @@ helpers live here, in `cluster_funnels`, `cluster_trends` and `cluster_findings`
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ import pandas as pd
 
 from evaluation.reports import charts
 from evaluation.reports import common as rc
+from evaluation.reports.status import position_decimals
 from evaluation.texts import SUPPRESSED_MARKER, Texts, danish_order, format_school_year
 
 STATEMENT_INDICATORS = (
@@ -165,13 +167,16 @@ def statement_chart_rows(report: ClusterReport, rows: pd.DataFrame) -> tuple[lis
         if rc.is_missing(row.value):
             hidden.append(label)
             continue
+        # placed as the table prints them (issue #18), with its extra decimals where it has any
+        extra = position_decimals(row)
+        shown = functools.partial(rc.shown_value, row.indicator, extra=extra)
         chart_rows.append(
             {
                 "row": label,
                 "series": report.cluster_name,
-                "value": row.value * 100,
-                "lower": row.decided_lower * 100,
-                "upper": row.decided_upper * 100,
+                "value": shown(row.value),
+                "lower": shown(row.decided_lower),
+                "upper": shown(row.decided_upper),
             }
         )
         if not rc.is_missing(row.reference):
@@ -179,7 +184,7 @@ def statement_chart_rows(report: ClusterReport, rows: pd.DataFrame) -> tuple[lis
                 {
                     "row": label,
                     "series": muni_name,
-                    "value": row.reference * 100,
+                    "value": shown(row.reference),
                     "lower": math.nan,
                     "upper": math.nan,
                 }

@@ -418,11 +418,13 @@ def collect_key_figures(report: ClusterReport) -> dict:
         "year": report.year,
         "min_n": report.data.min_n,
     }
+    shown = key_figures.Shown  # at the page's precision, never more (issue #18)
     for row in rows.itertuples(index=False):
+        ind = report.data.catalog.get(row.indicator_id)
         if not rc.is_missing(row.value):
-            figures[f"{row.indicator_id}.value"] = round(float(row.value), 6)
+            figures[f"{row.indicator_id}.value"] = shown(row.value, rc.stored_decimals(ind))
         if not rc.is_missing(row.change):
-            figures[f"{row.indicator_id}.change"] = round(float(row.change), 6)
+            figures[f"{row.indicator_id}.change"] = shown(row.change, rc.stored_decimals(ind, True))
         figures[f"{row.indicator_id}.verdict"] = row.change_verdict
     figures["standouts"] = len(report.cache.get("standouts", standout_lines(report)))
     return figures

@@ -35,7 +35,6 @@ def trend_frame(report: ClusterReport) -> pd.DataFrame:
         if indicator_id not in data.catalog.by_id:
             continue
         indicator = data.catalog.get(indicator_id)
-        scale = rc.display_scale(indicator)
         panel = rc.axis_label(t, indicator)
         of_ind = values[(values["indicator_id"] == indicator_id) & (values["year"] <= report.year)]
         for level, entity, series in (
@@ -52,9 +51,9 @@ def trend_frame(report: ClusterReport) -> pd.DataFrame:
                         "series": series,
                         "year": int(r.year),
                         "year_label": format_school_year(r.year),
-                        "value": r.value * scale if not rc.is_missing(r.value) else math.nan,
-                        "lower": lower * scale,
-                        "upper": upper * scale,
+                        "value": rc.shown_value(indicator, r.value),  # as printed (issue #18)
+                        "lower": rc.shown_value(indicator, lower),
+                        "upper": rc.shown_value(indicator, upper),
                     }
                 )
     return pd.DataFrame(rows)

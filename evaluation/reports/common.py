@@ -24,6 +24,8 @@ from evaluation.reports.formatting import (
     join_names,
     lower_first,
     missing_years_sentences,
+    shown_value,
+    stored_decimals,
 )
 from evaluation.reports.html import Html, bullets, esc, paragraph, section
 from evaluation.reports.inputs import (
@@ -138,7 +140,9 @@ __all__ = [
     "section",
     "section_title",
     "section_titles",
+    "shown_value",
     "status_frame",
+    "stored_decimals",
     "status_table",
     "summarise_entity",
     "table_of_contents",

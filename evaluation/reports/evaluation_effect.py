@@ -63,6 +63,14 @@ def run_effect(
     )
 
 
+def effect_decimals(indicator) -> int:
+    """Decimals of a printed effect in stored units (format_effect): 3 on a 1-5 scale, one
+    decimal of a point for shares (3 as a fraction) and rates, one for days."""
+    if indicator.kind in ("proportion", "rate"):
+        return rc.stored_decimals(indicator, signed=True)
+    return 1 if indicator.kind == "median" else 3
+
+
 def format_effect(t: Texts, indicator, value) -> str:
     """An effect: 3 decimals on a 1-5 scale (effects are small), points for shares and rates,
     days with one decimal for a median waiting time."""
@@ -244,6 +252,7 @@ def effect_rows(t: Texts, indicator, event_study: pd.DataFrame) -> tuple[list, l
     cv3, wild, crv = interval_series(t)
     cols = t.lookup("evaluation_report.effect_columns")
     scale = rc.display_scale(indicator)
+    places = effect_decimals(indicator) - (2 if scale == 100.0 else 0)  # at display scale
     rows, table_rows = [], []
     any_refused = event_study["refused"].astype(bool).any()
     for r in event_study.itertuples(index=False):
@@ -257,9 +266,10 @@ def effect_rows(t: Texts, indicator, event_study: pd.DataFrame) -> tuple[list, l
                 {
                     "row": label,
                     "series": series,
-                    "value": r.estimate * scale,
-                    "lower": lo * scale,
-                    "upper": hi * scale,
+                    # as printed, never more precisely (issue #18)
+                    "value": round(r.estimate * scale, places),
+                    "lower": round(lo * scale, places),
+                    "upper": round(hi * scale, places),
                 }
             )
         table_rows.append(

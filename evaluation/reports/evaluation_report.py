@@ -20,6 +20,7 @@ from evaluation.reports.evaluation_design import cohorts_html, design_html
 from evaluation.reports.evaluation_effect import (
     demo_truth,
     effect_chart_html,
+    effect_decimals,
     effect_summary,
     run_effect,
     subsection_start,
@@ -289,23 +290,25 @@ def build_parameters(report: EvaluationReport) -> rc.Html:
 
 
 def collect_key_figures(report: EvaluationReport) -> dict:
+    """The figures verify compares, each at the precision the page prints it (issue #18)."""
     figures = {
         "report": "evaluation_report",
         "municipality": report.municipality,
         "year": report.year,
         "indicator": report.indicator_id,
     }
+    decimals = effect_decimals(report.indicator)
     result = report.cache.get("effect")
     if result is not None:
         overall = result.overall_row()
         for key in EFFECT_FIGURES:
-            figures[f"effect.{key}"] = round(float(overall[key]), 6)
+            figures[f"effect.{key}"] = key_figures.Shown(overall[key], decimals)
         if overall["refused"]:
             figures["effect.refused"] = overall["refused"]
-    figures.update(size_figures(report))
+    figures.update(size_figures(report, decimals))
     truth = report.cache.get("truth", {}).get(report.indicator_id)
     if truth is not None:
-        figures["effect.demo_truth"] = round(truth, 6)
+        figures["effect.demo_truth"] = key_figures.Shown(truth, decimals)
     fit = report.cache.get("model")
     if fit is not None:
         figures["model.llf"] = round(fit.llf, 4)
@@ -313,23 +316,25 @@ def collect_key_figures(report: EvaluationReport) -> dict:
     return figures
 
 
-def size_figures(report: EvaluationReport) -> dict:
+def size_figures(report: EvaluationReport, decimals: int) -> dict:
     """The effect's size figures the report shows: randomisation p, detectable effect, SD
     units, the leave-one-out range and each goal's overall estimate (only those computed)."""
+    shown = key_figures.Shown
     figures: dict = {}
+    places = {"randomisation_p": 3, "mde": decimals, "baseline_sd": 2}
     for key in ("randomisation_p", "randomisation_permutations", "mde", "baseline_sd"):
         value = report.cache.get(key)
         if value is not None and not rc.is_missing(value):
-            figures[f"effect.{key}"] = round(float(value), 6)
+            figures[f"effect.{key}"] = shown(value, places[key]) if key in places else value
     loo = report.cache.get("leave_one_out")
     if loo is not None and loo["estimate"].notna().any():
-        figures["effect.leave_one_out_min"] = round(float(loo["estimate"].min()), 6)
-        figures["effect.leave_one_out_max"] = round(float(loo["estimate"].max()), 6)
+        figures["effect.leave_one_out_min"] = shown(loo["estimate"].min(), decimals)
+        figures["effect.leave_one_out_max"] = shown(loo["estimate"].max(), decimals)
     for indicator_id, result in report.cache.get("goals", {}).items():
         if not isinstance(result, str):
-            figures[f"goal.{indicator_id}.estimate"] = round(
-                float(result.overall_row()["estimate"]), 6
-            )
+            goal = effect_decimals(report.data.catalog.get(indicator_id))
+            estimate = result.overall_row()["estimate"]
+            figures[f"goal.{indicator_id}.estimate"] = shown(estimate, goal)
     return figures
 
 

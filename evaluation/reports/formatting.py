@@ -5,6 +5,10 @@ A suppressed or missing figure becomes the marker "–" here, never a blank or a
 
 from __future__ import annotations
 
+import math
+
+import pandas as pd
+
 from evaluation.reports.inputs import ReportData, missing_years_by_source
 from evaluation.texts import SUPPRESSED_MARKER, Texts, format_school_year, is_missing
 
@@ -32,13 +36,14 @@ def format_value(t: Texts, indicator, value, extra: int = 0) -> str:
     """A level in the unit of its kind: 3,72 / 94 % / 12 dage / 5,3 % (`extra` more decimals)."""
     if is_missing(value):
         return SUPPRESSED_MARKER
+    decimals = shown_decimals(indicator) + extra
     if indicator.kind == "proportion":
-        return t.percent(value, decimals=extra)
+        return t.percent(value, decimals=decimals)
     if indicator.kind == "median":
-        return days(t, t.number(value, decimals=extra))
+        return days(t, t.number(value, decimals=decimals))
     if indicator.kind == "rate":
-        return t("format.percent", number=t.number(value, decimals=1 + extra))
-    return t.number(value, decimals=2 + extra)
+        return t("format.percent", number=t.number(value, decimals=decimals))
+    return t.number(value, decimals=decimals)
 
 
 def days(t: Texts, number: str) -> str:
@@ -52,19 +57,20 @@ def format_difference(t: Texts, indicator, value, extra: int = 0) -> str:
     """A signed difference: +0,12 / +3 pct.-point / −4 dage (`extra` more decimals)."""
     if is_missing(value):
         return SUPPRESSED_MARKER
-    if indicator.kind == "proportion":
-        number = t.number(value * 100, decimals=1 + extra, signed=True)
+    scale, decimals = interval_scale(indicator, signed=True)
+    number = t.number(value * scale, decimals=decimals + extra, signed=True)
+    if indicator.kind in ("proportion", "rate"):
         return t("format.points", number=number)
-    if indicator.kind == "rate":
-        return t("format.points", number=t.number(value, decimals=1 + extra, signed=True))
     if indicator.kind == "median":
-        return days(t, t.number(value, decimals=extra, signed=True))
-    return t.number(value, decimals=2 + extra, signed=True)
+        return days(t, number)
+    return number
 
 
 def interval_scale(indicator, signed: bool = False) -> tuple[float, int]:
-    """(factor, decimals) of an interval's printed numbers: shares in percent (whole percent for
-    a level, one decimal for a difference); the same decimals as format_value / _difference."""
+    """(factor, decimals) of a printed level (`signed`: difference) and its interval: shares in
+    percent (whole percent for a level, one decimal for a difference), absence one decimal,
+    days whole, 1-5 indices two decimals. The one home of the printed precision: format_value,
+    format_difference, format_interval, chart coordinates and key figures all take it here."""
     if indicator.kind == "proportion":
         return 100.0, 1 if signed else 0
     if indicator.kind == "rate":
@@ -72,6 +78,28 @@ def interval_scale(indicator, signed: bool = False) -> tuple[float, int]:
     if indicator.kind == "median":
         return 1.0, 0
     return 1.0, 2
+
+
+def shown_decimals(indicator, signed: bool = False) -> int:
+    """Decimals of a printed level (`signed`: difference) at display scale (percent for shares)."""
+    return interval_scale(indicator, signed)[1]
+
+
+def stored_decimals(indicator, signed: bool = False) -> int:
+    """The printed precision in stored units: a share printed in whole percent has 2 decimals."""
+    scale, decimals = interval_scale(indicator, signed)
+    return decimals + (2 if scale == 100.0 else 0)
+
+
+def shown_value(indicator, value, signed: bool = False, extra: int = 0):
+    """A stored value (number or Series) at display scale, rounded as the page prints it (with
+    `extra` more decimals where the table prints them): the coordinate a chart gets, so an SVG
+    never holds a decimal the page hides (issue #18)."""
+    scale, decimals = interval_scale(indicator, signed)
+    decimals += extra
+    if isinstance(value, pd.Series):
+        return (pd.to_numeric(value).astype(float) * scale).round(decimals)
+    return math.nan if is_missing(value) else round(float(value) * scale, decimals)
 
 
 def format_interval(t: Texts, indicator, lower, upper, signed: bool = False, extra: int = 0) -> str:

@@ -178,8 +178,12 @@ def build_funnel_chart(
     grey circles without names, for context. `labels`: x, y, position, limit.
 
     Each unit is placed at its value as the page prints it (rounded to the axis format's
-    decimals), never more precisely: an SVG coordinate must not publish a hidden decimal.
+    decimals), never more precisely: an SVG coordinate must not publish a hidden decimal. The
+    target line too, and the limits are moved with it (their midpoint is the target).
     """
+    shown_target = round(float(target), shown_decimals(y_format))
+    limits = limits.assign(value=limits["value"].astype(float) + (shown_target - float(target)))
+    target = shown_target
     points = at_shown_precision(points, y_format)
     if others is not None:
         others = at_shown_precision(others, y_format)

@@ -6,8 +6,6 @@ parameters, then one `build_*` function per section, and finally `collect_key_fi
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from evaluation.reports import charts, key_figures, leader_followup
@@ -177,13 +175,20 @@ def build_change_chart(report: LeaderReport) -> rc.Html:
         return screen_only(rc.section("aendring", section_title(report, "change_chart"), body))
     indicator = report.data.catalog.get("generel_trivsel")
     verdict_words = {k: t(f"change.{k}") for k in ("better", "worse", "none")}
+    extras = [rc.change_decimals(row) for row in sel.itertuples(index=False)]
+    shown_columns = {"value": "change", "lower": "change_lower", "upper": "change_upper"}
     data = pd.DataFrame(
         {
             "row": [report.data.cluster_name(c) for c in sel["cluster_id"]],
             "series": [verdict_words[v] for v in sel["change_verdict"]],
-            "value": sel["change"].to_numpy(),
-            "lower": sel["change_lower"].to_numpy(),
-            "upper": sel["change_upper"].to_numpy(),
+            # as the table prints them, never more precisely (issue #18)
+            **{
+                key: [
+                    rc.shown_value(indicator, getattr(row, column), True, extra)
+                    for row, extra in zip(sel.itertuples(index=False), extras, strict=True)
+                ]
+                for key, column in shown_columns.items()
+            },
         }
     )
     previous = format_school_year(report.previous)
@@ -209,7 +214,6 @@ def build_change_chart(report: LeaderReport) -> rc.Html:
     )
     description = t("leader_summary.change_chart_description", detail=detail)
     description += " " + t("leader_view.change_colours_note")
-    extras = [rc.change_decimals(row) for row in sel.itertuples(index=False)]
     table = pd.DataFrame(
         {
             t("common.cluster"): data["row"],
@@ -272,9 +276,9 @@ def build_municipality_trend(report: LeaderReport) -> rc.Html:
                     "series": report.municipality,
                     "year": int(r.year),
                     "year_label": format_school_year(r.year),
-                    "value": r.value * scale if not rc.is_missing(r.value) else math.nan,
-                    "lower": lower * scale,
-                    "upper": upper * scale,
+                    "value": rc.shown_value(indicator, r.value),  # as printed (issue #18)
+                    "lower": rc.shown_value(indicator, lower),
+                    "upper": rc.shown_value(indicator, upper),
                 }
             )
     frame = pd.DataFrame(rows).dropna(subset=["value"])
@@ -372,8 +376,9 @@ def collect_key_figures(report: LeaderReport) -> dict:
     figures = {"report": "leader_summary", "municipality": report.municipality, "year": report.year}
     for row in status.itertuples(index=False):
         key = f"{row.cluster_id}.{row.indicator_id}"
-        if not rc.is_missing(row.value):
-            figures[f"{key}.value"] = round(float(row.value), 6)
+        if not rc.is_missing(row.value):  # at the page's precision, never more (issue #18)
+            decimals = rc.stored_decimals(report.data.catalog.get(row.indicator_id))
+            figures[f"{key}.value"] = key_figures.Shown(row.value, decimals)
         figures[f"{key}.verdict"] = row.change_verdict
         figures[f"{key}.position"] = row.position
     if "attention" not in report.cache:

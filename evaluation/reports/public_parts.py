@@ -63,6 +63,15 @@ def value_decimals(indicator_id: str) -> int:
     return 2 if indicator_id != ABSENCE_INDICATOR else 1
 
 
+def as_printed(frame: pd.DataFrame, indicator_id: str) -> pd.DataFrame:
+    """The table's values and limits rounded as the page prints them: a CSV export publishes
+    no decimal the page hides (issue #18)."""
+    columns = [c for c in frame.columns if c == "value" or c.startswith(("lower_", "upper_"))]
+    return frame.assign(
+        **{c: frame[c].astype(float).round(value_decimals(indicator_id)) for c in columns}
+    )
+
+
 def format_value(t: Texts, indicator_id: str, value: float) -> str:
     """A value with the decimals of `value_decimals`."""
     return t.number(value, value_decimals(indicator_id))
@@ -169,11 +178,14 @@ def school_funnel_html(report: PublicReport, indicator_id: str) -> str:
         table=outside_schools_table(t, own, indicator_id),
         slug=f"public-schools-{indicator_id}",
         footnotes=band_notes(t, t("public_band.schools_note")),
-        csv_table=own[["entity_id", "name", "n", "value", "lower_95", "upper_95"]].assign(
-            lower_998=own["lower_998"],
-            upper_998=own["upper_998"],
-            classification=own["classification"],
-            classification_998=own["classification_998"],
+        csv_table=as_printed(
+            own[["entity_id", "name", "n", "value", "lower_95", "upper_95"]].assign(
+                lower_998=own["lower_998"],
+                upper_998=own["upper_998"],
+                classification=own["classification"],
+                classification_998=own["classification_998"],
+            ),
+            indicator_id,
         ),
         table_caption=t("public.schools_table_caption", **report.names),
         at_limit=True,
@@ -237,9 +249,12 @@ def municipality_funnel_html(report: PublicReport, indicator_id: str) -> str:
         table=named_municipalities_table(t, units[label_it], indicator_id),
         slug=f"public-municipalities-{indicator_id}",
         footnotes=band_notes(t, t("public.municipalities_funnel_note")),
-        csv_table=units[["name", "schools", "pupils", "value", "lower_95", "upper_95"]].assign(
-            classification=units["classification"],
-            classification_998=units["classification_998"],
+        csv_table=as_printed(
+            units[["name", "schools", "pupils", "value", "lower_95", "upper_95"]].assign(
+                classification=units["classification"],
+                classification_998=units["classification_998"],
+            ),
+            indicator_id,
         ),
         table_caption=t("public.municipalities_table_caption", **report.names),
         at_limit=True,

@@ -209,7 +209,7 @@ def series_frame(report: PublicReport) -> pd.DataFrame:
             "series": np.where(data["level"] == "national", national, data["municipality"]),
             "year": data["year"].astype(int),
             "year_label": data["year"].map(short_school_year),
-            "value": data["value"].astype(float),
+            "value": data["value"].astype(float).round(1),  # as printed (issue #18)
             "lower": np.nan,
             "upper": np.nan,
         }
@@ -322,14 +322,15 @@ def collect_key_figures(report: PublicReport) -> dict:
     figures = {"municipality": comp.municipality, "year": comp.year}
     for ind, result in comp.municipalities.items():
         own = result["units"].set_index("entity_id").loc[comp.municipality]
-        figures[f"{ind}_municipality"] = round(float(own["value"]), 6)
-        figures[f"{ind}_country"] = round(float(result["shown"].target), 6)
+        shown = key_figures.Shown  # at the page's precision, never more (issue #18)
+        figures[f"{ind}_municipality"] = shown(own["value"], value_decimals(ind))
+        figures[f"{ind}_country"] = shown(result["shown"].target, value_decimals(ind))
         figures[f"{ind}_position"] = str(own["classification"])
         schools = comp.own_schools(ind)["classification"]
         figures[f"{ind}_schools_at_limit"] = int((schools == "at_limit").sum())
     for row in comp.dispersion.itertuples(index=False):
-        figures[f"{row.indicator_id}_phi_naive"] = round(float(row.phi_naive), 6)
-        figures[f"{row.indicator_id}_tau_fitted"] = round(float(row.tau_fitted), 6)
+        figures[f"{row.indicator_id}_phi_naive"] = key_figures.Shown(row.phi_naive, 1)
+        figures[f"{row.indicator_id}_tau_fitted"] = key_figures.Shown(row.tau_fitted, 3)
     return figures
 
 

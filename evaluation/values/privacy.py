@@ -10,10 +10,30 @@ relation must therefore hold either no suppressed cell or at least two. Where ex
 suppressed, the published child with the smallest n is suppressed too (or, when no child is left,
 the parent); this repeats until no relation has exactly one suppressed cell.
 
+Bounds (evaluation.values.privacy_bounds): subtraction still gives the pool of a relation's
+hidden cells, and answers lie on the scale, so a pool at a scale end pins its cells (4 and 6
+respondents with a pooled mean of 1.00 all answered 1). When no relation holds a lone hidden cell
+any more, a relation whose pool narrows a primary-hidden cell beyond the protection rule below
+gets one more cell hidden (its published child with the smallest n, else its parent), and the
+loop goes on.
+
+The protection rule (tested end to end in tests/test_privacy_render.py with
+scipy.optimize.linprog over every number a run publishes, each taken as an interval at its
+published precision): a cell hidden by the primary rule keeps
+- for a mean or rate: a feasible range at least one scale point wide (or the whole scale, if
+  narrower);
+- for a proportion: its small count (numerator, or complement, below min_n) free to be any of
+  0 .. min_n - 1 (at most its n).
+Published numbers carry no more decimals than the page prints (key figures, chart coordinates
+and CSV exports are rounded as printed: evaluation.reports.formatting.interval_scale), which is
+what makes the rule hold for what a reader can actually see.
+
 Relations guarded (built by `build_relations`, per year, grade band and indicator):
 - survey and daycare indicators (cluster rows = sum of the member units of that year):
   cluster = its units (unit rows with that cluster_id); municipality = its clusters plus its
-  units that belong to no cluster that year;
+  units that belong to no cluster that year. A cluster belongs to the municipality of its units
+  as the data hold them, not to the municipality a file labels it with (a mislabelled cluster
+  would otherwise be missing from its municipality's relation);
 - register indicators (unit rows by school attended, cluster rows by the pupils' home cluster):
   municipality = all its units; municipality = all its clusters;
 - any further relation a caller publishes, passed as `extra_relations` (pairs of a parent row
@@ -37,13 +57,12 @@ with that year's membership; it holds no sum over years, so no published cell is
 differencing two years. Guarded only if passed as `extra_relations`: multi-year totals or
 fixed-membership clusters published elsewhere.
 
-Not guarded against: bounds (a hidden proportion lies in [0, 1] and its count between 0 and the
-parent's, so a hidden cell of a tiny parent is narrowed down; primary suppression keeps groups of
-at least min_n, which limits this); relations between different indicators (e.g. the
-high-wellbeing share and generel trivsel use the same pupils); register clusters versus their
-units (by home cluster and by school attended they are not sums of each other, so no difference
-applies); year-on-year changes of a hidden cell (they are NULL because the cell is); outside
-knowledge of an attacker.
+Not guarded against: bounds through longer chains of relations (the bounds rule looks at one
+relation and the cells inside its hidden cells; the end-to-end test checks a whole run);
+relations between different indicators (e.g. the high-wellbeing share and generel trivsel use
+the same pupils); register clusters versus their units (by home cluster and by school attended
+they are not sums of each other, so no difference applies); year-on-year changes of a hidden
+cell (they are NULL because the cell is); outside knowledge of an attacker.
 """
 
 from __future__ import annotations
@@ -54,6 +73,7 @@ import pandas as pd
 from evaluation import config
 from evaluation.catalog import load_catalog
 from evaluation.errors import PrivacyError
+from evaluation.values import privacy_bounds
 
 NUMBER_COLUMNS = ("n", "numerator", "value", "sd", "se")
 REASONS = ("primary", "secondary")
@@ -128,6 +148,7 @@ def build_relations(values: pd.DataFrame, catalog=None) -> pd.DataFrame:
         )
     )
     # 2: municipality = its clusters + its unclustered units (membership indicators)
+    cluster = with_units_municipality(cluster, unit)  # as in the data, not as labelled
     kids = pd.concat(
         [cluster[cluster["rollup"] == "membership"], unit[member & unit["cluster_id"].isna()]]
     )
@@ -138,6 +159,27 @@ def build_relations(values: pd.DataFrame, catalog=None) -> pd.DataFrame:
     reg_clusters = cluster[cluster["rollup"] == "home_cluster"]
     pieces.append(link(reg_clusters, muni_link, key, child_on="municipality", kind=4))
     return pd.concat(pieces, ignore_index=True)
+
+
+def with_units_municipality(cluster: pd.DataFrame, unit: pd.DataFrame) -> pd.DataFrame:
+    """Cluster rows tied to the municipality of their units (the relation that exists in the
+    data), not to the municipality a file labels them with: a cluster labelled with another
+    municipality than its schools would otherwise drop out of its municipality's relation, and
+    the municipality minus its published clusters would show it (issue #18). A cluster with
+    units in several municipalities is a child of each; one without unit rows keeps its label.
+    """
+    members = unit.dropna(subset=["cluster_id", "municipality"])
+    by_year = members[["year", "cluster_id", "municipality"]].drop_duplicates()
+    any_year = members[["cluster_id", "municipality"]].drop_duplicates()
+    rows = cluster.drop(columns="municipality").reset_index(drop=True)
+    found = rows.merge(
+        by_year.rename(columns={"cluster_id": "entity_id"}), on=["year", "entity_id"], how="left"
+    )
+    missing = rows[~rows["pos"].isin(found.dropna(subset=["municipality"])["pos"])]
+    later = missing.merge(any_year.rename(columns={"cluster_id": "entity_id"}), on="entity_id")
+    labelled = cluster[~cluster["pos"].isin(found.dropna(subset=["municipality"])["pos"])]
+    labelled = labelled[~labelled["pos"].isin(later["pos"])]
+    return pd.concat([found.dropna(subset=["municipality"]), later, labelled], ignore_index=True)
 
 
 def municipality_of_rows(values: pd.DataFrame) -> np.ndarray:
@@ -218,16 +260,19 @@ def suppress_values(
     """
     min_n = check_min_n(min_n)
     out = values.copy()
-    hidden = primary_failures(out, min_n)
+    primary = primary_failures(out, min_n)
+    hidden = primary.copy()
     reason = np.where(hidden, "primary", None).astype(object)
     relations = all_relations(out, catalog, extra_relations)
     n = pd.to_numeric(out["n"]).astype("Float64").fillna(0).to_numpy(float)
     while len(relations):
         bad = lone_suppressed(relations, hidden)
+        if len(bad) == 0:  # no cell found by subtraction: are the hidden pools wide enough?
+            bad = privacy_bounds.narrowed_relations(out, relations, hidden, primary, min_n)
         if len(bad) == 0:
             break
         chosen = secondary_choices(relations, hidden, n, bad)
-        if len(chosen) == 0:  # cannot happen: a lone hidden cell has a published partner
+        if len(chosen) == 0:  # every cell of those relations is hidden already
             break
         hidden[chosen] = True
         reason[chosen] = "secondary"
@@ -271,13 +316,19 @@ def find_privacy_leaks(
     problems += [(i, "suppressed cell lacks a reason") for i in np.flatnonzero(hidden & bad_reason)]
     relations = all_relations(values, catalog, extra_relations)
     if len(relations):
-        bad = lone_suppressed(relations, hidden)
-        lone = relations[relations["relation"].isin(bad)]
-        lone = lone[hidden[lone["pos"].to_numpy()]]
-        problems += [
-            (int(p), "suppressed cell recoverable by subtraction in its relation")
-            for p in lone["pos"].unique()
-        ]
+        for bad, leak in (
+            (
+                lone_suppressed(relations, hidden),
+                "suppressed cell recoverable by subtraction in its relation",
+            ),
+            (
+                privacy_bounds.pinned_relations(values, relations, hidden),
+                "suppressed cells pinned at a scale end by their relation's published figures",
+            ),
+        ):
+            cells = relations[relations["relation"].isin(bad)]
+            cells = cells[hidden[cells["pos"].to_numpy()]]
+            problems += [(int(p), leak) for p in cells["pos"].unique()]
     if not problems:
         return values.iloc[0:0].assign(leak=pd.Series(dtype=object))
     pos, leak = zip(*problems, strict=True)
