@@ -42,6 +42,7 @@ from evaluation.data.rules import (
     year_check,
     years_in_order,
 )
+from evaluation.data.settings import settings_kind
 
 UNIT_KINDS = ["school", "special_school", "daycare", "club", "municipality"]
 ANSWERS = [0, 1, 2, 3, 4, 5]  # 0 = does not want to answer
@@ -336,6 +337,7 @@ def build_kinds() -> dict[str, FileKind]:
         public_overview_kind(),
         cluster_map_kind(),
         decisions_kind(catalog["indicators"]),
+        settings_kind(),
     ]
     return {kind.name: kind for kind in kinds}
 

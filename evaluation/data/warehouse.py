@@ -34,6 +34,7 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "to_year": "INTEGER",
     },
     "cluster_programme": {"cluster_id": "TEXT", "start_year": "INTEGER"},
+    "settings": {"municipality": "TEXT", "effort_name": "TEXT"},
     "responses": {
         "year": "INTEGER",
         "unit_id": "TEXT",
@@ -153,6 +154,7 @@ UNIQUE_KEYS: dict[str, list[str]] = {
     "clusters": ["cluster_id"],
     "cluster_membership": ["unit_id", "from_year"],
     "cluster_programme": ["cluster_id"],
+    "settings": ["municipality"],
     "responses": ["year", "unit_id", "pupil_key"],
     "register": ["year", "unit_id", "home_cluster"],
     "daycare_language": ["year", "unit_id"],
@@ -176,6 +178,7 @@ REPLACE_KEYS: dict[str, list[str]] = {
     "clusters": ["cluster_id"],
     "cluster_membership": ["unit_id"],
     "cluster_programme": ["cluster_id"],
+    "settings": ["municipality"],
     "responses": ["year", "unit_id"],
     "register": ["year", "unit_id", "home_cluster"],
     "daycare_language": ["year", "unit_id"],
