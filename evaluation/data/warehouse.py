@@ -41,6 +41,7 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "grade": "INTEGER",
         "pupil_key": "TEXT",
         **{q: "TINYINT" for q in ITEM_COLUMNS},
+        "gender": "TEXT",  # optional: girl / boy (pige / dreng); NULL = not given
     },
     "register": {
         "year": "INTEGER",
@@ -218,6 +219,8 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     for name, columns in TABLE_COLUMNS.items():
         cols = ", ".join(f"{col} {sql_type}" for col, sql_type in columns.items())
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+        for col, sql_type in columns.items():  # a warehouse made before a column was added
+            con.execute(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {col} {sql_type}")
 
 
 def list_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
