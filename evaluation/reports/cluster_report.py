@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaluation.reports import charts, cluster_answers, cluster_followup, key_figures
+from evaluation.reports import (
+    charts,
+    cluster_answers,
+    cluster_breakdowns,
+    cluster_followup,
+    key_figures,
+)
 from evaluation.reports import common as rc
 from evaluation.reports.cluster_findings import MEETING_CSS, meeting_section, today_html
 from evaluation.reports.cluster_funnels import (
@@ -58,6 +64,7 @@ SECTIONS = (
     ("overblik", "overview"),
     ("udsagn", "statements"),
     ("spoergsmaal", "questions"),
+    ("opdeling", "breakdowns"),
     ("inklusion", "inclusion"),
     ("tragtplot", "funnels"),
     ("udvikling", "trends"),
@@ -96,7 +103,10 @@ def prepare_report(
 
 
 report_section_title = rc.section_titles("cluster_report")
-OWN_TITLES = {"questions": "meeting2.questions_title"}  # sections titled in the meeting2 texts
+OWN_TITLES = {
+    "questions": "meeting2.questions_title",
+    "breakdowns": "meeting2.breakdowns_title",
+}  # sections titled in the meeting2 texts
 
 
 def section_title(report: ClusterReport, key: str) -> str:
@@ -284,6 +294,12 @@ def build_questions(report: ClusterReport) -> rc.Html:
     (refusals apart) for the cluster this year and last year and the municipality."""
     body = cluster_answers.questions_body(report)
     return rc.section("spoergsmaal", section_title(report, "questions"), body)
+
+
+def build_breakdowns(report: ClusterReport) -> rc.Html:
+    """Key indicators of grades 4-9 by grade band and gender, each with the suppression rules."""
+    body = cluster_breakdowns.breakdowns_body(report)
+    return rc.section("opdeling", section_title(report, "breakdowns"), body)
 
 
 def build_inclusion(report: ClusterReport) -> rc.Html:

@@ -85,45 +85,41 @@ def fails(n: float, numerator: float, kind: str, min_n: int) -> bool:
     return n < min_n
 
 
-def remainder_fails(cells: pd.DataFrame, hidden: pd.Series, kind: str, min_n: int) -> bool:
-    """Whether the hidden cells of one sum, taken together, are non-empty and break the rule."""
-    n, numerator = cells.loc[hidden, "n"].sum(), cells.loc[hidden, "s1"].sum()
-    return n > 0 and fails(n, numerator, kind, min_n)
-
-
-def hide_smallest(hidden: pd.Series, cells: pd.DataFrame, candidates) -> bool:
-    """Hide the shown candidate with the fewest pupils; False when none is left."""
-    shown = [c for c in candidates if not hidden[c]]
-    if not shown:
-        return False
-    hidden[min(shown, key=lambda c: (cells.loc[c, "n"], str(c)))] = True
-    return True
+def sums_of(entity: np.ndarray, part: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each sum as (positions of its pieces, positions that may stand in for them when no piece
+    is left): an entity's total over its parts (nothing stands in: the total is published
+    elsewhere), and the municipality's part over the clusters and the rest (the municipality's
+    cell stands in)."""
+    sums = [(np.flatnonzero(entity == e), np.array([], int)) for e in pd.unique(entity)]
+    for name in pd.unique(part):
+        pieces = np.flatnonzero((part == name) & (entity != MUNICIPALITY))
+        sums.append((pieces, np.flatnonzero((part == name) & (entity == MUNICIPALITY))))
+    return sums
 
 
 def protect_dimension(table: pd.DataFrame, kind: str, min_n: int, hidden_totals) -> pd.Series:
     """Which cells of one indicator and dimension are hidden. `table`: index (entity, part),
     columns n and s1; rows of REST and of the part UNKNOWN are never shown."""
-    entity = table.index.get_level_values(0)
-    part = table.index.get_level_values(1)
-    hidden = pd.Series(
-        [fails(r.n, r.s1, kind, min_n) for r in table.itertuples()], index=table.index
-    )
-    hidden |= (entity == REST) | (part == UNKNOWN) | entity.isin(list(hidden_totals))
+    entity = table.index.get_level_values(0).to_numpy(object)
+    part = table.index.get_level_values(1).to_numpy(object)
+    n, s1 = table["n"].to_numpy(float), table["s1"].to_numpy(float)
+    hidden = np.array([fails(a, b, kind, min_n) for a, b in zip(n, s1, strict=True)], bool)
+    hidden |= (entity == REST) | (part == UNKNOWN) | np.isin(entity, list(hidden_totals))
+    sums = sums_of(entity, part)
     changed = True
     while changed:
         changed = False
-        for name in entity.unique():  # the entity's total = its parts
-            cells = list(table.index[entity == name])
-            if remainder_fails(table.loc[cells], hidden.loc[cells], kind, min_n):
-                changed |= hide_smallest(hidden, table, cells)
-        for name in part.unique():  # the municipality's part = the clusters' parts + rest
-            pieces = list(table.index[(part == name) & (entity != MUNICIPALITY)])
-            whole = [(MUNICIPALITY, name)] if (MUNICIPALITY, name) in table.index else []
-            if remainder_fails(table.loc[pieces], hidden.loc[pieces], kind, min_n):
-                changed |= hide_smallest(hidden, table, pieces) or hide_smallest(
-                    hidden, table, whole
-                )
-    return hidden
+        for pieces, stand_in in sums:
+            gone = pieces[hidden[pieces]]
+            if n[gone].sum() == 0 or not fails(n[gone].sum(), s1[gone].sum(), kind, min_n):
+                continue
+            for candidates in (pieces, stand_in):
+                shown = candidates[~hidden[candidates]]
+                if len(shown):
+                    hidden[shown[np.argmin(n[shown])]] = True
+                    changed = True
+                    break
+    return pd.Series(hidden, index=table.index)
 
 
 def protected_breakdowns(stats: pd.DataFrame, catalog, min_n: int, hidden_totals=()):
