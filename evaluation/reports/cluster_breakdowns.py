@@ -16,16 +16,21 @@ from evaluation.reports.cluster_parts import ClusterReport
 from evaluation.values.breakdowns import part_stats, protected_breakdowns
 from evaluation.values.distributions import MUNICIPALITY
 
-KEY_INDICATORS = (
-    "generel_trivsel",
-    "social_trivsel",
-    "faglig_trivsel",
-    "stoette_og_inspiration",
-    "ro_og_orden",
-    "hoej_trivsel_andel",
-)
+BAND = "4-9"
 INDSKOLING = "trivsel_indskoling"
 Z95 = 1.959964
+
+
+def key_indicators(report: ClusterReport) -> list[str]:
+    """The report's headline indicators measured in the survey of grades 4-9."""
+    catalog = report.data.catalog
+    return [
+        i
+        for i in rc.HEADLINE_INDICATORS
+        if i in catalog.by_id
+        and catalog.get(i).source == "survey"
+        and catalog.get(i).grade_band == BAND
+    ]
 
 
 def hidden_totals(report: ClusterReport, indicator_ids) -> set[tuple[str, str]]:
@@ -42,7 +47,7 @@ def hidden_totals(report: ClusterReport, indicator_ids) -> set[tuple[str, str]]:
 def load_breakdowns(report: ClusterReport) -> pd.DataFrame:
     """The shown parts of the key indicators this year (cached)."""
     if "breakdowns" not in report.cache:
-        ids = [i for i in KEY_INDICATORS if i in report.data.catalog.by_id]
+        ids = key_indicators(report)
         stats = part_stats(
             report.data.warehouse, report.data.catalog, ids, report.year, report.data.municipality
         )
@@ -150,9 +155,7 @@ def breakdowns_body(report: ClusterReport) -> str:
     if not has_gender:
         html += rc.paragraph(t("meeting2.breakdowns_no_gender"), "wb-meta")
     notes = [t("common.suppressed_note", min_n=report.data.min_n)]
-    for ind_id in KEY_INDICATORS:
-        if ind_id not in report.data.catalog.by_id:
-            continue
+    for ind_id in key_indicators(report):
         indicator = report.data.catalog.get(ind_id)
         table = breakdown_table(report, indicator, parts)
         caption = t(
