@@ -143,11 +143,12 @@ def answer_chart(report: ClusterReport, frame: pd.DataFrame) -> alt.TopLevelMixi
     """Stacked bars per question (a panel each) and row, the share written on each part, so
     nothing is told by colour alone."""
     t = report.t
-    frame = frame.sort_values(["first", "last"], kind="stable")
-    labels = list(dict.fromkeys(frame["group"]))
+    questions = list(dict.fromkeys(frame["question"]))  # in the statements' order
+    rows = list(dict.fromkeys(frame["row"]))
+    labels = list(dict.fromkeys(frame.sort_values(["first", "last"], kind="stable")["group"]))
     colours = dict(zip(frame["group"], frame["colour"], strict=True))
     scale = alt.Scale(domain=labels, range=[colours[g] for g in labels])
-    y = alt.Y("row:N", title=None, sort=list(dict.fromkeys(frame["row"])))
+    y = alt.Y("row:N", title=None, sort=rows)
     x_scale = alt.Scale(domain=[0, 1], nice=False)
     x_axis = alt.Axis(format=".0%", title=t("meeting2.chart_x"))
     base = alt.Chart().encode(y=y)
@@ -164,9 +165,7 @@ def answer_chart(report: ClusterReport, frame: pd.DataFrame) -> alt.TopLevelMixi
     return (
         alt.layer(bars, words, data=frame)
         .properties(width=420, height=height)
-        .facet(
-            row=alt.Row("question:N", header=header, sort=list(dict.fromkeys(frame["question"])))
-        )
+        .facet(row=alt.Row("question:N", header=header, sort=questions))
     )
 
 
