@@ -151,6 +151,8 @@ def breakdowns_body(report: ClusterReport) -> str:
     has_gender = bool(found["part"].isin(["girl", "boy"]).any()) if len(found) else False
     parts = ["4-6", "7-9", *(["girl", "boy"] if has_gender else [])]
     html = rc.paragraph(t("meeting2.breakdowns_intro"))
+    if found.empty:  # published figures only: no answers to split
+        return html + rc.paragraph(t("meeting2.breakdowns_none"))
     html += rc.paragraph(t("meeting2.breakdowns_privacy", min_n=report.data.min_n), "wb-meta")
     if not has_gender:
         html += rc.paragraph(t("meeting2.breakdowns_no_gender"), "wb-meta")
