@@ -99,7 +99,7 @@ def test_printed_shares_match_the_answers_and_every_group_is_big_enough(question
 
 
 def test_the_meeting_view_links_to_the_questions(report):
-    next_step = str(cluster_report.build_next_step(report))
-    assert 'href="#spoergsmaal"' in next_step
+    today = str(cluster_report.build_today(report))
+    assert 'href="#spoergsmaal"' in today
     statements = str(cluster_report.build_statements(report))
     assert 'href="#spoergsmaal"' in statements and "catalog.yaml" not in statements

@@ -163,9 +163,6 @@ def build_next_step(report: ClusterReport) -> rc.Html:
         t, report.cluster_name, effort_name(report), start_year_of(report), report.year, row
     )
     body = rc.paragraph(effort, "wb-question") if effort else ""
-    body += anchor_link(
-        t, "meeting2.questions_link", "spoergsmaal", section_title(report, "questions")
-    )
     body += rc.paragraph(t("meeting.next_intro"))
     body += '<ol class="wb-questions wb-action">'
     body += "".join(f"<li>{rc.esc(q)}</li>" for q in action_questions(t)) + "</ol>"
