@@ -330,3 +330,37 @@ def test_the_count_sentence_never_says_zero_are_clearly_better():
     some = report_cluster.count_sentence(t, pd.Series({"worse": 1, "none": 7}), 8, "2023/24")
     assert some.startswith("Af 8 nøgletal, der kan vurderes, er 1 tydeligt dårligere end i")
     assert " 0 " not in some and "For resten (7)" in some
+
+
+DANISH_LETTERS = "abcdefghijklmnopqrstuvwxyzæøå"
+
+
+def danish_key(name: str) -> list[int]:
+    """Danish alphabetical order written out here, independent of evaluation.texts.danish_order:
+    æ, ø, å after z, a leading "Aa" as Å, signs and spaces before digits before letters."""
+    text = unescape(name).lower()
+    text = "å" + text[2:] if text.startswith("aa") else text
+    return [
+        200 + DANISH_LETTERS.index(c)
+        if c in DANISH_LETTERS
+        else 150 + int(c)
+        if c.isdigit()
+        else ord(c)
+        for c in text
+    ]
+
+
+def test_every_table_lists_clusters_and_units_in_danish_order(report_html):
+    from tiny_warehouse import CLUSTERS, UNITS
+
+    _, html, _ = report_html
+    names = {str(n) for n in [*UNITS["name"], *CLUSTERS["name"]]}
+    checked = 0
+    for table in re.findall(r"<table.*?</table>", html, flags=re.S):
+        caption = re.search(r"<caption>(.*?)</caption>", table, flags=re.S)
+        first_cells = re.findall(r"<tr><t[hd][^>]*>(.*?)</t[hd]>", table.split("<tbody>")[-1])
+        listed = [unescape(c) for c in first_cells if unescape(c) in names]
+        if len(listed) > 1:
+            checked += 1
+            assert listed == sorted(listed, key=danish_key), caption and caption.group(1)
+    assert checked >= 1

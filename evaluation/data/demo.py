@@ -1,10 +1,11 @@
 """A synthetic demo municipality, written as the raw files a municipality would import.
 
 `write_demo_data` writes units.csv, clusters.csv, cluster_membership.csv, cluster_programme.csv,
-register.csv, daycare_language.csv and handlinger.csv, the clusters' decisions (semicolon,
-decimal comma, UTF-8, like Danish exports), the pupil-level survey answers as Parquet, and
-`true_effects.json`, the known truth of a staggered effort and of the decisions the generator
-makes work, so the statistics can be tested against it. Same seed, same bytes.
+register.csv, daycare_language.csv, indstillinger.csv (the effort's name) and handlinger.csv,
+the clusters' decisions (semicolon, decimal comma, UTF-8, like Danish exports), the pupil-level
+survey answers as Parquet, and `true_effects.json`, the known truth of a staggered effort and
+of the decisions the generator makes work, so the statistics can be tested against it. Same
+seed, same bytes.
 
 The parts: evaluation.data.demo_layout (units, clusters, membership, programme starts),
 demo_survey (the pupil-level answers from a latent model with a known effect), demo_register
@@ -94,6 +95,7 @@ def write_demo_data(out_dir: Path, seed: int = 2023, municipalities: int = 1) ->
         register = simulate_register(rng, muni, grade_size, effects)
         tables.setdefault("register", []).append(register)
         tables.setdefault("daycare_language", []).append(simulate_daycare_language(rng, muni))
+        tables.setdefault("indstillinger", []).append(demo_settings(muni))
         responses = simulate_responses(
             rng, seed, m, muni, grade_size, survey, effects, decided.effective
         )
@@ -110,11 +112,20 @@ def write_demo_data(out_dir: Path, seed: int = 2023, municipalities: int = 1) ->
     return out_dir
 
 
+DEMO_EFFORT_NAME = "Bredere børnefællesskaber"
+
+
+def demo_settings(muni: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The municipality's settings file (evaluation.data.settings): the effort's name."""
+    names = muni["clusters"]["municipality"].drop_duplicates()
+    return pd.DataFrame({"municipality": names, "effort_name": DEMO_EFFORT_NAME})
+
+
 def remove_old_demo_files(out_dir: Path) -> None:
     """Remove files an earlier run wrote, so a smaller demo does not mix with a larger one."""
     for name in (
         "units.csv clusters.csv cluster_membership.csv cluster_programme.csv register.csv "
-        "daycare_language.csv handlinger.csv responses.parquet true_effects.json"
+        "daycare_language.csv handlinger.csv indstillinger.csv responses.parquet true_effects.json"
     ).split():
         (out_dir / name).unlink(missing_ok=True)
     if (out_dir / "responses").is_dir():

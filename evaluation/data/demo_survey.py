@@ -179,6 +179,7 @@ class SurveyPlan:
     levels: Levels
     decisions: list = field(default_factory=list)  # demo_decisions.EffectiveDecision
     decision_shift: dict[str, np.ndarray] = field(default_factory=dict)  # band -> shift array
+    girl: np.ndarray | None = None  # per pupil: True = girl (its own random stream)
 
 
 @dataclass
@@ -216,7 +217,16 @@ def simulate_responses(
     plan = SurveyPlan(schools, cluster_ids, clusters, treated, pupils, levels)
     plan.decisions = list(decisions or [])
     plan.decision_shift = decision_shifts(plan.decisions, survey, len(cluster_ids))
+    plan.girl = draw_gender(seed, m, len(pupils.school))
     return pa.concat_tables([survey_year(rng, y, plan, survey, effects) for y in SURVEY_YEARS])
+
+
+GENDER_STREAM = 0x6E  # gender comes from its own stream, so every other drawn value stays as it was
+
+
+def draw_gender(seed: int, m: int, n_pupils: int) -> np.ndarray:
+    """Each pupil's gender (True = girl), half and half, fixed over the years."""
+    return np.random.default_rng([seed, m, GENDER_STREAM]).random(n_pupils) < 0.5
 
 
 def draw_pupils(rng, seed: int, m: int, base: np.ndarray, n_dims: int) -> Pupils:
@@ -279,6 +289,7 @@ def survey_year(rng, y: int, plan: SurveyPlan, survey: Survey, effects: EffectTa
     }
     for q in columns:
         arrays[q] = pa.array(columns[q][order], type=pa.uint8(), mask=missing[q][order])
+    arrays["gender"] = pa.array(np.where(plan.girl[idx][order], "girl", "boy"), pa.string())
     return pa.table(arrays)
 
 

@@ -244,7 +244,7 @@ def read_yaml_rows(path: Path) -> tuple[Rows, list[Problem]]:
     return cluster_map_rows(root, path.name)
 
 
-RECORD_LIST_KEYS = ("decisions", "handlinger")
+RECORD_LIST_KEYS = ("decisions", "handlinger", "settings", "indstillinger")
 
 
 def record_list(root: yaml.Node) -> yaml.SequenceNode | None:

@@ -42,9 +42,11 @@ from evaluation.data.rules import (
     year_check,
     years_in_order,
 )
+from evaluation.data.settings import settings_kind
 
 UNIT_KINDS = ["school", "special_school", "daycare", "club", "municipality"]
 ANSWERS = [0, 1, 2, 3, 4, 5]  # 0 = does not want to answer
+GENDERS = ["girl", "boy", "pige", "dreng"]  # optional; only for breakdowns by gender
 
 
 # --- the kinds the importer accepts ---------------------------------------------------------
@@ -157,6 +159,11 @@ def responses_kind(forms: dict[str, dict]) -> FileKind:
         f"a grade {grades[0]}-{grades[-1]} (0 = børnehaveklasse)",
         "Write the grade as a number; 0 for børnehaveklasse.",
     )
+    gender = one_of(
+        GENDERS,
+        "girl or boy (pige or dreng), or empty",
+        "Write the pupil's gender as girl or boy, or leave the cell empty.",
+    )
     return make_kind(
         "responses",
         {
@@ -166,11 +173,12 @@ def responses_kind(forms: dict[str, dict]) -> FileKind:
             "pupil_key": text(not_cpr_check()),
             **{q: whole(answer, nullable=True) for q in every},
             **{q: whole(answer, nullable=True, required=False) for q in some},
+            "gender": text(gender, nullable=True, required=False),
         },
         signature=["year", "unit_id", "grade", "pupil_key"],
         key=["year", "unit_id", "pupil_key"],
         checks=[outside_form_check(forms, every + some)],
-        optional=some,
+        optional=[*some, "gender"],
     )
 
 
@@ -336,6 +344,7 @@ def build_kinds() -> dict[str, FileKind]:
         public_overview_kind(),
         cluster_map_kind(),
         decisions_kind(catalog["indicators"]),
+        settings_kind(),
     ]
     return {kind.name: kind for kind in kinds}
 

@@ -34,12 +34,14 @@ TABLE_COLUMNS: dict[str, dict[str, str]] = {
         "to_year": "INTEGER",
     },
     "cluster_programme": {"cluster_id": "TEXT", "start_year": "INTEGER"},
+    "settings": {"municipality": "TEXT", "effort_name": "TEXT"},
     "responses": {
         "year": "INTEGER",
         "unit_id": "TEXT",
         "grade": "INTEGER",
         "pupil_key": "TEXT",
         **{q: "TINYINT" for q in ITEM_COLUMNS},
+        "gender": "TEXT",  # optional: girl / boy (pige / dreng); NULL = not given
     },
     "register": {
         "year": "INTEGER",
@@ -153,6 +155,7 @@ UNIQUE_KEYS: dict[str, list[str]] = {
     "clusters": ["cluster_id"],
     "cluster_membership": ["unit_id", "from_year"],
     "cluster_programme": ["cluster_id"],
+    "settings": ["municipality"],
     "responses": ["year", "unit_id", "pupil_key"],
     "register": ["year", "unit_id", "home_cluster"],
     "daycare_language": ["year", "unit_id"],
@@ -176,6 +179,7 @@ REPLACE_KEYS: dict[str, list[str]] = {
     "clusters": ["cluster_id"],
     "cluster_membership": ["unit_id"],
     "cluster_programme": ["cluster_id"],
+    "settings": ["municipality"],
     "responses": ["year", "unit_id"],
     "register": ["year", "unit_id", "home_cluster"],
     "daycare_language": ["year", "unit_id"],
@@ -215,6 +219,8 @@ def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     for name, columns in TABLE_COLUMNS.items():
         cols = ", ".join(f"{col} {sql_type}" for col, sql_type in columns.items())
         con.execute(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
+        for col, sql_type in columns.items():  # a warehouse made before a column was added
+            con.execute(f"ALTER TABLE {name} ADD COLUMN IF NOT EXISTS {col} {sql_type}")
 
 
 def list_tables(con: duckdb.DuckDBPyConnection) -> list[str]:

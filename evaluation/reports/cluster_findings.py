@@ -395,6 +395,9 @@ def today_html(report: ClusterReport, title: str) -> rc.Html:
     if not findings:
         body += rc.paragraph(t("meeting.today_none"))
     body += "".join(finding_card(report, i, f) for i, f in enumerate(findings, start=1))
-    body += f'<p><a href="#definitioner">{rc.esc(t("meeting.definitions_link"))}</a></p>'
+    body += (  # one line for both appendix links keeps the meeting view short
+        f'<p><a href="#definitioner">{rc.esc(t("meeting.definitions_link"))}</a> '
+        f'<a href="#spoergsmaal">{rc.esc(t("meeting2.questions_short_link"))}</a></p>'
+    )
     report.cache["questions"] = len(findings)
     return meeting_section("i-dag", title, body)

@@ -360,14 +360,14 @@ def start_year_of(report: ClusterReport) -> int | None:
 
 
 def effort_name(report: ClusterReport) -> str:
-    """The effort's name: the programme table's `effort` column where a municipality gave one,
-    otherwise "indsatsen"."""
-    start = report.data.programme
-    if start is not None and "effort" in start.columns:
-        match = start.loc[start["cluster_id"] == report.cluster_id, "effort"]
-        if len(match) and not rc.is_missing(match.iloc[0]) and str(match.iloc[0]).strip():
-            return str(match.iloc[0]).strip()
-    return report.t("meeting.effort_default")
+    """The effort's name from the municipality's settings file (data.settings), otherwise
+    "indsatsen"."""
+    if "effort_names" not in report.cache:
+        from evaluation.data.settings import effort_names  # why: pandera loads only for this
+
+        report.cache["effort_names"] = effort_names(report.data.warehouse)
+    name = report.cache["effort_names"].get(report.data.municipality)
+    return name or report.t("meeting.effort_default")
 
 
 def effort_status_line(report: ClusterReport) -> str:

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaluation.reports import charts, cluster_followup, key_figures
+from evaluation.reports import (
+    charts,
+    cluster_answers,
+    cluster_breakdowns,
+    cluster_followup,
+    key_figures,
+)
 from evaluation.reports import common as rc
 from evaluation.reports.cluster_findings import MEETING_CSS, meeting_section, today_html
 from evaluation.reports.cluster_funnels import (
@@ -57,6 +63,8 @@ SECTIONS = (
     ("bilag", "appendix"),
     ("overblik", "overview"),
     ("udsagn", "statements"),
+    ("spoergsmaal", "questions"),
+    ("opdeling", "breakdowns"),
     ("inklusion", "inclusion"),
     ("tragtplot", "funnels"),
     ("udvikling", "trends"),
@@ -94,7 +102,23 @@ def prepare_report(
 # --- sections ------------------------------------------------------------------------------
 
 
-section_title = rc.section_titles("cluster_report")  # section_title(report, key): a heading
+report_section_title = rc.section_titles("cluster_report")
+OWN_TITLES = {
+    "questions": "meeting2.questions_title",
+    "breakdowns": "meeting2.breakdowns_title",
+}  # sections titled in the meeting2 texts
+
+
+def section_title(report: ClusterReport, key: str) -> str:
+    """The heading of a section of this report."""
+    return report.t(OWN_TITLES[key]) if key in OWN_TITLES else report_section_title(report, key)
+
+
+def anchor_link(t, key: str, anchor: str, title: str) -> str:
+    """A sentence of the texts with the section's title as a link to it."""
+    before, _, after = t(key, title="\x00").partition("\x00")
+    link = f'<a href="#{anchor}">{rc.esc(title)}</a>'
+    return f"<p>{rc.esc(before)}{link}{rc.esc(after)}</p>"
 
 
 def build_title(report: ClusterReport) -> rc.Html:
@@ -256,8 +280,23 @@ def build_statements(report: ClusterReport) -> rc.Html:
         parts.append(charts.table_to_html(table, title, footnotes))
         if report.tables_dir is not None:
             charts.write_table_csv(table, "udsagn", report.tables_dir, t.language)
-    parts.append(rc.paragraph(t("cluster_report.statements_items_note"), "wb-meta"))
+    parts.append(
+        anchor_link(t, "meeting2.questions_link", "spoergsmaal", section_title(report, "questions"))
+    )
     return rc.section("udsagn", section_title(report, "statements"), "".join(parts))
+
+
+def build_questions(report: ClusterReport) -> rc.Html:
+    """Under each statement its questions, "foreløbig" where modelled, and the answers 1-5
+    (refusals apart) for the cluster this year and last year and the municipality."""
+    body = cluster_answers.questions_body(report)
+    return rc.section("spoergsmaal", section_title(report, "questions"), body)
+
+
+def build_breakdowns(report: ClusterReport) -> rc.Html:
+    """Key indicators of grades 4-9 by grade band and gender, each with the suppression rules."""
+    body = cluster_breakdowns.breakdowns_body(report)
+    return rc.section("opdeling", section_title(report, "breakdowns"), body)
 
 
 def build_inclusion(report: ClusterReport) -> rc.Html:
