@@ -12,9 +12,9 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from render_project import make_record  # noqa: E402
 
+from evaluation.render import index_page  # noqa: E402
 from evaluation.reports import charts  # noqa: E402
 from evaluation.reports import public_credit as credit  # noqa: E402
-from evaluation.render import index_page  # noqa: E402
 
 CREDIT_DA = "Kilde: Uddannelsesstatistik.dk (Børne- og Undervisningsministeriet)"
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from public_data import FIXTURE  # noqa: E402
 
+from evaluation import config  # noqa: E402
+from evaluation.data import public_files  # noqa: E402
 from evaluation.reports import public_comparison as comparison  # noqa: E402
 from evaluation.reports import public_parts  # noqa: E402
 from evaluation.reports import public_report as public  # noqa: E402
@@ -73,3 +76,32 @@ def test_same_value_other_position_gets_one_sentence(report_da):
     assert "skolen ligger over grænserne og kommunen inden for grænserne" in line
     assert "(4,1–10,8)" in line and "(3,8–11,1)" in line
     assert "fordi kommunerne svinger mere indbyrdes" in line
+
+
+def test_municipality_name_is_case_insensitive():
+    report = public.prepare_report("frederiksberg", "da", str(FIXTURE))
+    assert report.comparison.municipality == "Frederiksberg"
+    assert "Offentlige skoletal for Frederiksberg" in str(public.build_title(report))
+
+
+REAL = config.real_data_dir()
+
+
+@pytest.mark.skipif(
+    not (REAL / public_files.WELLBEING_FILE).is_file(),
+    reason=f"the real public files are not at {REAL} (see ../shared/data/real/README.md)",
+)
+def test_schools_with_values_but_no_pupils_are_named_and_shown():
+    """Issue 16: Kirsebærhavens Skole and Lykkebo Skole (København) have published values but
+    no pupil count; they showed "–" everywhere, unexplained."""
+    report = public.prepare_report("København", "da", "")
+    cannot = str(public.build_cannot(report))
+    assert "Kirsebærhavens Skole, Lykkebo Skole har offentliggjorte trivselstal" in cannot
+    table = public.schools_table(report).set_index("Skole")
+    row = table.loc["Kirsebærhavens Skole"]
+    assert all(str(cell).endswith("†") for cell in row), row
+    real = pd.read_csv(REAL / public_files.WELLBEING_FILE, dtype={"school_id": str})
+    social = real[
+        (real["school_name"] == "Kirsebærhavens Skole") & (real["indicator"] == "social_trivsel")
+    ]["value"]
+    assert row["Social trivsel"] == f"{float(social.iloc[0]):.2f}".replace(".", ",") + " †"

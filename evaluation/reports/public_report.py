@@ -29,6 +29,7 @@ from evaluation.reports.public_parts import (
     school_funnel_html,
     value_decimals,
 )
+from evaluation.reports.public_svg import compact_svgs
 from evaluation.stats.spread import ROUNDING_VARIANCE
 from evaluation.texts import format_school_year, texts_for
 
@@ -41,6 +42,7 @@ SECTIONS = (
     ("metode", "methods"),
 )
 ANCHORS = {key: anchor for anchor, key in SECTIONS}
+UNWEIGHTED_MARK = " †"  # a published value of a school without a pupil count (not placed)
 
 
 def prepare_report(
@@ -160,16 +162,27 @@ def schools_table(report: PublicReport) -> pd.DataFrame:
     t, comp = report.t, report.comparison
     marks = {"above": " ▲", "below": " ▼", "at_limit": " ◆", "within": ""}
     out = comp.units[["unit_id", "name"]].rename(columns={"name": t("public.columns.school")})
+    unweighted = comp.unweighted.set_index(["unit_id", "indicator_id"])["value"]
     for ind in COMPARED_INDICATORS:
         own = comp.own_schools(ind).set_index("entity_id")
         cells = [
             format_value(t, ind, own.at[u, "value"]) + marks[own.at[u, "classification"]]
             if u in own.index
+            else format_value(t, ind, unweighted[(u, ind)]) + UNWEIGHTED_MARK
+            if (u, ind) in unweighted.index
             else None
             for u in out["unit_id"]
         ]
         out[report.indicator_name(ind)] = cells
     return out.drop(columns="unit_id").sort_values(t("public.columns.school"))
+
+
+def no_pupils_lines(report: PublicReport) -> list[str]:
+    """One sentence naming the schools with values but no pupil count, when there are any."""
+    names = next(n["names"] for n in report.comparison.notes if n["key"] == "no_pupils")
+    if not names:
+        return []
+    return [report.t("public2.no_pupils_named", names=", ".join(names), **report.names)]
 
 
 def build_schools(report: PublicReport) -> rc.Html:
@@ -181,7 +194,12 @@ def build_schools(report: PublicReport) -> rc.Html:
         charts.table_to_html(
             schools_table(report),
             t("public.schools_all_caption", **report.names),
-            [t("public.schools_all_note"), *contrast_lines(report), t("public.credit_line")],
+            [
+                t("public.schools_all_note"),
+                *no_pupils_lines(report),
+                *contrast_lines(report),
+                t("public.credit_line"),
+            ],
         )
     )
     return section(report, "schools", "".join(parts))
@@ -259,7 +277,7 @@ def build_series(report: PublicReport) -> rc.Html:
         language=t.language,
         footnotes=[t("public.series_note"), t("public.credit_line")],
     )
-    return section(report, "series", head + figure)
+    return section(report, "series", head + compact_svgs(figure, "public-series"))
 
 
 def build_cannot(report: PublicReport) -> rc.Html:
@@ -269,6 +287,7 @@ def build_cannot(report: PublicReport) -> rc.Html:
     facts = [
         t("public.note_absence", count=notes["absence_artefacts"]["count"]),
         t("public.note_no_pupils", count=notes["no_pupils"]["count"], **report.names),
+        *no_pupils_lines(report),
         t("public.note_no_support", count=notes["no_support_values"]["count"], **report.names),
         t("public.note_min_n", min_n=report.min_n, count=notes["small_schools"]["count"]),
     ]
