@@ -34,7 +34,11 @@ import pandera.pandas as pa
 
 from evaluation import config
 from evaluation.data import public_schemas
-from evaluation.data.public_files import read_public_csv
+from evaluation.data.public_files import (
+    ABSENCE_ARTEFACT_BELOW,
+    ABSENCE_INDICATOR,
+    read_public_csv,
+)
 from evaluation.data.rules import FileKind, school_year_start
 from evaluation.data.schemas import file_kinds
 from evaluation.data.validation import raise_problems
@@ -68,8 +72,11 @@ def prepare_public_files(loaded: list, municipality: str | None = None) -> list:
     out = others + [keep_schools(f, own["unit_id"]) for f in wellbeing]
     out.append(units_file(wellbeing[0], own))
     out += [keep_pupils(f, pupils, own["unit_id"]) for f in overview]
+    absence = absence_rows(overview)
+    out += [overview_aggregates(f, absence, own["unit_id"], ABSENCE_INDICATOR) for f in overview]
     if overview:
-        values = pd.concat([f.frame for f in wellbeing])
+        absence_values = absence.assign(grade_band="all", indicator_id=ABSENCE_INDICATOR)
+        values = pd.concat([*(f.frame for f in wellbeing), absence_values])
         spread = national_spread(overview[0].path.name, schools, pupils, values)
         if len(spread):
             out.append(
@@ -297,15 +304,46 @@ def pupil_rows(overview: list) -> pd.DataFrame:
 
 def keep_pupils(f, pupils: pd.DataFrame, unit_ids: pd.Series):
     """The chosen schools' pupil counts as `aggregates` rows (indicator_id `pupils`)."""
-    mine = pupils[pupils["unit_id"].isin(set(unit_ids))]
+    return overview_aggregates(f, pupils.rename(columns={"pupils": "value"}), unit_ids, "pupils")
+
+
+def absence_rows(overview: list) -> pd.DataFrame:
+    """unit_id, year, value, source, line of every usable `absence_pct` row of the overview.
+
+    Values in [0, 1.2] % are registration artefacts (public_files.filter_absence_artefacts), as
+    in the public report; the cluster path leaves them out the same way.
+    """
+    frames = []
+    for f in overview:
+        rows = f.frame[f.frame["measure"] == "absence_pct"]
+        rows = rows[pd.to_numeric(rows["value"], errors="coerce") > ABSENCE_ARTEFACT_BELOW]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "unit_id": rows["school_id"].astype(str),
+                    "year": school_year_start(rows["school_year"]).astype(int),
+                    "value": rows["value"].astype(float),
+                    "source": rows["source"] if "source" in rows else None,
+                    "line": rows.index,
+                }
+            )
+        )
+    columns = ["unit_id", "year", "value", "source", "line"]
+    return pd.concat(frames) if frames else pd.DataFrame(columns=columns)
+
+
+def overview_aggregates(f, rows: pd.DataFrame, unit_ids: pd.Series, indicator_id: str):
+    """Overview rows (unit_id, year, value, source, line) of the chosen schools as `aggregates`
+    rows of one indicator (grade band `all`: pupils and absence cover every grade)."""
+    mine = rows[rows["unit_id"].isin(set(unit_ids))]
     frame = pd.DataFrame(
         {
             "year": mine["year"],
             "unit_id": mine["unit_id"],
             "grade_band": "all",
-            "indicator_id": PUPILS_INDICATOR,
+            "indicator_id": indicator_id,
             "n": pd.array([pd.NA] * len(mine), dtype="Int64"),
-            "value": mine["pupils"],
+            "value": mine["value"],
             "sd": np.nan,
             "source": mine["source"],
         }

@@ -32,7 +32,7 @@ N_BASIS = "pupils"
 
 
 def read_aggregates(con, tables: set[str], indicator_ids: list[str]) -> pd.DataFrame:
-    """Published values of catalog mean indicators for (year, unit) without responses."""
+    """Published values of the given indicators for (year, unit) without responses."""
     if "aggregates" not in tables:
         return pd.DataFrame()
     skip = "responses" in tables
@@ -78,7 +78,8 @@ def local_spread(values: pd.DataFrame) -> pd.DataFrame:
 
 def unit_values(con, tables: set[str], catalog, units: pd.DataFrame) -> pd.DataFrame:
     """One row per school and indicator: value, pupils, se from the fitted spread."""
-    means = [i.id for i in catalog.indicators if i.kind == "mean"]
+    # absence (kind "rate": a mean of pupils' absence %) comes from the school overview
+    means = [i.id for i in catalog.indicators if i.kind in ("mean", "rate")]
     values = read_aggregates(con, tables, means)
     if values.empty:
         return values
@@ -119,6 +120,8 @@ def aggregate_values(con, tables: set[str], catalog, units, membership, cluster_
     muni = weighted_rows(values[values["municipality"].notna()], ["year", "municipality"])
     muni = muni.assign(level="municipality", entity_id=muni["municipality"], cluster_id=None)
     out = pd.concat([unit, cluster, muni], ignore_index=True)
-    out = out.assign(kind="mean", numerator=pd.NA, sd=np.nan, suppressed=False)
+    kinds = {i.id: i.kind for i in catalog.indicators}
+    out = out.assign(kind=out["indicator_id"].map(kinds).fillna("mean"))
+    out = out.assign(numerator=pd.NA, sd=np.nan, suppressed=False)
     out["suppression_reason"] = None
     return out
