@@ -268,23 +268,7 @@ def units_file(f, own: pd.DataFrame):
 
 def pupil_rows(overview: list) -> pd.DataFrame:
     """unit_id, year, pupils, source and line of every `pupils` row of the overview files."""
-    if not overview:
-        return pd.DataFrame(columns=["unit_id", "year", "pupils", "source", "line"])
-    frames = []
-    for f in overview:
-        rows = f.frame[f.frame["measure"] == "pupils"]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "unit_id": rows["school_id"].astype(str),
-                    "year": school_year_start(rows["school_year"]).astype(int),
-                    "pupils": rows["value"].astype(float),
-                    "source": rows["source"] if "source" in rows else None,
-                    "line": rows.index,
-                }
-            )
-        )
-    pupils = pd.concat(frames)
+    pupils = measure_rows(overview, "pupils").rename(columns={"value": "pupils"})
     bad = pupils["pupils"].isna() | (pupils["pupils"] < 0) | (pupils["pupils"] % 1 != 0)
     raise_problems(
         [
@@ -307,16 +291,11 @@ def keep_pupils(f, pupils: pd.DataFrame, unit_ids: pd.Series):
     return overview_aggregates(f, pupils.rename(columns={"pupils": "value"}), unit_ids, "pupils")
 
 
-def absence_rows(overview: list) -> pd.DataFrame:
-    """unit_id, year, value, source, line of every usable `absence_pct` row of the overview.
-
-    Values in [0, 1.2] % are registration artefacts (public_files.filter_absence_artefacts), as
-    in the public report; the cluster path leaves them out the same way.
-    """
+def measure_rows(overview: list, measure: str) -> pd.DataFrame:
+    """unit_id, year, value, source and line of every row of one measure of the overview files."""
     frames = []
     for f in overview:
-        rows = f.frame[f.frame["measure"] == "absence_pct"]
-        rows = rows[pd.to_numeric(rows["value"], errors="coerce") > ABSENCE_ARTEFACT_BELOW]
+        rows = f.frame[f.frame["measure"] == measure]
         frames.append(
             pd.DataFrame(
                 {
@@ -330,6 +309,16 @@ def absence_rows(overview: list) -> pd.DataFrame:
         )
     columns = ["unit_id", "year", "value", "source", "line"]
     return pd.concat(frames) if frames else pd.DataFrame(columns=columns)
+
+
+def absence_rows(overview: list) -> pd.DataFrame:
+    """Every usable `absence_pct` row of the overview (measure_rows' columns).
+
+    Values in [0, 1.2] % are registration artefacts (public_files.filter_absence_artefacts), as
+    in the public report; the cluster path leaves them out the same way.
+    """
+    rows = measure_rows(overview, "absence_pct")
+    return rows[rows["value"] > ABSENCE_ARTEFACT_BELOW]
 
 
 def overview_aggregates(f, rows: pd.DataFrame, unit_ids: pd.Series, indicator_id: str):
