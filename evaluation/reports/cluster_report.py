@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaluation.reports import charts, cluster_followup, key_figures
+from evaluation.reports import charts, cluster_followup, key_figures, public_cluster
 from evaluation.reports import common as rc
 from evaluation.reports.cluster_findings import MEETING_CSS, meeting_section, today_html
 from evaluation.reports.cluster_funnels import (
@@ -102,7 +102,9 @@ def build_title(report: ClusterReport) -> rc.Html:
     the cluster is with the effort, and a one-line table of contents."""
     t = report.t
     facts = [
-        rc.report_for(t, report.data.municipality, report.school_year, report.data.min_n),
+        rc.report_for(
+            t, report.data.municipality, report.school_year, report.data.min_n, report.data.public
+        ),
         effort_status_line(report),
     ]
     title = t("cluster_report.title", cluster=report.cluster_name, school_year=report.school_year)
@@ -284,8 +286,8 @@ def build_funnels(report: ClusterReport) -> rc.Html:
     """Funnel plots of the cluster's units against the municipality, one per key indicator."""
     t = report.t
     parts = [rc.paragraph(t("cluster_report.funnels_intro"))]
-    if report.data.public:
-        parts += [
+    if report.data.public:  # the generic intro speaks of answers and chance: not these figures
+        parts = [
             rc.paragraph(t("public_cluster.funnel_intro")),
             rc.paragraph(t("public_cluster.no_register_funnels")),
         ]
@@ -384,7 +386,7 @@ def build_data_quality(report: ClusterReport) -> rc.Html:
         *missing_year_lines(report),
         suppressed_line(report, hidden),
         membership_line(report),
-        t("cluster_report.quality_items"),
+        public_cluster.quality_line(t) if report.data.public else t("cluster_report.quality_items"),
     ]
     report.cache["suppressed_cells"] = len(hidden)
     body = rc.paragraph(t("cluster_report.quality_intro")) + rc.bullets(lines)

@@ -10,7 +10,7 @@ import math
 
 import pandas as pd
 
-from evaluation.reports import charts, key_figures, leader_followup
+from evaluation.reports import charts, key_figures, leader_followup, public_cluster
 from evaluation.reports import common as rc
 from evaluation.reports.leader_status import (
     LEADER_INDICATORS,
@@ -288,6 +288,11 @@ def build_municipality_trend(report: LeaderReport) -> rc.Html:
             rc.section("kommunen", section_title(report, "municipality_trend"), body)
         )
     years = [y for y in data.years if y <= report.year]
+    if frame["year"].nunique() < 2:  # one point is no development over time
+        body += rc.paragraph(public_cluster.one_year_note(t, report.school_year))
+        return screen_only(
+            rc.section("kommunen", section_title(report, "municipality_trend"), body)
+        )
     all_years = [format_school_year(y) for y in range(min(years), max(years) + 1)]
     chart = steady_trend_chart(report, frame, all_years)
     table_rows = []
@@ -363,7 +368,13 @@ def build_quality(report: LeaderReport) -> rc.Html:
     items += rc.missing_years_sentences(
         t, report.data, "cluster_report.quality_missing_years", report.year
     )
-    items += [x.format(min_n=report.data.min_n) for x in t.lookup("cluster_report.methods_items")]
+    if report.data.public:  # published school figures: no pupil answers behind them
+        items = [public_cluster.quality_line(t)]
+        items += public_cluster.methods_items(t, report.data.min_n)
+    else:
+        items += [
+            x.format(min_n=report.data.min_n) for x in t.lookup("cluster_report.methods_items")
+        ]
     return rc.section("datakvalitet", section_title(report, "quality"), rc.bullets(items))
 
 

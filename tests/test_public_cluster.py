@@ -1,0 +1,80 @@
+"""evaluation.reports.public_cluster: the cluster report and the leader summary built from the
+ministry's published school figures (tests/fixtures/public + the Frederiksberg map, ingested by
+conftest's fixture_warehouse) say only what those figures carry (issue 16's defects)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from evaluation.reports import cluster_report, leader_summary
+
+CREDIT = "Kilde: Uddannelsesstatistik.dk (Børne- og Undervisningsministeriet)"
+
+
+def plain(html) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", str(html)))
+
+
+@pytest.fixture(scope="module")
+def cluster_page(fixture_warehouse) -> str:
+    report = cluster_report.prepare_report("nord", 2024, "da", str(fixture_warehouse))
+    builders = [
+        cluster_report.build_title,
+        cluster_report.build_appendix,
+        cluster_report.build_funnels,
+        cluster_report.build_trends,
+        cluster_report.build_data_quality,
+        cluster_report.build_methods,
+    ]
+    return plain("".join(str(build(report)) for build in builders))
+
+
+@pytest.fixture(scope="module")
+def leader_page(fixture_warehouse) -> str:
+    report = leader_summary.prepare_report("", 2024, "da", str(fixture_warehouse))
+    builders = [
+        leader_summary.build_title,
+        leader_summary.build_overview,
+        leader_summary.build_municipality_trend,
+        leader_summary.build_quality,
+    ]
+    return plain("".join(str(build(report)) for build in builders))
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "Mindst 5 svar i hver gruppe",  # no answers are used
+        "modelleret af os",  # no questions are used
+        "ikke startet",  # the public files say nothing about the effort
+        "Trivselsindeks: elevens gennemsnit",  # method text about pupil-level answers
+        "alene ved tilfældigheder",  # the generic funnel text: these bands are not chance
+    ],
+)
+def test_pages_built_from_published_figures_make_no_claim_they_cannot_carry(
+    cluster_page, leader_page, claim
+):
+    assert claim not in cluster_page
+    assert claim not in leader_page
+
+
+def test_pages_say_what_the_figures_are_and_credit_them(cluster_page, leader_page):
+    for page in (cluster_page, leader_page):
+        assert "offentliggjorte skoletal (ingen elevsvar)" in page
+        assert CREDIT in page
+    assert "kommunens startplan er ikke indlæst" in cluster_page
+    assert "ikke oplyst" in leader_page
+
+
+def test_no_change_is_named_without_a_previous_year(leader_page):
+    assert "ændringen siden ;" not in leader_page and "siden :" not in leader_page
+    assert "der er intet tidligere år at måle en ændring mod" in leader_page
+
+
+def test_one_year_draws_no_chart_over_time(fixture_warehouse):
+    report = leader_summary.prepare_report("", 2024, "da", str(fixture_warehouse))
+    html = str(leader_summary.build_municipality_trend(report))
+    assert "<svg" not in html
+    assert "Der er kun ét skoleår (2024/25)" in html
