@@ -5,10 +5,17 @@ conftest's fixture_warehouse) say only what those figures carry (issue 16's defe
 from __future__ import annotations
 
 import re
+import sys
+from pathlib import Path
 
 import pytest
 
-from evaluation.reports import cluster_report, leader_summary
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from public_data import MAP, fixture_public_files  # noqa: E402
+
+from evaluation.data import ingest, warehouse  # noqa: E402
+from evaluation.reports import cluster_report, leader_summary  # noqa: E402
 
 CREDIT = "Kilde: Uddannelsesstatistik.dk (Børne- og Undervisningsministeriet)"
 
@@ -78,3 +85,20 @@ def test_one_year_draws_no_chart_over_time(fixture_warehouse):
     html = str(leader_summary.build_municipality_trend(report))
     assert "<svg" not in html
     assert "Der er kun ét skoleår (2024/25)" in html
+
+
+def test_schools_left_out_of_the_map_are_listed_on_the_leader_page(tmp_path):
+    """Issue 16: a school left out of the map vanished silently (Elev Skole, Aarhus) yet
+    counted in the municipal value."""
+    lines = MAP.read_text(encoding="utf-8").splitlines()
+    left_out = [line for line in lines[1:] if line.split(";")[0] in ("147002", "147051")]
+    assert len(left_out) == 2
+    path = tmp_path / "map.csv"
+    path.write_text("\n".join(line for line in lines if line not in left_out) + "\n")
+    target = tmp_path / "w.duckdb"
+    ingest.ingest_paths([*fixture_public_files(), path], target)
+    report = leader_summary.prepare_report("", 2024, "da", str(target))
+    title = plain(leader_summary.build_title(report))
+    assert "Ikke med i nogen klynge (2 skoler): Lindevangskolen, " in title
+    names = warehouse.read_table(target, "units").set_index("unit_id")["name"]
+    assert names["147002"] == "Lindevangskolen" and names["147051"] in title

@@ -91,7 +91,7 @@ def build_title(report: LeaderReport) -> rc.Html:
     t = report.t
     title, facts = rc.municipality_title(report, "leader_summary")
     intro = rc.paragraph(t("leader_summary.lead") + " " + facts, "wb-meta")
-    intro += public_credit_html(report)
+    intro += public_credit_html(report) + public_cluster.unmapped_html(t, report.data)
     return rc.report_header(
         t, "leader_summary", SECTIONS, title, intro, compact=True, extra_css=LEADER_CSS + VIEW_CSS
     )

@@ -10,9 +10,8 @@ here for the honest sentence; each function takes the report's texts and data on
 
 from __future__ import annotations
 
-import pandas as pd
-
-from evaluation.texts import Texts
+from evaluation.reports.html import esc
+from evaluation.texts import Texts, danish_order
 
 
 def programme_unknown(data) -> bool:
@@ -57,7 +56,12 @@ def one_year_note(t: Texts, school_year: str) -> str:
     return t("public2.one_year", school_year=school_year)
 
 
-def unmapped_schools(data) -> pd.DataFrame:
-    """The schools the cluster map left out (warehouse table `unmapped_schools`), or none."""
-    found = getattr(data, "unmapped", None)
-    return found if found is not None else pd.DataFrame(columns=["unit_id", "name"])
+def unmapped_html(t: Texts, data) -> str:
+    """The schools the cluster map leaves out (warehouse table `unmapped_schools`), named: they
+    count in the municipality's value but in no cluster's, so a reader must see them."""
+    unmapped = getattr(data, "unmapped", None)
+    if unmapped is None or unmapped.empty:
+        return ""
+    names = sorted(unmapped["name"].astype(str).unique(), key=danish_order)
+    text = t("public2.unmapped", count=len(names), names=", ".join(names))
+    return f'<p class="wb-note">{esc(text)}</p>'
