@@ -24,30 +24,21 @@ def plain(html) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", str(html)))
 
 
+def page_text(module, report, sections: str) -> str:
+    """The plain text of the named `build_*` sections of one report."""
+    return plain("".join(str(getattr(module, f"build_{s}")(report)) for s in sections.split()))
+
+
 @pytest.fixture(scope="module")
 def cluster_page(fixture_warehouse) -> str:
     report = cluster_report.prepare_report("nord", 2024, "da", str(fixture_warehouse))
-    builders = [
-        cluster_report.build_title,
-        cluster_report.build_appendix,
-        cluster_report.build_funnels,
-        cluster_report.build_trends,
-        cluster_report.build_data_quality,
-        cluster_report.build_methods,
-    ]
-    return plain("".join(str(build(report)) for build in builders))
+    return page_text(cluster_report, report, "title appendix funnels trends data_quality methods")
 
 
 @pytest.fixture(scope="module")
 def leader_page(fixture_warehouse) -> str:
     report = leader_summary.prepare_report("", 2024, "da", str(fixture_warehouse))
-    builders = [
-        leader_summary.build_title,
-        leader_summary.build_overview,
-        leader_summary.build_municipality_trend,
-        leader_summary.build_quality,
-    ]
-    return plain("".join(str(build(report)) for build in builders))
+    return page_text(leader_summary, report, "title overview municipality_trend quality")
 
 
 @pytest.mark.parametrize(
