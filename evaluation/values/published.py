@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.stats.spread import estimate_size_variance
+from evaluation.values import public_answers
 
 PUPILS_INDICATOR = "pupils"
 N_BASIS = "pupils"
@@ -120,8 +121,11 @@ def aggregate_values(con, tables: set[str], catalog, units, membership, cluster_
     muni = weighted_rows(values[values["municipality"].notna()], ["year", "municipality"])
     muni = muni.assign(level="municipality", entity_id=muni["municipality"], cluster_id=None)
     out = pd.concat([unit, cluster, muni], ignore_index=True)
+    statements = public_answers.statement_values(
+        con, tables, catalog, units, membership, cluster_muni
+    )
     kinds = {i.id: i.kind for i in catalog.indicators}
     out = out.assign(kind=out["indicator_id"].map(kinds).fillna("mean"))
     out = out.assign(numerator=pd.NA, sd=np.nan, suppressed=False)
     out["suppression_reason"] = None
-    return out
+    return pd.concat([out, statements], ignore_index=True) if len(statements) else out
