@@ -91,3 +91,9 @@ def test_an_unpublished_share_gives_no_value_and_per_answer_counts_are_added():
     )
     shares = public_answers.question_shares(answers, 4)
     assert shares[["unit_id", "n", "numerator"]].values.tolist() == [["a", 100.0, 90.0]]
+
+
+def test_the_statements_section_says_what_rests_on_the_respondent_counts(two_year_warehouse):
+    report = cluster_report.prepare_report("nord", 2024, "da", str(two_year_warehouse))
+    html = str(cluster_report.build_statements(report))
+    assert "Udsagnene bygger på ministeriets svarfordelinger pr. spørgsmål med antal svar" in html

@@ -238,6 +238,8 @@ def build_statements(report: ClusterReport) -> rc.Html:
     if report.data.public and rows.empty:
         body = parts[0] + rc.paragraph(t("public_cluster.no_statements"))
         return rc.section("udsagn", section_title(report, "statements"), body)
+    if report.data.public:  # which figures rest on the published respondent counts
+        parts.append(rc.paragraph(public_cluster.statements_note(t)))
     chart_rows, hidden = statement_chart_rows(report, rows)
     table = rc.status_frame(t, rows, statement_columns(report))
     title = t(

@@ -51,6 +51,11 @@ def key_intro(t: Texts, previous: str) -> str:
     return t("public2.key_intro_one_year")
 
 
+def statements_note(t: Texts) -> str:
+    """What the statements of published figures rest on (values.public_answers)."""
+    return t("public2.statements_from_answers")
+
+
 def one_year_note(t: Texts, school_year: str) -> str:
     """Instead of a one-point chart over time."""
     return t("public2.one_year", school_year=school_year)
