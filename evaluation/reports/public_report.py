@@ -14,6 +14,7 @@ import pandas as pd
 
 from evaluation import config
 from evaluation.catalog import load_catalog
+from evaluation.data.public_files import ABSENCE_INDICATOR
 from evaluation.reports import charts, key_figures
 from evaluation.reports import common as rc
 from evaluation.reports.funnels import position_label
@@ -277,7 +278,32 @@ def build_series(report: PublicReport) -> rc.Html:
         language=t.language,
         footnotes=[t("public.series_note"), t("public.credit_line")],
     )
-    return section(report, "series", head + compact_svgs(figure, "public-series"))
+    figure = compact_svgs(figure, "public-series")
+    return section(report, "series", head + series_beside_ours(report) + figure)
+
+
+def series_beside_ours(report: PublicReport) -> str:
+    """The ministry's municipal absence of the report's year beside our pupil-weighted mean of
+    the schools (the funnels' value), with why they differ (København 2024/25: 8,1 and 8,05)."""
+    comp, t = report.comparison, report.t
+    series = comp.series
+    theirs = series[
+        (series["measure"] == "absence_pct")
+        & (series["level"] != "national")
+        & (series["year"] == comp.year)
+    ]
+    if theirs.empty or ABSENCE_INDICATOR not in comp.municipalities:
+        return ""
+    own = comp.municipalities[ABSENCE_INDICATOR]["units"].set_index("entity_id")
+    return rc.paragraph(
+        t(
+            "public2.series_beside_ours",
+            **report.names,
+            school_year=report.school_year,
+            theirs=t.number(float(theirs["value"].iloc[0]), 1),
+            ours=t.number(float(own.loc[comp.municipality, "value"]), 2),
+        )
+    )
 
 
 def build_cannot(report: PublicReport) -> rc.Html:
