@@ -371,7 +371,7 @@ def aggregate_rows(con, tables: set[str], catalog: Catalog, units, cluster_muni)
     """Rows from published aggregates for (year, unit) without responses (public_values)."""
     if "aggregates" not in tables:
         return pd.DataFrame()
-    published = [t for t in ("aggregates", "public_answers") if t in tables]  # years of either
+    published = [t for t in ("aggregates", "public_answers", "public_inclusion") if t in tables]
     query = " UNION ".join(f"SELECT DISTINCT year FROM {t}" for t in published)
     years = [int(r[0]) for r in con.execute(query).fetchall()]
     membership = read_membership_by_year(con, tables, years)

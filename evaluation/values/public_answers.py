@@ -100,6 +100,12 @@ def statement_values(con, tables: set[str], catalog, units, membership, cluster_
     shares = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     if shares.empty:
         return pd.DataFrame()
+    return proportion_levels(shares, catalog, units, membership, cluster_muni)
+
+
+def proportion_levels(shares: pd.DataFrame, catalog, units, membership, cluster_muni):
+    """Unit, cluster and municipality rows from school counts (year, unit_id, indicator_id, n,
+    numerator): clusters and the municipality add their schools' numerators and counts."""
     shares = shares.merge(units, on="unit_id", how="left")
     shares = shares.merge(membership, on=["year", "unit_id"], how="left")
     unit = shares.rename(columns={"unit_id": "entity_id"}).assign(level="unit")
