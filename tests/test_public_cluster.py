@@ -7,15 +7,18 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from public_data import MAP, fixture_public_files  # noqa: E402
 
+from evaluation.catalog import load_catalog  # noqa: E402
 from evaluation.data import ingest, warehouse  # noqa: E402
-from evaluation.reports import cluster_report, leader_summary  # noqa: E402
+from evaluation.reports import cluster_report, leader_summary, public_cluster  # noqa: E402
 
 CREDIT = "Kilde: Uddannelsesstatistik.dk (Børne- og Undervisningsministeriet)"
 
@@ -93,3 +96,18 @@ def test_schools_left_out_of_the_map_are_listed_on_the_leader_page(tmp_path):
     assert "Ikke med i nogen klynge (2 skoler): Lindevangskolen, " in title
     names = warehouse.read_table(target, "units").set_index("unit_id")["name"]
     assert names["147002"] == "Lindevangskolen" and names["147051"] in title
+
+
+def test_a_published_index_gets_no_change_interval_but_a_counted_share_does():
+    """Issue 16's rule: no sampling interval without n. A published index (no sd, no count)
+    has its change left unjudged; a share with a published count keeps its interval."""
+    catalog = load_catalog()
+    public = SimpleNamespace(public=True)
+    index_row = pd.Series({"value": 3.6, "se": 0.05, "sd": float("nan")})
+    survey_row = pd.Series({"value": 3.6, "se": 0.05, "sd": 0.7})
+    index = catalog.get("generel_trivsel")
+    assert public_cluster.change_without_counts(public, index, index_row)
+    assert not public_cluster.change_without_counts(public, index, survey_row)
+    share = catalog.get("udsagn_god_ven")
+    assert not public_cluster.change_without_counts(public, share, index_row)
+    assert not public_cluster.change_without_counts(SimpleNamespace(public=False), index, index_row)

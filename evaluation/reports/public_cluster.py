@@ -10,6 +10,8 @@ here for the honest sentence; each function takes the report's texts and data on
 
 from __future__ import annotations
 
+import pandas as pd
+
 from evaluation.reports.html import esc
 from evaluation.texts import Texts, danish_order
 
@@ -19,6 +21,16 @@ def programme_unknown(data) -> bool:
     has started the effort is then unknown, not "not started"."""
     programme = getattr(data, "programme", None)
     return bool(getattr(data, "public", False)) and (programme is None or programme.empty)
+
+
+def change_without_counts(data, indicator, row) -> bool:
+    """True for a published index or absence (no sd, no respondent count): its change between
+    years gets no interval, as issue 16 rules (no sampling interval without n). Shares with
+    published counts (statements, inclusion) keep theirs."""
+    if not getattr(data, "public", False) or indicator.kind == "proportion":
+        return False
+    sd = row.get("sd") if row is not None else None
+    return sd is None or pd.isna(sd)
 
 
 def report_for(t: Texts, municipality: str, school_year: str) -> str:
