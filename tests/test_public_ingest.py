@@ -13,6 +13,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -43,7 +44,9 @@ def test_ingest_keeps_one_municipality_with_clusters_and_pupils(fixture_warehous
     assert pupils["147002"] == 782  # school_overview.csv, Lindevangskolen
     # Frederiksberg: 10 schools x 5 indices, minus schools without Støtte og inspiration
     wb = pd.read_csv(FIXTURE / public_files.WELLBEING_FILE, dtype=str)
-    assert (agg["indicator_id"] != "pupils").sum() == (wb["municipality"] == "Frederiksberg").sum()
+    indices = ~agg["indicator_id"].isin(["pupils", "fravaer"])
+    assert indices.sum() == (wb["municipality"] == "Frederiksberg").sum()
+    assert (agg["indicator_id"] == "fravaer").sum() == 10  # every school has absence above 1.2 %
 
 
 def test_stored_spread_is_the_public_reports_national_fit(fixture_warehouse):
@@ -141,3 +144,21 @@ def test_aarhus_on_the_full_real_files_with_a_demo_map(tmp_path):
         assert row["value"].iloc[0] == pytest.approx(own["value"])
     clusters = values[(values["level"] == "cluster") & (values["indicator_id"] == "social_trivsel")]
     assert len(clusters) == 8 and not clusters["suppressed"].any()
+
+
+def test_absence_is_loaded_on_the_cluster_path(fixture_warehouse):
+    """Issue 16: absence showed "–" for every cluster although the overview has it. Frederiksberg's
+    pupil-weighted school absence is 6.81 (../shared/data/real/README.md: "Frederiksberg 6.81
+    against 6.8"); each cluster's value is the pupil-weighted mean of its schools, recomputed here
+    from the fixture files and the map."""
+    values = load.load_indicator_values(fixture_warehouse, 5)
+    absence = values[values["indicator_id"] == "fravaer"].set_index("entity_id")
+    assert round(float(absence.loc["Frederiksberg", "value"]), 2) == 6.81
+    overview = pd.read_csv(FIXTURE / public_files.OVERVIEW_FILE, dtype={"school_id": str})
+    wide = overview.pivot_table(index="school_id", columns="measure", values="value")
+    clusters = pd.read_csv(MAP, sep=";", dtype=str).set_index("school_id")["cluster_id"]
+    wide = wide.join(clusters, how="inner")
+    for cluster, group in wide.groupby("cluster_id"):
+        expected = np.average(group["absence_pct"], weights=group["pupils"])
+        assert float(absence.loc[cluster, "value"]) == pytest.approx(expected, abs=1e-9)
+        assert absence.loc[cluster, "kind"] == "rate"

@@ -76,3 +76,42 @@ def test_school_funnel_writes_its_table(tmp_path):
     assert "<svg" in html and "Frederiksberg" in html
     table = pd.read_csv(tmp_path / "public-schools-social_trivsel.csv", sep=";", decimal=",")
     assert len(table) == 10
+
+
+def test_tied_names_are_named_once_in_the_chart_and_listed_below():
+    """Two schools with the same published value and nearly the same size overprinted
+    ("SluseholmenHeibergskolen" on the real figures); a school far away keeps its name."""
+    t = texts_for("da")
+    points = pd.DataFrame(
+        {
+            "name": ["Sluseholmen Skole", "Heibergskolen", "Fjernskolen", ""],
+            "n": [400.0, 410.0, 1600.0, 405.0],
+            "value": [3.8, 3.8, 3.8, 3.8],
+        }
+    )
+    all_n = pd.Series([25.0, 1600.0])
+    all_values = pd.Series([3.0, 4.4])
+    shown, tied = public_parts.labelled_points(t, points, all_n, all_values, "generel_trivsel")
+    assert shown["name"].tolist() == ["Sluseholmen Skole", "", "Fjernskolen", ""]
+    assert tied == [
+        "Navne, der ville stå oven i hinanden i figuren, står her i stedet (værdi i parentes): "
+        "Heibergskolen (3,80)."
+    ]
+
+
+def test_names_on_other_values_do_not_collide():
+    points = pd.DataFrame(
+        {"name": ["A skole", "B skole"], "n": [400.0, 400.0], "value": [3.8, 3.5]}
+    )
+    shown, dropped = public_parts.place_labels(points, pd.Series([25.0, 1600.0]), points["value"])
+    assert shown == ["A skole", "B skole"] and dropped == []
+
+
+def test_funnel_captions_say_the_axis_is_square_root_scaled():
+    report = public.prepare_report("Frederiksberg", "da", str(FIXTURE))
+    for html in (
+        public_parts.school_funnel_html(report, "social_trivsel"),
+        public_parts.municipality_funnel_html(report, "social_trivsel"),
+    ):
+        caption = html[html.index("<figcaption>") : html.index("</figcaption>")]
+        assert "Den vandrette akse er kvadratrod-skaleret" in caption

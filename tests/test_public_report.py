@@ -6,12 +6,16 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from public_data import FIXTURE  # noqa: E402
 
+from evaluation import config  # noqa: E402
+from evaluation.data import public_files  # noqa: E402
 from evaluation.reports import public_comparison as comparison  # noqa: E402
 from evaluation.reports import public_parts  # noqa: E402
 from evaluation.reports import public_report as public  # noqa: E402
@@ -73,3 +77,54 @@ def test_same_value_other_position_gets_one_sentence(report_da):
     assert "skolen ligger over grænserne og kommunen inden for grænserne" in line
     assert "(4,1–10,8)" in line and "(3,8–11,1)" in line
     assert "fordi kommunerne svinger mere indbyrdes" in line
+
+
+def test_municipality_name_is_case_insensitive():
+    report = public.prepare_report("frederiksberg", "da", str(FIXTURE))
+    assert report.comparison.municipality == "Frederiksberg"
+    assert "Offentlige skoletal for Frederiksberg" in str(public.build_title(report))
+
+
+REAL = config.real_data_dir()
+
+
+@pytest.mark.skipif(
+    not (REAL / public_files.WELLBEING_FILE).is_file(),
+    reason=f"the real public files are not at {REAL} (see ../shared/data/real/README.md)",
+)
+def test_schools_with_values_but_no_pupils_are_named_and_shown():
+    """Issue 16: Kirsebærhavens Skole and Lykkebo Skole (København) have published values but
+    no pupil count; they showed "–" everywhere, unexplained."""
+    report = public.prepare_report("København", "da", "")
+    cannot = str(public.build_cannot(report))
+    assert "Kirsebærhavens Skole, Lykkebo Skole har offentliggjorte trivselstal" in cannot
+    table = public.schools_table(report).set_index("Skole")
+    row = table.loc["Kirsebærhavens Skole"]
+    assert all(str(cell).endswith("†") for cell in row), row
+    real = pd.read_csv(REAL / public_files.WELLBEING_FILE, dtype={"school_id": str})
+    social = real[
+        (real["school_name"] == "Kirsebærhavens Skole") & (real["indicator"] == "social_trivsel")
+    ]["value"]
+    assert row["Social trivsel"] == f"{float(social.iloc[0]):.2f}".replace(".", ",") + " †"
+
+
+@pytest.mark.skipif(
+    not (REAL / public_files.WELLBEING_FILE).is_file(),
+    reason=f"the real public files are not at {REAL} (see ../shared/data/real/README.md)",
+)
+def test_ministry_series_beside_our_mean_with_why_they_differ():
+    """Issue 16: København's absence read 8,0 (ours) and 8,1 (the ministry's series) on one page.
+    Ours is recomputed here from the CSVs: the pupil-weighted mean over the schools that also
+    have wellbeing values (59 of 63; over all 63 it is README.md's "8.05 against 8.1")."""
+    report = public.prepare_report("København", "da", "")
+    html = str(public.build_series(report))
+    overview = pd.read_csv(REAL / public_files.OVERVIEW_FILE, dtype={"school_id": str})
+    wellbeing = pd.read_csv(REAL / public_files.WELLBEING_FILE, dtype={"school_id": str})
+    kbh = overview[overview["municipality"] == "København"]
+    wide = kbh.pivot_table(index="school_id", columns="measure", values="value")
+    wide = wide.dropna(subset=["absence_pct", "pupils"])
+    wide = wide[wide.index.isin(wellbeing["school_id"]) & (wide["absence_pct"] > 1.2)]
+    ours = f"{np.average(wide['absence_pct'], weights=wide['pupils']):.2f}".replace(".", ",")
+    assert ours == "7,97"
+    assert "ministeriets kommunetal er 8,1 %, vores elevvægtede gennemsnit" in html
+    assert f"er {ours} %. De er forskellige, fordi ministeriet regner på alle" in html

@@ -34,7 +34,11 @@ import pandera.pandas as pa
 
 from evaluation import config
 from evaluation.data import public_schemas
-from evaluation.data.public_files import read_public_csv
+from evaluation.data.public_files import (
+    ABSENCE_ARTEFACT_BELOW,
+    ABSENCE_INDICATOR,
+    read_public_csv,
+)
 from evaluation.data.rules import FileKind, school_year_start
 from evaluation.data.schemas import file_kinds
 from evaluation.data.validation import raise_problems
@@ -68,8 +72,11 @@ def prepare_public_files(loaded: list, municipality: str | None = None) -> list:
     out = others + [keep_schools(f, own["unit_id"]) for f in wellbeing]
     out.append(units_file(wellbeing[0], own))
     out += [keep_pupils(f, pupils, own["unit_id"]) for f in overview]
+    absence = absence_rows(overview)
+    out += [overview_aggregates(f, absence, own["unit_id"], ABSENCE_INDICATOR) for f in overview]
     if overview:
-        values = pd.concat([f.frame for f in wellbeing])
+        absence_values = absence.assign(grade_band="all", indicator_id=ABSENCE_INDICATOR)
+        values = pd.concat([*(f.frame for f in wellbeing), absence_values])
         spread = national_spread(overview[0].path.name, schools, pupils, values)
         if len(spread):
             out.append(
@@ -261,23 +268,7 @@ def units_file(f, own: pd.DataFrame):
 
 def pupil_rows(overview: list) -> pd.DataFrame:
     """unit_id, year, pupils, source and line of every `pupils` row of the overview files."""
-    if not overview:
-        return pd.DataFrame(columns=["unit_id", "year", "pupils", "source", "line"])
-    frames = []
-    for f in overview:
-        rows = f.frame[f.frame["measure"] == "pupils"]
-        frames.append(
-            pd.DataFrame(
-                {
-                    "unit_id": rows["school_id"].astype(str),
-                    "year": school_year_start(rows["school_year"]).astype(int),
-                    "pupils": rows["value"].astype(float),
-                    "source": rows["source"] if "source" in rows else None,
-                    "line": rows.index,
-                }
-            )
-        )
-    pupils = pd.concat(frames)
+    pupils = measure_rows(overview, "pupils").rename(columns={"value": "pupils"})
     bad = pupils["pupils"].isna() | (pupils["pupils"] < 0) | (pupils["pupils"] % 1 != 0)
     raise_problems(
         [
@@ -297,15 +288,51 @@ def pupil_rows(overview: list) -> pd.DataFrame:
 
 def keep_pupils(f, pupils: pd.DataFrame, unit_ids: pd.Series):
     """The chosen schools' pupil counts as `aggregates` rows (indicator_id `pupils`)."""
-    mine = pupils[pupils["unit_id"].isin(set(unit_ids))]
+    return overview_aggregates(f, pupils.rename(columns={"pupils": "value"}), unit_ids, "pupils")
+
+
+def measure_rows(overview: list, measure: str) -> pd.DataFrame:
+    """unit_id, year, value, source and line of every row of one measure of the overview files."""
+    frames = []
+    for f in overview:
+        rows = f.frame[f.frame["measure"] == measure]
+        frames.append(
+            pd.DataFrame(
+                {
+                    "unit_id": rows["school_id"].astype(str),
+                    "year": school_year_start(rows["school_year"]).astype(int),
+                    "value": rows["value"].astype(float),
+                    "source": rows["source"] if "source" in rows else None,
+                    "line": rows.index,
+                }
+            )
+        )
+    columns = ["unit_id", "year", "value", "source", "line"]
+    return pd.concat(frames) if frames else pd.DataFrame(columns=columns)
+
+
+def absence_rows(overview: list) -> pd.DataFrame:
+    """Every usable `absence_pct` row of the overview (measure_rows' columns).
+
+    Values in [0, 1.2] % are registration artefacts (public_files.filter_absence_artefacts), as
+    in the public report; the cluster path leaves them out the same way.
+    """
+    rows = measure_rows(overview, "absence_pct")
+    return rows[rows["value"] > ABSENCE_ARTEFACT_BELOW]
+
+
+def overview_aggregates(f, rows: pd.DataFrame, unit_ids: pd.Series, indicator_id: str):
+    """Overview rows (unit_id, year, value, source, line) of the chosen schools as `aggregates`
+    rows of one indicator (grade band `all`: pupils and absence cover every grade)."""
+    mine = rows[rows["unit_id"].isin(set(unit_ids))]
     frame = pd.DataFrame(
         {
             "year": mine["year"],
             "unit_id": mine["unit_id"],
             "grade_band": "all",
-            "indicator_id": PUPILS_INDICATOR,
+            "indicator_id": indicator_id,
             "n": pd.array([pd.NA] * len(mine), dtype="Int64"),
-            "value": mine["pupils"],
+            "value": mine["value"],
             "sd": np.nan,
             "source": mine["source"],
         }

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from evaluation.render.workers import describe_error
 from evaluation.reports.html import PRINT_CSS, SCROLL_REGION_CSS, esc, scroll_region
+from evaluation.reports.public_credit import index_credit_html
 from evaluation.texts import LANGUAGES, danish_order, format_school_year, texts_for
 
 # The municipalities are Danish: the run's time is shown as a Danish reader's clock shows it.
@@ -165,6 +166,7 @@ def build_index_html(record: dict) -> str:
         f"<p>{esc(t['intro'])}</p>",
         f"<p>{esc(run)} {esc(t['summary'].format(**counts))}</p>",
         *reports_html(record, t, language),
+        index_credit_html(language) if record["parameters"].get("public_figures") else "",
         *failures_html(record, t),
         *build_provenance_html(record, t),
         "</main></body></html>",

@@ -22,6 +22,7 @@ from evaluation.render.progress import make_progress
 from evaluation.render.registry import ReportSpec, plan_jobs
 from evaluation.render.sources import get_source
 from evaluation.render.workers import RenderJob, describe_error, execute_jobs
+from evaluation.reports.public_credit import credit_tables, uses_public_figures
 from evaluation.values import load_indicator_values
 
 MAX_REPORT_BYTES = 1_500_000  # a report must open quickly on a municipal laptop
@@ -111,6 +112,7 @@ def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) ->
                 "kernels": "warm" if options.warm else "fresh",
                 "scheduler": options.scheduler,
                 "warehouse": settings.warehouse,
+                "public_figures": uses_public_figures(options.source, facts.ingest_log),
             },
             "inputs": inputs,
             "code_sha256": code_sha256,
@@ -118,6 +120,8 @@ def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) ->
             **environment,
             "reports": [build_report_entry(job, results[job.report_id]) for job in jobs],
         }
+        if record["parameters"]["public_figures"]:  # the ministry's terms: credit in every CSV
+            credit_tables(run_dir / "tables", settings.language)
         files.write_json_atomically(run_dir / manifest.MANIFEST_NAME, record)
         files.write_text_atomically(run_dir / "index.html", build_index_html(record))
         manifest.publish_run(root, run_id)

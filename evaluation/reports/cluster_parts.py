@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from evaluation.reports import charts
+from evaluation.reports import charts, public_cluster
 from evaluation.reports import common as rc
 from evaluation.reports.status import position_decimals
 from evaluation.texts import SUPPRESSED_MARKER, Texts, danish_order, format_school_year
@@ -377,6 +377,8 @@ def effort_status_line(report: ClusterReport) -> str:
     )  # why: reflection imports formatting only
 
     start = start_year_of(report)
+    if start is None and public_cluster.programme_unknown(report.data):
+        return public_cluster.start_unknown_line(report.t)
     stage, years = effort_stage(start, report.year)
     start_text = format_school_year(start) if start else ""
     return report.t(

@@ -16,6 +16,7 @@ from evaluation.reports import (
     cluster_breakdowns,
     cluster_followup,
     key_figures,
+    public_cluster,
 )
 from evaluation.reports import common as rc
 from evaluation.reports.cluster_findings import MEETING_CSS, meeting_section, today_html
@@ -126,7 +127,9 @@ def build_title(report: ClusterReport) -> rc.Html:
     the cluster is with the effort, and a one-line table of contents."""
     t = report.t
     facts = [
-        rc.report_for(t, report.data.municipality, report.school_year, report.data.min_n),
+        rc.report_for(
+            t, report.data.municipality, report.school_year, report.data.min_n, report.data.public
+        ),
         effort_status_line(report),
     ]
     title = t("cluster_report.title", cluster=report.cluster_name, school_year=report.school_year)
@@ -260,6 +263,8 @@ def build_statements(report: ClusterReport) -> rc.Html:
     if report.data.public and rows.empty:
         body = parts[0] + rc.paragraph(t("public_cluster.no_statements"))
         return rc.section("udsagn", section_title(report, "statements"), body)
+    if report.data.public:  # which figures rest on the published respondent counts
+        parts.append(rc.paragraph(public_cluster.statements_note(t)))
     chart_rows, hidden = statement_chart_rows(report, rows)
     table = rc.status_frame(t, rows, statement_columns(report))
     title = t(
@@ -323,8 +328,8 @@ def build_funnels(report: ClusterReport) -> rc.Html:
     """Funnel plots of the cluster's units against the municipality, one per key indicator."""
     t = report.t
     parts = [rc.paragraph(t("cluster_report.funnels_intro"))]
-    if report.data.public:
-        parts += [
+    if report.data.public:  # the generic intro speaks of answers and chance: not these figures
+        parts = [
             rc.paragraph(t("public_cluster.funnel_intro")),
             rc.paragraph(t("public_cluster.no_register_funnels")),
         ]
@@ -423,7 +428,7 @@ def build_data_quality(report: ClusterReport) -> rc.Html:
         *missing_year_lines(report),
         suppressed_line(report, hidden),
         membership_line(report),
-        t("cluster_report.quality_items"),
+        public_cluster.quality_line(t) if report.data.public else t("cluster_report.quality_items"),
     ]
     report.cache["suppressed_cells"] = len(hidden)
     body = rc.paragraph(t("cluster_report.quality_intro")) + rc.bullets(lines)

@@ -36,6 +36,7 @@ class ReportData:
     programme: pd.DataFrame
     years: list[int] = field(default_factory=list)
     public: bool = False  # values from the ministry's published aggregates (credit line due)
+    unmapped: pd.DataFrame = field(default_factory=pd.DataFrame)  # schools in no cluster
 
     @property
     def municipality(self) -> str:
@@ -77,7 +78,8 @@ def read_warehouse_tables(path: Path) -> dict[str, pd.DataFrame]:
             row[0] for row in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()
         }
         out = {}
-        for name in ("units", "clusters", "cluster_membership", "cluster_programme"):
+        small = ("units", "clusters", "cluster_membership", "cluster_programme", "unmapped_schools")
+        for name in small:
             out[name] = con.execute(f"SELECT * FROM {name}").df() if name in present else None
         years: set[int] = set()
         for name in DATA_TABLES:
@@ -178,6 +180,9 @@ def load_report_data(path: Path, min_n: int, tables: dict | None = None) -> Repo
         programme=tables["cluster_programme"] if tables["cluster_programme"] is not None else empty,
         years=sorted(int(y) for y in values["year"].unique()),
         public=bool(tables.get("public", False)),
+        unmapped=tables.get("unmapped_schools")
+        if tables.get("unmapped_schools") is not None
+        else empty,
     )
 
 

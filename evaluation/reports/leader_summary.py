@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaluation.reports import charts, key_figures, leader_followup
+from evaluation.reports import charts, key_figures, leader_followup, public_cluster
 from evaluation.reports import common as rc
 from evaluation.reports.leader_status import (
     LEADER_INDICATORS,
@@ -89,7 +89,7 @@ def build_title(report: LeaderReport) -> rc.Html:
     t = report.t
     title, facts = rc.municipality_title(report, "leader_summary")
     intro = rc.paragraph(t("leader_summary.lead") + " " + facts, "wb-meta")
-    intro += public_credit_html(report)
+    intro += public_credit_html(report) + public_cluster.unmapped_html(t, report.data)
     return rc.report_header(
         t, "leader_summary", SECTIONS, title, intro, compact=True, extra_css=LEADER_CSS + VIEW_CSS
     )
@@ -292,6 +292,11 @@ def build_municipality_trend(report: LeaderReport) -> rc.Html:
             rc.section("kommunen", section_title(report, "municipality_trend"), body)
         )
     years = [y for y in data.years if y <= report.year]
+    if frame["year"].nunique() < 2:  # one point is no development over time
+        body += rc.paragraph(public_cluster.one_year_note(t, report.school_year))
+        return screen_only(
+            rc.section("kommunen", section_title(report, "municipality_trend"), body)
+        )
     all_years = [format_school_year(y) for y in range(min(years), max(years) + 1)]
     chart = steady_trend_chart(report, frame, all_years)
     table_rows = []
@@ -367,7 +372,13 @@ def build_quality(report: LeaderReport) -> rc.Html:
     items += rc.missing_years_sentences(
         t, report.data, "cluster_report.quality_missing_years", report.year
     )
-    items += [x.format(min_n=report.data.min_n) for x in t.lookup("cluster_report.methods_items")]
+    if report.data.public:  # published school figures: no pupil answers behind them
+        items = [public_cluster.quality_line(t)]
+        items += public_cluster.methods_items(t, report.data.min_n)
+    else:
+        items += [
+            x.format(min_n=report.data.min_n) for x in t.lookup("cluster_report.methods_items")
+        ]
     return rc.section("datakvalitet", section_title(report, "quality"), rc.bullets(items))
 
 

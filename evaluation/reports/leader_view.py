@@ -16,6 +16,7 @@ from types import SimpleNamespace
 
 from evaluation.errors import EvaluationError
 from evaluation.reports import common as rc
+from evaluation.reports import public_cluster
 from evaluation.reports.html import scroll_region
 from evaluation.reports.leader_status import LeaderReport
 from evaluation.texts import SUPPRESSED_MARKER, danish_order, format_school_year
@@ -105,6 +106,8 @@ def start_label(report: LeaderReport, cluster_id: str) -> str:
         match = programme[programme["cluster_id"].astype(str) == cluster_id]["start_year"]
         if len(match) and not rc.is_missing(match.iloc[0]):
             return format_school_year(int(match.iloc[0]))
+    if public_cluster.programme_unknown(report.data):
+        return public_cluster.start_unknown_label(report.t)
     return report.t("leader_view.not_started")
 
 
@@ -151,7 +154,7 @@ def verdict_key_html(report: LeaderReport) -> str:
     return (
         f'<ul class="wb-verdict-key" aria-label="{rc.esc(t("leader_view.key_label"))}">'
         f'{items}</ul> <p class="wb-legend wb-key-text" id="wb-verdict-key-text">'
-        f"{rc.esc(t('leader_view.key_intro', previous=previous))}</p>"
+        f"{rc.esc(public_cluster.key_intro(t, previous))}</p>"
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from evaluation.reports import public_cluster
 from evaluation.reports.html import PRINT_CSS, SCROLL_REGION_CSS, Html, esc
 from evaluation.texts import Texts, texts_for
 
@@ -107,8 +108,13 @@ def section_titles(report_name: str) -> Callable[[object, str], str]:
     return section_title_of
 
 
-def report_for(t: Texts, municipality: str, school_year: str, min_n: int) -> str:
-    """The line saying whose figures these are, for which school year and with which min_n."""
+def report_for(
+    t: Texts, municipality: str, school_year: str, min_n: int, public: bool = False
+) -> str:
+    """The line saying whose figures these are, for which school year and with which min_n
+    (published school figures have no answers to count: their own line)."""
+    if public:
+        return public_cluster.report_for(t, municipality, school_year)
     return t("common.report_for", municipality=municipality, school_year=school_year, min_n=min_n)
 
 
@@ -119,7 +125,8 @@ def municipality_title(report, report_name: str) -> tuple[str, str]:
     title = t(
         f"{report_name}.title", municipality=report.municipality, school_year=report.school_year
     )
-    return title, report_for(t, report.municipality, report.school_year, report.data.min_n)
+    public = bool(getattr(report.data, "public", False))
+    return title, report_for(t, report.municipality, report.school_year, report.data.min_n, public)
 
 
 def report_header(

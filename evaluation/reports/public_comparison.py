@@ -12,7 +12,7 @@ The report's sections (`evaluation.reports.public_report`) only word and draw wh
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -221,6 +221,8 @@ class PublicComparison:
     series: pd.DataFrame  # the municipality's and the country's series (may be empty)
     notes: list[dict]  # what was filtered or is missing, as {"key": ..., values}
     units: pd.DataFrame  # the municipality's schools (units table shape)
+    # the municipality's published values of schools without a pupil count (never weighted)
+    unweighted: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def own_schools(self, indicator_id: str) -> pd.DataFrame:
         units = self.schools[indicator_id]["units"]
@@ -300,7 +302,7 @@ def build_public_comparison(
     its series over time where the file has it, and the notes on what the data cannot say."""
     check_min_n(min_n)
     data = read_public_data(data_dir)
-    check_municipality(municipality, data)
+    municipality = check_municipality(municipality, data)  # "københavn" -> "København"
     table, small_note = drop_small_schools(school_table(data), min_n)
     schools = {ind: compare_schools(table, ind) for ind in COMPARED_INDICATORS}
     municipalities = {ind: compare_municipalities(res) for ind, res in schools.items()}
@@ -320,6 +322,7 @@ def build_public_comparison(
         series=series,
         notes=notes,
         units=units,
+        unweighted=unweighted_values(data, units["unit_id"]),
     )
 
 
@@ -364,12 +367,25 @@ def same_value_contrasts(comp: PublicComparison, indicator_id: str, decimals: in
 
 
 def coverage_notes(data: PublicData, municipality: str) -> list[dict]:
-    """The municipality's schools, and how many lack pupils or a støtte og inspiration value."""
+    """The municipality's schools, and how many lack pupils (named: they have values, but no
+    weight, issue 16's Kirsebærhavens Skole and Lykkebo Skole) or a støtte og inspiration value."""
     wb = data.wellbeing[data.wellbeing["municipality"] == municipality]
     ids = set(wb["school_id"])
     with_support = set(wb.loc[wb["indicator"] == "stoette_og_inspiration", "school_id"])
+    no_pupils = wb[~wb["school_id"].isin(school_pupils(data).index)]
+    names = sorted(no_pupils["school_name"].astype(str).unique())
     return [
         {"key": "schools", "count": len(ids)},
-        {"key": "no_pupils", "count": len(ids - set(school_pupils(data).index))},
+        {"key": "no_pupils", "count": len(names), "names": names},
         {"key": "no_support_values", "count": len(ids - with_support)},
     ]
+
+
+def unweighted_values(data: PublicData, unit_ids: pd.Series) -> pd.DataFrame:
+    """unit_id, indicator_id, value of the given schools that have values but no pupil count."""
+    values = build_aggregates(data)
+    keep = values["unit_id"].isin(set(unit_ids)) & ~values["unit_id"].isin(
+        school_pupils(data).index
+    )
+    keep &= values["indicator_id"].isin(COMPARED_INDICATORS)
+    return values.loc[keep, ["unit_id", "indicator_id", "value"]].reset_index(drop=True)

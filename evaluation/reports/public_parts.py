@@ -23,6 +23,7 @@ from evaluation.reports.funnels import (
     position_labels,
 )
 from evaluation.reports.public_comparison import PublicComparison
+from evaluation.reports.public_svg import compact_svgs
 from evaluation.stats import compare
 from evaluation.texts import Texts, format_school_year
 
@@ -132,6 +133,61 @@ def band_notes(t: Texts, first: str) -> list[str]:
     return [first, t("public_band.rounding_note"), t("public.credit_line")]
 
 
+# --- names that never print over each other ------------------------------------------------
+
+CHART_WIDTH, CHART_HEIGHT = 600, 300  # px, as evaluation.reports.funnels draws a funnel
+CHAR_WIDTH, LABEL_HEIGHT, LABEL_DX = 6.5, 13, 9  # px of a 12 px label drawn right of its point
+
+
+def place_labels(
+    points: pd.DataFrame, all_n: pd.Series, all_values: pd.Series
+) -> tuple[list[str], list[int]]:
+    """Names to draw (overlapping ones blanked) and the positions of the blanked ones.
+
+    Points are placed as the funnel places them (square-root x over `all_n`, linear y over
+    `all_values`); a name is kept when its box (right of the point) overlaps no kept name's
+    box, highest value first, then left to right. Schools with one published decimal often
+    share a value and a size ("SluseholmenHeibergskolen" on the real figures).
+    """
+    root = np.sqrt(pd.to_numeric(all_n, errors="coerce"))
+    low, high = float(np.nanmin(root)), float(np.nanmax(root))
+    y_low, y_high = float(np.nanmin(all_values)), float(np.nanmax(all_values))
+    x = CHART_WIDTH * (np.sqrt(points["n"].to_numpy(float)) - low) / max(high - low, 1e-9)
+    y = CHART_HEIGHT * (points["value"].to_numpy(float) - y_low) / max(y_high - y_low, 1e-9)
+    names = [str(name) for name in points["name"]]
+    kept: list[tuple[float, float, float]] = []  # left, right, y of each kept name
+    dropped = []
+    for i in sorted(range(len(names)), key=lambda i: (-y[i], x[i])):
+        if not names[i]:
+            continue
+        left, right = x[i] + LABEL_DX, x[i] + LABEL_DX + CHAR_WIDTH * len(names[i])
+        if any(abs(y[i] - ky) < LABEL_HEIGHT and left < kr and kl < right for kl, kr, ky in kept):
+            dropped.append(i)
+        else:
+            kept.append((left, right, y[i]))
+    shown = ["" if i in dropped else name for i, name in enumerate(names)]
+    return shown, sorted(dropped)
+
+
+def labelled_points(
+    t: Texts, points: pd.DataFrame, all_n, all_values, indicator_id: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """The points with overlapping names blanked, and the footnote that names them."""
+    shown, dropped = place_labels(points, all_n, all_values)
+    if not dropped:
+        return points.assign(name=shown), []
+    names = "; ".join(
+        f"{points['name'].iloc[i]} ({format_value(t, indicator_id, points['value'].iloc[i])})"
+        for i in dropped
+    )
+    return points.assign(name=shown), [t("public2.tied_labels", names=names)]
+
+
+def with_axis_note(t: Texts, description: str) -> str:
+    """A funnel's caption says that its x axis is square-root scaled."""
+    return f"{description} {t('public2.sqrt_axis')}"
+
+
 # --- the municipality's schools against the country's --------------------------------------
 
 
@@ -144,8 +200,9 @@ def school_funnel_html(report: PublicReport, indicator_id: str) -> str:
     if own.empty:
         return rc.paragraph(t("public.funnel_none", indicator=name))
     all_units = result["units"]
-    figure = FunnelFigure(
-        points=pd.DataFrame(
+    points, tied = labelled_points(
+        t,
+        pd.DataFrame(
             {
                 "name": np.where(flagged(own["classification"]), own["name"], ""),
                 "n": own["n"],
@@ -153,6 +210,12 @@ def school_funnel_html(report: PublicReport, indicator_id: str) -> str:
                 "position": position_labels(t, own["classification"]),
             }
         ),
+        all_units["n"],
+        all_units["value"],
+        indicator_id,
+    )
+    figure = FunnelFigure(
+        points=points,
         limits=funnel_lines(t, size.target, all_units["n"], size.variance, all_units["value"]),
         target=size.target,
         labels=funnel_labels(t, t("public.schools_x"), name),
@@ -164,20 +227,23 @@ def school_funnel_html(report: PublicReport, indicator_id: str) -> str:
             **report.names,
             school_year=report.school_year,
         ),
-        description=with_at_limit(
+        description=with_axis_note(
             t,
-            t(
-                "public.schools_funnel_description",
-                target=format_value(t, indicator_id, size.target),
-                shown=len(own),
-                **outside_counts(own["classification"]),
-                **report.names,
+            with_at_limit(
+                t,
+                t(
+                    "public.schools_funnel_description",
+                    target=format_value(t, indicator_id, size.target),
+                    shown=len(own),
+                    **outside_counts(own["classification"]),
+                    **report.names,
+                ),
+                own["classification"],
             ),
-            own["classification"],
         ),
         table=outside_schools_table(t, own, indicator_id),
         slug=f"public-schools-{indicator_id}",
-        footnotes=band_notes(t, t("public_band.schools_note")),
+        footnotes=[*tied, *band_notes(t, t("public_band.schools_note"))],
         csv_table=as_printed(
             own[["entity_id", "name", "n", "value", "lower_95", "upper_95"]].assign(
                 lower_998=own["lower_998"],
@@ -190,7 +256,7 @@ def school_funnel_html(report: PublicReport, indicator_id: str) -> str:
         table_caption=t("public.schools_table_caption", **report.names),
         at_limit=True,
     )
-    return funnel_figure_html(t, figure, report.tables_dir)
+    return compact_svgs(funnel_figure_html(t, figure, report.tables_dir), figure.slug)
 
 
 def other_schools(t: Texts, all_units: pd.DataFrame, municipality: str) -> pd.DataFrame | None:
@@ -228,8 +294,9 @@ def municipality_funnel_html(report: PublicReport, indicator_id: str) -> str:
     name = report.indicator_name(indicator_id)
     tau2, unit_var = result["tau2"], result["unit_var"]
     label_it = (units["entity_id"] == comp.municipality) | (units["classification_998"] != "within")
-    figure = FunnelFigure(
-        points=pd.DataFrame(
+    points, tied = labelled_points(
+        t,
+        pd.DataFrame(
             {
                 "name": np.where(label_it, units["name"], ""),
                 "n": units["n"],
@@ -237,6 +304,12 @@ def municipality_funnel_html(report: PublicReport, indicator_id: str) -> str:
                 "position": position_labels(t, units["classification"]),
             }
         ),
+        units["n"],
+        units["value"],
+        indicator_id,
+    )
+    figure = FunnelFigure(
+        points=points,
         limits=funnel_lines(t, shown.target, units["n"], lambda n: unit_var / n, units["value"]),
         target=shown.target,
         labels=funnel_labels(t, t("public.municipalities_x"), name),
@@ -245,10 +318,12 @@ def municipality_funnel_html(report: PublicReport, indicator_id: str) -> str:
         title=t(
             "public.municipalities_funnel_title", indicator=name, school_year=report.school_year
         ),
-        description=municipality_description(report, indicator_id, units, shown.target, tau2),
+        description=with_axis_note(
+            t, municipality_description(report, indicator_id, units, shown.target, tau2)
+        ),
         table=named_municipalities_table(t, units[label_it], indicator_id),
         slug=f"public-municipalities-{indicator_id}",
-        footnotes=band_notes(t, t("public.municipalities_funnel_note")),
+        footnotes=[*tied, *band_notes(t, t("public.municipalities_funnel_note"))],
         csv_table=as_printed(
             units[["name", "schools", "pupils", "value", "lower_95", "upper_95"]].assign(
                 classification=units["classification"],
@@ -259,7 +334,7 @@ def municipality_funnel_html(report: PublicReport, indicator_id: str) -> str:
         table_caption=t("public.municipalities_table_caption", **report.names),
         at_limit=True,
     )
-    return funnel_figure_html(t, figure, report.tables_dir)
+    return compact_svgs(funnel_figure_html(t, figure, report.tables_dir), figure.slug)
 
 
 def municipality_description(

@@ -14,6 +14,7 @@ import pandas as pd
 
 from evaluation import config
 from evaluation.catalog import load_catalog
+from evaluation.data.public_files import ABSENCE_INDICATOR
 from evaluation.reports import charts, key_figures
 from evaluation.reports import common as rc
 from evaluation.reports.funnels import position_label
@@ -29,6 +30,7 @@ from evaluation.reports.public_parts import (
     school_funnel_html,
     value_decimals,
 )
+from evaluation.reports.public_svg import compact_svgs
 from evaluation.stats.spread import ROUNDING_VARIANCE
 from evaluation.texts import format_school_year, texts_for
 
@@ -41,6 +43,7 @@ SECTIONS = (
     ("metode", "methods"),
 )
 ANCHORS = {key: anchor for anchor, key in SECTIONS}
+UNWEIGHTED_MARK = " †"  # a published value of a school without a pupil count (not placed)
 
 
 def prepare_report(
@@ -160,16 +163,27 @@ def schools_table(report: PublicReport) -> pd.DataFrame:
     t, comp = report.t, report.comparison
     marks = {"above": " ▲", "below": " ▼", "at_limit": " ◆", "within": ""}
     out = comp.units[["unit_id", "name"]].rename(columns={"name": t("public.columns.school")})
+    unweighted = comp.unweighted.set_index(["unit_id", "indicator_id"])["value"]
     for ind in COMPARED_INDICATORS:
         own = comp.own_schools(ind).set_index("entity_id")
         cells = [
             format_value(t, ind, own.at[u, "value"]) + marks[own.at[u, "classification"]]
             if u in own.index
+            else format_value(t, ind, unweighted[(u, ind)]) + UNWEIGHTED_MARK
+            if (u, ind) in unweighted.index
             else None
             for u in out["unit_id"]
         ]
         out[report.indicator_name(ind)] = cells
     return out.drop(columns="unit_id").sort_values(t("public.columns.school"))
+
+
+def no_pupils_lines(report: PublicReport) -> list[str]:
+    """One sentence naming the schools with values but no pupil count, when there are any."""
+    names = next(n["names"] for n in report.comparison.notes if n["key"] == "no_pupils")
+    if not names:
+        return []
+    return [report.t("public2.no_pupils_named", names=", ".join(names), **report.names)]
 
 
 def build_schools(report: PublicReport) -> rc.Html:
@@ -181,7 +195,12 @@ def build_schools(report: PublicReport) -> rc.Html:
         charts.table_to_html(
             schools_table(report),
             t("public.schools_all_caption", **report.names),
-            [t("public.schools_all_note"), *contrast_lines(report), t("public.credit_line")],
+            [
+                t("public.schools_all_note"),
+                *no_pupils_lines(report),
+                *contrast_lines(report),
+                t("public.credit_line"),
+            ],
         )
     )
     return section(report, "schools", "".join(parts))
@@ -259,7 +278,32 @@ def build_series(report: PublicReport) -> rc.Html:
         language=t.language,
         footnotes=[t("public.series_note"), t("public.credit_line")],
     )
-    return section(report, "series", head + figure)
+    figure = compact_svgs(figure, "public-series")
+    return section(report, "series", head + series_beside_ours(report) + figure)
+
+
+def series_beside_ours(report: PublicReport) -> str:
+    """The ministry's municipal absence of the report's year beside our pupil-weighted mean of
+    the schools (the funnels' value), with why they differ (København 2024/25: 8,1 and 8,05)."""
+    comp, t = report.comparison, report.t
+    series = comp.series
+    theirs = series[
+        (series["measure"] == "absence_pct")
+        & (series["level"] != "national")
+        & (series["year"] == comp.year)
+    ]
+    if theirs.empty or ABSENCE_INDICATOR not in comp.municipalities:
+        return ""
+    own = comp.municipalities[ABSENCE_INDICATOR]["units"].set_index("entity_id")
+    return rc.paragraph(
+        t(
+            "public2.series_beside_ours",
+            **report.names,
+            school_year=report.school_year,
+            theirs=t.number(float(theirs["value"].iloc[0]), 1),
+            ours=t.number(float(own.loc[comp.municipality, "value"]), 2),
+        )
+    )
 
 
 def build_cannot(report: PublicReport) -> rc.Html:
@@ -269,6 +313,7 @@ def build_cannot(report: PublicReport) -> rc.Html:
     facts = [
         t("public.note_absence", count=notes["absence_artefacts"]["count"]),
         t("public.note_no_pupils", count=notes["no_pupils"]["count"], **report.names),
+        *no_pupils_lines(report),
         t("public.note_no_support", count=notes["no_support_values"]["count"], **report.names),
         t("public.note_min_n", min_n=report.min_n, count=notes["small_schools"]["count"]),
     ]

@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from evaluation.reports import charts
+from evaluation.reports import charts, public_cluster
 from evaluation.reports.formatting import (
     extra_decimals,
     format_difference,
@@ -72,6 +72,14 @@ def judge(indicator, lower, upper) -> str:
     if is_missing(lower) or is_missing(upper):
         return "missing"
     return verdict_for(indicator, str(change.describe_change(lower, upper)))
+
+
+NO_CHANGE = {
+    "change": math.nan,
+    "change_lower": math.nan,
+    "change_upper": math.nan,
+    "change_verdict": "missing",
+}
 
 
 def year_change(indicator, now: pd.Series | None, before: pd.Series | None) -> dict:
@@ -179,7 +187,11 @@ def summarise_entity(
                 **position_of(positions, entity_id),
                 "previous_year": prev,
                 "previous_value": before["value"] if before is not None else math.nan,
-                **year_change(indicator, now, before),
+                **(
+                    NO_CHANGE  # a published index has no n: no sampling interval for a change
+                    if public_cluster.change_without_counts(data, indicator, now)
+                    else year_change(indicator, now, before)
+                ),
             }
         )
     return pd.DataFrame(rows)

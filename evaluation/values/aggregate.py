@@ -371,7 +371,9 @@ def aggregate_rows(con, tables: set[str], catalog: Catalog, units, cluster_muni)
     """Rows from published aggregates for (year, unit) without responses (public_values)."""
     if "aggregates" not in tables:
         return pd.DataFrame()
-    years = [int(r[0]) for r in con.execute("SELECT DISTINCT year FROM aggregates").fetchall()]
+    published = [t for t in ("aggregates", "public_answers", "public_inclusion") if t in tables]
+    query = " UNION ".join(f"SELECT DISTINCT year FROM {t}" for t in published)
+    years = [int(r[0]) for r in con.execute(query).fetchall()]
     membership = read_membership_by_year(con, tables, years)
     return public_values.aggregate_values(con, tables, catalog, units, membership, cluster_muni)
 
@@ -384,7 +386,8 @@ def add_aggregate_rows(values: pd.DataFrame | None, published: pd.DataFrame) -> 
     out = published[VALUE_COLUMNS].copy()
     out["year"] = out["year"].astype("int64")
     out["n"] = pd.to_numeric(out["n"]).round().astype("Int64")
-    out["numerator"] = pd.array([pd.NA] * len(out), dtype="Int64")
+    # statements from published answer distributions carry a numerator (values.public_answers)
+    out["numerator"] = pd.to_numeric(out["numerator"]).round().astype("Int64")
     for col in ("value", "sd", "se"):
         out[col] = out[col].astype("float64")
     out["suppression_reason"] = out["suppression_reason"].astype(object)

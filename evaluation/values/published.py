@@ -26,13 +26,14 @@ import numpy as np
 import pandas as pd
 
 from evaluation.stats.spread import estimate_size_variance
+from evaluation.values import public_answers, public_inclusion
 
 PUPILS_INDICATOR = "pupils"
 N_BASIS = "pupils"
 
 
 def read_aggregates(con, tables: set[str], indicator_ids: list[str]) -> pd.DataFrame:
-    """Published values of catalog mean indicators for (year, unit) without responses."""
+    """Published values of the given indicators for (year, unit) without responses."""
     if "aggregates" not in tables:
         return pd.DataFrame()
     skip = "responses" in tables
@@ -78,7 +79,8 @@ def local_spread(values: pd.DataFrame) -> pd.DataFrame:
 
 def unit_values(con, tables: set[str], catalog, units: pd.DataFrame) -> pd.DataFrame:
     """One row per school and indicator: value, pupils, se from the fitted spread."""
-    means = [i.id for i in catalog.indicators if i.kind == "mean"]
+    # absence (kind "rate": a mean of pupils' absence %) comes from the school overview
+    means = [i.id for i in catalog.indicators if i.kind in ("mean", "rate")]
     values = read_aggregates(con, tables, means)
     if values.empty:
         return values
@@ -119,6 +121,13 @@ def aggregate_values(con, tables: set[str], catalog, units, membership, cluster_
     muni = weighted_rows(values[values["municipality"].notna()], ["year", "municipality"])
     muni = muni.assign(level="municipality", entity_id=muni["municipality"], cluster_id=None)
     out = pd.concat([unit, cluster, muni], ignore_index=True)
-    out = out.assign(kind="mean", numerator=pd.NA, sd=np.nan, suppressed=False)
+    counted = [  # shares with published counts: statements (TRIVSP), inclusion (ELEVEX)
+        source(con, tables, catalog, units, membership, cluster_muni)
+        for source in (public_answers.statement_values, public_inclusion.inclusion_values)
+    ]
+    counted = [frame for frame in counted if len(frame)]
+    kinds = {i.id: i.kind for i in catalog.indicators}
+    out = out.assign(kind=out["indicator_id"].map(kinds).fillna("mean"))
+    out = out.assign(numerator=pd.NA, sd=np.nan, suppressed=False)
     out["suppression_reason"] = None
-    return out
+    return pd.concat([out, *counted], ignore_index=True)
