@@ -112,8 +112,16 @@ def build_title(report: ClusterReport) -> rc.Html:
         + public_source_html(report)
     )
     meeting_sections = SECTIONS[:3]  # the appendix lists its own sections (build_appendix)
+    others = rc.cluster_links(report.data, report.data.municipality, skip=report.cluster_id)
     return rc.report_header(
-        t, "cluster_report", meeting_sections, title, intro, compact=True, extra_css=MEETING_CSS
+        t,
+        "cluster_report",
+        meeting_sections,
+        title,
+        intro,
+        compact=True,
+        extra_css=MEETING_CSS,
+        clusters=others,
     )
 
 

@@ -46,7 +46,9 @@ from evaluation.reports.inputs import (
 )
 from evaluation.reports.page import (
     REPORT_CSS,
+    cluster_links,
     credit_html,
+    link_clusters,
     municipality_title,
     report_for,
     report_header,
@@ -107,6 +109,7 @@ __all__ = [
     "check_municipality",
     "check_report_parameters",
     "check_year",
+    "cluster_links",
     "change_decimals",
     "comparison_kind",
     "credit_html",
@@ -122,6 +125,7 @@ __all__ = [
     "join_names",
     "judge",
     "level_interval",
+    "link_clusters",
     "load_report_data",
     "lower_first",
     "missing_years_by_source",
