@@ -23,11 +23,13 @@ FONT_DIRECTORIES = (
     Path("/usr/share/fonts/truetype/liberation"),
 )
 FACES = {"normal": "LiberationSans-Regular.ttf", "bold": "LiberationSans-Bold.ttf"}
-# Latin-1 (æ, ø, å, é, ...), the typography of Danish text (dashes, quotes, minus, spaces) and
-# the symbols the reports print (verdicts, arrows, comparisons)
+# Latin-1 (æ, ø, å, é, ...), the Greek letters of the evaluation's formulas (σ, τ, λ, Σ), the
+# typography of Danish text (dashes, quotes, minus, spaces) and the symbols the reports print
+# (verdicts, arrows, comparisons)
 EMBEDDED_CHARACTERS = (
     "".join(chr(c) for c in range(0x20, 0x7F))
     + "".join(chr(c) for c in range(0xA0, 0x100))
+    + "".join(chr(c) for c in range(0x391, 0x3CA) if c != 0x3A2)  # 0x3A2 is unassigned
     + "\u2009\u200a\u202f\u2010\u2012\u2013\u2014\u2018\u2019\u201a\u201c\u201d\u201e"
     + "\u2022\u2026\u2030\u2032\u2033\u2039\u203a\u20ac\u2122\u2190\u2191\u2192\u2193\u2194"
     + "\u2212\u2248\u2260\u2264\u2265\u25b2\u25bc\u25cf\u25a0"
