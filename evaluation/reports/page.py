@@ -67,10 +67,13 @@ REPORT_CSS = (
 .wb-figure figcaption { font-size: 0.95rem; max-width: 48rem; margin-top: 0.3rem; }
 .wb-chart svg { max-width: 100%; height: auto; }
 .wb-questions li { margin-bottom: 0.5rem; }
-.wb-nav { font-size: 0.95rem; margin: 0.3rem 0 0.6rem 0; }
-.wb-nav ul { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap;
-  gap: 0.2rem 1.1rem; align-items: baseline; }
-.wb-nav ul ul { display: inline-flex; gap: 0.2rem 0.8rem; }
+/* the links to the run's other reports: one line (two with the other clusters), no bullets;
+   selectors strong enough to win over the notebook page's own list styles */
+header.wb-report .wb-nav { font-size: 0.95rem; margin: 0.3rem 0 0.6rem 0; }
+header.wb-report .wb-nav ul, header.wb-report .wb-nav ul ul { list-style: none; margin: 0;
+  padding: 0; display: flex; flex-wrap: wrap; gap: 0.2rem 1.1rem; align-items: baseline; }
+header.wb-report .wb-nav ul ul { display: inline-flex; gap: 0.2rem 0.8rem; }
+header.wb-report .wb-nav li { list-style: none; margin: 0; padding: 0; }
 .wb-toc-compact { max-width: none; padding: 0.3rem 0.8rem; margin: 0.5rem 0; display: flex;
   flex-wrap: wrap; align-items: baseline; gap: 0 0.9rem; }
 .wb-toc-compact h2 { font-size: 1rem; margin: 0; }
