@@ -6,10 +6,9 @@ from evaluation.render import links
 from evaluation.reports import page
 from evaluation.texts import texts_for
 
-NAV = page.report_nav(
-    texts_for("da"),
-    "cluster_report",
-    {"Nord": "cluster_report-nord.html", "Øst": "cluster_report-oest.html"},
+T = texts_for("da")
+NAV = page.report_nav(T, "cluster_report") + page.clusters_nav(
+    T, {"Nord": "cluster_report-nord.html", "Øst": "cluster_report-oest.html"}
 )
 
 
@@ -32,9 +31,9 @@ def test_a_partial_run_drops_the_absent_reports_from_the_navigation():
     assert "Ledelsesoverblik" not in pruned and "Øst" not in pruned
 
 
-def test_an_empty_group_of_other_clusters_goes_with_its_label():
+def test_an_empty_group_of_other_clusters_goes_with_its_label_and_navigation():
     pruned = links.prune_links(NAV, {"index.html"})
-    assert "Andre klynger" not in pruned
+    assert "Andre klynger" not in pruned and pruned.count("<nav") == 1
     assert pruned.count("<li") == pruned.count("</li>") == 1
 
 

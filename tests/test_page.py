@@ -31,12 +31,16 @@ def test_every_report_opens_with_links_to_the_run_but_not_to_itself():
     leader = str(page.report_header(t, "leader_summary", (), "Titel", ""))
     assert '<a href="index.html">Forside</a>' in leader
     assert 'href="evaluation_report.html"' in leader and 'href="leader_summary.html"' not in leader
-    cluster = str(
-        page.report_header(t, "cluster_report", (), "Titel", "", clusters={"Øst": "c-oest.html"})
-    )
+    cluster = str(page.report_header(t, "cluster_report", (), "Titel", ""))
     assert 'href="leader_summary.html"' in cluster and 'href="evaluation_report.html"' in cluster
-    assert 'Andre klynger: <ul><li class="wb-nav-item"><a href="c-oest.html">Øst</a>' in cluster
     assert cluster.index('class="wb-nav"') < cluster.index("<h1>")
+
+
+def test_the_other_clusters_are_one_labelled_navigation():
+    nav = page.clusters_nav(texts_for("da"), {"Øst": "c-oest.html", "Åbyen": "c-aabyen.html"})
+    assert nav.startswith('<nav class="wb-nav" aria-label="De andre klyngers rapporter">')
+    assert 'Andre klynger: <ul><li class="wb-nav-item"><a href="c-oest.html">Øst</a>' in nav
+    assert page.clusters_nav(texts_for("da"), {}) == ""
 
 
 def test_the_header_embeds_the_font_as_a_data_url():

@@ -19,12 +19,14 @@ REPORT_LINK = re.compile(
 )
 NAV_ITEM = re.compile(r'<li class="wb-nav-item">(?P<link><a href="[^"]*"[^>]*>.*?</a>)</li>', re.S)
 EMPTY_NAV_GROUP = re.compile(r'<li class="wb-nav-group">[^<]*<ul></ul></li>')
+EMPTY_NAV = re.compile(r'<nav class="wb-nav"[^>]*><ul></ul></nav>')
 
 
 def prune_links(markup: str, present: set[str]) -> str:
     """`markup` without links to report files not in `present` (file names in the run folder):
-    a navigation item goes entirely (and a group left empty), any other such link keeps its text.
-    Links to sections of the same page (#anchor) and to outside addresses are left alone."""
+    a navigation item goes entirely (and a group or navigation left empty), any other such link
+    keeps its text. Links to sections of the same page (#anchor) and to outside addresses are
+    left alone."""
 
     def is_absent(link: str) -> bool:
         match = REPORT_LINK.fullmatch(link)
@@ -32,6 +34,7 @@ def prune_links(markup: str, present: set[str]) -> str:
 
     markup = NAV_ITEM.sub(lambda m: "" if is_absent(m.group("link")) else m.group(0), markup)
     markup = EMPTY_NAV_GROUP.sub("", markup)
+    markup = EMPTY_NAV.sub("", markup)
     return REPORT_LINK.sub(
         lambda m: m.group(0) if m.group("file") in present else m.group("text"), markup
     )

@@ -47,6 +47,7 @@ from evaluation.reports.inputs import (
 from evaluation.reports.page import (
     REPORT_CSS,
     cluster_links,
+    clusters_nav,
     credit_html,
     link_clusters,
     municipality_title,
@@ -110,6 +111,7 @@ __all__ = [
     "check_report_parameters",
     "check_year",
     "cluster_links",
+    "clusters_nav",
     "change_decimals",
     "comparison_kind",
     "credit_html",

@@ -67,13 +67,14 @@ REPORT_CSS = (
 .wb-figure figcaption { font-size: 0.95rem; max-width: 48rem; margin-top: 0.3rem; }
 .wb-chart svg { max-width: 100%; height: auto; }
 .wb-questions li { margin-bottom: 0.5rem; }
-/* the links to the run's other reports: one line (two with the other clusters), no bullets;
-   selectors strong enough to win over the notebook page's own list styles */
-header.wb-report .wb-nav { font-size: 0.95rem; margin: 0.3rem 0 0.6rem 0; }
-header.wb-report .wb-nav ul, header.wb-report .wb-nav ul ul { list-style: none; margin: 0;
-  padding: 0; display: flex; flex-wrap: wrap; gap: 0.2rem 1.1rem; align-items: baseline; }
-header.wb-report .wb-nav ul ul { display: inline-flex; gap: 0.2rem 0.8rem; }
-header.wb-report .wb-nav li { list-style: none; margin: 0; padding: 0; }
+/* the links to the run's other reports, on one line where it fits (the other clusters' links
+   flow on as items of the same line), no bullets; selectors strong enough to win over the
+   notebook page's own list styles */
+.wb-report nav.wb-nav { font-size: 1rem; margin: 0.2rem 0 0.3rem 0; }
+.wb-report nav.wb-nav ul { list-style: none; margin: 0; padding: 0; display: flex;
+  flex-wrap: wrap; gap: 0.1rem 0.9rem; align-items: baseline; }
+.wb-report nav.wb-nav li.wb-nav-group, .wb-report nav.wb-nav ul ul { display: contents; }
+.wb-report nav.wb-nav li { list-style: none; margin: 0; padding: 0; }
 .wb-toc-compact { max-width: none; padding: 0.3rem 0.8rem; margin: 0.5rem 0; display: flex;
   flex-wrap: wrap; align-items: baseline; gap: 0 0.9rem; }
 .wb-toc-compact h2 { font-size: 1rem; margin: 0; }
@@ -165,20 +166,27 @@ def link_clusters(markup, data, municipality: str = "", skip: str = "") -> Html:
     return Html(link_names(str(markup), cluster_links(data, municipality, skip)))
 
 
-def report_nav(t: Texts, report_name: str, clusters: dict[str, str] | None = None) -> str:
+def report_nav(t: Texts, report_name: str) -> str:
     """The links at the top of every report: the run's front page, the leader summary and the
-    evaluation report (not the page itself), then the other clusters' reports."""
+    evaluation report (not the page itself)."""
     items = [link(INDEX_FILE, t("links2.index"))]
     items += [link(report_file(n), t(f"links2.{n}")) for n in NAV_REPORTS if n != report_name]
     markup = "".join(f'<li class="wb-nav-item">{item}</li>' for item in items)
-    if clusters:
-        others = "".join(
-            f'<li class="wb-nav-item">{link(href, name)}</li>' for name, href in clusters.items()
-        )
-        markup += (
-            f'<li class="wb-nav-group">{esc(t("links2.other_clusters"))} <ul>{others}</ul></li>'
-        )
     return f'<nav class="wb-nav" aria-label="{esc(t("links2.nav_label"))}"><ul>{markup}</ul></nav>'
+
+
+def clusters_nav(t: Texts, clusters: dict[str, str]) -> str:
+    """Links to the other clusters' reports (name -> file), as one labelled line."""
+    if not clusters:
+        return ""
+    items = "".join(
+        f'<li class="wb-nav-item">{link(href, name)}</li>' for name, href in clusters.items()
+    )
+    return (
+        f'<nav class="wb-nav" aria-label="{esc(t("links2.clusters_label"))}"><ul>'
+        f'<li class="wb-nav-group">{esc(t("links2.other_clusters"))} <ul>{items}</ul></li>'
+        "</ul></nav>"
+    )
 
 
 def report_header(
@@ -189,18 +197,17 @@ def report_header(
     intro: str,
     compact: bool = False,
     extra_css: str = "",
-    clusters: dict[str, str] | None = None,
 ) -> Html:
-    """The top of a report: stylesheet, the links to the run's other reports (`clusters`: name
-    -> file of the other clusters' reports), the one h1, the intro HTML and the table of contents
-    that links the (anchor, section key) pairs of `sections`."""
+    """The top of a report: stylesheet, the links to the run's other reports, the one h1, the
+    intro HTML and the table of contents that links the (anchor, section key) pairs of
+    `sections`."""
     entries = [(anchor, section_title(t, report_name, key)) for anchor, key in sections]
     return Html(
         f"<style>\n{font_face_css()}</style>\n"
         + REPORT_CSS
         + extra_css
         + '<header class="wb-report">'
-        + report_nav(t, report_name, clusters)
+        + report_nav(t, report_name)
         + f"<h1>{esc(title)}</h1>"
         + intro
         + table_of_contents(t, entries, compact=compact)
