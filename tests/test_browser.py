@@ -221,3 +221,71 @@ def test_every_link_resolves_inside_the_run_folder(fixture_run):
                 assert f'id="{anchor}"' in path.read_text(encoding="utf-8"), f"{href}"
             checked += 1
     assert checked > 20
+
+
+# --- links between the reports, the embedded font (issues 13 and 14) -------------------------
+
+
+def report_links(html: Path) -> set[str]:
+    """The report files (no anchors) a page links to."""
+    text = html.read_text(encoding="utf-8")
+    return {h.partition("#")[0] for h in re.findall(r'<a [^>]*href="([^"#:/]+\.html)', text)}
+
+
+@pytest.mark.slow
+def test_the_reports_link_to_each_other(fixture_run):
+    cluster = report_links(fixture_run / "cluster_report-nord.html")
+    assert {"index.html", "leader_summary.html", "evaluation_report.html"} <= cluster
+    assert {f for f in cluster if f.startswith("cluster_report-")} - {"cluster_report-nord.html"}
+    evaluation = report_links(fixture_run / "evaluation_report.html")
+    assert {"index.html", "leader_summary.html"} <= evaluation
+    named = {f for f in evaluation if f.startswith("cluster_report-")}
+    assert len(named) >= 2, "the evaluation report names clusters without linking them"
+    assert "evaluation_report.html" in report_links(fixture_run / "leader_summary.html")
+
+
+@pytest.mark.slow
+def test_a_run_of_one_cluster_links_to_no_absent_report(tmp_path):
+    from report_runs import fixture_warehouse
+
+    from evaluation.render import run as render
+
+    options = render.RenderOptions(
+        year=2024, warehouse=fixture_warehouse(), out=tmp_path, jobs=1, clusters=["nord"]
+    )
+    record = render.render_run(options)
+    run = tmp_path / record["run_id"]
+    assert sorted(p.name for p in run.glob("*.html")) == ["cluster_report-nord.html", "index.html"]
+    assert report_links(run / "cluster_report-nord.html") == {"index.html"}
+    entry = record["reports"][0]
+    assert entry["html_bytes"] == (run / entry["html"]).stat().st_size
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_pages_embed_the_font_their_charts_are_measured_in(browser, fixture_run):
+    import base64
+
+    from evaluation.reports import fonts
+
+    if fonts.font_directory() is None:
+        pytest.skip("Liberation Sans is not installed (fonts-liberation2)")
+    for name in RUN_PAGES:
+        html = (fixture_run / name).read_text(encoding="utf-8")
+        sources = re.findall(r"src: url\(data:font/woff;base64,([A-Za-z0-9+/=]+)\)", html)
+        assert len(sources) == 2, f"{name}: the font is not embedded as data URLs"
+        covered = fonts.covered_characters(base64.b64decode(sources[0]))
+        page = open_run_page(browser, fixture_run, name)
+        try:
+            text = page.evaluate("document.body.innerText")
+            missing = {c for c in text if not c.isspace() and c not in covered}
+            assert missing == set(), f"{name}: the embedded font lacks {sorted(missing)}"
+            assert page.evaluate("document.fonts.check('12px \"Liberation Sans\"')")
+            families = page.evaluate(
+                "[...document.querySelectorAll('figure svg text')].map("
+                "e => e.getAttribute('font-family'))"
+            )
+            assert all(f.startswith("Liberation Sans") for f in families), name
+            assert families or name == "index.html", f"{name}: no chart text found"
+        finally:
+            page.close()

@@ -203,14 +203,19 @@ def test_section_titles_come_from_the_report_texts():
 def test_report_header_is_css_title_intro_and_contents():
     sections = (("alle-klynger", "overview"), ("kommunen", "municipality_trend"))
     header = str(page.report_header(DA, "leader_summary", sections, "T & U", "<p>i</p>"))
+    fonts = f"<style>\n{page.font_face_css()}</style>\n"
     assert header == (
-        page.REPORT_CSS + '<header class="wb-report"><h1>T &amp; U</h1><p>i</p>'
+        fonts
+        + page.REPORT_CSS
+        + '<header class="wb-report">'
+        + page.report_nav(DA, "leader_summary")
+        + "<h1>T &amp; U</h1><p>i</p>"
         '<nav class="wb-toc" aria-labelledby="wb-toc-title"><h2 id="wb-toc-title">Indhold</h2>'
         '<ol><li><a href="#alle-klynger">Alle klynger side om side</a></li>'
         '<li><a href="#kommunen">Kommunen over tid</a></li></ol></nav></header>'
     )
     compact = str(page.report_header(EN, "leader_summary", sections, "T", "", True, "<s>"))
-    assert compact.startswith(page.REPORT_CSS + "<s><header")
+    assert compact.startswith(fonts + page.REPORT_CSS + "<s><header")
     assert 'class="wb-toc wb-toc-compact"' in compact
 
 

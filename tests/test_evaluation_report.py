@@ -170,8 +170,9 @@ def subsection(html: str, name: str) -> str:
 
 
 def table_rows(html: str) -> list[list[str]]:
-    """The body rows of the tables in `html` as lists of cell texts."""
-    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</tr>", html)
+    """The body rows of the tables in `html` as lists of cell texts (a cluster's name is a link
+    to its report: the text is what counts here)."""
+    rows = re.findall(r"<tr><th scope=\"row\">(.*?)</tr>", re.sub(r"</?a\b[^>]*>", "", html))
     return [re.split(r"</t[hd]><t[hd]>", row.removesuffix("</td>")) for row in rows]
 
 

@@ -127,3 +127,34 @@ def test_html_pieces_escape_what_came_from_data():
         '<section class="wb-section wb-report" aria-labelledby="s">'
         '<h2 id="s">A &amp; B</h2><p>x</p></section>'
     )
+
+
+def test_link_names_links_whole_cells_and_items_only():
+    from evaluation.reports.html import cluster_report_file, link_names
+
+    hrefs = {
+        "Øst & Co": cluster_report_file("oest co", "skoler"),
+        "Nord": "cluster_report-nord.html",
+    }
+    markup = (
+        '<table><tr><th scope="row">Øst &amp; Co</th><td>Nord</td><td>Nordby</td></tr></table>'
+        "<ul><li>Nord</li></ul><p>Nord ligger højt</p><h3>Nord</h3>"
+    )
+    linked = link_names(markup, hrefs)
+    assert '<th scope="row"><a href="cluster_report-oest_co.html#skoler">Øst &amp; Co</a></th>' in (
+        linked
+    )
+    assert linked.count('<a href="cluster_report-nord.html">Nord</a>') == 2
+    assert "<td>Nordby</td>" in linked and "<p>Nord ligger højt</p>" in linked
+    assert "<h3>Nord</h3>" in linked
+
+
+def test_link_names_links_each_name_of_a_list_of_names():
+    from evaluation.reports.html import link_names
+
+    hrefs = {"Nord": "n.html", "Syd": "s.html", "Åbyen": "a.html"}
+    linked = link_names("<td>Nord, Syd og Åbyen</td><td>Nord og Midtby</td>", hrefs)
+    assert linked.startswith(
+        '<td><a href="n.html">Nord</a>, <a href="s.html">Syd</a> og <a href="a.html">Åbyen</a></td>'
+    )
+    assert linked.endswith("<td>Nord og Midtby</td>")

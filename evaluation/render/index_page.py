@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from evaluation.render.workers import describe_error
+from evaluation.reports.fonts import font_face_css
 from evaluation.reports.html import PRINT_CSS, SCROLL_REGION_CSS, esc, scroll_region
 from evaluation.reports.public_credit import index_credit_html
 from evaluation.texts import LANGUAGES, danish_order, format_school_year, texts_for
@@ -160,7 +161,7 @@ def build_index_html(record: dict) -> str:
         f'<html lang="{esc(page_language(language))}">',
         '<head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(title)}</title><style>{INDEX_CSS}</style></head>",
+        f"<title>{esc(title)}</title><style>{font_face_css()}{INDEX_CSS}</style></head>",
         "<body><main>",
         f"<h1>{esc(title)}</h1>",
         f"<p>{esc(t['intro'])}</p>",

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from evaluation import config, files
 from evaluation.errors import ParameterError
-from evaluation.render import manifest, registry, reports_folder
+from evaluation.render import links, manifest, registry, reports_folder
 from evaluation.render.index_page import build_index_html
 from evaluation.render.progress import make_progress
 from evaluation.render.registry import ReportSpec, plan_jobs
@@ -83,7 +83,10 @@ def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) ->
     environment = manifest.build_environment()
     code_notebooks = [s.notebook_path() for s in specs]
     code_sha256 = manifest.hash_code(code_notebooks)
-    jobs = [fingerprint_job(job, code_sha256, inputs, environment) for job in jobs]
+    # a report links to the run's other reports (evaluation.render.links), so it is up to date
+    # only in a run of the same reports
+    run_reports = sorted(job.report_id for job in jobs)
+    jobs = [fingerprint_job(job, code_sha256, inputs, environment, run_reports) for job in jobs]
     reusable = {} if options.force else manifest.find_reusable_reports(root)
     to_reuse = [j for j in jobs if can_reuse(reusable.get(j.fingerprint))]
     to_run = order_longest_first([j for j in jobs if j not in to_reuse], root)
@@ -96,6 +99,7 @@ def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) ->
         with make_progress(len(jobs), "render") as progress:
             results = reuse_reports(to_reuse, reusable, run_dir, progress)
             results.update(run_jobs(options, to_run, run_dir, workers, progress))
+        links.prune_run_links(run_dir, results)
         record = {
             "run_id": run_id,
             "started": started.isoformat(timespec="seconds"),
@@ -170,13 +174,15 @@ def order_longest_first(jobs: list[RenderJob], root: Path) -> list[RenderJob]:
     return sorted(jobs, key=lambda j: -previous.get(j.report_id, float("inf")))
 
 
-def fingerprint_job(job: RenderJob, code_sha256: str, inputs: dict, environment: dict):
+def fingerprint_job(
+    job: RenderJob, code_sha256: str, inputs: dict, environment: dict, run_reports: list[str]
+):
     notebook_sha256 = files.hash_file(Path(job.notebook))
     fingerprint = manifest.fingerprint_report(
         notebook_sha256,
         code_sha256,
         inputs["warehouse"]["sha256"],
-        {"name": job.name, **job.parameters},
+        {"name": job.name, **job.parameters, "run_reports": run_reports},
         environment["packages"],
     )
     return replace(job, notebook_sha256=notebook_sha256, fingerprint=fingerprint)

@@ -21,6 +21,7 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
+from evaluation.reports.fonts import register_for_charts
 from evaluation.reports.html import scroll_region
 from evaluation.texts import SUPPRESSED_MARKER, is_missing
 
@@ -107,6 +108,7 @@ def chart_to_svg(chart: alt.TopLevelMixin, language: str = "da") -> str:
     """Render an altair chart to an SVG string with the language's number format."""
     # Schema validation costs ~0.3 s a report; vl-convert rejects an invalid spec anyway.
     spec = chart.to_dict(validate=False)
+    register_for_charts()  # measure text in the font the page embeds
     return vlc.vegalite_to_svg(
         spec, config=chart_config(), format_locale=FORMAT_LOCALES.get(language, "en-US")
     )

@@ -346,7 +346,19 @@ header.wb-report h1 {{ margin-bottom: 0.4rem; }}
 }}
 @media print {{
   .wb-meeting.wb-section {{ break-inside: auto; }}
-  .wb-finding {{ break-inside: avoid; }}
+  /* on paper: reading size, not projector size; the chart beside the text, so a card takes a
+     fifth of a page and the first page holds the title and the first findings (issue 14) */
+  header.wb-report, .wb-meeting, header.wb-report p, header.wb-report li, .wb-meeting p,
+  .wb-meeting li {{ font-size: 10pt; }}
+  .wb-meeting figcaption, .wb-meeting caption, .wb-meeting th, .wb-meeting td,
+  .wb-meeting .wb-note, .wb-meeting .wb-footnotes {{ font-size: 9pt; }}
+  .wb-meeting h2 {{ font-size: 14pt; margin: 0.8rem 0 0.3rem 0; }}
+  .wb-finding h3 {{ font-size: 11pt; break-after: avoid; }}
+  .wb-finding {{ break-inside: avoid; margin: 0.4rem 0; padding: 0.1rem 0.6rem 0.3rem 0.6rem;
+    print-color-adjust: exact; -webkit-print-color-adjust: exact; }}
+  .wb-finding-body {{ flex-wrap: nowrap; align-items: flex-start; gap: 0 0.8rem; }}
+  .wb-finding-text {{ flex: 1 1 auto; min-width: 0; }}
+  .wb-finding .wb-figure {{ flex: 0 0 38%; }}
   .wb-appendix {{ break-before: page; }}
 }}
 </style>

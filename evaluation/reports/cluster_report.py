@@ -176,6 +176,8 @@ def build_appendix(report: ClusterReport) -> rc.Html:
     """The appendix's heading: how to read the tables, and the cluster's units."""
     t = report.t
     units = member_units(report.data, report.cluster_id, report.year)
+    # the other clusters' reports, linked where the appendix opens (issue 14)
+    other_clusters = rc.cluster_links(report.data, report.data.municipality, report.cluster_id)
     how = [t("decided_interval.how_to_read"), t("how_to_read.changes"), t("status_legend")]
     if report.data.public:  # one year, and intervals from the spread of schools, not chance
         how = [t("public_cluster.how_intervals"), how[0], t("status_legend")]
@@ -186,6 +188,7 @@ def build_appendix(report: ClusterReport) -> rc.Html:
     body = (
         rc.paragraph(t("meeting.appendix_intro"))
         + f'<nav aria-label="{rc.esc(section_title(report, "appendix"))}"><ol>{links}</ol></nav>'
+        + rc.clusters_nav(t, other_clusters)
         + rc.paragraph(
             t(
                 "cluster_report.meta_units",

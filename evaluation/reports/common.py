@@ -48,7 +48,10 @@ from evaluation.reports.inputs import (
 )
 from evaluation.reports.page import (
     REPORT_CSS,
+    cluster_links,
+    clusters_nav,
     credit_html,
+    link_clusters,
     municipality_title,
     report_for,
     report_header,
@@ -109,6 +112,8 @@ __all__ = [
     "check_municipality",
     "check_report_parameters",
     "check_year",
+    "cluster_links",
+    "clusters_nav",
     "change_decimals",
     "comparison_kind",
     "credit_html",
@@ -124,6 +129,7 @@ __all__ = [
     "join_names",
     "judge",
     "level_interval",
+    "link_clusters",
     "load_report_data",
     "lower_first",
     "missing_years_by_source",

@@ -155,7 +155,8 @@ def build_coverage(report: EvaluationReport) -> rc.Html:
     )
     if report.tables_dir is not None:
         charts.write_table_csv(table, "datagrundlag", report.tables_dir, t.language)
-    return rc.section("datagrundlag", section_title(report, "coverage"), body)
+    section = rc.section("datagrundlag", section_title(report, "coverage"), body)
+    return rc.link_clusters(section, report.data, report.municipality)
 
 
 def build_methods(report: EvaluationReport) -> rc.Html:
@@ -232,13 +233,15 @@ def build_effect(report: EvaluationReport) -> rc.Html:
     body += str(build_pretrend_checks(report, result))  # parallel trends: joint test, breakdown
     body += design_html(report, result)
     body += size_html(report, result)
-    return rc.section("effekt", section_title(report, "effect"), body)
+    section = rc.section("effekt", section_title(report, "effect"), body)
+    return rc.link_clusters(section, report.data, report.municipality)
 
 
 def build_decisions(report: EvaluationReport) -> rc.Html:
     """The clusters' decisions by cluster and school year, as description, not as effects
     (evaluation_decisions)."""
-    return evaluation_decisions.build_decisions_table(report)
+    section = evaluation_decisions.build_decisions_table(report)
+    return rc.link_clusters(section, report.data, report.municipality)
 
 
 def build_sensitivity(report: EvaluationReport) -> rc.Html:
@@ -257,7 +260,8 @@ def build_sensitivity(report: EvaluationReport) -> rc.Html:
     )
     if report.tables_dir is not None:
         charts.write_table_csv(table, "foelsomhed", report.tables_dir, t.language)
-    return rc.section("foelsomhed", section_title(report, "sensitivity"), body)
+    section = rc.section("foelsomhed", section_title(report, "sensitivity"), body)
+    return rc.link_clusters(section, report.data, report.municipality)
 
 
 def build_parameters(report: EvaluationReport) -> rc.Html:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 
 def scroll_region(inner_html: str, label: str) -> str:
@@ -38,7 +39,13 @@ SCROLL_REGION_CSS = (
 # and rows kept whole, headings kept with what follows; `.wb-screen-only` is left out of print.
 PRINT_CSS = """
 @page { size: A4; margin: 12mm 11mm; }
+@page wide { size: A4 landscape; margin: 12mm 11mm; }
 @media print {
+  /* a grid of eight or more columns outside the cluster report's meeting view (which reads on
+     in portrait), and the evaluation's table of actions per cluster and year, print on landscape
+     pages (CSS named pages): portrait squeezes them to a word a line */
+  .wb-section:not(.wb-meeting) .wb-table-wrap:has(> table > thead th:nth-child(8)),
+  .wb-print-wide, section[aria-labelledby="handlinger"] { page: wide; }
   html, body, body.jp-Notebook, main { width: auto !important; max-width: none !important;
     margin: 0 !important; padding: 0 !important; overflow: visible !important; }
   .jp-Notebook, .jp-Cell, .jp-Cell-outputWrapper, .jp-Cell-outputArea, .jp-OutputArea,
@@ -46,7 +53,7 @@ PRINT_CSS = """
     overflow: visible !important; max-height: none !important; display: block !important;
     min-width: 0 !important; max-width: 100% !important; padding: 0 !important;
     box-shadow: none !important; background: none !important; }
-  .wb-toc, .wb-screen-only { display: none !important; }
+  .wb-toc, .wb-nav, .wb-screen-only { display: none !important; }
   .wb-section, .jp-Cell, .jp-Cell-outputWrapper, .jp-OutputArea, .jp-OutputArea-child,
   .jp-OutputArea-output { break-inside: auto !important; }
   .wb-section { margin-top: 1rem; }
@@ -96,3 +103,54 @@ def section(anchor: str, title: str, body: str) -> Html:
         f'<section class="wb-section wb-report" aria-labelledby="{anchor}">'
         f'<h2 id="{anchor}">{esc(title)}</h2>{body}</section>'
     )
+
+
+# --- links between the reports of one run (issue 14) ---------------------------------------------
+# Every report of a run lies in the same folder, so links are bare file names (the folder still
+# works when copied or zipped). A run that leaves a report out (one cluster asked for, a failed
+# report) unlinks them afterwards: evaluation.render.links.
+
+INDEX_FILE = "index.html"
+
+
+def report_file(name: str, key: str = "") -> str:
+    """The HTML file of a report in a run: evaluation.render.registry.make_report_id (the report
+    name, plus "-<cluster>" with the same character rule for per-cluster reports) plus ".html"."""
+    if not key:
+        return f"{name}.html"
+    return f"{name}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', str(key))}.html"
+
+
+def cluster_report_file(cluster_id: str, anchor: str = "") -> str:
+    """The cluster report's file beside this one, with a section anchor when given."""
+    return report_file("cluster_report", cluster_id) + (f"#{anchor}" if anchor else "")
+
+
+def link(href: str, text: str) -> str:
+    """A link to another report of the run; `text` is escaped here."""
+    return f'<a href="{esc(href)}">{esc(text)}</a>'
+
+
+def link_names(markup: str, hrefs: dict[str, str]) -> str:
+    """Link every table cell and list item whose whole text is one of the names in `hrefs`
+    (name -> file#anchor), or a list of them ("Nord, Syd og Åbyen"), so a cluster named in a
+    table leads to its report. Text inside sentences, headings and charts is left as it is."""
+    if not hrefs:
+        return markup
+    by_escaped = {esc(name): href for name, href in hrefs.items()}
+
+    def linked(match: re.Match) -> str:
+        parts = NAME_LIST_SEPARATOR.split(match.group(2))
+        if not all(part in by_escaped for part in parts[::2]):
+            return match.group(0)
+        inner = "".join(
+            f'<a href="{esc(by_escaped[part])}">{part}</a>' if i % 2 == 0 else part
+            for i, part in enumerate(parts)
+        )
+        return match.group(1) + inner + match.group(3)
+
+    return NAMED_CELL.sub(linked, markup)
+
+
+NAME_LIST_SEPARATOR = re.compile(r"(, | og | and )")
+NAMED_CELL = re.compile(r"(<(?:td|th|li)\b[^>]*>)([^<>]+)(</(?:td|th|li)>)")

@@ -7,8 +7,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from evaluation.reports import public_cluster
-from evaluation.reports.html import PRINT_CSS, SCROLL_REGION_CSS, Html, esc
-from evaluation.texts import Texts, texts_for
+from evaluation.reports.fonts import font_face_css
+from evaluation.reports.html import (
+    INDEX_FILE,
+    PRINT_CSS,
+    SCROLL_REGION_CSS,
+    Html,
+    cluster_report_file,
+    esc,
+    link,
+    link_names,
+    report_file,
+)
+from evaluation.texts import Texts, danish_order, texts_for
+
+# the reports every report's navigation offers, besides the cluster reports (issue 14)
+NAV_REPORTS = ("leader_summary", "evaluation_report")
 
 
 def table_of_contents(t: Texts, entries: list[tuple[str, str]], compact: bool = False) -> str:
@@ -54,6 +68,14 @@ REPORT_CSS = (
 .wb-figure figcaption { font-size: 0.95rem; max-width: 48rem; margin-top: 0.3rem; }
 .wb-chart svg { max-width: 100%; height: auto; }
 .wb-questions li { margin-bottom: 0.5rem; }
+/* the links to the run's other reports, on one line where it fits (the other clusters' links
+   flow on as items of the same line), no bullets; selectors strong enough to win over the
+   notebook page's own list styles */
+.wb-report nav.wb-nav { font-size: 1rem; margin: 0.2rem 0 0.3rem 0; }
+.wb-report nav.wb-nav ul { list-style: none; margin: 0; padding: 0; display: flex;
+  flex-wrap: wrap; gap: 0.1rem 0.9rem; align-items: baseline; }
+.wb-report nav.wb-nav li.wb-nav-group, .wb-report nav.wb-nav ul ul { display: contents; }
+.wb-report nav.wb-nav li { list-style: none; margin: 0; padding: 0; }
 .wb-toc-compact { max-width: none; padding: 0.3rem 0.8rem; margin: 0.5rem 0; display: flex;
   flex-wrap: wrap; align-items: baseline; gap: 0 0.9rem; }
 .wb-toc-compact h2 { font-size: 1rem; margin: 0; }
@@ -129,6 +151,51 @@ def municipality_title(report, report_name: str) -> tuple[str, str]:
     return title, report_for(t, report.municipality, report.school_year, report.data.min_n, public)
 
 
+def cluster_links(data, municipality: str = "", skip: str = "") -> dict[str, str]:
+    """Cluster name -> its report's file, for every cluster of the warehouse (of `municipality`
+    when given) except `skip`, in Danish order. A cluster without a report in the run is
+    unlinked by the run (evaluation.render.links)."""
+    clusters = data.clusters
+    if clusters is None or clusters.empty:
+        return {}
+    if municipality and "municipality" in clusters.columns:
+        clusters = clusters[clusters["municipality"] == municipality]
+    pairs = [
+        (str(row.name), cluster_report_file(str(row.cluster_id)))
+        for row in clusters.itertuples(index=False)
+        if str(row.cluster_id) != skip
+    ]
+    return dict(sorted(pairs, key=lambda pair: danish_order(pair[0])))
+
+
+def link_clusters(markup, data, municipality: str = "", skip: str = "") -> Html:
+    """`markup` with every table cell or list item naming a cluster linked to its report."""
+    return Html(link_names(str(markup), cluster_links(data, municipality, skip)))
+
+
+def report_nav(t: Texts, report_name: str) -> str:
+    """The links at the top of every report: the run's front page, the leader summary and the
+    evaluation report (not the page itself)."""
+    items = [link(INDEX_FILE, t("links2.index"))]
+    items += [link(report_file(n), t(f"links2.{n}")) for n in NAV_REPORTS if n != report_name]
+    markup = "".join(f'<li class="wb-nav-item">{item}</li>' for item in items)
+    return f'<nav class="wb-nav" aria-label="{esc(t("links2.nav_label"))}"><ul>{markup}</ul></nav>'
+
+
+def clusters_nav(t: Texts, clusters: dict[str, str]) -> str:
+    """Links to the other clusters' reports (name -> file), as one labelled line."""
+    if not clusters:
+        return ""
+    items = "".join(
+        f'<li class="wb-nav-item">{link(href, name)}</li>' for name, href in clusters.items()
+    )
+    return (
+        f'<nav class="wb-nav" aria-label="{esc(t("links2.clusters_label"))}"><ul>'
+        f'<li class="wb-nav-group">{esc(t("links2.other_clusters"))} <ul>{items}</ul></li>'
+        "</ul></nav>"
+    )
+
+
 def report_header(
     t: Texts,
     report_name: str,
@@ -138,13 +205,16 @@ def report_header(
     compact: bool = False,
     extra_css: str = "",
 ) -> Html:
-    """The top of a report: stylesheet, the one h1, the intro HTML and the table of contents
-    that links the (anchor, section key) pairs of `sections`."""
+    """The top of a report: stylesheet, the links to the run's other reports, the one h1, the
+    intro HTML and the table of contents that links the (anchor, section key) pairs of
+    `sections`."""
     entries = [(anchor, section_title(t, report_name, key)) for anchor, key in sections]
     return Html(
-        REPORT_CSS
+        f"<style>\n{font_face_css()}</style>\n"
+        + REPORT_CSS
         + extra_css
         + '<header class="wb-report">'
+        + report_nav(t, report_name)
         + f"<h1>{esc(title)}</h1>"
         + intro
         + table_of_contents(t, entries, compact=compact)

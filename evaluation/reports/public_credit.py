@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from evaluation import files
 from evaluation.reports.html import esc
 from evaluation.texts import texts_for
 
@@ -51,7 +52,10 @@ def credit_tables(folder: Path, language: str) -> list[Path]:
         table = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         credited = with_credit(table, language)
         if credited is not table:
-            credited.to_csv(path, sep=sep, index=False, encoding="utf-8-sig")
+            # a new file, never written in place: a reused report's tables are hard links into
+            # an earlier run, which must stay as it was published
+            text = credited.to_csv(sep=sep, index=False)
+            files.write_text_atomically(path, "\ufeff" + text)
             changed.append(path)
     return changed
 
