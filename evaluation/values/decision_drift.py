@@ -14,6 +14,11 @@ import pandas as pd
 
 from evaluation.stats import followup
 
+# what a values row needs to become a followup.Summary, with the year, level and entity
+SUMMARY_COLUMNS = [
+    "year", "level", "entity_id", "kind", "n", "value", "numerator", "sd", "se", "suppressed",
+]  # fmt: skip
+
 
 def difference_series(of_ind: pd.DataFrame, level: str, municipality, last_year: int, as_summary):
     """Rows (entity_id, year, difference, variance) of group minus rest, years <= last_year;
@@ -23,6 +28,7 @@ def difference_series(of_ind: pd.DataFrame, level: str, municipality, last_year:
         & (of_ind["year"] <= last_year)
         & of_ind["level"].isin([level, "municipality"])
     ]
+    mine = mine[[c for c in SUMMARY_COLUMNS if c in mine.columns]]  # narrow rows: quick to read
     rows = []
     for year, in_year in mine.groupby("year"):
         whole = as_summary(in_year[in_year["level"] == "municipality"])
