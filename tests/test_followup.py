@@ -104,6 +104,26 @@ def test_verdict_is_read_off_the_interval_and_reversed_for_lower_better():
     assert followup.verdict(math.nan, math.nan) == followup.NO_CHANGE
 
 
+def test_drift_variance_is_the_excess_over_sampling_per_year_truncated_at_zero():
+    rng = np.random.default_rng(8)
+    gaps = rng.integers(1, 6, 40_000)
+    sampling = rng.uniform(0.0005, 0.002, gaps.size)
+    tau2 = 0.0003  # a random walk: the change's variance grows by tau2 per year
+    changes = rng.normal(0, np.sqrt(sampling + tau2 * gaps))
+    assert followup.drift_variance(gaps, changes, sampling) == pytest.approx(tau2, rel=0.05)
+    assert followup.drift_variance(gaps, changes * 0.1, sampling) == 0.0  # less than sampling
+    assert followup.drift_variance([], [], []) == 0.0
+    assert followup.drift_variance([2], [0.3], [math.nan]) == 0.0
+
+
+def test_drift_widens_the_interval_by_its_variance_times_the_span():
+    s = followup.Summary("proportion", 400, 0.5, numerator=200)
+    plain = followup.follow_up(s, s, s, s)
+    drifted = followup.follow_up(s, s, s, s, drift=0.0004, span=3)
+    assert drifted.se**2 == pytest.approx(plain.se**2 + 0.0012)
+    assert drifted.high == pytest.approx(followup.Z95 * drifted.se)
+
+
 # --- the verdict rule on hand-made values ---------------------------------------------------
 
 MUNI = "By"
