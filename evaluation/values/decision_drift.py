@@ -56,9 +56,12 @@ def year_pairs(series: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def drift_before(of_ind: pd.DataFrame, level: str, municipality, last_year: int, as_summary):
-    """The drift variance per year of the municipality's groups of `level`, from the years up
-    to `last_year` (the decision's before year): none of the decision's own effect enters."""
+def drift_before(
+    of_ind: pd.DataFrame, level: str, municipality, last_year: int, span: int, as_summary
+) -> float:
+    """The variance beyond sampling over `span` years of the municipality's groups of `level`,
+    from the years up to `last_year` (the decision's before year): none of the decision's own
+    effect enters."""
     series = difference_series(of_ind, level, municipality, last_year, as_summary)
     pairs = year_pairs(series)
-    return followup.drift_variance(pairs["gap"], pairs["change"], pairs["variance"])
+    return followup.drift_variance(pairs["gap"], pairs["change"], pairs["variance"], span)

@@ -276,10 +276,12 @@ def follow_up_one(target, indicator: Indicator, values: pd.DataFrame, year: int)
         return row | {"reason": "suppressed"}
     (mine_before, rest_before, whole), (mine_now, rest_now, _) = pair
     municipality = own["municipality"].iloc[0]
-    drift = decision_drift.drift_before(of_ind, level, municipality, row["before_year"], as_summary)
     span = row["now_year"] - row["before_year"]
+    drift = decision_drift.drift_before(
+        of_ind, level, municipality, row["before_year"], span, as_summary
+    )
     result = followup.follow_up(
-        mine_before, mine_now, rest_before, rest_now, indicator.direction, drift, span
+        mine_before, mine_now, rest_before, rest_now, indicator.direction, drift
     )
     return row | {
         "before": mine_before.value,
