@@ -1,6 +1,6 @@
 """The groups' drift beyond sampling (evaluation.values.decision_drift): group minus rest from
-values rows, only the years up to the decision's before year, and the per-year drift recovered
-from simulated clusters whose shares follow a random walk of known variance."""
+values rows, only the years up to the decision's before year, and the drift over a span
+recovered from simulated clusters whose shares follow a random walk of known variance."""
 
 from __future__ import annotations
 
@@ -71,9 +71,9 @@ def test_random_walk_drift_is_recovered_and_none_without_it():
     estimates = []
     for _ in range(20):
         values = share_values(random_walk_counts(rng, clusters, years, tau, 600), 600)
-        estimates.append(drift_before(values, "cluster", MUNI, 2021, as_summary))
+        estimates.append(drift_before(values, "cluster", MUNI, 2021, 4, as_summary))
     # a cluster minus the mean of the other K-1 equal clusters: each walks with tau^2 per year
-    truth = tau**2 * clusters / (clusters - 1)
+    truth = 4 * tau**2 * clusters / (clusters - 1)
     assert np.mean(estimates) == pytest.approx(truth, rel=0.1)
     flat = [
         drift_before(
@@ -81,8 +81,9 @@ def test_random_walk_drift_is_recovered_and_none_without_it():
             "cluster",
             MUNI,
             2021,
+            4,
             as_summary,
-        )  # fmt: skip
+        )
         for _ in range(20)
     ]
     assert np.mean(flat) < truth / 5  # only the truncation at 0 keeps it above 0
@@ -91,7 +92,7 @@ def test_random_walk_drift_is_recovered_and_none_without_it():
 def test_only_the_years_up_to_the_before_year_count():
     counts = {y: {"nord": 100, "syd": 100} for y in (2016, 2017, 2018, 2019)}
     values = share_values(counts | {2021: {"nord": 190, "syd": 10}}, 400)
-    assert drift_before(values, "cluster", MUNI, 2019, as_summary) == 0.0
-    assert drift_before(values, "cluster", MUNI, 2021, as_summary) > 0.01
+    assert drift_before(values, "cluster", MUNI, 2019, 2, as_summary) == 0.0
+    assert drift_before(values, "cluster", MUNI, 2021, 2, as_summary) > 0.01
     hidden = values.assign(suppressed=values["year"] == 2021)
-    assert drift_before(hidden, "cluster", MUNI, 2021, as_summary) == 0.0
+    assert drift_before(hidden, "cluster", MUNI, 2021, 2, as_summary) == 0.0
