@@ -49,11 +49,12 @@ def run_actions_template(args: argparse.Namespace) -> int:
     name = decisions.cluster_names(path)[args.cluster]
     title = Texts("da")("decisions.sheet_title", cluster=name, school_year=format_school_year(year))
     out = Path(args.out) if args.out else config.data_dir() / "handlinger"
-    written = decision_sheet.write_decision_sheet(rows, out, args.cluster, title)
+    written = decision_sheet.write_decision_sheet(
+        rows, out, args.cluster, title, sheet_format=args.format
+    )
     suggested = sum(1 for r in rows if not r.get("action"))
     print(f"{suggested} suggestion(s) for {name} ({format_school_year(year)}); written:")
-    for path in written:
-        print(f"  {path}")
+    print(f"  {written}")
     print(
         "Fill in handling, ansvarlig, besluttet and ses_igen, then `workbench ingest` the folder "
         "of all clusters' sheets: an imported decisions list replaces the whole earlier list."
@@ -150,7 +151,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("actions", help="the learning communities' decisions (handlinger)")
     actions = p.add_subparsers(dest="actions_command", metavar="ACTION", required=True)
     p = actions.add_parser(
-        "template", help="write a cluster's decisions sheet (XLSX and CSV) with suggestions"
+        "template", help="write a cluster's decisions sheet (XLSX, or CSV) with suggestions"
+    )
+    p.add_argument(
+        "--format",
+        choices=("xlsx", "csv"),
+        default="xlsx",
+        help="write handlinger_<ID>.xlsx (default) or handlinger_<ID>.csv: one file only",
     )
     p.add_argument("--cluster", required=True, help="the cluster's id")
     p.add_argument("--warehouse", help="warehouse file (default data/warehouse/workbench.duckdb)")

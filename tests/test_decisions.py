@@ -239,3 +239,53 @@ def test_samples_decisions_import_with_the_other_samples(tmp_path):
     copy = Path(shutil.copytree(samples, tmp_path / "samples"))
     summary = ingest.ingest_paths([copy], tmp_path / "w.duckdb")
     assert "decisions.csv: 3 rows -> decisions" in summary
+
+
+def as_parquet(rows: list[str], path: Path) -> Path:
+    """The CSV rows as a Parquet file with the Danish headers; dates as dates, a unit as int."""
+    import pandas as pd  # why: only the Parquet tests build frames
+
+    records = [dict(zip(HEADER.split(";"), r.split(";"), strict=True)) for r in rows]
+    frame = pd.DataFrame(
+        {
+            name: [r[name] or None for r in records]
+            for name in HEADER.split(";")
+            if name not in ("besluttet", "enhed")
+        }
+    )
+    frame.insert(1, "besluttet", [decisions.parse_date(r["besluttet"]) for r in records])
+    units = [int(r["enhed"]) if r["enhed"] else None for r in records]
+    frame.insert(5, "enhed", pd.array(units, dtype="Int64"))
+    frame.to_parquet(path, index=False)
+    return path
+
+
+def test_parquet_decisions_import_like_the_csv(base, tmp_path):
+    ingest.ingest_paths([write_decisions(tmp_path, ROWS)], base)
+    from_csv = warehouse.read_table(base, "decisions")
+    summary = ingest.ingest_paths([as_parquet(ROWS, tmp_path / "handlinger.parquet")], base)
+    assert "handlinger.parquet: 3 rows -> decisions (the whole list" in summary
+    assert warehouse.read_table(base, "decisions").equals(from_csv)
+
+
+def test_broken_parquet_decisions_are_refused_by_record_and_header(base, tmp_path):
+    ingest.ingest_paths([write_decisions(tmp_path, ROWS)], base)
+    before = file_hash(base)
+    broken = [
+        ROWS[0].replace("Legepatruljer", "Samtaler med 010203-1234 om"),
+        ROWS[1].replace(";ro_og_orden;", ";ro_og_ordn;"),
+        ROWS[2].replace(";2025/26;", ";næste år;"),
+    ]
+    with pytest.raises(ValidationError) as caught:
+        ingest.ingest_paths([as_parquet(broken, tmp_path / "handlinger.parquet")], base)
+    text = str(caught.value)
+    # rows are the file's records from 1, columns as the file names them
+    assert "handlinger.parquet:1:handling: found a text holding a CPR-like number" in text
+    assert "handlinger.parquet:2:skal_flytte: found unknown indicator id(s) ro_og_ordn" in text
+    assert "handlinger.parquet:3:ses_igen: found næste år" in text
+    assert "1234" not in text
+    assert file_hash(base) == before
+    vest = as_parquet([ROWS[0].replace("nord;", "vest;", 1)], tmp_path / "handlinger.parquet")
+    with pytest.raises(ValidationError, match="parquet:1:klynge: found cluster id 'vest'"):
+        ingest.ingest_paths([vest], base)
+    assert file_hash(base) == before

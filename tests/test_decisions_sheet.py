@@ -66,14 +66,33 @@ def test_template_is_danish_with_title_guide_and_suggestions(sheet):
     assert f"{len(rows)} suggestion(s) for Syd (2024/25)" in sheet["printed"]
 
 
-def test_csv_is_the_same_rows_semicolon_utf8_with_bom(sheet):
-    path = sheet["folder"] / "handlinger_syd.csv"
+def test_default_writes_only_the_xlsx(sheet):
+    assert [p.name for p in sheet["folder"].iterdir()] == ["handlinger_syd.xlsx"]
+
+
+def test_csv_on_request_is_the_same_rows_semicolon_utf8_with_bom(sheet, capsys):
+    folder = sheet["folder"] / "csv"
+    code = cli.main(
+        ["actions", "template", "--cluster", "syd", "--warehouse", str(sheet["warehouse"]),
+         "--out", str(folder), "--format", "csv"]
+    )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert [p.name for p in folder.iterdir()] == ["handlinger_syd.csv"]
+    path = folder / "handlinger_syd.csv"
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     with path.open(encoding="utf-8-sig", newline="") as handle:
         rows = list(csv.reader(handle, delimiter=";"))
     assert rows[0] == list(DANISH_HEADERS.values())
     from_xlsx = data_rows(sheet["folder"] / "handlinger_syd.xlsx")
     assert [r[3] for r in rows[1:]] == [r[3] for r in from_xlsx]
+    # filled in (action, decided, responsible, review) the CSV is accepted by ingest
+    filled = [r[:1] + ["12-05-2025", f"Handling {i}"] + r[3:6] + ["Teamet", "2025/2026"] + r[8:]
+              for i, r in enumerate(rows[1:], start=1)]  # fmt: skip
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle, delimiter=";").writerows([rows[0], *filled])
+    assert cli.main(["ingest", str(folder), "--warehouse", str(sheet["warehouse"])]) == 0
+    table = warehouse.read_table(sheet["warehouse"], "decisions")
+    assert sorted(table.action) == sorted(r[2] for r in filled)
 
 
 def test_unfilled_template_is_refused_naming_every_empty_required_cell(sheet):
@@ -128,9 +147,12 @@ def test_unknown_cluster_or_year_is_refused_with_the_valid_ones(tiny, tmp_path, 
 
 
 def test_sheet_without_rows_has_only_the_header(tmp_path):
-    written = decision_sheet.write_decision_sheet([], tmp_path, "nord", "Titel")
-    assert [p.name for p in written] == ["handlinger_nord.xlsx", "handlinger_nord.csv"]
-    assert data_rows(written[0]) == []
-    assert written[1].read_text(encoding="utf-8-sig").splitlines() == [
+    xlsx = decision_sheet.write_decision_sheet([], tmp_path, "nord", "Titel")
+    assert xlsx.name == "handlinger_nord.xlsx" and data_rows(xlsx) == []
+    csv_path = decision_sheet.write_decision_sheet([], tmp_path, "nord", "Titel", "da", "csv")
+    assert csv_path.name == "handlinger_nord.csv"
+    assert csv_path.read_text(encoding="utf-8-sig").splitlines() == [
         ";".join(DANISH_HEADERS.values())
     ]
+    with pytest.raises(ValueError, match="expected one of"):
+        decision_sheet.write_decision_sheet([], tmp_path, "nord", "Titel", "da", "ods")

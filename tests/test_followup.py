@@ -104,6 +104,33 @@ def test_verdict_is_read_off_the_interval_and_reversed_for_lower_better():
     assert followup.verdict(math.nan, math.nan) == followup.NO_CHANGE
 
 
+def test_drift_variance_reads_the_excess_line_at_the_span_truncated_at_zero():
+    rng = np.random.default_rng(8)
+    gaps = rng.integers(1, 6, 40_000)
+    sampling = rng.uniform(0.0005, 0.002, gaps.size)
+    tau2 = 0.0003  # a random walk: the change's variance grows by tau2 per year
+    walk = rng.normal(0, np.sqrt(sampling + tau2 * gaps))
+    assert followup.drift_variance(gaps, walk, sampling, 6) == pytest.approx(6 * tau2, rel=0.1)
+    shock = rng.normal(0, np.sqrt(sampling + 2 * tau2))  # i.i.d. group-year shocks: flat
+    assert followup.drift_variance(gaps, shock, sampling, 6) == pytest.approx(2 * tau2, rel=0.1)
+    # pupils in both years: the change varies less than the sampling variances say
+    overlap = rng.normal(0, np.sqrt(0.6 * sampling))
+    assert followup.drift_variance(gaps, overlap, sampling, 6) == 0.0
+    ones = np.ones(gaps.size)  # one gap only: the mean excess per year times the span
+    one_gap = rng.normal(0, np.sqrt(sampling + tau2))
+    assert followup.drift_variance(ones, one_gap, sampling, 3) == pytest.approx(3 * tau2, rel=0.1)
+    assert followup.drift_variance([], [], [], 4) == 0.0
+    assert followup.drift_variance([2], [0.3], [math.nan], 4) == 0.0
+
+
+def test_drift_is_added_to_the_sampling_variance():
+    s = followup.Summary("proportion", 400, 0.5, numerator=200)
+    plain = followup.follow_up(s, s, s, s)
+    drifted = followup.follow_up(s, s, s, s, drift=0.0012)
+    assert drifted.se**2 == pytest.approx(plain.se**2 + 0.0012)
+    assert drifted.high == pytest.approx(followup.Z95 * drifted.se)
+
+
 # --- the verdict rule on hand-made values ---------------------------------------------------
 
 MUNI = "By"

@@ -10,10 +10,11 @@ covering it should be about 95 %. For the others the truth is zero: the share of
 excluding zero (a "clear" verdict) should be about 5 %. Follow-ups that show "–" or "too early"
 have no interval and are counted apart.
 
-Rows are appended to a CSV per seed, so a stopped run resumes where it was.
+Rows are appended to a CSV per seed, so a stopped run resumes where it was; `--workers` seeds
+run at once (separate processes, default 2).
 
-Run: nice .venv/bin/python validation/followup_coverage.py --seeds 200 [--first 1]
-     [--out /tmp/followup_rows.csv]   (about 10 s per seed on one core)
+Run: nice -n 10 .venv/bin/python validation/followup_coverage.py --seeds 200 [--first 1]
+     [--workers 2] [--out /tmp/followup_rows.csv]   (about 10 s per seed on one core)
      .venv/bin/python validation/followup_coverage.py --summary-only
 """
 
@@ -24,6 +25,7 @@ import json
 import os
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from datetime import date
 from pathlib import Path
 
@@ -134,22 +136,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=200)
     parser.add_argument("--first", type=int, default=1)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", default="/tmp/followup_rows.csv")
     parser.add_argument("--summary-only", action="store_true")
     args = parser.parse_args()
     out = Path(args.out)
+    done = set(pd.read_csv(out)["seed"]) if out.is_file() else set()
+    todo = [s for s in range(args.first, args.first + args.seeds) if s not in done]
+    start = time.time()
+    with ProcessPoolExecutor(args.workers, initializer=prepare_worker) as pool:
+        running = {pool.submit(worker_seed, s): s for s in ([] if args.summary_only else todo)}
+        for finished in as_completed(running):
+            rows = finished.result()
+            rows.to_csv(out, mode="a", header=not out.is_file(), index=False)
+            print(f"seed {running[finished]}: {time.time() - start:.0f} s", flush=True)
+    print(summarise(pd.read_csv(out)))
+
+
+def prepare_worker() -> None:
+    """Each worker process: no values cache, the responses loaded without re-checking."""
     os.environ["WORKBENCH_VALUES_CACHE"] = "0"
     skip_response_checks()
-    done = set(pd.read_csv(out)["seed"]) if out.is_file() else set()
-    catalog = load_catalog()
-    start = time.time()
-    for seed in range(args.first, args.first + args.seeds):
-        if args.summary_only or seed in done:
-            continue
-        rows = one_seed(seed, catalog)
-        rows.to_csv(out, mode="a", header=not out.is_file(), index=False)
-        print(f"seed {seed}: {time.time() - start:.0f} s", flush=True)
-    print(summarise(pd.read_csv(out)))
+
+
+def worker_seed(seed: int) -> pd.DataFrame:
+    return one_seed(seed, load_catalog())
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
-"""A cluster's decisions sheet for the meeting: XLSX with Danish headers and a guide, and CSV.
+"""A cluster's decisions sheet for the meeting: XLSX with Danish headers and a guide, or CSV.
 
 `write_decision_sheet` writes the rows it is given (evaluation.values.decisions makes them: the
 cluster's decisions so far and suggestions) under the headers of evaluation.data.decisions, so
 the importer reads the filled-in sheet as a decisions file: the XLSX's title row is skipped like
 any title row, its second sheet (the guide: each column, its valid values, the catalog's ids) is
-not read. The CSV is the same rows, semicolon-separated, UTF-8 with BOM (Excel opens it right).
+not read. The CSV (`--format csv`, instead of the XLSX) is the same rows, semicolon-separated,
+UTF-8 with BOM (Excel opens it right).
 """
 
 from __future__ import annotations
@@ -35,17 +36,29 @@ DATA_ROWS = 200  # rows below the header that get the drop-down lists
 HEADER_ROW = 2  # row 1 is the title
 
 
+SHEET_FORMATS = ("xlsx", "csv")
+
+
 def write_decision_sheet(
-    rows: list[dict], folder: Path, cluster_id: str, title: str, language: str = "da"
-) -> list[Path]:
-    """Write handlinger_<cluster>.xlsx and .csv into `folder`; return their paths."""
+    rows: list[dict],
+    folder: Path,
+    cluster_id: str,
+    title: str,
+    language: str = "da",
+    sheet_format: str = "xlsx",
+) -> Path:
+    """Write handlinger_<cluster>.xlsx (or .csv) into `folder`; return its path. One file
+    only, so ingesting the folder of filled sheets never reads the same decisions twice."""
+    if sheet_format not in SHEET_FORMATS:
+        raise ValueError(f"sheet format {sheet_format!r}; expected one of {SHEET_FORMATS}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = folder / f"handlinger_{cluster_id}"
-    xlsx, csv_path = stem.with_suffix(".xlsx"), stem.with_suffix(".csv")
-    write_xlsx(rows, xlsx, title, Texts(language))
-    write_csv(rows, csv_path)
-    return [xlsx, csv_path]
+    path = folder / f"handlinger_{cluster_id}.{sheet_format}"
+    if sheet_format == "xlsx":
+        write_xlsx(rows, path, title, Texts(language))
+    else:
+        write_csv(rows, path)
+    return path
 
 
 def cell_value(row: dict, column: str):

@@ -37,9 +37,11 @@ from evaluation.data.reading import (
     PARQUET_SUFFIXES,
     SUPPORTED,
     YAML_SUFFIXES,
+    column_aliases,
     normalise_name,
     open_parquet,
     parquet_batches,
+    parquet_sheet_frame,
     read_frame,
 )
 from evaluation.data.rules import FileKind, school_year_start
@@ -322,10 +324,14 @@ def read_parquet(loaded: LoadedFile) -> LoadedFile:
         loaded.problems = problems
         return loaded
     columns = [normalise_name(n) for n in source.schema_arrow.names]
-    kind, problem = detect_kind(columns, path)
+    aliases = column_aliases()
+    kind, problem = detect_kind([aliases.get(c, c) for c in columns], path)
     if problem:
         loaded.problems = [problem]
         return loaded
+    if kind.shape is not None:  # the decisions list: small, checked as its sheet would be
+        frame, loaded.problems = parquet_sheet_frame(source, path)
+        return validate_loaded(loaded, frame, kind) if not loaded.problems else loaded
     loaded.kind, loaded.parquet, loaded.rows = kind, path, source.metadata.num_rows
     keys = []
     for frame in parquet_batches(source, columns):

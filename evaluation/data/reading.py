@@ -474,6 +474,16 @@ def parquet_batches(source: pq.ParquetFile, columns: list[str]) -> Iterator[pd.D
         yield frame
 
 
+def parquet_sheet_frame(source: pq.ParquetFile, path: Path) -> tuple[pd.DataFrame, list[Problem]]:
+    """A small Parquet file read as a sheet is (the decisions list): the column names as the
+    header (Danish headers too), every cell as text, rows numbered by record from 1."""
+    table = source.read()
+    rows: Rows = [(0, table.column_names)]
+    for number, record in enumerate(table.to_pylist(), start=1):
+        rows.append((number, [excel_text(v) for v in record.values()]))
+    return rows_to_frame(rows, path)
+
+
 def nullable_type(arrow_type: pa.DataType):
     """Arrow integers to pandas nullable integers (not float), strings to str."""
     if pa.types.is_integer(arrow_type):

@@ -72,7 +72,7 @@ def figure_html(report, follow: pd.DataFrame) -> str:
     """The run charts (only where there are figures to draw) and the table of every follow-up."""
     t = report.t
     table = follow_up_table(report, follow)
-    footnotes = [t("followup.method")]
+    footnotes = [t("followup2.method")]
     series = chart_rows(report, follow)
     if series.empty:
         return charts.table_to_html(table, t("followup.table_caption"), footnotes)

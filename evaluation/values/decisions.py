@@ -23,6 +23,7 @@ from evaluation.data import warehouse
 from evaluation.errors import ParameterError
 from evaluation.stats import followup
 from evaluation.texts import Texts, format_school_year
+from evaluation.values import decision_drift
 
 DECISION_COLUMNS = list(warehouse.TABLE_COLUMNS["decisions"])
 
@@ -274,7 +275,14 @@ def follow_up_one(target, indicator: Indicator, values: pd.DataFrame, year: int)
     if any(p is None for p in pair):
         return row | {"reason": "suppressed"}
     (mine_before, rest_before, whole), (mine_now, rest_now, _) = pair
-    result = followup.follow_up(mine_before, mine_now, rest_before, rest_now, indicator.direction)
+    municipality = own["municipality"].iloc[0]
+    span = row["now_year"] - row["before_year"]
+    drift = decision_drift.drift_before(
+        of_ind, level, municipality, row["before_year"], span, as_summary
+    )
+    result = followup.follow_up(
+        mine_before, mine_now, rest_before, rest_now, indicator.direction, drift
+    )
     return row | {
         "before": mine_before.value,
         "now": mine_now.value,

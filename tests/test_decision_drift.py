@@ -1,0 +1,98 @@
+"""The groups' drift beyond sampling (evaluation.values.decision_drift): group minus rest from
+values rows, only the years up to the decision's before year, and the drift over a span
+recovered from simulated clusters whose shares follow a random walk of known variance."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evaluation.values.decision_drift import difference_series, drift_before, year_pairs
+from evaluation.values.decisions import as_summary
+
+MUNI = "By"
+
+
+def share_values(counts: dict, n: int) -> pd.DataFrame:
+    """Proportion rows of clusters (n pupils each) and their municipality, per year."""
+    rows = []
+    for year, by_cluster in counts.items():
+        total = sum(by_cluster.values())
+        groups = [("cluster", c, n, k) for c, k in by_cluster.items()]
+        groups.append(("municipality", MUNI, n * len(by_cluster), total))
+        for level, entity, size, numerator in groups:
+            rows.append(
+                {
+                    "year": year, "level": level, "entity_id": entity, "municipality": MUNI,
+                    "kind": "proportion", "n": size, "numerator": numerator,
+                    "value": numerator / size, "sd": np.nan, "se": np.nan, "suppressed": False,
+                }
+            )  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_difference_is_the_cluster_minus_the_other_clusters_with_both_variances():
+    values = share_values({2019: {"nord": 40, "syd": 60, "vest": 80}}, 200)
+    series = difference_series(values, "cluster", MUNI, 2025, as_summary).set_index("entity_id")
+    rest = (60 + 80) / 400
+    assert series.loc["nord", "difference"] == pytest.approx(0.2 - rest)
+    variance = 0.2 * 0.8 / 200 + rest * (1 - rest) / 400
+    assert series.loc["nord", "variance"] == pytest.approx(variance)
+    pairs = year_pairs(
+        pd.DataFrame(
+            {
+                "entity_id": ["a", "a", "a"],
+                "year": [2016, 2018, 2021],
+                "difference": [0.1, 0.2, 0.0],
+                "variance": [1.0, 2.0, 3.0],
+            }
+        )  # fmt: skip
+    )
+    assert sorted(zip(pairs.gap, pairs.change.round(9), pairs.variance, strict=True)) == [
+        (2, 0.1, 3.0), (3, -0.2, 5.0), (5, -0.1, 4.0)
+    ]  # fmt: skip
+
+
+def random_walk_counts(rng, clusters: int, years: list[int], tau: float, n: int) -> dict:
+    """Binomial counts around shares that each take a random-walk step of sd tau per year."""
+    share = rng.uniform(0.3, 0.5, clusters)
+    counts = {}
+    for i, year in enumerate(years):
+        if i:
+            share = share + rng.normal(0, tau * np.sqrt(year - years[i - 1]), clusters)
+        counts[year] = {f"k{c}": int(rng.binomial(n, share[c])) for c in range(clusters)}
+    return counts
+
+
+def test_random_walk_drift_is_recovered_and_none_without_it():
+    rng = np.random.default_rng(5)
+    years, clusters, tau = [2016, 2017, 2018, 2019, 2021], 40, 0.02
+    estimates = []
+    for _ in range(20):
+        values = share_values(random_walk_counts(rng, clusters, years, tau, 600), 600)
+        estimates.append(drift_before(values, "cluster", MUNI, 2021, 4, as_summary))
+    # a cluster minus the mean of the other K-1 equal clusters: each walks with tau^2 per year
+    truth = 4 * tau**2 * clusters / (clusters - 1)
+    assert np.mean(estimates) == pytest.approx(truth, rel=0.1)
+    flat = [
+        drift_before(
+            share_values(random_walk_counts(rng, clusters, years, 0.0, 600), 600),
+            "cluster",
+            MUNI,
+            2021,
+            4,
+            as_summary,
+        )
+        for _ in range(20)
+    ]
+    assert np.mean(flat) < truth / 5  # only the truncation at 0 keeps it above 0
+
+
+def test_only_the_years_up_to_the_before_year_count():
+    counts = {y: {"nord": 100, "syd": 100} for y in (2016, 2017, 2018, 2019)}
+    values = share_values(counts | {2021: {"nord": 190, "syd": 10}}, 400)
+    assert drift_before(values, "cluster", MUNI, 2019, 2, as_summary) == 0.0
+    assert drift_before(values, "cluster", MUNI, 2021, 2, as_summary) > 0.01
+    hidden = values.assign(suppressed=values["year"] == 2021)
+    assert drift_before(hidden, "cluster", MUNI, 2021, 2, as_summary) == 0.0
