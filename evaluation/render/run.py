@@ -60,21 +60,11 @@ def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) ->
     # absolute: kernels run in the notebooks' folder, so a relative tables path would land there
     root = (Path(options.out) if options.out else config.reports_dir()).resolve()
     reports_folder.check_reports_folder(root)
-    if options.scheduler:
-        # why: dask is an optional extra; only a render that asks for it imports it
-        from evaluation.render.distributed import check_options
-
-        check_options(options.scheduler, options.tls)
+    check_scheduler(options)
     source = get_source(options.source)
     warehouse, facts, settings = source.plan(options)
     if not facts.pupil_level:
-        skipped = [s.name for s in specs if s.needs_pupil_level]
-        specs = [s for s in specs if not s.needs_pupil_level]
-        if skipped:
-            print(
-                f"note: {', '.join(skipped)} skipped: the warehouse holds only published "
-                "aggregates (one year, no pupil-level answers or registers)."
-            )
+        specs = without_pupil_level_reports(specs)
     jobs = plan_jobs(specs, settings)
     if not jobs:
         raise ParameterError("nothing to render: no report matches these choices.")
@@ -130,6 +120,26 @@ def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) ->
         files.write_text_atomically(run_dir / "index.html", build_index_html(record))
         manifest.publish_run(root, run_id)
     return record
+
+
+def check_scheduler(options: RenderOptions) -> None:
+    """Refuse a --scheduler address or TLS setting the render may not use, before any work."""
+    if options.scheduler:
+        # why: dask is an optional extra; only a render that asks for it imports it
+        from evaluation.render.distributed import check_options
+
+        check_options(options.scheduler, options.tls)
+
+
+def without_pupil_level_reports(specs: list[ReportSpec]) -> list[ReportSpec]:
+    """The reports a warehouse of published aggregates can feed; says which were skipped."""
+    skipped = [s.name for s in specs if s.needs_pupil_level]
+    if skipped:
+        print(
+            f"note: {', '.join(skipped)} skipped: the warehouse holds only published "
+            "aggregates (one year, no pupil-level answers or registers)."
+        )
+    return [s for s in specs if not s.needs_pupil_level]
 
 
 def run_jobs(options: RenderOptions, jobs, run_dir: Path, workers: int, progress) -> dict:
