@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
 from evaluation.reports import charts, funnels
 from evaluation.texts import texts_for
@@ -110,6 +111,7 @@ def test_lower_is_better_is_coloured_by_valence_not_by_axis():
         "over grænserne (dårligere)",
     ]
     figure = small_figure()
+    figure.points["position"] = funnels.position_labels(DA, ["above", "within"], "lower_better")
     chart = funnels.build_funnel_chart(
         figure.points, figure.limits, 3.5, figure.labels, order, lower_better=True
     )
@@ -118,6 +120,8 @@ def test_lower_is_better_is_coloured_by_valence_not_by_axis():
     colours, shapes = encoding["color"]["scale"]["range"], encoding["shape"]["scale"]["range"]
     assert colours[under] == charts.VALENCE_COLOURS["better"] and shapes[under] == "triangle-up"
     assert colours[over] == charts.VALENCE_COLOURS["worse"] and shapes[over] == "triangle-down"
+    figure.points["position"] = funnels.position_labels(DA, ["above", "within"], "higher_better")
+    order = funnels.position_order(DA, valence_words="higher_better")
     higher = funnels.build_funnel_chart(figure.points, figure.limits, 3.5, figure.labels, order)
     assert higher.to_dict(validate=False)["layer"][2]["encoding"]["color"]["scale"]["range"] == (
         funnels.POSITION_COLOURS
@@ -171,3 +175,21 @@ def test_the_target_line_and_its_limits_publish_the_target_as_printed():
         round(3.3567891 + 3.73 - 3.7284612, 9),
         round(4.1 + 3.73 - 3.7284612, 9),
     ]
+
+
+def test_a_unit_below_the_limits_is_drawn_with_the_worse_shape_and_colour():
+    # main labelled the cluster report's points "under grænserne (dårligere)" but gave the legend
+    # the plain words: Tjørnehøjskolen, below the 99.8 % limit, was drawn as an unfilled circle
+    figure = small_figure()
+    figure.valence_words = True
+    figure.points["position"] = funnels.position_labels(DA, ["below", "within"], "higher_better")
+    svg = funnels.funnel_figure_html(DA, figure, None)
+    assert f'fill="{charts.VALENCE_COLOURS["worse"]}"' in svg
+    assert "under grænserne (dårligere)" in svg
+
+
+def test_a_position_the_legend_lacks_is_refused():
+    figure = small_figure()
+    order = funnels.position_order(DA, valence_words="higher_better")
+    with pytest.raises(ValueError, match="not in the legend"):
+        funnels.build_funnel_chart(figure.points, figure.limits, 3.5, figure.labels, order)

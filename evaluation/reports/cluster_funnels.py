@@ -255,6 +255,7 @@ def funnel_figure(report: ClusterReport, found: dict) -> str:
         footnotes=footnotes,
         at_limit=bool(found.get("published")),
         lower_better=indicator.direction == "lower_better",
+        valence_words=True,
     )
     return funnel_figure_html(t, figure, report.tables_dir)
 

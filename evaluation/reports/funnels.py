@@ -78,6 +78,7 @@ class FunnelFigure:
     table_caption: str | None = None  # the title when not given
     at_limit: bool = False  # published figures: the legend carries "at the limit" too
     lower_better: bool = False  # lower is better: colours and symbols follow the valence
+    valence_words: bool = False  # positions say which side is better ("(dårligere)")
 
 
 def position_label(t: Texts, classification: str, valence_words: bool = False) -> str:
@@ -131,6 +132,13 @@ def outside_counts(classification: pd.Series) -> dict[str, int]:
     return {"over": int(counts.get("above", 0)), "under": int(counts.get("below", 0))}
 
 
+def legend_valence_words(figure: FunnelFigure) -> str | bool:
+    """The `valence_words` of position_label the figure's points were labelled with."""
+    if not figure.valence_words:
+        return False
+    return "lower_better" if figure.lower_better else "higher_better"
+
+
 def funnel_figure_html(t: Texts, figure: FunnelFigure, tables_dir: str | Path | None) -> str:
     """The figure with the SVG and its description, then its table (CSV when tables_dir is set)."""
     chart = build_funnel_chart(
@@ -138,7 +146,7 @@ def funnel_figure_html(t: Texts, figure: FunnelFigure, tables_dir: str | Path | 
         figure.limits,
         figure.target,
         figure.labels,
-        position_order(t, figure.at_limit, "lower_better" if figure.lower_better else False),
+        position_order(t, figure.at_limit, legend_valence_words(figure)),
         figure.y_format,
         others=figure.others,
         lower_better=figure.lower_better,
@@ -181,6 +189,9 @@ def build_funnel_chart(
     decimals), never more precisely: an SVG coordinate must not publish a hidden decimal. The
     target line too, and the limits are moved with it (their midpoint is the target).
     """
+    unknown = set(points["position"]) - set(position_order)
+    if unknown:  # a point whose label the legend lacks is drawn without shape or colour
+        raise ValueError(f"funnel positions {sorted(unknown)} not in the legend {position_order}")
     shown_target = round(float(target), shown_decimals(y_format))
     limits = limits.assign(value=limits["value"].astype(float) + (shown_target - float(target)))
     target = shown_target
