@@ -343,6 +343,8 @@ header.wb-report h1 {{ margin-bottom: 0.4rem; }}
   header.wb-report .wb-toc-compact li {{ white-space: normal; }}
   .wb-finding {{ padding: 0.2rem 0.6rem 0.4rem 0.6rem; }}
   .wb-finding-text {{ flex-basis: 100%; }}
+  /* the chart shrinks to the card instead of widening the page */
+  .wb-finding .wb-figure {{ flex: 1 1 100%; min-width: 0; max-width: 100%; }}
 }}
 @media print {{
   .wb-meeting.wb-section {{ break-inside: auto; }}

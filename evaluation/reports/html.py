@@ -41,10 +41,10 @@ PRINT_CSS = """
 @page { size: A4; margin: 12mm 11mm; }
 @page wide { size: A4 landscape; margin: 12mm 11mm; }
 @media print {
-  /* a grid of eight or more columns outside the cluster report's meeting view (which reads on
+  /* a grid of ten or more columns outside the cluster report's meeting view (which reads on
      in portrait), and the evaluation's table of actions per cluster and year, print on landscape
      pages (CSS named pages): portrait squeezes them to a word a line */
-  .wb-section:not(.wb-meeting) .wb-table-wrap:has(> table > thead th:nth-child(8)),
+  .wb-section:not(.wb-meeting) .wb-table-wrap:has(> table > thead th:nth-child(10)),
   .wb-print-wide, section[aria-labelledby="handlinger"] { page: wide; }
   html, body, body.jp-Notebook, main { width: auto !important; max-width: none !important;
     margin: 0 !important; padding: 0 !important; overflow: visible !important; }
