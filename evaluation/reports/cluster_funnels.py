@@ -68,7 +68,11 @@ def funnel_for(report: ClusterReport, indicator_id: str) -> dict | None:
     if shown_all.empty or mine["value"].notna().sum() == 0:
         return {"indicator": indicator, "target": target, "hidden": hidden, "units": None}
     kind = rc.comparison_kind(indicator, shown_all)
-    comparison = compare.compare_units(shown_all, target=target, kind=kind)
+    comparison = rc.shared_result(  # every unit of the municipality: the same for each cluster
+        data,
+        ("funnel_comparison", indicator_id, int(year)),
+        lambda: compare.compare_units(shown_all, target=target, kind=kind),
+    )
     published = kind == "median"  # published figures: no respondent count (module docstring)
     everyone = classify_published(comparison.units) if published else comparison.units
     result = everyone[everyone["entity_id"].isin(mine["entity_id"])].copy()

@@ -43,6 +43,7 @@ from evaluation.reports.inputs import (
     previous_year,
     read_warehouse_tables,
     resolve_warehouse,
+    shared_result,
 )
 from evaluation.reports.page import (
     REPORT_CSS,
@@ -138,6 +139,7 @@ __all__ = [
     "section",
     "section_title",
     "section_titles",
+    "shared_result",
     "status_frame",
     "status_table",
     "summarise_entity",
