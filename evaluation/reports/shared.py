@@ -1,13 +1,13 @@
 """The run's shared precomputation: what several reports of a run show, computed once.
 
 Every cluster report compares its cluster with the same municipality, among the same clusters,
-places its units in the same funnel of every unit and follows up its share of the same
-decisions; the leader summary shows the evaluation report's effect estimate.
-`precompute_shared` computes those once, before the reports start, through the very functions
-the reports call (`inputs.shared_result` keys them), and writes them beside the values cache
-(`inputs.shared_results_path`); each report then reads them instead of computing them again. A
-report that finds no file computes everything itself, with the same figures: the file only
-saves time (tests/test_shared.py renders both ways and compares).
+places its units in the same funnel of every unit (the leader summary names the units outside
+them) and follows up its share of the same decisions; the leader summary shows the evaluation
+report's effect estimate. `precompute_shared` computes those once, before the reports start,
+through the very functions the reports call (`inputs.shared_result` keys them), and writes them
+beside the values cache (`inputs.shared_results_path`); each report then reads them instead of
+computing them again. A report that finds no file computes everything itself, with the same
+figures: the file only saves time (tests/test_shared.py renders both ways and compares).
 """
 
 from __future__ import annotations
@@ -41,23 +41,17 @@ def precompute_status(data: rc.ReportData, year: int) -> None:
 
 
 def precompute_funnels(data: rc.ReportData, year: int) -> None:
-    """The funnel comparison of every unit, once per funnel indicator (the same for each
-    cluster; `funnel_for` stops early for a cluster without a shown unit, so try each)."""
-    from evaluation.reports.cluster_funnels import FUNNEL_INDICATORS, funnel_for
-    from evaluation.reports.cluster_parts import ClusterReport
-    from evaluation.texts import texts_for
+    """Every cluster's funnels (the comparison of every unit once per indicator): each cluster
+    report shows its own, the leader summary names the units outside them."""
+    from evaluation.reports.cluster_funnels import funnel_for, funnel_indicators
 
-    if data.public or not len(data.clusters):
-        return
-    t = texts_for("da")
-    for indicator_id in FUNNEL_INDICATORS:
-        for cluster_id in data.clusters["cluster_id"].astype(str):
-            if ("funnel_comparison", indicator_id, int(year)) in data.shared:
-                break
-            report = ClusterReport(
-                data=data, t=t, year=year, tables_dir=None, cluster_id=cluster_id
-            )
-            funnel_for(report, indicator_id)
+    for cluster_id in data.clusters["cluster_id"].astype(str) if len(data.clusters) else []:
+        frame = SimpleNamespace(data=data, year=year, cluster_id=cluster_id)
+        for indicator_id in funnel_indicators(frame):
+            try:
+                funnel_for(frame, indicator_id)
+            except EvaluationError:
+                pass  # the report meets it and says so
 
 
 def precompute_follow_ups(data: rc.ReportData, year: int) -> None:
@@ -85,6 +79,16 @@ def precompute_effect(data: rc.ReportData, year: int) -> None:
         pass  # each report says why, as without the precomputation
 
 
+def precompute_strict_values(data: rc.ReportData) -> None:
+    """The values at the evaluation's stricter min_n (its sensitivity check) into the values
+    cache: the evaluation report, the longest of a run, then reads them instead of computing."""
+    from evaluation.reports.evaluation_sensitivity import SENSITIVITY_MIN_N
+    from evaluation.values import load  # why: duckdb loads only when a report runs
+
+    if not data.public:
+        load.load_indicator_values(data.warehouse, max(SENSITIVITY_MIN_N, data.min_n + 5))
+
+
 def precompute_shared(warehouse: Path, min_n: int, year: int) -> Path | None:
     """Compute the run's shared results once and write them beside the values cache; return the
     file (None when the values cache is switched off: then every report computes for itself).
@@ -98,6 +102,7 @@ def precompute_shared(warehouse: Path, min_n: int, year: int) -> Path | None:
     precompute_funnels(data, year)
     precompute_follow_ups(data, year)
     precompute_effect(data, year)
+    precompute_strict_values(data)
     if len(data.shared) > before:
         write_shared_results(data.shared, path)
     return path
