@@ -66,7 +66,13 @@ def time_render(warehouse: Path, out: Path, specs, jobs: int, limit: int | None)
     record = render.render_run(options, specs)
     elapsed = seconds_since(started)
     failed = [r["id"] for r in record["reports"] if r["status"] != "ok"]
-    return {"seconds": elapsed, "reports": len(record["reports"]), "failed": failed}
+    figures = {r["id"]: r.get("key_figures") or {} for r in record["reports"]}
+    return {
+        "seconds": elapsed,
+        "reports": len(record["reports"]),
+        "failed": failed,
+        "figures": figures,
+    }
 
 
 def cli_path(name: str) -> str:
@@ -130,14 +136,6 @@ def naive_key_figures(out: Path) -> dict[str, dict]:
     }
 
 
-def render_key_figures(out: Path) -> dict[str, dict]:
-    """Key figures per report id from the newest run's manifest in `out`."""
-    import json
-
-    manifest = json.loads((out / "latest" / "manifest.json").read_text(encoding="utf-8"))
-    return {r["id"]: r.get("key_figures") or {} for r in manifest["reports"]}
-
-
 def same_figures(label: str, figures: dict[str, dict], reference: dict[str, dict]) -> bool:
     """Print whether every report's key figures equal the reference's (as JSON: NaN == NaN)."""
     import json
@@ -174,7 +172,7 @@ def run_demo_set(args, folder: Path) -> None:
     print(f"local pool starts: {machine_load()}")
     timings["pool"] = time_render(warehouse, folder / "reports", registry.REPORTS, args.jobs, None)
     print_result("workbench render (local pool)", timings["pool"])
-    figures["pool"] = render_key_figures(folder / "reports")
+    figures["pool"] = timings["pool"]["figures"]
     for label, way in EXTRA_WAYS:
         clear_values_cache(warehouse)
         print(f"{label} starts: {machine_load()}")
