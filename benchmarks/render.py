@@ -1,6 +1,6 @@
 """Render speed: `workbench render` against the naive way, in one run (issue 7).
 
-    python benchmarks/render.py                       # demo set: render vs papermill+nbconvert CLI
+    python benchmarks/render.py                       # demo set: naive, local pool (+ Dask)
     python benchmarks/render.py --skip-naive          # only the render command
     python benchmarks/render.py --national --limit 8  # 98 municipalities, 8 cluster reports timed
     python benchmarks/render.py --compare-python /tmp/venv-lab/bin/python   # with jupyterlab
@@ -8,8 +8,10 @@
 Each way also runs on a Dask LocalCluster (benchmarks/render_dask.py, issue 17).
 
 The naive way is what an analyst does by hand: for each report, serially, `papermill` on the
-command line, then `jupyter nbconvert --to html`. Both ways render the same reports from the same
-warehouse. Nothing here is asserted; the figures are printed.
+command line, then `jupyter nbconvert --to html`. Every way renders the same reports from the same
+warehouse, each from a cold values cache (the render's shared precomputation counts in its time);
+the machine's load is printed beside each, and whether the key figures agree across the ways.
+Nothing here is asserted; the figures are printed. Never run in CI.
 
 With --national the demo country (98 municipalities) is generated and ingested into a temporary
 folder first (that time is printed separately), then every cluster report is rendered, or with
@@ -20,13 +22,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from render_dask import time_dask_demo, time_dask_national  # beside this file
+from render_dask import time_dask_national, time_dask_way  # beside this file
 
 from evaluation import config
 from evaluation.data import demo, ingest
@@ -67,7 +70,13 @@ def time_render(warehouse: Path, out: Path, specs, jobs: int, limit: int | None)
     record = render.render_run(options, specs)
     elapsed = seconds_since(started)
     failed = [r["id"] for r in record["reports"] if r["status"] != "ok"]
-    return {"seconds": elapsed, "reports": len(record["reports"]), "failed": failed}
+    figures = {r["id"]: r.get("key_figures") or {} for r in record["reports"]}
+    return {
+        "seconds": elapsed,
+        "reports": len(record["reports"]),
+        "failed": failed,
+        "figures": figures,
+    }
 
 
 def cli_path(name: str) -> str:
@@ -106,17 +115,83 @@ def print_result(label: str, result: dict) -> None:
     print(line)
 
 
+def machine_load() -> str:
+    """The load averages (1, 5, 15 min): the machine may be shared, so every figure says it."""
+    try:
+        return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "load average unknown"
+
+
+def clear_values_cache(warehouse: Path) -> None:
+    """Start a way cold: no cached values and no shared results (evaluation.values.load)."""
+    shutil.rmtree(warehouse.parent / "cache", ignore_errors=True)
+
+
+def naive_key_figures(out: Path) -> dict[str, dict]:
+    """Key figures per report id from the naive way's executed notebooks."""
+    import nbformat
+
+    from evaluation.render.convert import read_key_figures
+
+    return {
+        path.stem: read_key_figures(nbformat.read(path, as_version=4))
+        for path in sorted(out.glob("*.ipynb"))
+    }
+
+
+def same_figures(label: str, figures: dict[str, dict], reference: dict[str, dict]) -> bool:
+    """Print whether every report's key figures equal the reference's (as JSON: NaN == NaN)."""
+    import json
+
+    differ = [
+        r
+        for r in reference
+        if json.dumps(figures.get(r), sort_keys=True) != json.dumps(reference[r], sort_keys=True)
+    ]
+    verdict = "identical" if not differ else f"DIFFERENT in {', '.join(differ)}"
+    print(f"key figures, {label}: {verdict} ({len(reference)} reports)")
+    return not differ
+
+
+# More ways to render the demo set, each (label, function(warehouse, out, specs, jobs) -> result
+# dict as time_render gives, with "figures": key figures per report id): Dask's LocalCluster
+# (`workbench render --scheduler local`).
+EXTRA_WAYS: list = [("dask LocalCluster", time_dask_way)]
+
+
 def run_demo_set(args, folder: Path) -> None:
+    """Naive, the local pool and any EXTRA_WAYS, each from a cold values cache (the run's
+    shared precomputation is inside the render's time), then the ratios and key figures."""
     warehouse = Path(args.warehouse) if args.warehouse else build_demo_warehouse(folder, 1)
     print(f"cores: {os.cpu_count()}, workers: {args.jobs}, python: {sys.executable}")
-    fast = time_render(warehouse, folder / "reports", registry.REPORTS, args.jobs, None)
-    print_result("workbench render (warm workers)", fast)
-    time_dask_demo(warehouse, folder, registry.REPORTS, args.jobs, print_result)
-    if args.skip_naive:
-        return
-    naive = time_naive(warehouse, folder / "naive", registry.REPORTS)
-    print_result("naive: papermill + nbconvert CLI", naive)
-    print(f"ratio naive / render: {naive['seconds'] / fast['seconds']:.1f}x faster")
+    timings, figures = {}, {}
+    if not args.skip_naive:
+        clear_values_cache(warehouse)
+        print(f"naive starts: {machine_load()}")
+        timings["naive"] = time_naive(warehouse, folder / "naive", registry.REPORTS)
+        print_result("naive: papermill + nbconvert CLI", timings["naive"])
+        figures["naive"] = naive_key_figures(folder / "naive")
+    clear_values_cache(warehouse)
+    print(f"local pool starts: {machine_load()}")
+    timings["pool"] = time_render(warehouse, folder / "reports", registry.REPORTS, args.jobs, None)
+    print_result("workbench render (local pool)", timings["pool"])
+    figures["pool"] = timings["pool"]["figures"]
+    for label, way in EXTRA_WAYS:
+        clear_values_cache(warehouse)
+        print(f"{label} starts: {machine_load()}")
+        timings[label] = way(
+            warehouse, folder / label.replace(" ", "-"), registry.REPORTS, args.jobs
+        )
+        print_result(label, timings[label])
+        figures[label] = timings[label]["figures"]
+    print(f"finished: {machine_load()}")
+    if "naive" in timings:
+        for label in timings.keys() - {"naive"}:
+            ratio = timings["naive"]["seconds"] / timings[label]["seconds"]
+            print(f"ratio naive / {label}: {ratio:.1f}x faster")
+        for label in figures.keys() - {"naive"}:
+            same_figures(f"{label} vs naive", figures[label], figures["naive"])
 
 
 def run_national(args, folder: Path) -> None:

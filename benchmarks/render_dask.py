@@ -43,19 +43,10 @@ def key_figures(record: dict) -> dict:
     return {r["id"]: r["key_figures"] for r in record["reports"]}
 
 
-def latest_record(reports_folder: Path) -> dict:
-    from evaluation.render import manifest
-
-    return manifest.read_manifest(manifest.list_complete_runs(reports_folder)[0])
-
-
-def time_dask_demo(warehouse: Path, folder: Path, specs, workers: int, print_result) -> None:
-    """The demo set on a LocalCluster; its key figures against the local pool's run in
-    folder/reports (benchmarks/render.py rendered it just before)."""
-    seconds, record = render_on_local_cluster(warehouse, folder / "dask", specs, workers)
-    print_result(f"Dask LocalCluster ({workers} workers)", summarise(seconds, record))
-    same = key_figures(record) == key_figures(latest_record(folder / "reports"))
-    print(f"key figures, Dask vs local pool: {'identical' if same else 'DIFFERENT'}")
+def time_dask_way(warehouse: Path, folder: Path, specs, workers: int) -> dict:
+    """The demo set on a LocalCluster, in the shape benchmarks/render.py's EXTRA_WAYS return."""
+    seconds, record = render_on_local_cluster(warehouse, folder, specs, workers)
+    return {**summarise(seconds, record), "figures": key_figures(record)}
 
 
 def measure_task_overhead() -> float:

@@ -56,7 +56,9 @@ def load_texts(language: str) -> dict:
     """Read the wording of one language from evaluation/texts/<language>.yaml."""
     check_language(language)
     path = TEXTS_DIR / f"{language}.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    # libyaml's safe loader when present: the same result, a tenth of the time, in every report
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader)
 
 
 class Texts:

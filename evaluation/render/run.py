@@ -12,6 +12,7 @@ import os
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from evaluation import config, files
@@ -81,14 +82,16 @@ def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) ->
     to_reuse = [j for j in jobs if can_reuse(reusable.get(j.fingerprint))]
     to_run = order_longest_first([j for j in jobs if j not in to_reuse], root)
     workers = options.jobs or os.cpu_count() or 1
+    prepare = None
     if source.uses_values_cache and to_run:
         warm_values_cache(warehouse, settings.min_n)
+        prepare = partial(precompute_shared, warehouse, settings.min_n, settings.year)
     reports_folder.remove_stale_partials(root)
     run_id = manifest.new_run_id(root)
     with reports_folder.building_lock(root, run_id), manifest.building_run(root, run_id) as run_dir:
         with make_progress(len(jobs), "render") as progress:
             results = reuse_reports(to_reuse, reusable, run_dir, progress)
-            results.update(run_jobs(options, to_run, run_dir, workers, progress))
+            results.update(run_jobs(options, to_run, run_dir, workers, progress, prepare))
         links.prune_run_links(run_dir, results)
         record = {
             "run_id": run_id,
@@ -142,10 +145,15 @@ def without_pupil_level_reports(specs: list[ReportSpec]) -> list[ReportSpec]:
     return [s for s in specs if not s.needs_pupil_level]
 
 
-def run_jobs(options: RenderOptions, jobs, run_dir: Path, workers: int, progress) -> dict:
-    """The local pool of worker processes, or a Dask cluster with --scheduler."""
+def run_jobs(
+    options: RenderOptions, jobs, run_dir: Path, workers: int, progress, prepare=None
+) -> dict:
+    """The local pool of worker processes, or a Dask cluster with --scheduler. `prepare` (the
+    run's shared precomputation) runs while local workers start, or before any Dask task."""
     if not options.scheduler:
-        return execute_jobs(jobs, run_dir, workers, options.warm, progress)
+        return execute_jobs(jobs, run_dir, workers, options.warm, progress, prepare)
+    if prepare is not None:
+        prepare()
     # why: dask is an optional extra; only a render that asks for it imports it
     from evaluation.render.distributed import execute_jobs_on_dask
 
@@ -164,6 +172,17 @@ def warm_values_cache(warehouse: Path, min_n: int) -> None:
     try:
         load_indicator_values(warehouse, min_n)
     except Exception:  # noqa: BLE001 - the reports meet the same error and show it per report
+        pass
+
+
+def precompute_shared(warehouse: Path, min_n: int, year: int) -> None:
+    """Compute what several reports show (comparisons, funnels, follow-ups, the effect) once,
+    beside the values cache, while the workers start (evaluation.reports.shared)."""
+    from evaluation.reports import shared  # why: pandas and scipy load only for a render
+
+    try:
+        shared.precompute_shared(warehouse, min_n, year)
+    except Exception:  # noqa: BLE001 - without the file each report computes (and meets) it
         pass
 
 

@@ -228,21 +228,19 @@ def run_worker(worker_id: int, tasks, events, run_dir: str, warm: bool) -> None:
 
 
 def execute_jobs(
-    jobs: list[RenderJob], run_dir: Path, workers: int, warm: bool, progress
+    jobs: list[RenderJob], run_dir: Path, workers: int, warm: bool, progress, prepare=None
 ) -> dict[str, dict]:
     """Render jobs in a pool of worker processes; return results by report id.
 
-    On Ctrl-C (or any error here) every worker and kernel is stopped before re-raising.
+    `prepare()` (the run's shared precomputation) runs here while the workers start their
+    kernels; no report starts before it is done. On Ctrl-C (or any error here) every worker and
+    kernel is stopped before re-raising.
     """
     if not jobs:
         return {}
     context = multiprocessing.get_context("spawn")  # no forked threads or sockets; as on Windows
     tasks, events = context.Queue(), context.Queue()
-    for job in jobs:
-        tasks.put(job)
     count = max(1, min(workers, len(jobs)))
-    for _ in range(count):
-        tasks.put(None)
     processes = [
         context.Process(target=run_worker, args=(i, tasks, events, str(run_dir), warm), daemon=True)
         for i in range(count)
@@ -253,6 +251,10 @@ def execute_jobs(
     try:
         for process in processes:
             process.start()
+        if prepare is not None:
+            prepare()
+        for job in [*jobs, *[None] * count]:  # None: no more jobs, one per worker
+            tasks.put(job)
         while len(results) < len(jobs):
             try:
                 kind, worker, payload = events.get(timeout=0.5)

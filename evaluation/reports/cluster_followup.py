@@ -43,13 +43,22 @@ def report_follow_ups(report, today: date | None = None) -> tuple[pd.DataFrame, 
     at most the one after the report's (a decision made after the report's survey)."""
     key = ("followup", today)
     if key not in report.cache:
-        decisions = decision_values.load_decisions(report.data.warehouse)
-        decisions = decisions[decisions["first_year"].astype(float) <= report.year + 1]
-        follow = decision_values.follow_up_decisions(
-            decisions, report.data.values, report.data.catalog, report.year, today or date.today()
+        day = today or date.today()
+        report.cache[key] = rc.shared_result(  # every cluster's decisions: once per run
+            report.data,
+            ("follow_ups", int(report.year), day.isoformat()),
+            lambda: compute_follow_ups(report, day),
         )
-        report.cache[key] = (decisions.reset_index(drop=True), follow)
     return report.cache[key]
+
+
+def compute_follow_ups(report, today: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    decisions = decision_values.load_decisions(report.data.warehouse)
+    decisions = decisions[decisions["first_year"].astype(float) <= report.year + 1]
+    follow = decision_values.follow_up_decisions(
+        decisions, report.data.values, report.data.catalog, report.year, today
+    )
+    return decisions.reset_index(drop=True), follow
 
 
 def build_followup(report, today: date | None = None, section=rc.section) -> rc.Html:

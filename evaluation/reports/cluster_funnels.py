@@ -48,7 +48,13 @@ def funnel_indicators(report: ClusterReport) -> tuple[str, ...]:
 
 
 def funnel_for(report: ClusterReport, indicator_id: str) -> dict | None:
-    """Compare every unit of the municipality that year; keep the cluster's units for the plot."""
+    """Compare every unit of the municipality that year; keep the cluster's units for the plot.
+    Once per run (`rc.shared_result`): the cluster's report and the leader's lists read it."""
+    key = ("funnel", str(report.cluster_id), indicator_id, int(report.year))
+    return rc.shared_result(report.data, key, lambda: compute_funnel(report, indicator_id))
+
+
+def compute_funnel(report: ClusterReport, indicator_id: str) -> dict | None:
     data, year = report.data, report.year
     if indicator_id not in data.catalog.by_id:
         return None
@@ -68,7 +74,12 @@ def funnel_for(report: ClusterReport, indicator_id: str) -> dict | None:
     if shown_all.empty or mine["value"].notna().sum() == 0:
         return {"indicator": indicator, "target": target, "hidden": hidden, "units": None}
     kind = rc.comparison_kind(indicator, shown_all)
-    comparison = compare.compare_units(shown_all, target=target, kind=kind)
+    comparison = rc.shared_result(  # every unit of the municipality: the same for each cluster
+        data,
+        ("funnel_comparison", indicator_id, int(year)),
+        lambda: compare.compare_units(shown_all, target=target, kind=kind),
+        keep=False,
+    )
     published = kind == "median"  # published figures: no respondent count (module docstring)
     everyone = classify_published(comparison.units) if published else comparison.units
     result = everyone[everyone["entity_id"].isin(mine["entity_id"])].copy()

@@ -45,6 +45,7 @@ from evaluation.reports.inputs import (
     previous_year,
     read_warehouse_tables,
     resolve_warehouse,
+    shared_result,
 )
 from evaluation.reports.page import (
     REPORT_CSS,
@@ -147,6 +148,7 @@ __all__ = [
     "section_title",
     "section_titles",
     "shown_value",
+    "shared_result",
     "status_frame",
     "stored_decimals",
     "status_table",

@@ -71,6 +71,19 @@ def effect_decimals(indicator) -> int:
     return 1 if indicator.kind == "median" else 3
 
 
+def shared_effect(report: EvaluationReport, indicator_id: str, event_times: bool = True):
+    """`run_effect` once per run: the evaluation report and the leader summary show the very same
+    estimate (issue 14), so the run's precomputation (evaluation.reports.shared) estimates it once
+    and both read it. Without that, a report estimates it itself: the leader (`event_times`
+    False) only the overall row, which is the first row estimated and so the same either way."""
+    key = ("effect", indicator_id, int(report.year), int(report.draws), int(report.seed))
+    if key in report.data.shared or event_times:
+        return rc.shared_result(
+            report.data, key, lambda: run_effect(report, report.data.values, indicator_id)
+        )
+    return run_effect(report, report.data.values, indicator_id, event_times=False)
+
+
 def format_effect(t: Texts, indicator, value) -> str:
     """An effect: 3 decimals on a 1-5 scale (effects are small), points for shares and rates,
     days with one decimal for a median waiting time."""

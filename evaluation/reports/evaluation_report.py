@@ -22,7 +22,7 @@ from evaluation.reports.evaluation_effect import (
     effect_chart_html,
     effect_decimals,
     effect_summary,
-    run_effect,
+    shared_effect,
     subsection_start,
     truth_note_html,
 )
@@ -219,7 +219,7 @@ def build_effect(report: EvaluationReport) -> rc.Html:
     t = report.t
     body = rc.paragraph(t("evaluation_report.effect_intro"))
     try:
-        result = run_effect(report, report.data.values, report.indicator_id)
+        result = shared_effect(report, report.indicator_id)
     except EvaluationError as exc:
         body += rc.paragraph(t("evaluation_report.effect_unavailable", reason=str(exc)))
         return rc.section("effekt", section_title(report, "effect"), body + cohorts_html(report))

@@ -37,6 +37,10 @@ class ReportData:
     years: list[int] = field(default_factory=list)
     public: bool = False  # values from the ministry's published aggregates (credit line due)
     unmapped: pd.DataFrame = field(default_factory=pd.DataFrame)  # schools in no cluster
+    # results shared by every report of a run (`shared_result`): read from the values cache,
+    # filled by the run's precomputation (evaluation.reports.shared); `memo` is this process's own
+    shared: dict = field(default_factory=dict, repr=False)
+    memo: dict = field(default_factory=dict, repr=False)
 
     @property
     def municipality(self) -> str:
@@ -183,7 +187,76 @@ def load_report_data(path: Path, min_n: int, tables: dict | None = None) -> Repo
         unmapped=tables.get("unmapped_schools")
         if tables.get("unmapped_schools") is not None
         else empty,
+        shared=read_shared_results(shared_results_path(path, min_n)),
     )
+
+
+# --- results shared by the reports of a run --------------------------------------------------
+
+
+def shared_result(data: ReportData, key: tuple, compute: Callable[[], object], keep: bool = True):
+    """`compute()` once per run: from the run's shared results when precomputed there
+    (evaluation.reports.shared), else computed here and kept for the rest of this report (and,
+    during the precomputation, for the file). `keep=False`: only for this process, never stored
+    (cheap to recompute, large to store)."""
+    store = data.shared if keep else data.memo
+    if key not in store:
+        store[key] = compute()
+    return store[key]
+
+
+# Whose code decides the shared results: a change here makes the old file unreadable (new key).
+SHARED_CODE = ("reports", "stats")
+
+
+def shared_results_path(warehouse: Path, min_n: int) -> Path | None:
+    """The run's shared results beside the values cache, keyed like it (warehouse, min_n,
+    catalog, values code) plus the reports' and statistics' code; None when no cache is used."""
+    import hashlib
+
+    from evaluation.files import hash_file
+    from evaluation.values import load  # why: duckdb loads only when a report runs
+
+    values_cache = load.find_cached_values(Path(warehouse), min_n)
+    if values_cache is None:
+        return None
+    digest = hashlib.sha256(values_cache.name.encode())
+    for folder in SHARED_CODE:
+        for source in sorted((config.PACKAGE_DIR / folder).glob("*.py")):
+            digest.update(hash_file(source).encode())
+    return values_cache.with_name(f"shared-{digest.hexdigest()[:24]}.pickle")
+
+
+def read_shared_results(path: Path | None) -> dict:
+    """The shared results written by this run's precomputation; {} when there are none.
+
+    A pickle, as the values cache is a parquet file: both live in the cache folder beside the
+    warehouse, written by this package for this warehouse only, and hold suppressed aggregates.
+    """
+    import pickle
+
+    if path is None or not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as handle:
+            return pickle.load(handle)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        return {}  # unreadable: each report computes for itself, as without the file
+
+
+def write_shared_results(results: dict, path: Path) -> None:
+    """Write the shared results atomically; a folder we cannot write to only costs speed."""
+    import os
+    import pickle
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with tmp.open("wb") as handle:
+            pickle.dump(results, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def open_report(

@@ -215,7 +215,7 @@ def effect_sentence(report: LeaderReport) -> str:
         year=report.year, data=report.data, draws=defaults["bootstrap_draws"], seed=defaults["seed"]
     )
     try:
-        result = ee.run_effect(frame, report.data.values, defaults["indicator"], event_times=False)
+        result = ee.shared_effect(frame, defaults["indicator"], event_times=False)
     except EvaluationError:
         return t("leader_view.effect_unavailable", indicator=name)
     overall = result.overall_row()

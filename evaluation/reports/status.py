@@ -23,7 +23,7 @@ from evaluation.reports.formatting import (
     format_value,
     indicator_name,
 )
-from evaluation.reports.inputs import ReportData, previous_year
+from evaluation.reports.inputs import ReportData, previous_year, shared_result
 from evaluation.texts import SUPPRESSED_MARKER, Texts, is_missing
 
 Z95 = 1.959963984540054
@@ -155,46 +155,60 @@ def summarise_entity(
 ) -> pd.DataFrame:
     """One row per indicator: value this year, the municipality's value, the position against
     the municipality among entities of the same level with the intervals that decided it
-    (`position_of`), and the change since the previous year with data and its interval."""
-    values = data.values
-    prev = previous_year(year, data.years)
+    (`position_of`), and the change since the previous year with data and its interval.
+
+    Each row is computed once per run (`shared_result`: the run's precomputation or this report).
+    """
     rows = []
     for ind_id in indicator_ids:
         if ind_id not in data.catalog.by_id:
             continue
-        indicator = data.catalog.get(ind_id)
-        of_ind = values[values["indicator_id"] == ind_id]
-        now = _row(of_ind, level, entity_id, year)
-        if now is None:
-            continue
-        before = _row(of_ind, level, entity_id, prev) if prev is not None else None
-        muni = of_ind[(of_ind["level"] == "municipality") & (of_ind["year"] == year)]
-        reference = (
-            float(muni["value"].iloc[0])
-            if len(muni) and muni["value"].notna().iloc[0]
-            else math.nan
-        )
-        peers = of_ind[(of_ind["level"] == level) & (of_ind["year"] == year)]
-        positions = position_against(indicator, peers, reference)
-        rows.append(
-            {
-                "indicator_id": ind_id,
-                "indicator": indicator,
-                "n": now["n"],
-                "value": now["value"],
-                "suppressed": bool(now["suppressed"]),
-                "reference": reference,
-                **position_of(positions, entity_id),
-                "previous_year": prev,
-                "previous_value": before["value"] if before is not None else math.nan,
-                **(
-                    NO_CHANGE  # a published index has no n: no sampling interval for a change
-                    if public_cluster.change_without_counts(data, indicator, now)
-                    else year_change(indicator, now, before)
-                ),
-            }
-        )
+        key = ("status_row", level, str(entity_id), int(year), ind_id)
+        row = shared_result(data, key, lambda i=ind_id: status_row(data, level, entity_id, year, i))
+        if row is not None:
+            rows.append(row)
     return pd.DataFrame(rows)
+
+
+def status_row(data: ReportData, level: str, entity_id: str, year: int, ind_id: str) -> dict | None:
+    """`summarise_entity`'s row of one indicator; None when the entity has no value that year."""
+    indicator = data.catalog.get(ind_id)
+    values = data.values
+    of_ind = shared_result(
+        data, ("values_of", ind_id), lambda: values[values["indicator_id"] == ind_id], keep=False
+    )
+    now = _row(of_ind, level, entity_id, year)
+    if now is None:
+        return None
+    prev = previous_year(year, data.years)
+    before = _row(of_ind, level, entity_id, prev) if prev is not None else None
+    muni = of_ind[(of_ind["level"] == "municipality") & (of_ind["year"] == year)]
+    reference = (
+        float(muni["value"].iloc[0]) if len(muni) and muni["value"].notna().iloc[0] else math.nan
+    )
+    peers = of_ind[(of_ind["level"] == level) & (of_ind["year"] == year)]
+    positions = shared_result(
+        data,
+        ("positions", level, ind_id, int(year)),
+        lambda: position_against(indicator, peers, reference),
+        keep=False,
+    )
+    return {
+        "indicator_id": ind_id,
+        "indicator": indicator,
+        "n": now["n"],
+        "value": now["value"],
+        "suppressed": bool(now["suppressed"]),
+        "reference": reference,
+        **position_of(positions, entity_id),
+        "previous_year": prev,
+        "previous_value": before["value"] if before is not None else math.nan,
+        **(
+            NO_CHANGE  # a published index has no n: no sampling interval for a change
+            if public_cluster.change_without_counts(data, indicator, now)
+            else year_change(indicator, now, before)
+        ),
+    }
 
 
 def position_of(positions: pd.DataFrame, entity_id: str) -> dict:

@@ -1,0 +1,108 @@
+"""The run's shared precomputation: what several reports of a run show, computed once.
+
+Every cluster report compares its cluster with the same municipality, among the same clusters,
+places its units in the same funnel of every unit (the leader summary names the units outside
+them) and follows up its share of the same decisions; the leader summary shows the evaluation
+report's effect estimate. `precompute_shared` computes those once, before the reports start,
+through the very functions the reports call (`inputs.shared_result` keys them), and writes them
+beside the values cache (`inputs.shared_results_path`); each report then reads them instead of
+computing them again. A report that finds no file computes everything itself, with the same
+figures: the file only saves time (tests/test_shared.py renders both ways and compares).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+from evaluation.errors import EvaluationError
+from evaluation.reports import common as rc
+from evaluation.reports.inputs import (
+    load_report_data,
+    shared_results_path,
+    write_shared_results,
+)
+
+
+def status_indicators() -> tuple[str, ...]:
+    """Every indicator whose cluster status rows a cluster report or the leader summary shows."""
+    from evaluation.reports.cluster_parts import STATEMENT_INDICATORS
+    from evaluation.reports.leader_status import LEADER_INDICATORS
+
+    ids = [*rc.HEADLINE_INDICATORS, *rc.INCLUSION_INDICATORS, *STATEMENT_INDICATORS]
+    return tuple(dict.fromkeys([*ids, *LEADER_INDICATORS]))
+
+
+def precompute_status(data: rc.ReportData, year: int) -> None:
+    """Status rows of every cluster for every indicator shown (positions once per indicator)."""
+    ids = status_indicators()
+    for cluster_id in data.clusters["cluster_id"].astype(str) if len(data.clusters) else []:
+        rc.summarise_entity(data, "cluster", cluster_id, year, ids)
+
+
+def precompute_funnels(data: rc.ReportData, year: int) -> None:
+    """Every cluster's funnels (the comparison of every unit once per indicator): each cluster
+    report shows its own, the leader summary names the units outside them."""
+    from evaluation.reports.cluster_funnels import funnel_for, funnel_indicators
+
+    for cluster_id in data.clusters["cluster_id"].astype(str) if len(data.clusters) else []:
+        frame = SimpleNamespace(data=data, year=year, cluster_id=cluster_id)
+        for indicator_id in funnel_indicators(frame):
+            try:
+                funnel_for(frame, indicator_id)
+            except EvaluationError:
+                pass  # the report meets it and says so
+
+
+def precompute_follow_ups(data: rc.ReportData, year: int) -> None:
+    """Every cluster's decisions followed up (each cluster report shows its own share)."""
+    from evaluation.reports.cluster_followup import report_follow_ups
+
+    report_follow_ups(SimpleNamespace(data=data, year=year, cache={}))
+
+
+def precompute_effect(data: rc.ReportData, year: int) -> None:
+    """The evaluation report's effect estimate with its default indicator, draws and seed: the
+    one the leader summary shows too."""
+    from evaluation.reports.evaluation_effect import shared_effect
+    from evaluation.reports.leader_view import evaluation_defaults
+
+    if data.public:
+        return
+    defaults = evaluation_defaults()
+    frame = SimpleNamespace(
+        year=year, data=data, draws=defaults["bootstrap_draws"], seed=defaults["seed"]
+    )
+    try:
+        shared_effect(frame, defaults["indicator"])
+    except EvaluationError:
+        pass  # each report says why, as without the precomputation
+
+
+def precompute_strict_values(data: rc.ReportData) -> None:
+    """The values at the evaluation's stricter min_n (its sensitivity check) into the values
+    cache: the evaluation report, the longest of a run, then reads them instead of computing."""
+    from evaluation.reports.evaluation_sensitivity import SENSITIVITY_MIN_N
+    from evaluation.values import load  # why: duckdb loads only when a report runs
+
+    if not data.public:
+        load.load_indicator_values(data.warehouse, max(SENSITIVITY_MIN_N, data.min_n + 5))
+
+
+def precompute_shared(warehouse: Path, min_n: int, year: int) -> Path | None:
+    """Compute the run's shared results once and write them beside the values cache; return the
+    file (None when the values cache is switched off: then every report computes for itself).
+    An existing file for the same inputs and code is kept as it is."""
+    path = shared_results_path(Path(warehouse), min_n)
+    if path is None:
+        return None
+    data = load_report_data(Path(warehouse), min_n)
+    before = len(data.shared)
+    precompute_status(data, year)
+    precompute_funnels(data, year)
+    precompute_follow_ups(data, year)
+    precompute_effect(data, year)
+    precompute_strict_values(data)
+    if len(data.shared) > before:
+        write_shared_results(data.shared, path)
+    return path

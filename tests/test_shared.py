@@ -1,0 +1,110 @@
+"""The run's shared precomputation (evaluation.reports.shared): every report reads what was
+computed once and shows exactly what it shows when it computes everything itself."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+from tiny_warehouse import build_fixture_warehouse  # noqa: E402
+
+from evaluation import config  # noqa: E402
+from evaluation.reports import (  # noqa: E402
+    cluster_report,
+    evaluation_effect,
+    evaluation_report,
+    inputs,
+    leader_summary,
+    shared,
+)
+from evaluation.values import load  # noqa: E402
+
+YEAR = 2024
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    return build_fixture_warehouse(tmp_path / "warehouse.duckdb")
+
+
+def builders(module) -> list[str]:
+    """The report's build_* functions in the order its notebook calls them."""
+    notebook = config.notebooks_dir() / f"{module.__name__.rsplit('.', 1)[1]}.ipynb"
+    return re.findall(r"\.(build_\w+)\(report\)", notebook.read_text(encoding="utf-8"))
+
+
+def render_in_process(module, report) -> tuple[list[str], dict]:
+    """Every section's HTML, as the notebook displays it, and the key figures."""
+    pages = [str(getattr(module, name)(report)) for name in builders(module)]
+    return pages, module.collect_key_figures(report)
+
+
+def render_all(warehouse: Path) -> dict:
+    path = str(warehouse)
+    reports = {
+        f"cluster-{c}": (cluster_report, cluster_report.prepare_report(c, YEAR, "da", path, 5, ""))
+        for c in ("nord", "syd")
+    }
+    reports["leader"] = (leader_summary, leader_summary.prepare_report("", YEAR, "da", path, 5, ""))
+    reports["evaluation"] = (
+        evaluation_report,
+        evaluation_report.prepare_report("", year=YEAR, warehouse=path, min_n=5),
+    )
+    return {name: render_in_process(module, report) for name, (module, report) in reports.items()}
+
+
+def test_reports_read_the_precomputed_results_and_show_the_same_figures(warehouse, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "0")  # cold: each report computes for itself
+    assert inputs.shared_results_path(warehouse, 5) is None
+    cold = render_all(warehouse)
+    monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "1")
+    path = shared.precompute_shared(warehouse, 5, YEAR)
+    stored = inputs.read_shared_results(path)
+    kinds = {key[0] for key in stored}
+    assert load.find_cached_values(warehouse, 10).is_file()  # the evaluation's stricter min_n
+    assert {"status_row", "funnel", "effect", "follow_ups"} <= kinds
+
+    # with the file, no report estimates the effect again (the leader shows the evaluation's)
+    def estimated_again(*args, **kwargs):
+        raise AssertionError("the effect was estimated again")
+
+    monkeypatch.setattr(evaluation_effect, "run_effect", estimated_again)
+    warm = render_all(warehouse)
+    assert warm.keys() == cold.keys()
+    for name in cold:
+        # key figures as the manifest holds them (JSON: NaN equals NaN)
+        assert json.dumps(warm[name][1]) == json.dumps(cold[name][1]), name
+        assert warm[name][0] == cold[name][0], name  # every section's HTML, byte for byte
+
+
+def test_the_leader_shows_the_evaluation_reports_estimate(warehouse):
+    shared.precompute_shared(warehouse, 5, YEAR)
+    leader = leader_summary.prepare_report("", YEAR, "da", str(warehouse), 5, "")
+    evaluation = evaluation_report.prepare_report("", year=YEAR, warehouse=str(warehouse))
+    effects = [v for k, v in leader.data.shared.items() if k[0] == "effect"]
+    assert len(effects) == 1
+    result = evaluation_effect.shared_effect(evaluation, evaluation.indicator_id)
+    assert result is evaluation.data.shared[next(k for k in leader.data.shared if k[0] == "effect")]
+    # the leader's sentence prints the overall estimate the evaluation report prints
+    estimate = evaluation_effect.format_effect(
+        leader.t, evaluation.indicator, result.overall_row()["estimate"]
+    )
+    assert estimate in str(leader_summary.build_overview(leader))
+
+
+def test_a_file_for_other_inputs_is_never_read(warehouse, tmp_path):
+    path = shared.precompute_shared(warehouse, 5, YEAR)
+    assert path is not None and path.is_file()
+    assert inputs.shared_results_path(warehouse, 6) != path  # another min_n
+    other = build_fixture_warehouse(tmp_path / "other" / "warehouse.duckdb")
+    with other.open("ab") as handle:  # another warehouse file (any byte changed)
+        handle.write(b"\0")
+    assert inputs.shared_results_path(other, 5) != path
+    path.write_bytes(b"not a pickle")
+    assert inputs.read_shared_results(path) == {}  # unreadable: each report computes itself
