@@ -113,6 +113,43 @@ def test_responses_as_parquet(tmp_path, good_dir):
         assert con.execute("SELECT count(*), sum(q01) FROM responses").fetchone() == (4, 16)
 
 
+def good_responses_table() -> pa.Table:
+    return pacsv.read_csv(
+        GOOD / "responses.csv",
+        parse_options=pacsv.ParseOptions(delimiter=";"),
+        convert_options=pacsv.ConvertOptions(
+            column_types={"unit_id": pa.string(), "pupil_key": pa.string()}
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    "broken, message",
+    [
+        ("text", "responses.parquet:2:q01: found numbers stored as text in the Parquet file"),
+        ("empty", "responses.parquet: found a Parquet file with no records"),
+    ],
+)
+def test_parquet_answers_duckdb_could_not_load_are_refused(tmp_path, good_dir, broken, message):
+    # main crashed on both: a DuckDB cast error on "5,0", a TypeError on zero records
+    target = tmp_path / "w.duckdb"
+    ingest.ingest_paths([good_dir], target)
+    before = hashlib.sha256(target.read_bytes()).hexdigest()
+    table = good_responses_table()
+    if broken == "text":
+        answers = [str(v) for v in table.column("q01").to_pylist()]
+        answers[1] = "5,0"
+        table = table.set_column(table.schema.get_field_index("q01"), "q01", pa.array(answers))
+    else:
+        table = table.slice(0, 0)
+    (good_dir / "responses.csv").unlink()
+    pq.write_table(table, good_dir / "responses.parquet")
+    with pytest.raises(ValidationError) as caught:
+        ingest.ingest_paths([good_dir], target, replace=True)
+    assert message in str(caught.value)
+    assert hashlib.sha256(target.read_bytes()).hexdigest() == before
+
+
 def test_public_school_aggregates(tmp_path):
     target = tmp_path / "w.duckdb"
     ingest.ingest_paths([FORMATS / "school_wellbeing.csv"], target)

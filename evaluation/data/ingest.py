@@ -41,6 +41,7 @@ from evaluation.data.reading import (
     normalise_name,
     open_parquet,
     parquet_batches,
+    parquet_shape_problems,
     parquet_sheet_frame,
     read_frame,
 )
@@ -332,6 +333,10 @@ def read_parquet(loaded: LoadedFile) -> LoadedFile:
     if kind.shape is not None:  # the decisions list: small, checked as its sheet would be
         frame, loaded.problems = parquet_sheet_frame(source, path)
         return validate_loaded(loaded, frame, kind) if not loaded.problems else loaded
+    problems = parquet_shape_problems(source, path, columns, set(kind.numbers))
+    if problems:
+        loaded.problems = problems
+        return loaded
     loaded.kind, loaded.parquet, loaded.rows = kind, path, source.metadata.num_rows
     keys = []
     for frame in parquet_batches(source, columns):
