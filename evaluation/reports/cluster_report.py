@@ -16,6 +16,7 @@ from evaluation.reports import (
     cluster_breakdowns,
     cluster_followup,
     key_figures,
+    public_change,
     public_cluster,
 )
 from evaluation.reports import common as rc
@@ -390,6 +391,11 @@ def build_trends(report: ClusterReport) -> rc.Html:
         )
     )
     parts.append(trend_slopes_html(report))
+    parts.append(  # published figures without n: the band of usual swings (issue 16)
+        public_change.usual_change_html(
+            data, t, "cluster", report.cluster_id, report.cluster_name, report.year
+        )
+    )
     return rc.section("udvikling", section_title(report, "trends"), "".join(parts))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaluation.reports import charts, key_figures, leader_followup, public_cluster
+from evaluation.reports import charts, key_figures, leader_followup, public_change, public_cluster
 from evaluation.reports import common as rc
 from evaluation.reports.leader_status import (
     LEADER_INDICATORS,
@@ -315,6 +315,9 @@ def build_municipality_trend(report: LeaderReport) -> rc.Html:
         description += " " + t("leader_view.effort_start", start=start)
     body += charts.chart_html(
         chart, table, title, description, "kommunen", report.tables_dir, language=t.language
+    )
+    body += public_change.usual_change_html(  # published figures without n (issue 16)
+        data, t, "municipality", report.municipality, report.municipality, report.year
     )
     return screen_only(rc.section("kommunen", section_title(report, "municipality_trend"), body))
 
