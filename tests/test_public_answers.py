@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
 from public_data import MAP, fixture_public_files  # noqa: E402
 
-from evaluation.data import ingest  # noqa: E402
+from evaluation.data import ingest, warehouse  # noqa: E402
 from evaluation.reports import cluster_report  # noqa: E402
 from evaluation.values import load, public_answers  # noqa: E402
 
@@ -97,3 +97,21 @@ def test_the_statements_section_says_what_rests_on_the_respondent_counts(two_yea
     report = cluster_report.prepare_report("nord", 2024, "da", str(two_year_warehouse))
     html = str(cluster_report.build_statements(report))
     assert "Udsagnene bygger på ministeriets svarfordelinger pr. spørgsmål med antal svar" in html
+
+
+def test_the_documented_long_csv_of_answers_ingests_with_its_repeated_count(tmp_path):
+    """docs/importing.md, "How `Antal svar` (TRIVSP) is read": the long CSV with a repeated
+    `Antal svar` per question ingests, and the repeated value is the question's total."""
+    shape = tmp_path / "trivsp_long.csv"
+    shape.write_text(
+        "Skoleår;Afdelingsnummer;Spørgsmål;Svar;Svarværdi;Svarfordeling;Antal svar\n"
+        "2024/2025;147002;Er du glad for din skole?;Meget tit;5;41,5 %;318\n"
+        "2024/2025;147002;Er du glad for din skole?;Tit;4;58,5 %;318\n",
+        encoding="utf-8",
+    )
+    target = tmp_path / "w.duckdb"
+    ingest.ingest_paths([*fixture_public_files(), shape], target, municipality="Frederiksberg")
+    answers = warehouse.read_table(target, "public_answers")
+    assert answers["respondents"].tolist() == [318, 318]
+    assert sorted(answers["share_pct"].tolist()) == [41.5, 58.5]
+    assert public_answers.respondents(answers) == 318
