@@ -99,3 +99,16 @@ def test_loaded_tau2_by_hand_and_recovered_by_simulation():
         z = (y - np.average(y, weights=1 / se**2)) / se
         estimates.append(spread.loaded_tau2(400, float(np.mean(z**2)), se, c)[1])
     assert np.mean(estimates) == pytest.approx(0.01, rel=0.05)
+
+
+def test_counted_limits_are_a_normal_interval_with_tau2_sampling_and_rounding():
+    """Independent check: scipy's normal interval with the random-effects se (Spiegelhalter
+    2005, section 6): sqrt(tau2 + sd^2 / n + 0.1^2 / 12)."""
+    from scipy import stats
+
+    lower, upper = spread.counted_limits(3.6, [100, 400], 0.6, 0.01, 0.95)
+    for i, n in enumerate((100, 400)):
+        se = np.sqrt(0.01 + 0.36 / n + 0.1**2 / 12)
+        lo, hi = stats.norm.interval(0.95, loc=3.6, scale=se)
+        assert (lower[i], upper[i]) == pytest.approx((lo, hi))
+    assert upper[1] - lower[1] < upper[0] - lower[0]  # more respondents, narrower

@@ -5,7 +5,7 @@ against the country, municipalities against each other), drawn by `evaluation.re
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,9 @@ class PublicReport:
     catalog: Catalog
     min_n: int
     tables_dir: str | None
+    # unit_id -> published respondents (TRIVSP `Antal svar`) of the report's year, when a
+    # warehouse with the ministry's answer distributions was given (public_counts)
+    respondents: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
 
     @property
     def school_year(self) -> str:

@@ -15,7 +15,7 @@ import pandas as pd
 from evaluation import config
 from evaluation.catalog import load_catalog
 from evaluation.data.public_files import ABSENCE_INDICATOR
-from evaluation.reports import charts, key_figures
+from evaluation.reports import charts, key_figures, public_counts
 from evaluation.reports import common as rc
 from evaluation.reports.funnels import position_label
 from evaluation.reports.public_comparison import (
@@ -52,11 +52,15 @@ def prepare_report(
     data_dir: str = "",
     min_n: int = config.MIN_N_DEFAULT,
     tables_dir: str = "",
+    warehouse: str = "",
 ) -> PublicReport:
-    """Bind the texts (a bad language stops here), then compare the municipality once."""
+    """Bind the texts (a bad language stops here), then compare the municipality once. A
+    `warehouse` with the ministry's answer distributions adds the schools' published
+    respondent counts (`public_counts`); without one the report reads the CSV files alone."""
     t = texts_for(language)
     comparison = build_public_comparison(municipality, data_dir or None, min_n)
-    return PublicReport(comparison, t, load_catalog(), min_n, tables_dir or None)
+    counts = public_counts.published_respondents(warehouse or None, comparison.year)
+    return PublicReport(comparison, t, load_catalog(), min_n, tables_dir or None, counts)
 
 
 section_title = rc.section_titles("public")  # section_title(report, key): a heading
@@ -189,8 +193,9 @@ def no_pupils_lines(report: PublicReport) -> list[str]:
 def build_schools(report: PublicReport) -> rc.Html:
     """The funnels of the municipality's schools, then one table with every school's values."""
     t = report.t
-    parts = [section_intro(report, "schools")]
-    parts += [school_funnel_html(report, ind) for ind in COMPARED_INDICATORS]
+    parts = [section_intro(report, "schools"), counted_facts(report)]
+    for ind in COMPARED_INDICATORS:
+        parts += [school_funnel_html(report, ind), public_counts.counted_html(report, ind)]
     parts.append(
         charts.table_to_html(
             schools_table(report),
@@ -204,6 +209,14 @@ def build_schools(report: PublicReport) -> rc.Html:
         )
     )
     return section(report, "schools", "".join(parts))
+
+
+def counted_facts(report: PublicReport) -> str:
+    """Which figures rest on published respondent counts ("" when none were given)."""
+    counted, schools = public_counts.counted_share(report)
+    if not counted:
+        return ""
+    return rc.paragraph(report.t("public3.counted_facts", counted=counted, schools=schools))
 
 
 def build_municipalities(report: PublicReport) -> rc.Html:

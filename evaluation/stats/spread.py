@@ -98,3 +98,16 @@ def loaded_tau2(n_units: int, phi: float, se, loading) -> tuple[float, float]:
         return 0.0, float("nan")
     raw = float((n_units * phi - (n_units - 1)) / denom)
     return max(0.0, raw), raw
+
+
+def counted_limits(target: float, respondents, pupil_sd: float, tau2: float, level: float):
+    """Funnel limits of school means whose respondent count is published: target +/- z sqrt(
+    tau2 + pupil_sd^2 / respondents + rounding) (a random-effects funnel, Spiegelhalter 2005,
+    Statistics in Medicine 24:1185, section 6: the between-school variance tau2 added to the
+    sampling variance of a mean of `respondents` answers). Returns (lower, upper) arrays."""
+    from scipy import stats  # why: scipy loads only when a report asks for these limits
+
+    n = np.asarray(respondents, dtype=float)
+    se = np.sqrt(tau2 + pupil_sd**2 / n + ROUNDING_VARIANCE)
+    half = stats.norm.ppf(0.5 + level / 2) * se
+    return target - half, target + half

@@ -124,3 +124,20 @@ def proportion_levels(shares: pd.DataFrame, catalog, units, membership, cluster_
         suppression_reason=None,
     )
     return out.drop(columns=["question"], errors="ignore")
+
+
+def school_respondents(answers: pd.DataFrame) -> pd.DataFrame:
+    """year, unit_id, respondents: per school and year the largest question count (`respondents`
+    of each question, answer 0 left out): the pupils who answered the survey, at least."""
+    if answers.empty:
+        return pd.DataFrame(columns=["year", "unit_id", "respondents"])
+    answered = answers[answers["answer_value"].fillna(MISSING_ANSWER) != MISSING_ANSWER]
+    per_question = (
+        answered.groupby(["year", "unit_id", "question"])
+        .apply(respondents, include_groups=False)
+        .rename("respondents")
+        .reset_index()
+        .dropna(subset=["respondents"])
+    )
+    out = per_question.groupby(["year", "unit_id"], as_index=False)["respondents"].max()
+    return out.assign(year=out["year"].astype(int), unit_id=out["unit_id"].astype(str))
