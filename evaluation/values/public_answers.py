@@ -103,6 +103,20 @@ def statement_values(con, tables: set[str], catalog, units, membership, cluster_
     return proportion_levels(shares, catalog, units, membership, cluster_muni)
 
 
+def percent_counts(rows: pd.DataFrame, indicator_id: str) -> pd.DataFrame:
+    """School counts from a published percent and its count (year, unit_id, n, pct):
+    numerator = round(pct / 100 * n), as ELEVEX's inklusionsgrad and FRAVAAR's share over 10 %."""
+    return pd.DataFrame(
+        {
+            "year": rows["year"].astype(int),
+            "unit_id": rows["unit_id"].astype(str),
+            "indicator_id": indicator_id,
+            "n": rows["n"].astype(float),
+            "numerator": (rows["pct"] / 100 * rows["n"]).round().astype(float),
+        }
+    )
+
+
 def proportion_levels(shares: pd.DataFrame, catalog, units, membership, cluster_muni):
     """Unit, cluster and municipality rows from school counts (year, unit_id, indicator_id, n,
     numerator): clusters and the municipality add their schools' numerators and counts."""

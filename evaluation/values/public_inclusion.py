@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaluation.values.public_answers import proportion_levels
+from evaluation.values.public_answers import percent_counts, proportion_levels
 
 INDICATOR = "inklusionsgrad"
 
@@ -27,13 +27,5 @@ def inclusion_values(con, tables: set[str], catalog, units, membership, cluster_
     ).df()
     if rows.empty:
         return pd.DataFrame()
-    counts = pd.DataFrame(
-        {
-            "year": rows["year"].astype(int),
-            "unit_id": rows["unit_id"].astype(str),
-            "indicator_id": INDICATOR,
-            "n": rows["n"].astype(float),
-            "numerator": (rows["pct"] / 100 * rows["n"]).round().astype(float),
-        }
-    )
+    counts = percent_counts(rows, INDICATOR)
     return proportion_levels(counts, catalog, units, membership, cluster_muni)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation.stats.spread import estimate_size_variance
-from evaluation.values import public_answers, public_inclusion
+from evaluation.values import public_absence, public_answers, public_inclusion
 
 PUPILS_INDICATOR = "pupils"
 N_BASIS = "pupils"
@@ -121,9 +121,13 @@ def aggregate_values(con, tables: set[str], catalog, units, membership, cluster_
     muni = weighted_rows(values[values["municipality"].notna()], ["year", "municipality"])
     muni = muni.assign(level="municipality", entity_id=muni["municipality"], cluster_id=None)
     out = pd.concat([unit, cluster, muni], ignore_index=True)
-    counted = [  # shares with published counts: statements (TRIVSP), inclusion (ELEVEX)
+    counted = [  # shares with published counts: statements, inclusion, absence over 10 %
         source(con, tables, catalog, units, membership, cluster_muni)
-        for source in (public_answers.statement_values, public_inclusion.inclusion_values)
+        for source in (
+            public_answers.statement_values,
+            public_inclusion.inclusion_values,
+            public_absence.over_10_values,
+        )
     ]
     counted = [frame for frame in counted if len(frame)]
     kinds = {i.id: i.kind for i in catalog.indicators}
