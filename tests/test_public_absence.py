@@ -10,38 +10,45 @@ and 21,0 %), the Frederiksberg cluster map (both schools in Nord).
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+from evaluation.data import ingest
+from evaluation.reports import cluster_report
+from evaluation.values import load
 
-from public_data import MAP, fixture_public_files  # noqa: E402
-
-from evaluation.data import ingest  # noqa: E402
-from evaluation.reports import cluster_report  # noqa: E402
-from evaluation.values import load  # noqa: E402
-
-FRAVAAR = Path(__file__).parent / "fixtures" / "public_api" / "fravaar_lang.csv"
+FIXTURES = Path(__file__).parent / "fixtures"
+FILES = [
+    FIXTURES / "public" / "school_wellbeing_2024_25.csv",
+    FIXTURES / "public" / "school_overview.csv",
+    FIXTURES / "public_cluster" / "frederiksberg_cluster_map.csv",
+    FIXTURES / "public_api" / "fravaar_lang.csv",
+]
 
 
 @pytest.fixture(scope="module")
 def absence_warehouse(tmp_path_factory) -> Path:
     target = tmp_path_factory.mktemp("public_absence") / "w.duckdb"
-    ingest.ingest_paths([*fixture_public_files(), MAP, FRAVAAR], target)
+    ingest.ingest_paths(FILES, target)
     return target
 
 
+def over_10(warehouse: Path) -> pd.DataFrame:
+    values = load.load_indicator_values(warehouse, 5)
+    rows = values[values["indicator_id"] == "fravaer_over_10"]
+    return rows.set_index(["level", "entity_id"])
+
+
 def test_share_over_10_is_the_published_percent_of_the_pupils(absence_warehouse):
-    values = load.load_indicator_values(absence_warehouse, 5)
-    over = values[values["indicator_id"] == "fravaer_over_10"].set_index(["level", "entity_id"])
+    over = over_10(absence_warehouse)
     assert over.loc[("unit", "147002"), ["n", "numerator"]].tolist() == [782, 144]  # 0.184*782
     assert over.loc[("unit", "147006"), ["n", "numerator"]].tolist() == [668, 140]  # 0.21*668
     nord = over.loc[("cluster", "nord")]
     assert (nord["numerator"], nord["n"]) == (144 + 140, 782 + 668)
     assert nord["kind"] == "proportion" and not nord["suppressed"]
-    assert set(over.reset_index()["year"]) == {2024}  # the 2023/24 row is "-": not published
+    assert set(over["year"]) == {2024}  # the 2023/24 row is "-": not published
 
 
 def test_the_cluster_report_shows_the_share_over_10(absence_warehouse):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaluation.values.public_answers import percent_counts, proportion_levels
+from evaluation.values.public_answers import percent_values
 
 INDICATOR = "fravaer_over_10"
 
@@ -22,13 +22,10 @@ def over_10_values(con, tables: set[str], catalog, units, membership, cluster_mu
     needed = {"public_absence", "aggregates"}
     if not needed <= tables or INDICATOR not in {i.id for i in catalog.indicators}:
         return pd.DataFrame()
-    rows = con.execute(
+    query = (
         "SELECT a.year, a.unit_id, max(p.value) AS n, max(a.over_10_pct) AS pct "
         "FROM public_absence a JOIN aggregates p ON p.unit_id = a.unit_id AND p.year = a.year "
         "AND p.indicator_id = 'pupils' WHERE a.over_10_pct IS NOT NULL AND p.value > 0 "
         "GROUP BY a.year, a.unit_id"
-    ).df()
-    if rows.empty:
-        return pd.DataFrame()
-    counts = percent_counts(rows, INDICATOR)
-    return proportion_levels(counts, catalog, units, membership, cluster_muni)
+    )
+    return percent_values(con, query, INDICATOR, catalog, units, membership, cluster_muni)

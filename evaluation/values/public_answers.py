@@ -117,6 +117,16 @@ def percent_counts(rows: pd.DataFrame, indicator_id: str) -> pd.DataFrame:
     )
 
 
+def percent_values(con, query: str, indicator_id: str, catalog, units, membership, cluster_muni):
+    """Unit, cluster and municipality rows of a published percent with its count: `query`
+    returns year, unit_id, n, pct per school (empty frame when it returns nothing)."""
+    rows = con.execute(query).df()
+    if rows.empty:
+        return pd.DataFrame()
+    counts = percent_counts(rows, indicator_id)
+    return proportion_levels(counts, catalog, units, membership, cluster_muni)
+
+
 def proportion_levels(shares: pd.DataFrame, catalog, units, membership, cluster_muni):
     """Unit, cluster and municipality rows from school counts (year, unit_id, indicator_id, n,
     numerator): clusters and the municipality add their schools' numerators and counts."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from evaluation.values.public_answers import percent_counts, proportion_levels
+from evaluation.values.public_answers import percent_values
 
 INDICATOR = "inklusionsgrad"
 
@@ -21,11 +21,8 @@ def inclusion_values(con, tables: set[str], catalog, units, membership, cluster_
     """Unit, cluster and municipality rows of inklusionsgrad (module docstring)."""
     if "public_inclusion" not in tables or INDICATOR not in {i.id for i in catalog.indicators}:
         return pd.DataFrame()
-    rows = con.execute(
+    query = (
         "SELECT year, unit_id, max(pupils) AS n, max(inclusion_pct) AS pct FROM public_inclusion "
         "WHERE grade = 'all' AND pupils > 0 AND inclusion_pct IS NOT NULL GROUP BY year, unit_id"
-    ).df()
-    if rows.empty:
-        return pd.DataFrame()
-    counts = percent_counts(rows, INDICATOR)
-    return proportion_levels(counts, catalog, units, membership, cluster_muni)
+    )
+    return percent_values(con, query, INDICATOR, catalog, units, membership, cluster_muni)
