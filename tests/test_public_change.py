@@ -126,3 +126,16 @@ def test_one_year_or_pupil_level_data_show_no_band(fixture_warehouse):
     assert (
         public_change.usual_change_html(report.data, report.t, "cluster", "nord", "N", 2024) == ""
     )
+
+
+def test_the_public_report_shows_the_municipality_over_the_warehouses_years(two_years):
+    from evaluation.reports import public_report
+
+    report = public_report.prepare_report(
+        "Frederiksberg", "da", str(FIXTURE), warehouse=str(two_years)
+    )
+    text = plain(public_report.build_series(report))
+    assert "Offentliggjorte tal over årene for Frederiksberg" in text
+    assert "2023/24" in text and "sådan svinger en skoles tal normalt fra år til år" in text
+    csv_only = public_report.prepare_report("Frederiksberg", "da", str(FIXTURE))
+    assert "Offentliggjorte tal over årene" not in plain(public_report.build_series(csv_only))

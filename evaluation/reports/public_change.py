@@ -11,13 +11,15 @@ Shares with published counts (statements, inclusion) keep their sampling interva
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
 from evaluation.data.public_files import ABSENCE_INDICATOR, WELLBEING_INDICATORS
 from evaluation.reports import charts
 from evaluation.reports.formatting import format_difference, format_value, indicator_name
-from evaluation.reports.inputs import previous_year
+from evaluation.reports.inputs import load_report_data, previous_year
 from evaluation.reports.public_cluster import change_without_counts
 from evaluation.stats.usual_change import (
     UsualBand,
@@ -155,3 +157,22 @@ def usual_change_html(
         notes.append(t("public3.usual_mean_note"))
     caption = t("public3.caption", name=name)
     return charts.table_to_html(usual_change_table(t, rows, years), caption, notes)
+
+
+def load_history(warehouse: str | None, min_n: int):
+    """The warehouse's values for the public report's years over time: a ReportData when the
+    warehouse holds published figures of two or more years, else None (the CSV route alone)."""
+    if not warehouse or not Path(warehouse).is_file():
+        return None
+    data = load_report_data(Path(warehouse), min_n)
+    return data if data.public and len(data.years) >= 2 else None
+
+
+def municipality_history_html(report) -> str:
+    """The public report's municipality over the warehouse's years with the usual swings."""
+    data = report.history
+    if data is None:
+        return ""
+    year = max(data.years)
+    name = report.comparison.municipality
+    return usual_change_html(data, report.t, "municipality", name, name, year)

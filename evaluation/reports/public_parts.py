@@ -40,6 +40,7 @@ class PublicReport:
     # unit_id -> published respondents (TRIVSP `Antal svar`) of the report's year, when a
     # warehouse with the ministry's answer distributions was given (public_counts)
     respondents: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
+    history: object = None  # a multi-year public warehouse's ReportData (public_change)
 
     @property
     def school_year(self) -> str:

@@ -15,7 +15,7 @@ import pandas as pd
 from evaluation import config
 from evaluation.catalog import load_catalog
 from evaluation.data.public_files import ABSENCE_INDICATOR
-from evaluation.reports import charts, key_figures, public_counts
+from evaluation.reports import charts, key_figures, public_change, public_counts
 from evaluation.reports import common as rc
 from evaluation.reports.funnels import position_label
 from evaluation.reports.public_comparison import (
@@ -60,7 +60,9 @@ def prepare_report(
     t = texts_for(language)
     comparison = build_public_comparison(municipality, data_dir or None, min_n)
     counts = public_counts.published_respondents(warehouse or None, comparison.year)
-    return PublicReport(comparison, t, load_catalog(), min_n, tables_dir or None, counts)
+    history = public_change.load_history(warehouse or None, min_n)
+    catalog = load_catalog()
+    return PublicReport(comparison, t, catalog, min_n, tables_dir or None, counts, history)
 
 
 section_title = rc.section_titles("public")  # section_title(report, key): a heading
@@ -265,7 +267,7 @@ def series_table(report: PublicReport, data: pd.DataFrame) -> pd.DataFrame:
 def build_series(report: PublicReport) -> rc.Html:
     """The municipality's and the country's series, or a note saying the file does not have it."""
     t = report.t
-    head = section_intro(report, "series")
+    head = section_intro(report, "series") + public_change.municipality_history_html(report)
     if report.comparison.series.empty:
         return section(
             report, "series", head + rc.paragraph(t("public.series_missing", **report.names))
