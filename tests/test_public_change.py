@@ -22,7 +22,12 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from public_data import FIXTURE, MAP  # noqa: E402
 
 from evaluation.data import ingest  # noqa: E402
-from evaluation.reports import cluster_report, leader_summary, public_change  # noqa: E402
+from evaluation.reports import (  # noqa: E402
+    cluster_report,
+    leader_summary,
+    public_change,
+    public_report,
+)
 from evaluation.stats.usual_change import ROUNDING_DIFFERENCE_VARIANCE  # noqa: E402
 
 NAMES = {  # catalog id -> the ministry's Trivselsindikator (../shared/data/real/API.md)
@@ -128,14 +133,14 @@ def test_one_year_or_pupil_level_data_show_no_band(fixture_warehouse):
     )
 
 
-def test_the_public_report_shows_the_municipality_over_the_warehouses_years(two_years):
-    from evaluation.reports import public_report
+def series_text(warehouse: str) -> str:
+    """The public report's series section for Frederiksberg, with or without a warehouse."""
+    report = public_report.prepare_report("Frederiksberg", "da", str(FIXTURE), warehouse=warehouse)
+    return plain(public_report.build_series(report))
 
-    report = public_report.prepare_report(
-        "Frederiksberg", "da", str(FIXTURE), warehouse=str(two_years)
-    )
-    text = plain(public_report.build_series(report))
+
+def test_the_public_report_shows_the_municipality_over_the_warehouses_years(two_years):
+    text = series_text(str(two_years))
     assert "Offentliggjorte tal over årene for Frederiksberg" in text
     assert "2023/24" in text and "sådan svinger en skoles tal normalt fra år til år" in text
-    csv_only = public_report.prepare_report("Frederiksberg", "da", str(FIXTURE))
-    assert "Offentliggjorte tal over årene" not in plain(public_report.build_series(csv_only))
+    assert "Offentliggjorte tal over årene" not in series_text("")  # the CSV route alone
