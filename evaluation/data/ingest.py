@@ -33,6 +33,7 @@ from evaluation.data import (
     writer_lock,
 )
 from evaluation.data.cross_checks import check_cross_tables
+from evaluation.data.parquet_checks import parquet_shape_problems
 from evaluation.data.reading import (
     PARQUET_SUFFIXES,
     SUPPORTED,
@@ -41,7 +42,6 @@ from evaluation.data.reading import (
     normalise_name,
     open_parquet,
     parquet_batches,
-    parquet_shape_problems,
     parquet_sheet_frame,
     read_frame,
 )
