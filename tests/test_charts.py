@@ -153,3 +153,10 @@ def test_a_finding_chart_shows_point_interval_and_named_rule_in_valence_colour()
     dot = next(layer["mark"] for layer in layers if layer["mark"]["type"] == "point")
     assert dot["color"] == charts.VALENCE_COLOURS["worse"] and dot["shape"] == "triangle-down"
     assert ">kommunen<" in charts.chart_to_svg(chart)
+
+
+def test_a_finding_chart_axis_holds_a_value_outside_its_limits():
+    point = {"value": 14.3, "lower": 4.0, "upper": 10.1, "rule": 7.0, "verdict": "worse"}
+    chart = charts.build_finding_chart(point, {"interval": "grænserne", "rule": "kommunen"}, ".1f")
+    low, high = chart.to_dict(validate=False)["layer"][2]["encoding"]["x"]["scale"]["domain"]
+    assert low < 4.0 and high > 14.3

@@ -33,6 +33,7 @@ def test_kinds_keep_their_detection_order():
         "public_overview",
         "cluster_map",
         "decisions",
+        "settings",
     ]
 
 

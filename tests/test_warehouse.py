@@ -35,9 +35,9 @@ def test_create_schema_matches_architecture(tmp_path):
         assert warehouse.list_tables(con) == sorted(warehouse.TABLE_COLUMNS)
         for table, columns in documented.items():
             actual = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
-            if table == "responses":  # "q01 ... q40" in the table of the page
+            if table == "responses":  # "q01 ... q40, gender" in the table of the page
                 assert actual[:5] == ["year", "unit_id", "grade", "pupil_key", "q01"]
-                assert actual[-1] == "q40" and len(actual) == 44
+                assert actual[-2:] == ["q40", "gender"] and len(actual) == 45
             else:
                 assert actual == columns, table
 
@@ -76,7 +76,8 @@ def test_require_warehouse_names_the_path_and_the_mend(tmp_path):
 
 
 def test_answer_columns_are_the_catalog_items():
-    answers = list(warehouse.TABLE_COLUMNS["responses"])[4:]
+    answers = list(warehouse.TABLE_COLUMNS["responses"])[4:-1]  # then the optional gender
+    assert list(warehouse.TABLE_COLUMNS["responses"])[-1] == "gender"
     assert answers == list(ITEM_COLUMNS) == [f"q{i:02d}" for i in range(1, 41)]
 
 

@@ -392,7 +392,10 @@ def build_finding_chart(point: dict, labels: dict[str, str], x_format: str) -> a
     """
     verdict = point["verdict"]
     frame = pd.DataFrame([{**point, "y": labels["interval"]}])
-    lo, hi = min(point["lower"], point["rule"]), max(point["upper"], point["rule"])
+    # the value too: a unit outside its limits lies outside the interval drawn (Stensagerskolen's
+    # 14,3 % against limits 4,0-10,1 was drawn past the axis' end)
+    values = (point["lower"], point["upper"], point["rule"], point["value"])
+    lo, hi = min(values), max(values)
     pad = (hi - lo) * 0.15 or abs(hi) * 0.05 or 1.0
     x_scale = alt.Scale(domain=[lo - pad, hi + pad], zero=False, nice=False)
     x = alt.X("value:Q", title=None, scale=x_scale, axis=alt.Axis(format=x_format, tickCount=4))

@@ -326,6 +326,9 @@ header.wb-report, .wb-meeting {{ font-size: 18px; }}
 header.wb-report p, header.wb-report li, .wb-meeting p, .wb-meeting li {{ font-size: 18px; }}
 header.wb-report h1 {{ margin-bottom: 0.4rem; }}
 .wb-meeting h2 {{ font-size: 1.6rem; margin: 1.2rem 0 0.4rem 0; }}
+/* the meeting view's sections closer together: five projector screens hold it (issue 13) */
+.wb-meeting.wb-section {{ margin-top: 1.4rem; }}
+.wb-meeting.wb-section h3 {{ margin-top: 1rem; }}
 .wb-meeting figcaption, .wb-meeting caption, .wb-meeting th, .wb-meeting td,
 .wb-meeting .wb-note, .wb-meeting .wb-footnotes {{ font-size: 16px; }}
 .wb-finding {{ border-left: 8px solid {charts.VALENCE_COLOURS["none"]}; background: #f6f7f8;
@@ -338,7 +341,7 @@ header.wb-report h1 {{ margin-bottom: 0.4rem; }}
 .wb-finding-text {{ flex: 1 1 24rem; }}
 .wb-finding .wb-figure {{ margin: 0; flex: 0 0 auto; }}
 .wb-finding .wb-meta {{ color: #333; }}
-.wb-appendix {{ border-top: 6px double #333; margin-top: 3rem; padding-top: 0.6rem; }}
+.wb-appendix {{ border-top: 6px double #333; margin-top: 1.5rem; padding-top: 0.6rem; }}
 @media (max-width: 600px) {{
   header.wb-report .wb-toc-compact li {{ white-space: normal; }}
   .wb-finding {{ padding: 0.2rem 0.6rem 0.4rem 0.6rem; }}
