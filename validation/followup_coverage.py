@@ -37,6 +37,7 @@ from evaluation.data import demo, ingest
 from evaluation.data.demo_layout import build_municipality, draw_size_factors
 from evaluation.values.decisions import follow_up_decisions, load_decisions
 from evaluation.values.load import load_indicator_values
+from evaluation.values.year_overlap import overlap_covariances
 
 LATEST = 2025
 TODAY = date(2026, 11, 28)  # review dates do not enter the figures
@@ -62,7 +63,10 @@ def one_seed(seed: int, catalog) -> pd.DataFrame:
         target = Path(tmp) / "w.duckdb"
         ingest.ingest_paths([raw], target, replace=True)
         values = load_indicator_values(target, 5)
-        follow = follow_up_decisions(load_decisions(target), values, catalog, LATEST, TODAY)
+        covariances = overlap_covariances(target, catalog)
+        follow = follow_up_decisions(
+            load_decisions(target), values, catalog, LATEST, TODAY, covariances
+        )
         sidecar = json.loads((raw / "true_effects.json").read_text(encoding="utf-8"))
     truth = {d["decision_id"]: d for d in sidecar["decisions"]}
     follow["seed"] = seed
