@@ -58,7 +58,13 @@ def overlap_covariances(con_or_path=None, catalog: Catalog | None = None) -> pd.
         if opened:
             con.close()
     pupils = pupils.merge(membership, on=["year", "unit_id"], how="left")
-    indicators = [ind.id for ind in catalog.from_source("survey")]
+    return covariances_from_pupils(pupils, [ind.id for ind in catalog.from_source("survey")])
+
+
+def covariances_from_pupils(pupils: pd.DataFrame, indicators: list[str]) -> pd.DataFrame:
+    """COVARIANCE_COLUMNS from pupil rows (year, unit_id, cluster_id, municipality, pupil_key
+    and one score column per indicator, NaN = not counted)."""
+    years = sorted(int(y) for y in pupils["year"].unique())
     labels, by_year = year_arrays(pupils, indicators, years)
     frames = [
         pair_covariances(by_year[b], by_year[a], labels, indicators)
