@@ -20,6 +20,7 @@ from evaluation.reports import charts
 from evaluation.reports import common as rc
 from evaluation.texts import format_school_year
 from evaluation.values import decisions as decision_values
+from evaluation.values import year_overlap
 
 ANCHOR = "opfoelgning"
 CHART_COLUMNS = 3
@@ -45,8 +46,14 @@ def report_follow_ups(report, today: date | None = None) -> tuple[pd.DataFrame, 
     if key not in report.cache:
         decisions = decision_values.load_decisions(report.data.warehouse)
         decisions = decisions[decisions["first_year"].astype(float) <= report.year + 1]
+        covariances = year_overlap.load_overlap_covariances(report.data.warehouse)
         follow = decision_values.follow_up_decisions(
-            decisions, report.data.values, report.data.catalog, report.year, today or date.today()
+            decisions,
+            report.data.values,
+            report.data.catalog,
+            report.year,
+            today or date.today(),
+            covariances,
         )
         report.cache[key] = (decisions.reset_index(drop=True), follow)
     return report.cache[key]

@@ -11,15 +11,18 @@ covariances of means leave the module, never a pupil's value.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from itertools import combinations
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from evaluation.catalog import ITEM_COLUMNS, Catalog, load_catalog
+from evaluation.files import hash_file
 from evaluation.stats import followup
-from evaluation.values import aggregate
+from evaluation.values import aggregate, load
 from evaluation.values.scores import score_arrays
 
 COVARIANCE_COLUMNS = [
@@ -39,6 +42,24 @@ class Year:
     groups: dict
     municipality: np.ndarray
     counted: dict  # per level and "municipality": answers counted per group and indicator
+
+
+def load_overlap_covariances(warehouse_path) -> pd.DataFrame:
+    """overlap_covariances of a warehouse, cached beside its indicator values (the key of
+    evaluation.values.load plus this module's and the formula's code): every report of a run
+    reads the same table. The cache holds covariances of means only, no pupil row."""
+    path = Path(warehouse_path)
+    cache = load.find_cached_values(path, min_n=0)
+    if cache is not None:
+        code = "".join(hash_file(Path(f)) for f in (__file__, followup.__file__))
+        digest = hashlib.sha256((code + cache.name).encode()).hexdigest()[:24]
+        cache = cache.with_name(f"overlap-{digest}.parquet")
+        if cache.is_file():
+            return load.read_cached_values(cache)
+    covariances = overlap_covariances(path)
+    if cache is not None:
+        load.write_cached_values(covariances, cache)
+    return covariances
 
 
 def overlap_covariances(con_or_path=None, catalog: Catalog | None = None) -> pd.DataFrame:
