@@ -1,22 +1,23 @@
 """Follow-up of one decision: did the cluster's target indicator move more than the rest of the
 municipality's since the decision, and is that clear?
 
-The estimate is a difference in differences of two independent changes,
+The estimate is a difference in differences of two independent changes (the cluster and the
+rest are disjoint pupils),
 
     (cluster now - cluster before) - (rest now - rest before),
 
-with the four values from disjoint or independent pupil samples, so its variance is the sum of
-the four squared standard errors: the SE of a difference of two independent estimates is
-sqrt(se1^2 + se2^2), applied twice (Altman & Bland 2003, "Interaction revisited: the difference
-between two estimates", BMJ 326:219). Proportions take their Wald variance p(1-p)/n from the
-numerator and denominator; means and rates sd/sqrt(n); medians their own se. The interval is
-estimate +- 1.96 se (normal). Pupils answering in both years (grades 4-9 overlap across years)
-make the two years of one group positively correlated: the variance of each change is then
-var_before + var_now - 2 Cov, with Cov(mean_b, mean_a) = n_common c / (n_b n_a) for overlapping
-samples, c the covariance of the common pupils' two values (Kish 1965, "Survey Sampling",
-ch. 12 on overlapping samples; Cochran 1977, "Sampling Techniques", ch. 12 on sampling on
-successive occasions). `change_variance` is the one home of that rule: the follow-up and the
-drift estimate's sampling part both use it.
+so its variance is the sum of the two changes' variances: the SE of a difference of two
+independent estimates is sqrt(se1^2 + se2^2) (Altman & Bland 2003, "Interaction revisited: the
+difference between two estimates", BMJ 326:219). Proportions take their Wald variance p(1-p)/n
+from the numerator and denominator; means and rates sd/sqrt(n); medians their own se. The
+interval is estimate +- 1.96 se (normal). Pupils answering in both years (grades 4-9 overlap
+across years) make the two years of one group positively correlated: the variance of each change
+is var_before + var_now - 2 Cov, with Cov(mean_b, mean_a) = n_common c / (n_b n_a) for
+overlapping samples, c the covariance of the common pupils' two values (Kish 1965, "Survey
+Sampling", ch. 12 on overlapping samples; Cochran 1977, "Sampling Techniques", ch. 12 on sampling
+on successive occasions). `change_variance` is the one home of that rule: the follow-up and the
+drift estimate's sampling part both use it. Where no pupil is matched (register and daycare
+figures, answers without pupil_key) the covariance is 0 and the two years count as independent.
 
 Groups also drift apart from year to year beyond sampling (a school's weight in its cluster
 changes as cohorts turn over, a school changes cluster, a neighbour's own action moves the
