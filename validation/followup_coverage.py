@@ -3,12 +3,13 @@
 For each seed: `workbench demo-data` (evaluation.data.demo.write_demo_data, one municipality),
 ingest into a temporary warehouse, the suppressed indicator values (min_n 5) and the follow-up of
 every decision as the cluster report shows it (evaluation.values.decisions.follow_up_decisions,
-latest survey 2025). For the decisions the generator made effective, the truth is the realised
-shift of the cluster's value in the "now" year (true_effects.json, `decisions[].by_year`; before
-the decision there is none, and the rest of the municipality has none): the share of intervals
-covering it should be about 95 %. For the others the truth is zero: the share of intervals
-excluding zero (a "clear" verdict) should be about 5 %. Follow-ups that show "–" or "too early"
-have no interval and are counted apart.
+latest survey 2025, with the covariances of the pupils answering in both years,
+evaluation.values.year_overlap). For the decisions the generator made effective, the truth is
+the realised shift of the cluster's value in the "now" year (true_effects.json,
+`decisions[].by_year`; before the decision there is none, and the rest of the municipality has
+none): the share of intervals covering it should be about 95 %. For the others the truth is
+zero: the share of intervals excluding zero (a "clear" verdict) should be about 5 %. Follow-ups
+that show "–" or "too early" have no interval and are counted apart.
 
 Rows are appended to a CSV per seed, so a stopped run resumes where it was; `--workers` seeds
 run at once (separate processes, default 2).
@@ -37,6 +38,7 @@ from evaluation.data import demo, ingest
 from evaluation.data.demo_layout import build_municipality, draw_size_factors
 from evaluation.values.decisions import follow_up_decisions, load_decisions
 from evaluation.values.load import load_indicator_values
+from evaluation.values.year_overlap import overlap_covariances
 
 LATEST = 2025
 TODAY = date(2026, 11, 28)  # review dates do not enter the figures
@@ -62,7 +64,10 @@ def one_seed(seed: int, catalog) -> pd.DataFrame:
         target = Path(tmp) / "w.duckdb"
         ingest.ingest_paths([raw], target, replace=True)
         values = load_indicator_values(target, 5)
-        follow = follow_up_decisions(load_decisions(target), values, catalog, LATEST, TODAY)
+        covariances = overlap_covariances(target, catalog)
+        follow = follow_up_decisions(
+            load_decisions(target), values, catalog, LATEST, TODAY, covariances
+        )
         sidecar = json.loads((raw / "true_effects.json").read_text(encoding="utf-8"))
     truth = {d["decision_id"]: d for d in sidecar["decisions"]}
     follow["seed"] = seed

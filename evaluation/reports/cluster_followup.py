@@ -20,6 +20,7 @@ from evaluation.reports import charts
 from evaluation.reports import common as rc
 from evaluation.texts import format_school_year
 from evaluation.values import decisions as decision_values
+from evaluation.values import year_overlap
 
 ANCHOR = "opfoelgning"
 CHART_COLUMNS = 3
@@ -55,8 +56,10 @@ def report_follow_ups(report, today: date | None = None) -> tuple[pd.DataFrame, 
 def compute_follow_ups(report, today: date) -> tuple[pd.DataFrame, pd.DataFrame]:
     decisions = decision_values.load_decisions(report.data.warehouse)
     decisions = decisions[decisions["first_year"].astype(float) <= report.year + 1]
+    # the pupils answering in both years tie a group's two years (values.year_overlap)
+    covariances = year_overlap.load_overlap_covariances(report.data.warehouse)
     follow = decision_values.follow_up_decisions(
-        decisions, report.data.values, report.data.catalog, report.year, today
+        decisions, report.data.values, report.data.catalog, report.year, today, covariances
     )
     return decisions.reset_index(drop=True), follow
 

@@ -1,17 +1,23 @@
 """Follow-up of one decision: did the cluster's target indicator move more than the rest of the
 municipality's since the decision, and is that clear?
 
-The estimate is a difference in differences of two independent changes,
+The estimate is a difference in differences of two independent changes (the cluster and the
+rest are disjoint pupils),
 
     (cluster now - cluster before) - (rest now - rest before),
 
-with the four values from disjoint or independent pupil samples, so its variance is the sum of
-the four squared standard errors: the SE of a difference of two independent estimates is
-sqrt(se1^2 + se2^2), applied twice (Altman & Bland 2003, "Interaction revisited: the difference
-between two estimates", BMJ 326:219). Proportions take their Wald variance p(1-p)/n from the
-numerator and denominator; means and rates sd/sqrt(n); medians their own se. The interval is
-estimate +- 1.96 se (normal). Pupils answering in both years make the two years of one group
-positively correlated, which this formula ignores: it then overstates the variance (conservative).
+so its variance is the sum of the two changes' variances: the SE of a difference of two
+independent estimates is sqrt(se1^2 + se2^2) (Altman & Bland 2003, "Interaction revisited: the
+difference between two estimates", BMJ 326:219). Proportions take their Wald variance p(1-p)/n
+from the numerator and denominator; means and rates sd/sqrt(n); medians their own se. The
+interval is estimate +- 1.96 se (normal). Pupils answering in both years (grades 4-9 overlap
+across years) make the two years of one group positively correlated: the variance of each change
+is var_before + var_now - 2 Cov, with Cov(mean_b, mean_a) = n_common c / (n_b n_a) for
+overlapping samples, c the covariance of the common pupils' two values (Kish 1965, "Survey
+Sampling", ch. 12 on overlapping samples; Cochran 1977, "Sampling Techniques", ch. 12 on sampling
+on successive occasions). `change_variance` is the one home of that rule: the follow-up and the
+drift estimate's sampling part both use it. Where no pupil is matched (register and daycare
+figures, answers without pupil_key) the covariance is 0 and the two years count as independent.
 
 Groups also drift apart from year to year beyond sampling (a school's weight in its cluster
 changes as cohorts turn over, a school changes cluster, a neighbour's own action moves the
@@ -26,9 +32,8 @@ method-of-moments between-study variance of DerSimonian & Laird (1986) is. The l
 shapes the brief weighed: a random walk (slope = its variance per year: the excess grows with
 the span) and an i.i.d. group-year shock (slope 0, level 2 tau^2). The generator has no explicit
 shock but its sources accumulate with the span, and the demo's variograms do rise with the gap,
-so the slope carries most of it. The intercept is negative where pupils answering in both years
-make the two years' errors correlate (then the sampling variances overstate the change's): the
-line takes that back over short spans, never below the plain sampling variance.
+so the slope carries most of it. The sampling part it subtracts is `change_variance`, with the
+overlap's covariance, so the common pupils are not counted as drift's negative intercept.
 
 The verdict is decided by the printed interval only: it excludes zero on the good side of the
 indicator (its direction; lower_better reversed) -> clear progress, on the bad side -> clear
@@ -51,6 +56,9 @@ TOO_EARLY, PROGRESS, NO_CHANGE, DECLINE = (
     "clear_decline",
 )
 VERDICTS = (TOO_EARLY, PROGRESS, NO_CHANGE, DECLINE)
+# a change's variance never falls below this share of its two variances' sum: the covariance is
+# estimated, and a change measured on (nearly) the same pupils is still not known exactly
+FLOOR_SHARE = 0.01
 
 
 @dataclass(frozen=True)
@@ -117,19 +125,46 @@ def follow_up(
     rest_now: Summary,
     direction: str = "higher_better",
     drift: float = 0.0,
+    covariances: tuple[float, float] = (0.0, 0.0),
 ) -> FollowUp:
-    """The difference in differences with its 95 % interval and the verdict it decides; `drift`
-    (from drift_variance, at the follow-up's span) is added to the four sampling variances."""
+    """The difference in differences with its 95 % interval and the verdict it decides.
+
+    `covariances`: Cov(before, now) of the cluster's means and of the rest's (pupils in both
+    years, overlap_covariance); `drift` (from drift_variance, at the follow-up's span) is added
+    to the two changes' sampling variances."""
     cluster_change = cluster_now.value - cluster_before.value
     rest_change = rest_now.value - rest_before.value
     estimate = cluster_change - rest_change
-    variance = sum(s.variance() for s in (cluster_before, cluster_now, rest_before, rest_now))
+    own, rest = covariances
+    variance = change_variance(cluster_before.variance(), cluster_now.variance(), own)
+    variance += change_variance(rest_before.variance(), rest_now.variance(), rest)
     variance += drift
     se = math.sqrt(variance) if variance >= 0 else math.nan
     low, high = estimate - Z95 * se, estimate + Z95 * se
     return FollowUp(
         cluster_change, rest_change, estimate, se, low, high, verdict(low, high, direction)
     )
+
+
+def change_variance(before: float, now: float, covariance: float = 0.0) -> float:
+    """Var(now - before) = var_before + var_now - 2 Cov (Kish 1965 ch. 12), never below
+    FLOOR_SHARE of var_before + var_now; an unknown covariance counts as 0. Numbers or arrays."""
+    independent = np.asarray(before, dtype=float) + np.asarray(now, dtype=float)
+    covariance = np.nan_to_num(np.asarray(covariance, dtype=float))
+    out = np.maximum(independent - 2 * covariance, FLOOR_SHARE * independent)
+    return float(out) if out.ndim == 0 else out
+
+
+def overlap_covariance(n_common, sum_before, sum_now, sum_products, n_before, n_now):
+    """Cov(mean_before, mean_now) of two overlapping samples: n_common c / (n_before n_now), c the
+    sample covariance of the common members' two values (Kish 1965 ch. 12; Cochran 1977 ch. 12).
+    Arrays or numbers; 0 where fewer than 2 are common."""
+    n_common = np.asarray(n_common, dtype=float)
+    enough = n_common >= 2
+    safe = np.where(enough, n_common, 2.0)
+    c = (sum_products - sum_before * sum_now / safe) / (safe - 1)
+    out = np.where(enough, n_common * c / (np.asarray(n_before) * np.asarray(n_now)), 0.0)
+    return float(out) if out.ndim == 0 else out
 
 
 def drift_variance(gaps, changes, sampling_variances, span: float) -> float:

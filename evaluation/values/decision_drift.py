@@ -4,7 +4,8 @@ years before a decision (evaluation.stats.followup.drift_variance explains the e
 For every group of the decision's level (clusters, or units) in its municipality and every
 published year up to the decision's "before" year: the group minus the rest of the municipality
 and that difference's sampling variance (the group and the rest are disjoint pupils). Every
-pair of years of one group then gives a change, its gap in years and its sampling variance.
+pair of years of one group then gives a change, its gap in years and its sampling variance
+(less twice the covariance of pupils answering in both years, evaluation.values.year_overlap).
 Suppressed values are never used.
 """
 
@@ -43,25 +44,44 @@ def difference_series(of_ind: pd.DataFrame, level: str, municipality, last_year:
     return pd.DataFrame(rows, columns=["entity_id", "year", "difference", "variance"])
 
 
-def year_pairs(series: pd.DataFrame) -> pd.DataFrame:
-    """Every pair of years of one group: gap, change and the change's sampling variance."""
+def year_pairs(series: pd.DataFrame, covariances: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every pair of years of one group: gap, change and the change's sampling variance.
+
+    `covariances` (entity_id, year_from, year_to, covariance, rest_covariance; one indicator and
+    level, evaluation.values.year_overlap) are the pupils answering in both years: the group's
+    and the rest's covariances both tie the two years' differences (followup.change_variance)."""
     pairs = series.merge(series, on="entity_id", suffixes=("_from", "_to"))
     pairs = pairs[pairs["year_from"] < pairs["year_to"]]
+    tied = pd.Series(0.0, index=pairs.index)
+    if covariances is not None and not covariances.empty:
+        keys = ["entity_id", "year_from", "year_to"]
+        found = pairs[keys].merge(covariances, on=keys, how="left")
+        tied = pd.Series(
+            (found["covariance"].fillna(0.0) + found["rest_covariance"].fillna(0.0)).to_numpy(),
+            index=pairs.index,
+        )
+    variance = followup.change_variance(pairs["variance_from"], pairs["variance_to"], tied)
     return pd.DataFrame(
         {
             "gap": pairs["year_to"] - pairs["year_from"],
             "change": pairs["difference_to"] - pairs["difference_from"],
-            "variance": pairs["variance_to"] + pairs["variance_from"],
+            "variance": variance,
         }
     )
 
 
 def drift_before(
-    of_ind: pd.DataFrame, level: str, municipality, last_year: int, span: int, as_summary
+    of_ind: pd.DataFrame,
+    level: str,
+    municipality,
+    last_year: int,
+    span: int,
+    as_summary,
+    covariances: pd.DataFrame | None = None,
 ) -> float:
     """The variance beyond sampling over `span` years of the municipality's groups of `level`,
     from the years up to `last_year` (the decision's before year): none of the decision's own
-    effect enters."""
+    effect enters. `covariances` as year_pairs takes them."""
     series = difference_series(of_ind, level, municipality, last_year, as_summary)
-    pairs = year_pairs(series)
+    pairs = year_pairs(series, covariances)
     return followup.drift_variance(pairs["gap"], pairs["change"], pairs["variance"], span)

@@ -222,7 +222,12 @@ FOLLOWUP_COLUMNS = [
 
 
 def follow_up_decisions(
-    decisions: pd.DataFrame, values: pd.DataFrame, catalog: Catalog, year: int, today
+    decisions: pd.DataFrame,
+    values: pd.DataFrame,
+    catalog: Catalog,
+    year: int,
+    today,
+    covariances: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per decision and target indicator: before (the last survey before the decision's
     first_year) and now (the latest survey up to `year`), the cluster's (or the named unit's)
@@ -234,13 +239,15 @@ def follow_up_decisions(
     "whole_municipality" marks a median compared with the whole municipality (medians are not
     additive, so the rest cannot be found). `review_due`: the review date has passed without
     clear progress (the KL question); `overdue`: it has passed and the status was never updated.
+    `covariances` (evaluation.values.year_overlap.overlap_covariances) tie a group's two years
+    through the pupils answering in both; None treats the years as independent.
     """
     rows = []
     known = {ind.id for ind in catalog.indicators}
     for target in decision_targets(decisions).itertuples(index=False):
         if target.indicator_id not in known:
             continue
-        row = follow_up_one(target, catalog.get(target.indicator_id), values, year)
+        row = follow_up_one(target, catalog.get(target.indicator_id), values, year, covariances)
         due = not pd.isna(target.review_date) and pd.Timestamp(target.review_date) < pd.Timestamp(
             today
         )
@@ -250,7 +257,9 @@ def follow_up_decisions(
     return pd.DataFrame(rows, columns=FOLLOWUP_COLUMNS)
 
 
-def follow_up_one(target, indicator: Indicator, values: pd.DataFrame, year: int) -> dict:
+def follow_up_one(
+    target, indicator: Indicator, values: pd.DataFrame, year: int, covariances=None
+) -> dict:
     """The follow-up of one decision on one indicator (see follow_up_decisions)."""
     unit = None if pd.isna(target.unit_id) or target.unit_id == "" else str(target.unit_id)
     level, entity = ("unit", unit) if unit else ("cluster", target.cluster_id)
@@ -277,11 +286,13 @@ def follow_up_one(target, indicator: Indicator, values: pd.DataFrame, year: int)
     (mine_before, rest_before, whole), (mine_now, rest_now, _) = pair
     municipality = own["municipality"].iloc[0]
     span = row["now_year"] - row["before_year"]
+    tied = covariances_of(covariances, indicator.id, level)
     drift = decision_drift.drift_before(
-        of_ind, level, municipality, row["before_year"], span, as_summary
+        of_ind, level, municipality, row["before_year"], span, as_summary, tied
     )
+    pair_covariances = covariance_pair(tied, entity, row["before_year"], row["now_year"])
     result = followup.follow_up(
-        mine_before, mine_now, rest_before, rest_now, indicator.direction, drift
+        mine_before, mine_now, rest_before, rest_now, indicator.direction, drift, pair_covariances
     )
     return row | {
         "before": mine_before.value,
@@ -297,6 +308,30 @@ def follow_up_one(target, indicator: Indicator, values: pd.DataFrame, year: int)
         "verdict": result.verdict,
         "reason": "whole_municipality" if whole else None,
     }
+
+
+def covariances_of(covariances: pd.DataFrame | None, indicator_id: str, level: str):
+    """The overlap covariances of one indicator and level (None when there are none)."""
+    if covariances is None or covariances.empty:
+        return None
+    mine = covariances[
+        (covariances["indicator_id"] == indicator_id) & (covariances["level"] == level)
+    ]
+    return mine if not mine.empty else None
+
+
+def covariance_pair(tied: pd.DataFrame | None, entity, year_from, year_to) -> tuple[float, float]:
+    """(the group's, the rest's) Cov(before, now) of their means; (0, 0) when none are known."""
+    if tied is None:
+        return 0.0, 0.0
+    row = tied[
+        (tied["entity_id"] == entity)
+        & (tied["year_from"] == year_from)
+        & (tied["year_to"] == year_to)
+    ]
+    if row.empty:
+        return 0.0, 0.0
+    return float(row["covariance"].iloc[0]), float(row["rest_covariance"].iloc[0])
 
 
 def group_pair(of_ind: pd.DataFrame, own: pd.DataFrame, level: str, year: int):
