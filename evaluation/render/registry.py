@@ -106,7 +106,15 @@ REPORTS: list[ReportSpec] = [
         needs_pupil_level=True,
         notebook_defaults=("municipality", "indicator", "bootstrap_draws", "seed"),
     ),
-    ReportSpec("public_report", "public_report.ipynb", build_public_parameters, source="public"),
+    # `warehouse` (published respondent counts, issue 16) is left to the notebook's default until
+    # `render --source public` can name a warehouse beside the data folder
+    ReportSpec(
+        "public_report",
+        "public_report.ipynb",
+        build_public_parameters,
+        source="public",
+        notebook_defaults=("warehouse",),
+    ),
 ]
 
 
