@@ -24,6 +24,7 @@ from public_data import FIXTURE, MAP  # noqa: E402
 from evaluation.data import ingest  # noqa: E402
 from evaluation.reports import (  # noqa: E402
     cluster_report,
+    leader_status,
     leader_summary,
     public_change,
     public_report,
@@ -144,3 +145,46 @@ def test_the_public_report_shows_the_municipality_over_the_warehouses_years(two_
     assert "Offentliggjorte tal over årene for Frederiksberg" in text
     assert "2023/24" in text and "sådan svinger en skoles tal normalt fra år til år" in text
     assert "Offentliggjorte tal over årene" not in series_text("")  # the CSV route alone
+
+
+def test_status_tables_show_a_published_index_change_against_the_usual_swings(two_years):
+    """Issue 16: the cluster's and the leader's status tables give a published index's change
+    since the previous year with the band of usual swings and the year named; the change is
+    never counted as a clear one (change_verdict stays "missing")."""
+    report = cluster_report.prepare_report("nord", 2024, "da", str(two_years))
+    rows = report.status("headline", ["generel_trivsel"]).set_index("indicator_id")
+    row = rows.loc["generel_trivsel"]
+    values = report.data.values
+    nord = values[
+        (values["level"] == "unit")
+        & (values["cluster_id"] == "nord")
+        & (values["indicator_id"] == "generel_trivsel")
+        & (values["year"] == 2024)
+    ]
+    pupils = nord.set_index("entity_id")["n"].astype(float)
+    school_change = pd.Series(0.1, index=pupils.index)
+    school_change[JUMPER] = 0.5  # by construction of the derived year
+    expected = float((pupils * school_change).sum() / pupils.sum())
+    assert row["change"] == pytest.approx(expected, abs=0.011)  # cluster means of 2-decimal values
+    changes = np.array([0.5] + [0.1] * 9)
+    school_half = 1.959964 * np.sqrt(np.mean(changes**2) + ROUNDING_DIFFERENCE_VARIANCE)
+    h = float((pupils**2).sum() / pupils.sum() ** 2)
+    assert row["usual_band"] == pytest.approx(school_half * np.sqrt(h), rel=1e-6)
+    assert row["usual_verdict"] == "larger_increase"
+    assert row["change_verdict"] == "missing"  # no sampling interval without n
+    text = plain(cluster_report.build_overview(report))
+    assert "større end de sædvanlige udsving siden 2023/24" in text
+    row_text = text[text.index("Generel trivsel") :]
+    assert "(sædvanlige udsving ±" in row_text
+    assert "tydelig" not in row_text.split("kommunen", 1)[1]  # the change's cells
+    assert "1 af de 1 offentliggjorte nøgletal har ændret sig mere end" in text
+    assert "Ingen af de 0" not in text
+    syd = cluster_report.prepare_report("syd", 2024, "da", str(two_years))
+    assert "inden for de sædvanlige udsving siden 2023/24" in plain(
+        cluster_report.build_overview(syd)
+    )
+    leader = leader_summary.prepare_report("", 2024, "da", str(two_years))
+    detail = leader_status.detail_frame(leader)
+    cells = " ".join(detail.astype(str).to_numpy().ravel())
+    assert "Ændring siden 2023/24" in " ".join(detail.columns) or "2023/24" in cells
+    assert "(sædvanlige udsving ±" in cells

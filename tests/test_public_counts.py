@@ -21,7 +21,10 @@ sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from public_data import FIXTURE, fixture_public_files  # noqa: E402
 
 from evaluation.data import ingest  # noqa: E402
-from evaluation.reports import public_counts  # noqa: E402
+from evaluation.reports import (
+    public_counts,  # noqa: E402
+    public_parts,  # noqa: E402
+)
 from evaluation.reports import public_report as public  # noqa: E402
 from evaluation.stats.spread import ROUNDING_VARIANCE  # noqa: E402
 
@@ -71,3 +74,17 @@ def test_the_report_says_which_figures_rest_on_published_counts(answers_warehous
         public.build_schools(public.prepare_report("Frederiksberg", "da", str(FIXTURE)))
     )
     assert "offentliggjort antal svar" not in csv_only
+
+
+def test_counted_schools_get_a_sampling_funnel_and_each_funnel_says_its_limits(answers_warehouse):
+    report = public.prepare_report(
+        "Frederiksberg", "da", str(FIXTURE), warehouse=str(answers_warehouse)
+    )
+    funnel = public_counts.counted_html(report, "generel_trivsel")
+    assert "<svg" in funnel
+    text = plain(funnel)
+    assert "bygger på hver skoles offentliggjorte antal svar (stikprøvegrænser)" in text
+    assert "Af de 3 skoler med et offentliggjort antal svar" in text
+    fit = plain(public_parts.school_funnel_html(report, "generel_trivsel"))
+    assert "Tragten her bygger på elevtal" in fit and "3 af skolerne" in fit
+    assert public_counts.counted_html(report, "fravaer") == ""

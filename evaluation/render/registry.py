@@ -27,6 +27,8 @@ class RenderSettings:
     clusters: tuple[str, ...]
     clusters_chosen: bool = False  # --cluster given: render only those cluster reports
     municipality: str = ""  # --source public: the municipality of the public report
+    # --source public: a warehouse of the ministry's figures (respondent counts, years), or ""
+    public_warehouse: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,7 @@ def build_public_parameters(settings: RenderSettings) -> list[dict]:
             "language": settings.language,
             "data_dir": settings.warehouse,
             "min_n": settings.min_n,
+            "warehouse": settings.public_warehouse,
         }
     ]
 
@@ -106,15 +109,7 @@ REPORTS: list[ReportSpec] = [
         needs_pupil_level=True,
         notebook_defaults=("municipality", "indicator", "bootstrap_draws", "seed"),
     ),
-    # `warehouse` (published respondent counts, issue 16) is left to the notebook's default until
-    # `render --source public` can name a warehouse beside the data folder
-    ReportSpec(
-        "public_report",
-        "public_report.ipynb",
-        build_public_parameters,
-        source="public",
-        notebook_defaults=("warehouse",),
-    ),
+    ReportSpec("public_report", "public_report.ipynb", build_public_parameters, source="public"),
 ]
 
 

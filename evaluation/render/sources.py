@@ -132,6 +132,11 @@ def plan_public_render(options) -> tuple[Path, WarehouseFacts, RenderSettings]:
         raise ParameterError("--cluster is not used with --source public; leave it out.")
     inputs = [data.data_dir / name for name in public_files.PUBLIC_FILES]
     log = [{"file": str(f), "sha256": files.hash_file(f), "table_name": "public"} for f in inputs]
+    published = public_warehouse(options)
+    if published:  # its answers and years enter the report, so a change re-renders it
+        log.append(
+            {"file": published, "sha256": files.hash_file(published), "table_name": "public"}
+        )
     facts = WarehouseFacts([year], {}, [], log)
     settings = RenderSettings(
         year=year,
@@ -140,8 +145,23 @@ def plan_public_render(options) -> tuple[Path, WarehouseFacts, RenderSettings]:
         min_n=int(options.min_n),
         clusters=(),
         municipality=options.municipality,
+        public_warehouse=published,
     )
     return inputs[0].resolve(), facts, settings
+
+
+def public_warehouse(options) -> str:
+    """The warehouse the public report reads the ministry's respondent counts (TRIVSP) and
+    earlier years from (issue 16): `--warehouse` when given, else the default warehouse when it
+    exists and holds published figures only; "" for none (the report reads the CSV files alone).
+    A pupil-level warehouse is never used by default: it holds no published figures."""
+    if options.warehouse:
+        return str(warehouse.require_warehouse(options.warehouse).resolve())
+    default = Path(config.warehouse_path())
+    if not default.is_file():
+        return ""
+    facts = read_warehouse_facts(default)
+    return str(default.resolve()) if facts.years and not facts.pupil_level else ""
 
 
 @dataclass(frozen=True)

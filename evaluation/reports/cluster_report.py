@@ -56,6 +56,7 @@ from evaluation.reports.cluster_trends import (
     trend_table,
 )
 from evaluation.reports.reflection import action_questions, effort_question
+from evaluation.reports.status import usual_count_sentence
 from evaluation.texts import danish_order, format_school_year
 
 SECTIONS = (
@@ -231,9 +232,11 @@ def overview_lines(report: ClusterReport, rows: pd.DataFrame) -> list[str]:
     previous = format_school_year(report.previous)
     verdicts = rows["change_verdict"].value_counts() if len(rows) else pd.Series(dtype=int)
     assessed = int(sum(verdicts.get(k, 0) for k in ("better", "worse", "none")))
+    usual = usual_count_sentence(t, rows, previous)  # published indices (issue 16)
     lines = [
         t("cluster_report.overview_intro", school_year=report.school_year, previous=previous),
-        count_sentence(t, verdicts, assessed, previous),
+        *([count_sentence(t, verdicts, assessed, previous)] if assessed or not usual else []),
+        *([usual] if usual else []),
     ]
     if report.year - report.previous > 1:
         lines.append(

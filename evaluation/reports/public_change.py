@@ -106,13 +106,13 @@ def usual_change_rows(data, level: str, entity_id: str, year: int, indicator_ids
     return rows
 
 
-def band_text(t: Texts, indicator, band: UsualBand | None) -> str:
+def band_text(t: Texts, indicator, half_width: float | None) -> str:
     """'±0,21' in the change's unit, or the missing mark."""
-    if band is None:
+    if half_width is None or np.isnan(half_width):
         return SUPPRESSED_MARKER
-    shown = format_difference(t, indicator, band.half_width)
+    shown = format_difference(t, indicator, half_width)
     if not any(c in "123456789" for c in shown):  # a narrow band never prints as ±0,0
-        shown = format_difference(t, indicator, band.half_width, extra=1)
+        shown = format_difference(t, indicator, half_width, extra=1)
     return "±" + shown.lstrip("+±")
 
 
@@ -126,7 +126,9 @@ def usual_change_table(t: Texts, rows: list[dict], years: list[int]) -> pd.DataF
         for year, label in zip(years, labels, strict=True):
             cells[label] = format_value(t, ind, row["by_year"].get(year, np.nan))
         cells[t("public3.columns.change")] = format_difference(t, ind, row["change"])
-        cells[t("public3.columns.usual")] = band_text(t, ind, row["band"])
+        cells[t("public3.columns.usual")] = band_text(
+            t, ind, row["band"].half_width if row["band"] else None
+        )
         cells[t("public3.columns.verdict")] = t(f"public3.verdict.{row['verdict']}")
         out.append(cells)
     return pd.DataFrame(out)
@@ -159,13 +161,18 @@ def usual_change_html(
     return charts.table_to_html(usual_change_table(t, rows, years), caption, notes)
 
 
-def load_history(warehouse: str | None, min_n: int):
-    """The warehouse's values for the public report's years over time: a ReportData when the
-    warehouse holds published figures of two or more years, else None (the CSV route alone)."""
+def load_published(warehouse: str | None, min_n: int):
+    """The warehouse's values when it holds the ministry's published figures (a ReportData),
+    else None: the public report then reads the CSV files alone."""
     if not warehouse or not Path(warehouse).is_file():
         return None
     data = load_report_data(Path(warehouse), min_n)
-    return data if data.public and len(data.years) >= 2 else None
+    return data if data.public else None
+
+
+def as_history(data):
+    """The published values when they span two or more years (else None)."""
+    return data if data is not None and len(data.years) >= 2 else None
 
 
 def municipality_history_html(report) -> str:

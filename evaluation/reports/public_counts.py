@@ -19,8 +19,22 @@ import pandas as pd
 
 from evaluation.data import warehouse
 from evaluation.data.public_files import ABSENCE_INDICATOR
-from evaluation.reports import charts
-from evaluation.reports.funnels import position_labels
+from evaluation.reports.funnels import (
+    FunnelFigure,
+    funnel_figure_html,
+    funnel_labels,
+    outside_counts,
+    position_labels,
+)
+from evaluation.reports.public_parts import (
+    as_printed,
+    band_notes,
+    funnel_lines,
+    labelled_points,
+    with_at_limit,
+    with_axis_note,
+)
+from evaluation.reports.public_svg import compact_svgs
 from evaluation.stats.rounding import classify_rounded
 from evaluation.stats.spread import ASSUMED_PUPIL_SD, ROUNDING_VARIANCE, counted_limits
 from evaluation.values.aggregate import table_names
@@ -37,6 +51,9 @@ def published_respondents(warehouse_path: str | None, year: int) -> pd.Series:
     counts = school_respondents(answers)
     counts = counts[counts["year"] == int(year)]
     return counts.set_index("unit_id")["respondents"].astype(float)
+
+
+WIDEST_Z = 3.09  # the 99.8 % limit: the y axis holds both bands over the n drawn
 
 
 def counted_rows(report, indicator_id: str) -> pd.DataFrame:
@@ -65,13 +82,10 @@ def counted_rows(report, indicator_id: str) -> pd.DataFrame:
     ).sort_values("name")
 
 
-def counted_html(report, indicator_id: str) -> str:
-    """The table of schools with published counts under a school funnel ("" without any)."""
-    rows = counted_rows(report, indicator_id)
-    if rows.empty:
-        return ""
+def counted_table(report, rows: pd.DataFrame) -> pd.DataFrame:
+    """The counted schools as printed: n, value, limits with n, both positions."""
     t = report.t
-    table = pd.DataFrame(
+    return pd.DataFrame(
         {
             t("public.columns.school"): rows["name"],
             t("public3.columns.respondents"): [t.number(v, 0) for v in rows["respondents"]],
@@ -84,17 +98,78 @@ def counted_html(report, indicator_id: str) -> str:
             t("public3.columns.fit_position"): position_labels(t, rows["fit_classification"]),
         }
     )
-    caption = t(
-        "public3.counted_caption",
-        indicator=report.indicator_name(indicator_id),
-        **report.names,
-        school_year=report.school_year,
+
+
+def counted_variance(report, indicator_id: str):
+    """(target, tau2, variance(n)) of the sampling-based funnel: a school mean of n answers."""
+    size = report.comparison.schools[indicator_id]["size"]
+    tau2 = max(size.intercept - ROUNDING_VARIANCE, 0.0)
+    sd = ASSUMED_PUPIL_SD["mean"]
+    return size.target, tau2, lambda n: tau2 + sd**2 / np.asarray(n, float) + ROUNDING_VARIANCE
+
+
+def counted_html(report, indicator_id: str) -> str:
+    """The sampling-based funnel of the schools with a published count, with their table under
+    it ("" without any): x is the published `Antal svar`, the limits those of `counted_limits`
+    (Spiegelhalter 2005), drawn over the same n as the points."""
+    rows = counted_rows(report, indicator_id)
+    if rows.empty:
+        return ""
+    t = report.t
+    name = report.indicator_name(indicator_id)
+    target, _tau2, variance = counted_variance(report, indicator_id)
+    points, tied = labelled_points(
+        t,
+        pd.DataFrame(
+            {
+                "name": rows["name"].to_numpy(),
+                "n": rows["respondents"].to_numpy(),
+                "value": rows["value"].to_numpy(),
+                "position": position_labels(t, rows["classification"]),
+            }
+        ),
+        rows["respondents"],
+        rows["value"],
+        indicator_id,
     )
-    notes = [
-        t("public3.counted_note", sd=t.number(ASSUMED_PUPIL_SD["mean"], 1), count=len(rows)),
-        t("public.credit_line"),
-    ]
-    return charts.table_to_html(table, caption, notes)
+    # the lines run a little beyond the points' n, so one school still gets a funnel
+    sizes = pd.Series([rows["respondents"].min() * 0.7, rows["respondents"].max() * 1.3])
+    widest = target + np.array([-1, 1]) * WIDEST_Z * np.sqrt(variance(sizes.min()))
+    words = {"indicator": name, **report.names, "school_year": report.school_year}
+    description = t(
+        "public4.counted_description",
+        target=t.number(target, 2),
+        count=len(rows),
+        **outside_counts(rows["classification"]),
+        **report.names,
+    )
+    figure = FunnelFigure(
+        points=points,
+        limits=funnel_lines(t, target, sizes, variance, [*rows["value"], *widest]),
+        target=target,
+        labels=funnel_labels(t, t("public3.columns.respondents"), name),
+        y_format=".1f",
+        others=None,
+        title=t("public4.counted_title", **words),
+        description=with_axis_note(t, with_at_limit(t, description, rows["classification"])),
+        table=counted_table(report, rows),
+        slug=f"public-counted-{indicator_id}",
+        footnotes=[
+            *tied,
+            *band_notes(
+                t,
+                t(
+                    "public3.counted_note",
+                    sd=t.number(ASSUMED_PUPIL_SD["mean"], 1),
+                    count=len(rows),
+                ),
+            ),
+        ],
+        csv_table=as_printed(rows.drop(columns="fit_classification"), indicator_id),
+        table_caption=t("public3.counted_caption", **words),
+        at_limit=True,
+    )
+    return compact_svgs(funnel_figure_html(t, figure, report.tables_dir), figure.slug)
 
 
 def counted_share(report) -> tuple[int, int]:

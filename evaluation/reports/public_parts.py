@@ -41,6 +41,7 @@ class PublicReport:
     # warehouse with the ministry's answer distributions was given (public_counts)
     respondents: pd.Series = field(default_factory=lambda: pd.Series(dtype=float))
     history: object = None  # a multi-year public warehouse's ReportData (public_change)
+    published: object = None  # the public warehouse's ReportData, any years (public_official)
 
     @property
     def school_year(self) -> str:
@@ -247,7 +248,11 @@ def school_funnel_html(report: PublicReport, indicator_id: str) -> str:
         ),
         table=outside_schools_table(t, own, indicator_id),
         slug=f"public-schools-{indicator_id}",
-        footnotes=[*tied, *band_notes(t, t("public_band.schools_note"))],
+        footnotes=[
+            *tied,
+            *band_notes(t, t("public_band.schools_note")),
+            *counted_aside(report, own, indicator_id),
+        ],
         csv_table=as_printed(
             own[["entity_id", "name", "n", "value", "lower_95", "upper_95"]].assign(
                 lower_998=own["lower_998"],
@@ -261,6 +266,15 @@ def school_funnel_html(report: PublicReport, indicator_id: str) -> str:
         at_limit=True,
     )
     return compact_svgs(funnel_figure_html(t, figure, report.tables_dir), figure.slug)
+
+
+def counted_aside(report: PublicReport, own: pd.DataFrame, indicator_id: str) -> list[str]:
+    """Which limits this funnel uses when some schools also have a published respondent count
+    (public_counts draws their sampling-based funnel next): one sentence, or none."""
+    counted = int(own["entity_id"].isin(report.respondents.index).sum())
+    if not counted or indicator_id == ABSENCE_INDICATOR:
+        return []
+    return [report.t("public4.fit_beside_counted", count=counted)]
 
 
 def other_schools(t: Texts, all_units: pd.DataFrame, municipality: str) -> pd.DataFrame | None:

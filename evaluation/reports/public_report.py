@@ -15,7 +15,13 @@ import pandas as pd
 from evaluation import config
 from evaluation.catalog import load_catalog
 from evaluation.data.public_files import ABSENCE_INDICATOR
-from evaluation.reports import charts, key_figures, public_change, public_counts
+from evaluation.reports import (
+    charts,
+    key_figures,
+    public_change,
+    public_counts,
+    public_official,
+)
 from evaluation.reports import common as rc
 from evaluation.reports.funnels import position_label
 from evaluation.reports.public_comparison import (
@@ -60,9 +66,12 @@ def prepare_report(
     t = texts_for(language)
     comparison = build_public_comparison(municipality, data_dir or None, min_n)
     counts = public_counts.published_respondents(warehouse or None, comparison.year)
-    history = public_change.load_history(warehouse or None, min_n)
+    published = public_change.load_published(warehouse or None, min_n)
+    history = public_change.as_history(published)
     catalog = load_catalog()
-    return PublicReport(comparison, t, catalog, min_n, tables_dir or None, counts, history)
+    return PublicReport(
+        comparison, t, catalog, min_n, tables_dir or None, counts, history, published
+    )
 
 
 section_title = rc.section_titles("public")  # section_title(report, key): a heading
@@ -210,6 +219,7 @@ def build_schools(report: PublicReport) -> rc.Html:
             ],
         )
     )
+    parts.append(public_official.official_html(report))  # shares with a published n
     return section(report, "schools", "".join(parts))
 
 

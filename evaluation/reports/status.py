@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from evaluation.reports import charts, public_cluster
+from evaluation.reports import charts, public_change, public_cluster
 from evaluation.reports.formatting import (
     extra_decimals,
     format_difference,
@@ -24,7 +24,8 @@ from evaluation.reports.formatting import (
     indicator_name,
 )
 from evaluation.reports.inputs import ReportData, previous_year, shared_result
-from evaluation.texts import SUPPRESSED_MARKER, Texts, is_missing
+from evaluation.stats.usual_change import against_usual
+from evaluation.texts import SUPPRESSED_MARKER, Texts, format_school_year, is_missing
 
 Z95 = 1.959963984540054
 CLEAR = ("better", "worse")  # verdicts that say a clear difference or change
@@ -204,10 +205,29 @@ def status_row(data: ReportData, level: str, entity_id: str, year: int, ind_id: 
         "previous_year": prev,
         "previous_value": before["value"] if before is not None else math.nan,
         **(
-            NO_CHANGE  # a published index has no n: no sampling interval for a change
+            usual_year_change(data, level, entity_id, year, now, before)
             if public_cluster.change_without_counts(data, indicator, now)
             else year_change(indicator, now, before)
         ),
+    }
+
+
+def usual_year_change(data, level, entity_id, year, now, before) -> dict:
+    """A published index's change (no n, so no sampling interval: `change_verdict` stays
+    "missing" and no clear change is counted) with the band of usual year-to-year swings
+    (`public_change.entity_band`) and where the change lies against it."""
+    out = {**NO_CHANGE, "usual_band": math.nan, "usual_verdict": "missing"}
+    if before is None or is_missing(now["value"]) or is_missing(before["value"]):
+        return out
+    change = float(now["value"]) - float(before["value"])
+    of_indicator = public_change.shown_values(data, str(now["indicator_id"]))
+    band = public_change.entity_band(of_indicator, level, entity_id, year)
+    verdict = against_usual(change, band)
+    return {
+        **out,
+        "change": change,
+        "usual_band": band.half_width if band is not None else math.nan,
+        "usual_verdict": verdict,
     }
 
 
@@ -260,7 +280,7 @@ def status_frame(t: Texts, rows: pd.DataFrame, columns: list[tuple[str, str]]) -
             "reference": format_value(t, ind, row.reference, extra),
             "previous": format_value(t, ind, row.previous_value),
             "change": _change_text(t, ind, row),
-            "verdict": t("change." + row.change_verdict),
+            "verdict": _verdict_text(t, row),
             "position": t("level." + row.position),
             "n": SUPPRESSED_MARKER if is_missing(row.n) else t.number(row.n, decimals=0),
         }
@@ -292,9 +312,36 @@ def _value_with_interval(t: Texts, ind, row, extra: int) -> str:
     return f"{value} ({format_interval(t, ind, row.decided_lower, row.decided_upper, extra=extra)})"
 
 
+def _verdict_text(t: Texts, row) -> str:
+    """The change's verdict; for a published index the change against the usual swings, with
+    the year named ("større end de sædvanlige udsving siden 2023/24"), never "tydelig"."""
+    usual = getattr(row, "usual_verdict", None)
+    if not isinstance(usual, str) or usual == "missing" or is_missing(row.previous_year):
+        return t("change." + row.change_verdict)
+    previous = format_school_year(int(row.previous_year))
+    return t(f"public4.usual_verdict.{usual}", previous=previous)
+
+
 def _change_text(t: Texts, ind, row) -> str:
     if is_missing(row.change):
         return SUPPRESSED_MARKER
+    if not is_missing(getattr(row, "usual_band", math.nan)):  # a published index: no interval
+        band = public_change.band_text(t, ind, row.usual_band)
+        return t("public4.usual_change", change=format_difference(t, ind, row.change), band=band)
+    if is_missing(row.change_lower):  # a published index whose band could not be estimated
+        return format_difference(t, ind, row.change)
     extra = change_decimals(row)
     interval = format_interval(t, ind, row.change_lower, row.change_upper, True, extra)
     return f"{format_difference(t, ind, row.change, extra)} ({interval})"
+
+
+def usual_count_sentence(t: Texts, rows: pd.DataFrame, previous: str) -> str:
+    """How many published indices moved more than the usual swings ("" without any judged)."""
+    if not len(rows) or "usual_verdict" not in rows:
+        return ""
+    verdicts = rows["usual_verdict"]
+    judged = int(verdicts.isin(["larger_increase", "larger_decrease", "usual"]).sum())
+    if not judged:
+        return ""
+    larger = int(verdicts.isin(["larger_increase", "larger_decrease"]).sum())
+    return t("public4.usual_count", larger=larger, total=judged, previous=previous)
