@@ -96,6 +96,9 @@ def test_schools_left_out_of_the_map_are_listed_on_the_leader_page(tmp_path):
     assert "Ikke med i nogen klynge (2 skoler): Lindevangskolen, " in title
     names = warehouse.read_table(target, "units").set_index("unit_id")["name"]
     assert names["147002"] == "Lindevangskolen" and names["147051"] in title
+    cluster = cluster_report.prepare_report("syd", 2024, "da", str(target))
+    overview = plain(cluster_report.build_overview(cluster))  # beside the municipality's value
+    assert "Ikke med i nogen klynge (2 skoler): Lindevangskolen, " in overview
 
 
 def test_a_published_index_gets_no_change_interval_but_a_counted_share_does():

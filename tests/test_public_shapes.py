@@ -223,8 +223,9 @@ def test_two_years_and_both_bands_nested_with_detaljering(tmp_path, real_rows, c
 
 
 @needs_real
-def test_long_csv_of_two_years_and_bands_with_flat_keys(tmp_path, real_rows):
-    """Long CSV as Randers writes it (semicolon, decimal comma, Skoleår and Klassetringruppe)."""
+def test_long_csv_of_two_years_and_bands_with_flat_keys(tmp_path, real_rows, csv_route):
+    """Long CSV as Randers writes it (semicolon, decimal comma, Skoleår and Klassetringruppe),
+    schools by name; its Mellemtrin 2024/25 rows are the CSV route's values (DERIVED others)."""
     rows = derived_years_and_bands(real_rows)
     long = pd.DataFrame(
         {
@@ -241,6 +242,13 @@ def test_long_csv_of_two_years_and_bands_with_flat_keys(tmp_path, real_rows):
     assert len(got[~got["indicator_id"].isin(OVERVIEW_FIGURES)]) == len(rows)
     units = warehouse.read_table(tmp_path / "w.duckdb", "units")
     assert set(units["municipality"]) == {MUNICIPALITY}  # "frederiksberg" found case-blind
+    wellbeing = got[~got["indicator_id"].isin(OVERVIEW_FIGURES)]
+    mellemtrin = wellbeing[(wellbeing["grade_band"] == "4-6") & (wellbeing["year"] == 2024)]
+    reference = csv_route[~csv_route["indicator_id"].isin(OVERVIEW_FIGURES)]
+    pd.testing.assert_frame_equal(
+        mellemtrin.drop(columns="grade_band").reset_index(drop=True),
+        reference.drop(columns="grade_band").reset_index(drop=True),
+    )
 
 
 @needs_real

@@ -218,6 +218,7 @@ def build_overview(report: ClusterReport) -> rc.Html:
         parts.append(rc.paragraph(t("cluster_report.overview_no_previous")))
     else:
         parts += [rc.paragraph(line) for line in overview_lines(report, rows)]
+    parts.append(public_cluster.unmapped_html(t, report.data))  # in the municipality's value
     caption = t(
         "cluster_report.table_caption", cluster=report.cluster_name, school_year=report.school_year
     )
