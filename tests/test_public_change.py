@@ -188,3 +188,21 @@ def test_status_tables_show_a_published_index_change_against_the_usual_swings(tw
     cells = " ".join(detail.astype(str).to_numpy().ravel())
     assert "Ændring siden 2023/24" in " ".join(detail.columns) or "2023/24" in cells
     assert "(sædvanlige udsving ±" in cells
+
+
+def test_two_years_leave_no_sentence_saying_there_is_one_year(two_years):
+    """The public report on a two-year warehouse: Frederiksberg is in the ministry's series,
+    so the series stands; what the figures cannot say names the years, not "one year"."""
+    report = public_report.prepare_report(
+        "Frederiksberg", "da", str(FIXTURE), warehouse=str(two_years)
+    )
+    text = plain(public_report.build_cannot(report))
+    assert "Flere år: lageret har skolernes tal for 2023/24–2024/25" in text
+    assert "Ét år pr. skole" not in text
+
+
+def test_the_next_step_invents_no_start_on_public_figures(two_years):
+    report = cluster_report.prepare_report("nord", 2024, "da", str(two_years))
+    text = plain(cluster_report.build_next_step(report))
+    assert "De offentlige tal siger ikke, hvornår klyngen startede på indsatsen" in text
+    assert "ikke startet" not in text and "(i 2023/24: " in text

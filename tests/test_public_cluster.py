@@ -20,6 +20,8 @@ from evaluation.catalog import load_catalog  # noqa: E402
 from evaluation.data import ingest, warehouse  # noqa: E402
 from evaluation.reports import cluster_report, leader_summary, public_cluster  # noqa: E402
 
+REAL = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+
 CREDIT = "Kilde: Uddannelsesstatistik.dk (Børne- og Undervisningsministeriet)"
 
 
@@ -114,3 +116,26 @@ def test_a_published_index_gets_no_change_interval_but_a_counted_share_does():
     share = catalog.get("udsagn_god_ven")
     assert not public_cluster.change_without_counts(public, share, index_row)
     assert not public_cluster.change_without_counts(SimpleNamespace(public=False), index, index_row)
+
+
+@pytest.mark.skipif(
+    not (REAL / "school_wellbeing_2024_25.csv").is_file(),
+    reason=f"the real public files are not at {REAL}",
+)
+def test_tied_names_in_a_cluster_funnel_are_listed_not_overprinted(tmp_path):
+    """Issue 16 ("SluseholmenHeibergskolen"): on Aarhus' real figures with the made-up demo map,
+    Demoklynge 1's Ellevangskolen and Tranbjergskolen share 3,6 and lie close in size: one name
+    is drawn, the other listed under the chart."""
+    from evaluation.data import public_ingest
+
+    demo = public_ingest.demo_cluster_map(REAL / "school_wellbeing_2024_25.csv", "Aarhus")
+    path = tmp_path / "aarhus_demo_map.csv"
+    demo.to_csv(path, sep=";", index=False)
+    target = tmp_path / "w.duckdb"
+    ingest.ingest_paths([*fixture_public_files(REAL), path], target)
+    report = cluster_report.prepare_report("demo-1", 2024, "da", str(target))
+    html = str(cluster_report.build_funnels(report))
+    text = plain(html)
+    assert "Navne, der ville stå oven i hinanden i figuren, står her i stedet" in text
+    svg_names = re.findall(r"<text[^>]*>([^<]+)</text>", html)
+    assert not any("Ellevangskolen" in s and "Tranbjergskolen" in s for s in svg_names)

@@ -85,6 +85,9 @@ def test_counted_schools_get_a_sampling_funnel_and_each_funnel_says_its_limits(a
     text = plain(funnel)
     assert "bygger på hver skoles offentliggjorte antal svar (stikprøvegrænser)" in text
     assert "Af de 3 skoler med et offentliggjort antal svar" in text
+    # Søndermarkskolen (260 svar) and Skolen på Duevej (290) both publish 3,5: one name is drawn
+    assert "stå oven i hinanden i figuren, står her i stedet" in text and "(3,50)" in text
+    assert "95 %-grænse" in text and "bånd for almindelig variation" not in text.split("Her")[0]
     fit = plain(public_parts.school_funnel_html(report, "generel_trivsel"))
     assert "Tragten her bygger på elevtal" in fit and "3 af skolerne" in fit
     assert public_counts.counted_html(report, "fravaer") == ""

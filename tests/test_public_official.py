@@ -67,3 +67,14 @@ def test_the_schools_section_holds_it_and_the_csv_route_alone_does_not(report):
     assert "Udsagn fra de officielle spørgsmål" in plain(public.build_schools(report))
     alone = public.prepare_report("Frederiksberg", "da", str(FIXTURE))
     assert public_official.official_html(alone) == ""
+
+
+def test_what_the_figures_cannot_say_follows_the_warehouse(report):
+    """With published counts and ELEVEX in the warehouse the page no longer says "no inclusion
+    figures" or that no respondents are published at all; without them it still does."""
+    text = plain(public.build_cannot(report))
+    assert "3 af kommunens 10 skoler har dog et offentliggjort antal svar" in text
+    assert "Inklusionsgrad: fra ministeriets tal (ELEVEX)" in text
+    assert "Ingen inklusionstal" not in text
+    alone = plain(public.build_cannot(public.prepare_report("Frederiksberg", "da", str(FIXTURE))))
+    assert "Ingen inklusionstal" in alone and "Ét år pr. skole" in alone

@@ -140,7 +140,7 @@ def without_pupil_level_reports(specs: list[ReportSpec]) -> list[ReportSpec]:
     if skipped:
         print(
             f"note: {', '.join(skipped)} skipped: the warehouse holds only published "
-            "aggregates (one year, no pupil-level answers or registers)."
+            "aggregates (no pupil-level answers or registers)."
         )
     return [s for s in specs if not s.needs_pupil_level]
 

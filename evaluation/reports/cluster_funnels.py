@@ -27,6 +27,7 @@ from evaluation.reports.funnels import (
     outside_counts,
     position_labels,
 )
+from evaluation.reports.public_parts import labelled_points
 from evaluation.stats import compare, shrinkage
 from evaluation.stats.rounding import PUBLISHED_DECIMALS, classify_rounded
 from evaluation.texts import SUPPRESSED_MARKER, danish_order
@@ -239,15 +240,20 @@ def funnel_figure(report: ClusterReport, found: dict) -> str:
     names = band_names(t) if found.get("published") else limit_names(t)
     curve["limit"] = curve["limit"].map(dict(zip(("95", "998"), names, strict=True)))
     table, footnotes = funnel_table(report, found)
+    points = pd.DataFrame(
+        {
+            "name": units["name"],
+            "n": units["n"],
+            "value": units["value"] * scale,
+            "position": position_labels(t, units["classification"], indicator.direction),
+        }
+    )
+    if found.get("published"):  # one-decimal school values tie: names never overprint (#16)
+        every = pd.concat([points, found["others"].assign(value=found["others"]["value"] * scale)])
+        points, tied = labelled_points(t, points, every["n"], every["value"], indicator.id)
+        footnotes = [*tied, *footnotes]
     figure = FunnelFigure(
-        points=pd.DataFrame(
-            {
-                "name": units["name"],
-                "n": units["n"],
-                "value": units["value"] * scale,
-                "position": position_labels(t, units["classification"], indicator.direction),
-            }
-        ),
+        points=points,
         limits=curve,
         target=found["target"] * scale,
         labels=funnel_labels(t, t("cluster_report.funnel_x"), rc.axis_label(t, indicator)),

@@ -111,10 +111,16 @@ def status_columns(report: ClusterReport) -> list[tuple[str, str]]:
                 ),
                 "previous",
             ),
-            (t("cluster_report.columns.change"), "change"),
+            (change_header(report), "change"),
             (t("cluster_report.columns.verdict"), "verdict"),
         ]
     return cols
+
+
+def change_header(report: ClusterReport) -> str:
+    """Published indices carry the band of usual swings, not an interval, beside their change."""
+    key = "public4.columns.change_public" if report.data.public else "cluster_report.columns.change"
+    return report.t(key)
 
 
 def write_status_csv(report: ClusterReport, rows: pd.DataFrame, slug: str) -> None:

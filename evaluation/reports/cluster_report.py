@@ -167,6 +167,8 @@ def build_next_step(report: ClusterReport) -> rc.Html:
     effort = effort_question(
         t, report.cluster_name, effort_name(report), start_year_of(report), report.year, row
     )
+    if effort and public_cluster.programme_unknown(report.data):  # no start is invented
+        effort = public_cluster.effort_unknown_question(t, report.cluster_name, row)
     body = rc.paragraph(effort, "wb-question") if effort else ""
     body += rc.paragraph(t("meeting.next_intro"))
     body += '<ol class="wb-questions wb-action">'

@@ -126,7 +126,9 @@ def detail_frame(report: LeaderReport) -> pd.DataFrame:
         columns.append(
             (
                 t(
-                    "leader_summary.detail_columns.change",
+                    "public4.columns.change_since"
+                    if report.data.public
+                    else "leader_summary.detail_columns.change",
                     previous=format_school_year(report.previous),
                 ),
                 "change",

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from evaluation.reports.formatting import format_value
 from evaluation.reports.html import esc
-from evaluation.texts import Texts, danish_order
+from evaluation.texts import Texts, danish_order, format_school_year
 
 
 def programme_unknown(data) -> bool:
@@ -44,6 +45,18 @@ def start_unknown_line(t: Texts) -> str:
 
 def start_unknown_label(t: Texts) -> str:
     return t("public2.start_unknown_short")
+
+
+def effort_unknown_question(t: Texts, subject: str, row) -> str:
+    """The next step's question when the public figures cannot tell whether the cluster has
+    started the effort: the change is named with its year, the start is not guessed."""
+    return t(
+        "public4.effort_unknown",
+        subject=subject,
+        value=format_value(t, row.indicator, row.value),
+        before=format_value(t, row.indicator, row.previous_value),
+        previous=format_school_year(row.previous_year),
+    )
 
 
 def quality_line(t: Texts) -> str:

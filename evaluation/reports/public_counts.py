@@ -23,14 +23,16 @@ from evaluation.reports.funnels import (
     FunnelFigure,
     funnel_figure_html,
     funnel_labels,
+    limit_names,
     outside_counts,
     position_labels,
 )
 from evaluation.reports.public_parts import (
     as_printed,
     band_notes,
-    funnel_lines,
     labelled_points,
+    limit_lines,
+    value_span,
     with_at_limit,
     with_axis_note,
 )
@@ -101,11 +103,11 @@ def counted_table(report, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def counted_variance(report, indicator_id: str):
-    """(target, tau2, variance(n)) of the sampling-based funnel: a school mean of n answers."""
+    """(target, variance(n)) of the sampling-based funnel: a school mean of n answers."""
     size = report.comparison.schools[indicator_id]["size"]
     tau2 = max(size.intercept - ROUNDING_VARIANCE, 0.0)
     sd = ASSUMED_PUPIL_SD["mean"]
-    return size.target, tau2, lambda n: tau2 + sd**2 / np.asarray(n, float) + ROUNDING_VARIANCE
+    return size.target, lambda n: tau2 + sd**2 / np.asarray(n, float) + ROUNDING_VARIANCE
 
 
 def counted_html(report, indicator_id: str) -> str:
@@ -117,7 +119,13 @@ def counted_html(report, indicator_id: str) -> str:
         return ""
     t = report.t
     name = report.indicator_name(indicator_id)
-    target, _tau2, variance = counted_variance(report, indicator_id)
+    target, variance = counted_variance(report, indicator_id)
+    # the lines run a little beyond the points' n, so one school still gets a funnel
+    sizes = pd.Series([rows["respondents"].min() * 0.7, rows["respondents"].max() * 1.3])
+    widest = target + np.array([-1, 1]) * WIDEST_Z * np.sqrt(variance(sizes.min()))
+    grid = np.geomspace(sizes.min(), sizes.max(), 60)
+    # sampling limits (with the between-school variance), not the fit's band of variation
+    limits = limit_lines(target, grid, variance, limit_names(t), value_span(widest))
     points, tied = labelled_points(
         t,
         pd.DataFrame(
@@ -128,13 +136,10 @@ def counted_html(report, indicator_id: str) -> str:
                 "position": position_labels(t, rows["classification"]),
             }
         ),
-        rows["respondents"],
-        rows["value"],
+        pd.concat([rows["respondents"], sizes]),  # the chart's x and y extent, as drawn
+        pd.concat([rows["value"], limits["value"]]),
         indicator_id,
     )
-    # the lines run a little beyond the points' n, so one school still gets a funnel
-    sizes = pd.Series([rows["respondents"].min() * 0.7, rows["respondents"].max() * 1.3])
-    widest = target + np.array([-1, 1]) * WIDEST_Z * np.sqrt(variance(sizes.min()))
     words = {"indicator": name, **report.names, "school_year": report.school_year}
     description = t(
         "public4.counted_description",
@@ -145,7 +150,7 @@ def counted_html(report, indicator_id: str) -> str:
     )
     figure = FunnelFigure(
         points=points,
-        limits=funnel_lines(t, target, sizes, variance, [*rows["value"], *widest]),
+        limits=limits,
         target=target,
         labels=funnel_labels(t, t("public3.columns.respondents"), name),
         y_format=".1f",

@@ -150,3 +150,32 @@ def official_html(report) -> str:
         caption = t("public4.schools_caption", **words)
         parts.append(charts.table_to_html(schools, caption, notes[:1] + notes[2:]))
     return "".join(parts)
+
+
+# what the CSV files alone cannot say, and what a warehouse of the ministry's figures adds
+CANNOT_COUNTS, CANNOT_YEARS, CANNOT_INCLUSION = 0, 1, 5  # places in public.cannot_items
+
+
+def cannot_items(report, items: list[str]) -> list[str]:
+    """The general limits of the public figures, with the three that a warehouse of the
+    ministry's figures lifts (counts, years, inclusion) said as they stand for this run."""
+    t, items = report.t, list(items)
+    counted = int(report.comparison.units["unit_id"].isin(report.respondents.index).sum())
+    if counted:
+        schools = len(report.comparison.units)
+        items[CANNOT_COUNTS] = t("public4.cannot_counts", counted=counted, schools=schools)
+    if report.history is not None:
+        years = report.history.years
+        first, last = format_school_year(years[0]), format_school_year(years[-1])
+        items[CANNOT_YEARS] = t("public4.cannot_years", first=first, last=last)
+    values = official_values(report)
+    if len(values) and (values["indicator_id"] == "inklusionsgrad").any():
+        items[CANNOT_INCLUSION] = t("public4.cannot_inclusion")
+    return items
+
+
+def series_missing(report) -> str:
+    """The municipality is not in the ministry's series; with earlier years in the warehouse
+    the table above stands in for it (the CSV files' "one year per school" no longer holds)."""
+    key = "public.series_missing" if report.history is None else "public4.series_from_schools"
+    return report.t(key, **report.names)

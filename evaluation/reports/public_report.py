@@ -279,9 +279,8 @@ def build_series(report: PublicReport) -> rc.Html:
     t = report.t
     head = section_intro(report, "series") + public_change.municipality_history_html(report)
     if report.comparison.series.empty:
-        return section(
-            report, "series", head + rc.paragraph(t("public.series_missing", **report.names))
-        )
+        missing = public_official.series_missing(report)
+        return section(report, "series", head + rc.paragraph(missing))
     data = series_frame(report)
     first, last = int(data["year"].min()), int(data["year"].max())
     all_years = [short_school_year(y) for y in range(first, last + 1)]
@@ -343,8 +342,9 @@ def build_cannot(report: PublicReport) -> rc.Html:
         t("public.note_min_n", min_n=report.min_n, count=notes["small_schools"]["count"]),
     ]
     if "no_series" in notes:
-        facts.append(t("public.series_missing", **report.names))
-    return section(report, "cannot", rc.bullets([*t.lookup("public.cannot_items"), *facts]))
+        facts.append(public_official.series_missing(report))
+    items = public_official.cannot_items(report, t.lookup("public.cannot_items"))
+    return section(report, "cannot", rc.bullets([*items, *facts]))
 
 
 def dispersion_table(report: PublicReport) -> pd.DataFrame:
