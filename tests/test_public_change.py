@@ -188,6 +188,8 @@ def test_status_tables_show_a_published_index_change_against_the_usual_swings(tw
     cells = " ".join(detail.astype(str).to_numpy().ravel())
     assert "Ændring siden 2023/24" in " ".join(detail.columns) or "2023/24" in cells
     assert "(sædvanlige udsving ±" in cells
+    chart = plain(leader_summary.build_change_chart(leader))  # no interval, so no dot-and-whisker
+    assert "intet interval at tegne" in chart
 
 
 def test_two_years_leave_no_sentence_saying_there_is_one_year(two_years):

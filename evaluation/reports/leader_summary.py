@@ -169,9 +169,13 @@ def build_change_chart(report: LeaderReport) -> rc.Html:
     t, status = report.t, report.status()
     body = ""
     sel = status[status["indicator_id"] == "generel_trivsel"] if len(status) else status
-    sel = sel[sel["change"].notna()] if len(sel) else sel
+    # a change with an interval to draw: a published index's change has none (issue 16)
+    sel = sel[sel["change_lower"].notna()] if len(sel) else sel
     if report.previous is None or len(sel) == 0:
-        body = rc.paragraph(t("cluster_report.overview_no_previous"))
+        key = (
+            "public4.no_change_chart" if report.previous else "cluster_report.overview_no_previous"
+        )
+        body = rc.paragraph(t(key))
         return screen_only(rc.section("aendring", section_title(report, "change_chart"), body))
     indicator = report.data.catalog.get("generel_trivsel")
     verdict_words = {k: t(f"change.{k}") for k in ("better", "worse", "none")}
