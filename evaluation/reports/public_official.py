@@ -148,7 +148,7 @@ def official_html(report) -> str:
         parts.append(charts.table_to_html(municipality, caption, notes))
     if len(schools):
         caption = t("public4.schools_caption", **words)
-        parts.append(charts.table_to_html(schools, caption, notes[:1] + notes[2:]))
+        parts.append(charts.table_to_html(schools, caption, notes[2:]))  # notes stand above
     return "".join(parts)
 
 
