@@ -37,7 +37,7 @@ def page_text(module, report, sections: str) -> str:
 @pytest.fixture(scope="module")
 def cluster_page(fixture_warehouse) -> str:
     report = cluster_report.prepare_report("nord", 2024, "da", str(fixture_warehouse))
-    return page_text(cluster_report, report, "title appendix funnels trends data_quality methods")
+    return page_text(cluster_report, report, "title appendix funnels trends data_quality definitions methods")
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +54,8 @@ def leader_page(fixture_warehouse) -> str:
         "ikke startet",  # the public files say nothing about the effort
         "Trivselsindeks: elevens gennemsnit",  # method text about pupil-level answers
         "alene ved tilfældigheder",  # the generic funnel text: these bands are not chance
+        "Kommunens registre",  # the definitions credit the ministry's published figures
+        "Gennemsnit af svarene",  # an index is the ministry's, not our list of questions
     ],
 )
 def test_pages_built_from_published_figures_make_no_claim_they_cannot_carry(

@@ -406,12 +406,20 @@ def definition_rows(report: ClusterReport, indicator_ids) -> pd.DataFrame:
             continue
         ind = catalog.get(ind_id)
         numerator, denominator = definition_parts(report, ind)
+        source = t(f"meeting.source.{ind.source}")
+        if report.data.public:  # the ministry's published figures, not our questions (#16)
+            source = t("public4.definition_source")
+            if ind.source == "survey" and ind.kind == "mean":
+                numerator, denominator = (
+                    t("public4.index_numerator"),
+                    t("public4.index_denominator"),
+                )
         rows.append(
             {
                 cols["indicator"]: rc.indicator_name(t, ind),
                 cols["numerator"]: numerator,
                 cols["denominator"]: denominator,
-                cols["source"]: t(f"meeting.source.{ind.source}"),
+                cols["source"]: source,
                 cols["better"]: t(f"meeting.better.{ind.direction}"),
             }
         )
