@@ -37,7 +37,8 @@ def page_text(module, report, sections: str) -> str:
 @pytest.fixture(scope="module")
 def cluster_page(fixture_warehouse) -> str:
     report = cluster_report.prepare_report("nord", 2024, "da", str(fixture_warehouse))
-    return page_text(cluster_report, report, "title appendix funnels trends data_quality definitions methods")
+    sections = "title appendix funnels trends data_quality definitions methods"
+    return page_text(cluster_report, report, sections)
 
 
 @pytest.fixture(scope="module")

@@ -407,7 +407,7 @@ def definition_rows(report: ClusterReport, indicator_ids) -> pd.DataFrame:
         ind = catalog.get(ind_id)
         numerator, denominator = definition_parts(report, ind)
         source = t(f"meeting.source.{ind.source}")
-        if report.data.public:  # the ministry's published figures, not our questions (#16)
+        if getattr(report.data, "public", False):  # the ministry's figures, not our questions
             source = t("public4.definition_source")
             if ind.source == "survey" and ind.kind == "mean":
                 numerator, denominator = (
