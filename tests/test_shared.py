@@ -108,3 +108,25 @@ def test_a_file_for_other_inputs_is_never_read(warehouse, tmp_path):
     assert inputs.shared_results_path(other, 5) != path
     path.write_bytes(b"not a pickle")
     assert inputs.read_shared_results(path) == {}  # unreadable: each report computes itself
+
+
+def test_a_run_of_some_clusters_computes_only_theirs_and_shows_the_same(warehouse, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "0")
+    path = str(warehouse)
+    cold = cluster_report.prepare_report("nord", YEAR, "da", path, 5, "")
+    cold_pages = render_in_process(cluster_report, cold)
+    monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "1")
+    stored = inputs.read_shared_results(shared.precompute_shared(warehouse, 5, YEAR, ["nord"]))
+    assert {"status_row", "funnel", "follow_ups"} <= {key[0] for key in stored}
+    assert "effect" not in {key[0] for key in stored}  # only the whole municipality's reports
+    assert not [key for key in stored if "syd" in key]  # nor the clusters the run leaves out
+
+    from evaluation.reports import cluster_followup
+
+    def computed_again(*args, **kwargs):
+        raise AssertionError("the follow-ups were computed again")
+
+    monkeypatch.setattr(cluster_followup, "compute_follow_ups", computed_again)
+    warm = cluster_report.prepare_report("nord", YEAR, "da", path, 5, "")
+    assert render_in_process(cluster_report, warm)[0] == cold_pages[0]
+    assert json.dumps(render_in_process(cluster_report, warm)[1]) == json.dumps(cold_pages[1])

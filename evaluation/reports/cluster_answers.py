@@ -154,11 +154,11 @@ def answer_chart(report: ClusterReport, frame: pd.DataFrame) -> alt.TopLevelMixi
     base = alt.Chart().encode(y=y)
     bars = base.mark_bar(stroke="white", strokeWidth=1).encode(
         x=alt.X("start:Q", scale=x_scale, axis=x_axis),
-        x2="end:Q",
+        x2=alt.X2("end:Q"),
         color=alt.Color("group:N", title=None, scale=scale, sort=labels),
     )
     words = base.mark_text(color=charts.TEXT_COLOUR, fontSize=12).encode(
-        x=alt.X("middle:Q", scale=x_scale), text="text:N"
+        x=alt.X("middle:Q", scale=x_scale), text=alt.Text("text:N")
     )
     header = alt.Header(title=None, labelOrient="top", labelAnchor="start", labelLimit=560)
     height = 28 * frame.groupby("question")["row"].nunique().max()

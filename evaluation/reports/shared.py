@@ -33,19 +33,31 @@ def status_indicators() -> tuple[str, ...]:
     return tuple(dict.fromkeys([*ids, *LEADER_INDICATORS]))
 
 
-def precompute_status(data: rc.ReportData, year: int) -> None:
-    """Status rows of every cluster for every indicator shown (positions once per indicator)."""
+def run_clusters(data: rc.ReportData, clusters) -> list[str]:
+    """The ids of the clusters the run shows (ids or names in `clusters`); every cluster of the
+    warehouse when `clusters` is None."""
+    if not len(data.clusters):
+        return []
+    ids = data.clusters["cluster_id"].astype(str)
+    if clusters is None:
+        return list(ids)
+    wanted = {str(c) for c in clusters}
+    return list(ids[ids.isin(wanted) | data.clusters["name"].astype(str).isin(wanted)])
+
+
+def precompute_status(data: rc.ReportData, year: int, clusters: list[str]) -> None:
+    """Status rows of the clusters for every indicator shown (positions once per indicator)."""
     ids = status_indicators()
-    for cluster_id in data.clusters["cluster_id"].astype(str) if len(data.clusters) else []:
+    for cluster_id in clusters:
         rc.summarise_entity(data, "cluster", cluster_id, year, ids)
 
 
-def precompute_funnels(data: rc.ReportData, year: int) -> None:
-    """Every cluster's funnels (the comparison of every unit once per indicator): each cluster
+def precompute_funnels(data: rc.ReportData, year: int, clusters: list[str]) -> None:
+    """The clusters' funnels (the comparison of every unit once per indicator): each cluster
     report shows its own, the leader summary names the units outside them."""
     from evaluation.reports.cluster_funnels import funnel_for, funnel_indicators
 
-    for cluster_id in data.clusters["cluster_id"].astype(str) if len(data.clusters) else []:
+    for cluster_id in clusters:
         frame = SimpleNamespace(data=data, year=year, cluster_id=cluster_id)
         for indicator_id in funnel_indicators(frame):
             try:
@@ -54,11 +66,15 @@ def precompute_funnels(data: rc.ReportData, year: int) -> None:
                 pass  # the report meets it and says so
 
 
-def precompute_follow_ups(data: rc.ReportData, year: int) -> None:
-    """Every cluster's decisions followed up (each cluster report shows its own share)."""
-    from evaluation.reports.cluster_followup import report_follow_ups
+def precompute_follow_ups(data: rc.ReportData, year: int, clusters: list[str] | None) -> None:
+    """Every cluster's decisions followed up (the leader summary shows them all), or with
+    `clusters` only theirs (each cluster report shows its own)."""
+    from evaluation.reports.cluster_followup import cluster_follow_ups, report_follow_ups
 
-    report_follow_ups(SimpleNamespace(data=data, year=year, cache={}))
+    if clusters is None:
+        report_follow_ups(SimpleNamespace(data=data, year=year, cache={}))
+    for cluster_id in clusters or []:
+        cluster_follow_ups(SimpleNamespace(data=data, year=year, cluster_id=cluster_id))
 
 
 def precompute_effect(data: rc.ReportData, year: int) -> None:
@@ -89,20 +105,25 @@ def precompute_strict_values(data: rc.ReportData) -> None:
         load.load_indicator_values(data.warehouse, max(SENSITIVITY_MIN_N, data.min_n + 5))
 
 
-def precompute_shared(warehouse: Path, min_n: int, year: int) -> Path | None:
+def precompute_shared(warehouse: Path, min_n: int, year: int, clusters=None) -> Path | None:
     """Compute the run's shared results once and write them beside the values cache; return the
     file (None when the values cache is switched off: then every report computes for itself).
-    An existing file for the same inputs and code is kept as it is."""
+    `clusters`: a run of only cluster reports names theirs, and only they are computed (at
+    national scale the rest would cost minutes); None (a run with a report of the whole
+    municipality) computes every cluster and the evaluation's effect. Results already in the
+    file for the same inputs and code are kept; new ones are added."""
     path = shared_results_path(Path(warehouse), min_n)
     if path is None:
         return None
     data = load_report_data(Path(warehouse), min_n)
     before = len(data.shared)
-    precompute_status(data, year)
-    precompute_funnels(data, year)
-    precompute_follow_ups(data, year)
-    precompute_effect(data, year)
-    precompute_strict_values(data)
+    chosen = run_clusters(data, clusters)
+    precompute_status(data, year, chosen)
+    precompute_funnels(data, year, chosen)
+    precompute_follow_ups(data, year, None if clusters is None else chosen)
+    if clusters is None:
+        precompute_effect(data, year)
+        precompute_strict_values(data)
     if len(data.shared) > before:
         write_shared_results(data.shared, path)
     return path
