@@ -77,6 +77,20 @@ def precompute_follow_ups(data: rc.ReportData, year: int, clusters: list[str] | 
         cluster_follow_ups(SimpleNamespace(data=data, year=year, cluster_id=cluster_id))
 
 
+def precompute_answers(data: rc.ReportData, year: int) -> None:
+    """The answer distributions every cluster report of the municipality shows (the same table
+    of all its clusters; cluster_answers.load_distributions)."""
+    from evaluation.reports.cluster_answers import load_distributions
+
+    if data.public:
+        return
+    frame = SimpleNamespace(data=data, year=year, previous=rc.previous_year(year, data.years))
+    try:
+        load_distributions(frame)
+    except Exception:  # noqa: BLE001 - each report meets the same error and shows it
+        pass
+
+
 def precompute_effect(data: rc.ReportData, year: int) -> None:
     """The evaluation report's effect estimate with its default indicator, draws and seed: the
     one the leader summary shows too."""
@@ -121,6 +135,8 @@ def precompute_shared(warehouse: Path, min_n: int, year: int, clusters=None) -> 
     precompute_status(data, year, chosen)
     precompute_funnels(data, year, chosen)
     precompute_follow_ups(data, year, None if clusters is None else chosen)
+    if chosen:
+        precompute_answers(data, year)
     if clusters is None:
         precompute_effect(data, year)
         precompute_strict_values(data)
