@@ -2,6 +2,7 @@
 
     python benchmarks/render.py                       # demo set: naive, local pool (+ Dask)
     python benchmarks/render.py --skip-naive          # only the render command
+    python benchmarks/render.py --no-dask             # naive and the local pool only
     python benchmarks/render.py --national --limit 8  # 98 municipalities, 8 cluster reports timed
     python benchmarks/render.py --compare-python /tmp/venv-lab/bin/python   # with jupyterlab
 
@@ -180,7 +181,7 @@ def run_demo_set(args, folder: Path) -> None:
     timings["pool"] = time_render(warehouse, folder / "reports", registry.REPORTS, args.jobs, None)
     print_result("workbench render (local pool)", timings["pool"])
     figures["pool"] = timings["pool"]["figures"]
-    for label, way in EXTRA_WAYS:
+    for label, way in [] if args.no_dask else EXTRA_WAYS:
         clear_values_cache(warehouse)
         print(f"{label} starts: {machine_load()}")
         timings[label] = way(
@@ -282,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--warehouse", help="use this warehouse instead of building demo data")
     parser.add_argument("--skip-naive", action="store_true", help="time only workbench render")
+    parser.add_argument("--no-dask", action="store_true", help="demo set: naive and pool only")
     parser.add_argument("--national", action="store_true", help="98 municipalities")
     parser.add_argument("--limit", type=int, help="with --national: time only N cluster reports")
     parser.add_argument("--compare-python", help="also time render under this interpreter")
