@@ -19,6 +19,7 @@ from evaluation.errors import EvaluationError
 from evaluation.reports import common as rc
 from evaluation.reports.inputs import (
     load_report_data,
+    scoped,
     shared_results_path,
     write_shared_results,
 )
@@ -119,17 +120,40 @@ def precompute_strict_values(data: rc.ReportData) -> None:
         load.load_indicator_values(data.warehouse, max(SENSITIVITY_MIN_N, data.min_n + 5))
 
 
-def precompute_shared(warehouse: Path, min_n: int, year: int, clusters=None) -> Path | None:
-    """Compute the run's shared results once and write them beside the values cache; return the
-    file (None when the values cache is switched off: then every report computes for itself).
-    `clusters`: a run of only cluster reports names theirs, and only they are computed (at
-    national scale the rest would cost minutes); None (a run with a report of the whole
-    municipality) computes every cluster and the evaluation's effect. Results already in the
-    file for the same inputs and code are kept; new ones are added."""
-    path = shared_results_path(Path(warehouse), min_n)
-    if path is None:
-        return None
-    data = load_report_data(Path(warehouse), min_n)
+def precompute_shared(warehouse: Path, min_n: int, year: int, clusters=None) -> list[Path]:
+    """Compute the run's shared results once and write them beside the values cache, one file
+    per municipality (each report compares within its own); return the files written or kept
+    (none when the values cache is switched off: then every report computes for itself).
+    `clusters`: a run of only cluster reports names theirs, and only they (and their
+    municipalities) are computed (at national scale the rest would cost minutes); None (a run
+    with a report of the whole municipality) computes every cluster and the evaluation's effect.
+    Results already in a file for the same inputs and code are kept; new ones are added."""
+    if shared_results_path(Path(warehouse), min_n) is None:
+        return []
+    everything = load_report_data(Path(warehouse), min_n)
+    paths = []
+    for municipality in run_municipalities(everything, clusters):
+        precompute_municipality(scoped(everything, municipality), year, clusters)
+        paths.append(shared_results_path(Path(warehouse), min_n, municipality))
+    if clusters is None:
+        precompute_strict_values(everything)
+    return paths
+
+
+def run_municipalities(data: rc.ReportData, clusters) -> list[str]:
+    """The municipalities whose reports the run shows: those of `clusters`, or all."""
+    if not len(data.clusters) or "municipality" not in data.clusters:
+        names = data.values.loc[data.values["level"] == "municipality", "entity_id"]
+        return sorted(set(names.astype(str)))
+    chosen = data.clusters[
+        data.clusters["cluster_id"].astype(str).isin(run_clusters(data, clusters))
+    ]
+    return sorted(set(chosen["municipality"].astype(str)))
+
+
+def precompute_municipality(data: rc.ReportData, year: int, clusters) -> None:
+    """One municipality's shared results (`data` scoped to it), written to its file."""
+    path = shared_results_path(data.warehouse, data.min_n, data.municipality)
     before = len(data.shared)
     chosen = run_clusters(data, clusters)
     precompute_status(data, year, chosen)
@@ -139,7 +163,5 @@ def precompute_shared(warehouse: Path, min_n: int, year: int, clusters=None) -> 
         precompute_answers(data, year)
     if clusters is None:
         precompute_effect(data, year)
-        precompute_strict_values(data)
-    if len(data.shared) > before:
+    if len(data.shared) > before and path is not None:
         write_shared_results(data.shared, path)
-    return path
