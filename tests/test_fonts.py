@@ -39,3 +39,16 @@ def test_charts_name_the_font_they_were_measured_in():
     chart = alt.Chart(pd.DataFrame({"x": [1, 2], "y": ["Åbyen", "Øst"]})).mark_point()
     svg = charts.chart_to_svg(chart.encode(x="x:Q", y="y:N"))
     assert 'font-family="Liberation Sans' in svg
+
+
+def test_the_subset_is_the_same_bytes_every_time():
+    # fontTools stamps the save time into the head table unless told not to: the page's bytes
+    # would then change with every report (issue 17 compares reports before and after)
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    path = fonts.font_directory() / fonts.FACES["normal"]
+    woff = fonts.subset_woff.__wrapped__(path, "Åbyen")
+    assert TTFont(io.BytesIO(woff))["head"].modified == TTFont(path)["head"].modified
+    assert fonts.subset_woff.__wrapped__(path, "Åbyen") == woff

@@ -35,10 +35,25 @@ def test_warm_up_code_is_python_and_names_modules_that_exist():
 
 
 def test_reset_code_moves_the_kernel_to_the_notebook_folder():
-    code = kernels.RESET_CODE % {"cwd": "/runs/notebooks"}
+    code = kernels.RESET_CODE % {"cwd": "/runs/notebooks", "kept": kernels.KEPT_MODULES}
     ast.parse(code)
     assert "os.chdir('/runs/notebooks')" in code
     assert code.count('run_line_magic("reset", "-f")') == 2
+
+
+def test_modules_kept_across_resets_import_nothing_of_evaluation():
+    # a kept module must hold only caches of constants: importing evaluation/ modules would tie
+    # it to the previous report's copies of them
+    for name in kernels.KEPT_MODULES:
+        source = Path(importlib.util.find_spec(name).origin).read_text()
+        imported = [
+            node.module if isinstance(node, ast.ImportFrom) else alias.name
+            for node in ast.walk(ast.parse(source))
+            if isinstance(node, (ast.Import, ast.ImportFrom))
+            for alias in node.names
+        ]
+        assert not [m for m in imported if m and m.startswith("evaluation")], name
+        assert name in kernels.WARM_UP_CODE
 
 
 def test_the_warm_engine_is_registered_with_papermill():

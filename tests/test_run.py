@@ -143,3 +143,16 @@ def test_render_on_public_data_skips_the_evaluation_report_and_credits_the_minis
     run = tmp_path / record["run_id"]
     for entry in record["reports"]:
         assert CREDIT in (run / entry["html"]).read_text(encoding="utf-8")
+
+
+def test_the_run_names_its_clusters_only_without_a_report_of_the_whole_municipality():
+    from evaluation.render.run import shown_clusters
+    from evaluation.render.workers import RenderJob
+
+    def job(**parameters):
+        return RenderJob(
+            report_id="x", name="x", notebook="x", parameters=parameters, language="da"
+        )
+
+    assert shown_clusters([job(cluster="syd"), job(cluster="nord")]) == ["nord", "syd"]
+    assert shown_clusters([job(cluster="syd"), job(year=2024)]) is None

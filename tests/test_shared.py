@@ -23,6 +23,7 @@ from evaluation.reports import (  # noqa: E402
     leader_summary,
     shared,
 )
+from evaluation.reports import common as rc  # noqa: E402
 from evaluation.values import load  # noqa: E402
 
 YEAR = 2024
@@ -64,11 +65,11 @@ def test_reports_read_the_precomputed_results_and_show_the_same_figures(warehous
     assert inputs.shared_results_path(warehouse, 5) is None
     cold = render_all(warehouse)
     monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "1")
-    path = shared.precompute_shared(warehouse, 5, YEAR)
+    [path] = shared.precompute_shared(warehouse, 5, YEAR)
     stored = inputs.read_shared_results(path)
     kinds = {key[0] for key in stored}
     assert load.find_cached_values(warehouse, 10).is_file()  # the evaluation's stricter min_n
-    assert {"status_row", "funnel", "effect", "follow_ups"} <= kinds
+    assert {"status_row", "funnel", "effect", "follow_ups", "answer_distributions"} <= kinds
 
     # with the file, no report estimates the effect again (the leader shows the evaluation's)
     def estimated_again(*args, **kwargs):
@@ -99,7 +100,7 @@ def test_the_leader_shows_the_evaluation_reports_estimate(warehouse):
 
 
 def test_a_file_for_other_inputs_is_never_read(warehouse, tmp_path):
-    path = shared.precompute_shared(warehouse, 5, YEAR)
+    [path] = shared.precompute_shared(warehouse, 5, YEAR)
     assert path is not None and path.is_file()
     assert inputs.shared_results_path(warehouse, 6) != path  # another min_n
     other = build_fixture_warehouse(tmp_path / "other" / "warehouse.duckdb")
@@ -108,3 +109,68 @@ def test_a_file_for_other_inputs_is_never_read(warehouse, tmp_path):
     assert inputs.shared_results_path(other, 5) != path
     path.write_bytes(b"not a pickle")
     assert inputs.read_shared_results(path) == {}  # unreadable: each report computes itself
+
+
+def test_a_run_of_some_clusters_computes_only_theirs_and_shows_the_same(warehouse, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "0")
+    path = str(warehouse)
+    cold = cluster_report.prepare_report("nord", YEAR, "da", path, 5, "")
+    cold_pages = render_in_process(cluster_report, cold)
+    monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "1")
+    stored = inputs.read_shared_results(*shared.precompute_shared(warehouse, 5, YEAR, ["nord"]))
+    assert {"status_row", "funnel", "follow_ups"} <= {key[0] for key in stored}
+    assert "effect" not in {key[0] for key in stored}  # only the whole municipality's reports
+    assert not [key for key in stored if "syd" in key]  # nor the clusters the run leaves out
+
+    from evaluation.reports import cluster_followup
+
+    def computed_again(*args, **kwargs):
+        raise AssertionError("the follow-ups were computed again")
+
+    monkeypatch.setattr(cluster_followup, "compute_follow_ups", computed_again)
+    warm = cluster_report.prepare_report("nord", YEAR, "da", path, 5, "")
+    assert render_in_process(cluster_report, warm)[0] == cold_pages[0]
+    assert json.dumps(render_in_process(cluster_report, warm)[1]) == json.dumps(cold_pages[1])
+
+
+@pytest.fixture(scope="module")
+def two_municipalities(tmp_path_factory):
+    """The demo's Aarhus-sized municipality and a smaller second one in one warehouse."""
+    from evaluation.data import demo, ingest
+
+    folder = tmp_path_factory.mktemp("two")
+    raw = demo.write_demo_data(folder / "raw", seed=1, municipalities=2)
+    target = folder / "warehouse.duckdb"
+    ingest.ingest_paths([raw], target)
+    return target
+
+
+def test_a_cluster_report_compares_with_its_own_municipality(two_municipalities):
+    """A warehouse of two municipalities: the second's cluster report names, compares with and
+    ranks among its own municipality only, from its own shared file (before, every report took
+    the first municipality in the values as "kommunen")."""
+    warehouse = two_municipalities
+    paths = shared.precompute_shared(warehouse, 5, YEAR, ["nord-02"])
+    assert len(paths) == 1 and paths[0] == inputs.shared_results_path(
+        warehouse, 5, "Demo Kommune 2"
+    )
+    report = cluster_report.prepare_report("nord-02", YEAR, "da", str(warehouse), 5, "")
+    assert report.data.municipality == "Demo Kommune 2"
+    assert set(report.data.clusters["municipality"]) == {"Demo Kommune 2"}
+    assert set(report.data.units["municipality"]) == {"Demo Kommune 2"}
+    values = load.load_indicator_values(warehouse, 5)
+    own = values[
+        (values["level"] == "municipality")
+        & (values["entity_id"] == "Demo Kommune 2")
+        & (values["indicator_id"] == "social_trivsel")
+        & (values["year"] == YEAR)
+    ]["value"].iloc[0]
+    rows = rc.summarise_entity(report.data, "cluster", "nord-02", YEAR, ["social_trivsel"])
+    assert rows["reference"].iloc[0] == pytest.approx(own)
+    assert ("status_row", "cluster", "nord-02") in {key[:3] for key in report.data.shared}
+
+
+def test_the_leader_of_one_municipality_sees_only_its_clusters(two_municipalities):
+    report = leader_summary.prepare_report("Demo Kommune", YEAR, "da", str(two_municipalities))
+    assert set(report.data.clusters["municipality"]) == {"Demo Kommune"}
+    assert not report.data.values["cluster_id"].astype(str).str.endswith("-02").any()

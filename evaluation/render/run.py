@@ -85,7 +85,9 @@ def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) ->
     prepare = None
     if source.uses_values_cache and to_run:
         warm_values_cache(warehouse, settings.min_n)
-        prepare = partial(precompute_shared, warehouse, settings.min_n, settings.year)
+        prepare = partial(
+            precompute_shared, warehouse, settings.min_n, settings.year, shown_clusters(to_run)
+        )
     reports_folder.remove_stale_partials(root)
     run_id = manifest.new_run_id(root)
     with reports_folder.building_lock(root, run_id), manifest.building_run(root, run_id) as run_dir:
@@ -175,13 +177,21 @@ def warm_values_cache(warehouse: Path, min_n: int) -> None:
         pass
 
 
-def precompute_shared(warehouse: Path, min_n: int, year: int) -> None:
+def shown_clusters(jobs: list[RenderJob]) -> list[str] | None:
+    """The clusters of a run of cluster reports only; None when a report of the whole
+    municipality is among the jobs (it shows every cluster)."""
+    clusters = [job.parameters.get("cluster") for job in jobs]
+    return None if None in clusters else sorted(set(clusters))
+
+
+def precompute_shared(warehouse: Path, min_n: int, year: int, clusters=None) -> None:
     """Compute what several reports show (comparisons, funnels, follow-ups, the effect) once,
-    beside the values cache, while the workers start (evaluation.reports.shared)."""
+    beside the values cache, while the workers start (evaluation.reports.shared); only for
+    `clusters` when the run shows only them."""
     from evaluation.reports import shared  # why: pandas and scipy load only for a render
 
     try:
-        shared.precompute_shared(warehouse, min_n, year)
+        shared.precompute_shared(warehouse, min_n, year, clusters)
     except Exception:  # noqa: BLE001 - without the file each report computes (and meets) it
         pass
 

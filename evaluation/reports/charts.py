@@ -291,12 +291,12 @@ def build_trend_chart(
         y=y,
         color=colour,
         strokeDash=alt.StrokeDash("series:N", title=labels["series"], scale=scales["dash"]),
-        detail="line_id:N",
+        detail=alt.Detail("line_id:N"),
     )
     bars = (
         base.transform_filter("isValid(datum.lower)")
         .mark_rule(strokeWidth=1.5)
-        .encode(x=x, y="lower:Q", y2="upper:Q", color=colour)
+        .encode(x=x, y=alt.Y("lower:Q"), y2=alt.Y2("upper:Q"), color=colour)
     )
     points = base.mark_point(filled=True, size=60, opacity=1).encode(
         x=x,
@@ -312,7 +312,7 @@ def build_trend_chart(
         layers = [
             rule.encode(x=x),
             *layers,
-            words.encode(x=x, y=alt.value(6), text=alt.value(marker[1])),
+            words.encode(x=x, y=alt.YValue(6), text=alt.TextValue(marker[1])),
         ]
     layered = alt.layer(*layers).properties(width=230, height=150)
     return (
@@ -364,7 +364,7 @@ def build_interval_chart(
             y=y,
             yOffset=y_offset,
             x=alt.X("lower:Q"),
-            x2="upper:Q",
+            x2=alt.X2("upper:Q"),
             color=colour,
         )
     )
@@ -378,7 +378,7 @@ def build_interval_chart(
     layers = [whiskers, dots]
     if zero_line:
         zero = alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color="#555555", strokeDash=[4, 3])
-        layers.insert(0, zero.encode(x="zero:Q"))
+        layers.insert(0, zero.encode(x=alt.X("zero:Q")))
     height = max(60, 26 * len(rows) * max(1, len(series)) // 1)
     return alt.layer(*layers).properties(width=width, height=min(height, 520))
 
@@ -403,7 +403,7 @@ def build_finding_chart(point: dict, labels: dict[str, str], x_format: str) -> a
     colour = VALENCE_COLOURS[verdict]
     base = alt.Chart(frame)
     bar = base.mark_rule(strokeWidth=6, color=colour, opacity=0.45).encode(
-        x=alt.X("lower:Q", scale=x_scale), x2="upper:Q", y=y
+        x=alt.X("lower:Q", scale=x_scale), x2=alt.X2("upper:Q"), y=y
     )
     dot = base.mark_point(
         filled=True, size=170, opacity=1, color=colour, shape=VALENCE_SHAPES[verdict]
@@ -417,6 +417,6 @@ def build_finding_chart(point: dict, labels: dict[str, str], x_format: str) -> a
     words = (
         alt.Chart(rule_frame)
         .mark_text(align="left", dx=4, dy=-22, fontSize=13, color=MUNICIPALITY_COLOUR)
-        .encode(x=alt.X("rule:Q", scale=x_scale), text="label:N")
+        .encode(x=alt.X("rule:Q", scale=x_scale), text=alt.Text("label:N"))
     )
     return alt.layer(rule, bar, dot, words).properties(width=300, height=46)

@@ -34,20 +34,25 @@ def statement_items(report: ClusterReport) -> list[tuple[object, list[str]]]:
 
 
 def load_distributions(report: ClusterReport) -> dict:
-    """{(year, item): {entity: Distribution}} for this year and the previous one (cached)."""
-    if "answer_distributions" not in report.cache:
-        items = sorted({q for _, qs in statement_items(report) for q in qs})
-        years = [y for y in (report.year, report.previous) if y is not None]
-        report.cache["answer_distributions"] = answer_distributions(
+    """{(year, item): {entity: Distribution}} for this year and the previous one: the same
+    protected table of the municipality's clusters for every cluster report, so once per run
+    (evaluation.reports.shared)."""
+    items = sorted({q for _, qs in statement_items(report) for q in qs})
+    years = [y for y in (report.year, report.previous) if y is not None]
+    municipality = report.data.municipality
+    return rc.shared_result(
+        report.data,
+        ("answer_distributions", municipality, *years),
+        lambda: answer_distributions(
             report.data.warehouse,
             report.data.catalog,
             BAND,
             items,
             years,
-            report.data.municipality,
+            municipality,
             report.data.min_n,
-        )
-    return report.cache["answer_distributions"]
+        ),
+    )
 
 
 def common_groups(distributions: list[Distribution]) -> tuple[tuple[int, int], ...]:
@@ -154,11 +159,11 @@ def answer_chart(report: ClusterReport, frame: pd.DataFrame) -> alt.TopLevelMixi
     base = alt.Chart().encode(y=y)
     bars = base.mark_bar(stroke="white", strokeWidth=1).encode(
         x=alt.X("start:Q", scale=x_scale, axis=x_axis),
-        x2="end:Q",
+        x2=alt.X2("end:Q"),
         color=alt.Color("group:N", title=None, scale=scale, sort=labels),
     )
     words = base.mark_text(color=charts.TEXT_COLOUR, fontSize=12).encode(
-        x=alt.X("middle:Q", scale=x_scale), text="text:N"
+        x=alt.X("middle:Q", scale=x_scale), text=alt.Text("text:N")
     )
     header = alt.Header(title=None, labelOrient="top", labelAnchor="start", labelLimit=560)
     height = 28 * frame.groupby("question")["row"].nunique().max()

@@ -53,9 +53,30 @@ def report_follow_ups(report, today: date | None = None) -> tuple[pd.DataFrame, 
     return report.cache[key]
 
 
-def compute_follow_ups(report, today: date) -> tuple[pd.DataFrame, pd.DataFrame]:
+def cluster_follow_ups(report, today: date | None = None) -> pd.DataFrame:
+    """The follow-up rows of the report's cluster: from the run's every-decision result when it
+    is there (a run with the leader summary), else of this cluster's decisions only, once per
+    run. The rows are the same either way: each decision is followed up on its own."""
+    day = (today or date.today()).isoformat()
+    every = report.data.shared.get(("follow_ups", int(report.year), day))
+    if every is None:
+        every = rc.shared_result(
+            report.data,
+            ("follow_ups", int(report.year), day, report.cluster_id),
+            lambda: compute_follow_ups(report, date.fromisoformat(day), report.cluster_id),
+        )
+    follow = every[1]
+    return follow[follow["cluster_id"] == report.cluster_id].reset_index(drop=True)
+
+
+def compute_follow_ups(
+    report, today: date, cluster_id: str | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(decisions, follow-up rows) of every cluster, or of `cluster_id`'s decisions only."""
     decisions = decision_values.load_decisions(report.data.warehouse)
     decisions = decisions[decisions["first_year"].astype(float) <= report.year + 1]
+    if cluster_id is not None:
+        decisions = decisions[decisions["cluster_id"].astype(str) == str(cluster_id)]
     # the pupils answering in both years tie a group's two years (values.year_overlap)
     covariances = year_overlap.load_overlap_covariances(report.data.warehouse)
     follow = decision_values.follow_up_decisions(
@@ -69,8 +90,7 @@ def build_followup(report, today: date | None = None, section=rc.section) -> rc.
     for decisions due for review without clear progress, and decisions overdue for a status.
     `section(anchor, title, body)` wraps it (the cluster report's meeting view passes its own)."""
     t = report.t
-    _, follow = report_follow_ups(report, today)
-    follow = follow[follow["cluster_id"] == report.cluster_id].reset_index(drop=True)
+    follow = cluster_follow_ups(report, today)
     if follow.empty:
         return section(ANCHOR, t("followup.cluster_title"), rc.paragraph(t("followup.none")))
     body = rc.paragraph(t("followup.intro"))
@@ -257,11 +277,11 @@ def run_chart(series: pd.DataFrame, t) -> alt.TopLevelMixin:
     points = base.mark_point(filled=True, size=45, opacity=1).encode(
         x=x, y=y, color=colour, shape=alt.Shape("series:N", title=None, scale=scales["shape"])
     )
-    rule = base.mark_rule(color="#555555", strokeDash=[4, 3]).encode(x="decision_x:Q")
+    rule = base.mark_rule(color="#555555", strokeDash=[4, 3]).encode(x=alt.X("decision_x:Q"))
     text = (
         base.transform_filter("datum.label_row")
         .mark_text(align="left", dx=3, dy=-4, fontSize=10, color="#333333", baseline="top")
-        .encode(x="decision_x:Q", y=alt.value(0), text=alt.value(labels["decided"]))
+        .encode(x=alt.X("decision_x:Q"), y=alt.YValue(0), text=alt.TextValue(labels["decided"]))
     )
     layered = alt.layer(rule, text, lines, points).properties(width=200, height=110)
     panels = list(dict.fromkeys(series.sort_values("panel_order")["panel"]))

@@ -50,7 +50,7 @@ def subset_woff(font_path: Path, characters: str) -> bytes:
     from fontTools import subset  # why: fontTools loads only when a page is built
     from fontTools.ttLib import TTFont
 
-    font = TTFont(font_path)
+    font = TTFont(font_path, recalcTimestamp=False)  # the same bytes every time
     options = subset.Options()
     options.flavor = "woff"
     options.layout_features = ["kern", "liga"]

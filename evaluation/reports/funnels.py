@@ -239,7 +239,7 @@ def limit_layer(limits: pd.DataFrame, x: alt.X, y: alt.Y, title: str) -> alt.Cha
     return (
         alt.Chart(limits)
         .mark_line(color="#555555", strokeWidth=1.2)
-        .encode(x=x, y=y, strokeDash=dash, detail="side:N")
+        .encode(x=x, y=y, strokeDash=dash, detail=alt.Detail("side:N"))
     )
 
 
@@ -247,7 +247,7 @@ def target_layer(target: float) -> alt.Chart:
     return (
         alt.Chart(pd.DataFrame({"target": [target]}))
         .mark_rule(color=MUNICIPALITY_COLOUR, strokeWidth=1.5)
-        .encode(y="target:Q")
+        .encode(y=alt.Y("target:Q"))
     )
 
 
@@ -259,7 +259,7 @@ def others_layer(others: pd.DataFrame, x: alt.X) -> alt.Chart:
     return (
         alt.Chart(others)
         .mark_point(filled=False, size=40, color="#777777", opacity=0.9)
-        .encode(x=x, y="value:Q", stroke=stroke)
+        .encode(x=x, y=alt.Y("value:Q"), stroke=stroke)
     )
 
 
@@ -277,13 +277,13 @@ def point_layers(
     colours = [VALENCE_COLOURS[v] for v in valences]
     shown = marks.encode(
         x=x,
-        y="value:Q",
+        y=alt.Y("value:Q"),
         shape=alt.Shape("position:N", title=title, scale=alt.Scale(domain=order, range=shapes)),
         color=alt.Color("position:N", title=title, scale=alt.Scale(domain=order, range=colours)),
     )
     names = (
         alt.Chart(points)
         .mark_text(align="left", dx=9, dy=-7, fontSize=12, color=TEXT_COLOUR)
-        .encode(x=x, y="value:Q", text="name:N")
+        .encode(x=x, y=alt.Y("value:Q"), text=alt.Text("name:N"))
     )
     return [shown, names]

@@ -6,7 +6,7 @@ Bad parameters stop here with a ParameterError that lists the valid values, befo
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -42,8 +42,12 @@ class ReportData:
     shared: dict = field(default_factory=dict, repr=False)
     memo: dict = field(default_factory=dict, repr=False)
 
+    scope: str = ""  # the one municipality the data was cut to (`scoped`); "" when not cut
+
     @property
     def municipality(self) -> str:
+        if self.scope:
+            return self.scope
         names = self.values.loc[self.values["level"] == "municipality", "entity_id"]
         return str(names.iloc[0]) if len(names) else ""
 
@@ -163,15 +167,18 @@ def check_report_parameters(
     return CheckedParameters(subject, year, language, path, min_n, tables)
 
 
-def load_report_data(path: Path, min_n: int, tables: dict | None = None) -> ReportData:
-    """Suppressed indicator values (evaluation.values.load) and the unit/cluster tables."""
+def load_report_data(
+    path: Path, min_n: int, tables: dict | None = None, municipality: str = ""
+) -> ReportData:
+    """Suppressed indicator values (evaluation.values.load) and the unit/cluster tables; with
+    `municipality`, only that municipality's (`scoped`)."""
     from evaluation.values import load  # why: duckdb loads only when a report runs
 
     tables = tables or read_warehouse_tables(path)
     values = load.load_indicator_values(path, min_n)
     values = values.assign(year=values["year"].astype(int))
     empty = pd.DataFrame()
-    return ReportData(
+    data = ReportData(
         warehouse=path,
         min_n=min_n,
         values=values,
@@ -187,8 +194,47 @@ def load_report_data(path: Path, min_n: int, tables: dict | None = None) -> Repo
         unmapped=tables.get("unmapped_schools")
         if tables.get("unmapped_schools") is not None
         else empty,
-        shared=read_shared_results(shared_results_path(path, min_n)),
     )
+    return scoped(data, municipality) if municipality else data
+
+
+def scoped(data: ReportData, municipality: str) -> ReportData:
+    """`data` of one municipality only, with that municipality's shared results. A warehouse may
+    hold several municipalities (the national demo, a joint warehouse), and every comparison a
+    report makes is with its own municipality, among its own clusters and units."""
+
+    def own(frame: pd.DataFrame, column: str, keep) -> pd.DataFrame:
+        if not len(frame) or column not in frame:
+            return frame
+        return frame[frame[column].astype(str).isin(keep)].reset_index(drop=True)
+
+    values = own(data.values, "municipality", {municipality})
+    clusters = own(data.clusters, "municipality", {municipality})
+    cluster_ids = set(clusters["cluster_id"].astype(str)) if len(clusters) else set()
+    return replace(
+        data,
+        values=values,
+        units=own(data.units, "municipality", {municipality}),
+        clusters=clusters,
+        membership=own(data.membership, "cluster_id", cluster_ids),
+        programme=own(data.programme, "cluster_id", cluster_ids),
+        years=sorted(int(y) for y in values["year"].unique()),
+        unmapped=own(data.unmapped, "municipality", {municipality}),
+        shared=read_shared_results(shared_results_path(data.warehouse, data.min_n, municipality)),
+        memo={},
+        scope=municipality,
+    )
+
+
+def subject_municipality(checked: CheckedParameters) -> str:
+    """The municipality a report is about: a cluster report's cluster's, else the checked
+    municipality itself (leader summary, evaluation report)."""
+    clusters = checked.tables.get("clusters")
+    if clusters is not None and len(clusters) and "municipality" in clusters:
+        own = clusters.loc[clusters["cluster_id"].astype(str) == str(checked.subject)]
+        if len(own):
+            return str(own["municipality"].iloc[0])
+    return str(checked.subject)
 
 
 # --- results shared by the reports of a run --------------------------------------------------
@@ -209,9 +255,10 @@ def shared_result(data: ReportData, key: tuple, compute: Callable[[], object], k
 SHARED_CODE = ("reports", "stats")
 
 
-def shared_results_path(warehouse: Path, min_n: int) -> Path | None:
+def shared_results_path(warehouse: Path, min_n: int, municipality: str = "") -> Path | None:
     """The run's shared results beside the values cache, keyed like it (warehouse, min_n,
-    catalog, values code) plus the reports' and statistics' code; None when no cache is used."""
+    catalog, values code) plus the municipality (one file each: a result's key names no
+    municipality) and the reports' and statistics' code; None when no cache is used."""
     import hashlib
 
     from evaluation.files import hash_file
@@ -221,6 +268,7 @@ def shared_results_path(warehouse: Path, min_n: int) -> Path | None:
     if values_cache is None:
         return None
     digest = hashlib.sha256(values_cache.name.encode())
+    digest.update(municipality.encode())
     for folder in SHARED_CODE:
         for source in sorted((config.PACKAGE_DIR / folder).glob("*.py")):
             digest.update(hash_file(source).encode())
@@ -264,7 +312,9 @@ def open_report(
 ) -> tuple[ReportData, Texts, Path | None]:
     """What every report holds: the values loaded once, the wording, and the folder for the CSV
     tables behind its figures (None: no CSV files)."""
-    data = load_report_data(checked.warehouse, checked.min_n, checked.tables)
+    data = load_report_data(
+        checked.warehouse, checked.min_n, checked.tables, subject_municipality(checked)
+    )
     return data, texts_for(checked.language), Path(tables_dir) if tables_dir else None
 
 

@@ -137,8 +137,7 @@ def position_against(indicator, entities: pd.DataFrame, target: float) -> pd.Dat
         "within",
         np.where(units["classification"] == good, "better", "worse"),
     )
-    units.attrs["comparison"] = result
-    return units
+    return units  # no attrs: pandas deep-copies them on every filter (issue 17)
 
 
 def comparison_kind(indicator, rows: pd.DataFrame) -> str:

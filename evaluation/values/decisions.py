@@ -360,7 +360,7 @@ def as_summary(rows: pd.DataFrame) -> followup.Summary | None:
     """The first row as a followup.Summary; None when absent, suppressed or without its se."""
     if rows.empty:
         return None
-    r = rows.iloc[0]
+    r = {c: rows[c].iat[0] for c in rows.columns}  # a row of mixed dtypes is slow (issue 17)
     if bool(r.get("suppressed", False)) or pd.isna(r["value"]) or pd.isna(r["n"]):
         return None
     fields = {k: float(r[k]) if not pd.isna(r[k]) else math.nan for k in ("numerator", "sd", "se")}
