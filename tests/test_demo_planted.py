@@ -1,0 +1,64 @@
+"""The demo's planted findings (evaluation.data.demo_planted) on hand-made inputs; on the demo
+itself in tests/test_demo.py (test_planted_findings_show_in_the_answers)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from evaluation.data import demo_planted
+from evaluation.data.demo_layout import YEARS, EffectTally
+
+
+def municipality(starts: list, n_schools: int) -> dict[str, pd.DataFrame]:
+    cluster_ids = [f"c{i}" for i in range(len(starts))]
+    units = pd.DataFrame({"unit_id": [f"s{i}" for i in range(n_schools)], "kind": "school"})
+    return {
+        "clusters": pd.DataFrame({"cluster_id": cluster_ids}),
+        "cluster_programme": pd.DataFrame(
+            {"cluster_id": cluster_ids, "start_year": pd.array(starts, dtype="Int64")}
+        ),
+        "units": units,
+    }
+
+
+def test_changes_only_outside_the_effort_and_outliers_among_the_larger_schools():
+    muni = municipality([2023, None, 2024, None, None], 8)
+    sizes = np.array([10, 80, 20, 90, 30, 70, 15, 60], dtype=float)
+    effects = EffectTally()
+    planted = demo_planted.plant_findings(
+        np.random.default_rng(1), muni, sizes, ["social_trivsel"], 2025, effects
+    )
+    assert [c["latent_shift"] for c in planted.changes] == [0.12, -0.12]
+    assert {c["cluster_id"] for c in planted.changes} <= {"c1", "c3", "c4"}
+    assert effects.cluster_changes == planted.changes
+    assert set(planted.outlier_index) <= {1, 3, 5, 7}  # the larger half
+    assert planted.outlier_shift.tolist() == [0.45, -0.45]
+    assert [o["unit_id"] for o in effects.outlier_schools] == [
+        f"s{i}" for i in planted.outlier_index
+    ]
+
+
+def test_small_municipalities_get_no_planted_findings():
+    effects = EffectTally()
+    planted = demo_planted.plant_findings(
+        np.random.default_rng(1), municipality([2023, None], 4), np.ones(4), ["x"], 2025, effects
+    )
+    assert planted.changes == [] and len(planted.outlier_index) == 0
+    assert effects.cluster_changes == [] and effects.outlier_schools == []
+
+
+def test_change_shifts_hit_only_the_named_items_in_the_named_cluster_and_year():
+    model = SimpleNamespace(items=["q01", "q02", "q03"])
+    indicators = [{"id": "a", "items": ["q01", "q03"]}, {"id": "b", "items": ["q02"]}]
+    change = {"cluster_id": "y", "year": 2025, "indicators": ["a"], "latent_shift": -0.12}
+    shift = demo_planted.change_shifts([change], indicators, {"4-9": model}, ["x", "y"])["4-9"]
+    assert shift.shape == (2, len(YEARS), 3)
+    expected = np.zeros_like(shift)
+    expected[1, YEARS.index(2025), [0, 2]] = np.float32(-0.12)
+    assert np.array_equal(shift, expected)
+    assert demo_planted.change_shifts([], indicators, {"4-9": model}, ["x"]) == {}
+    level = demo_planted.change_level(np.array([0.5, 1.0]), np.array([0, 1]), shift, 2025)
+    assert np.allclose(level, [[0.5, 0.5, 0.5], [0.88, 1.0, 0.88]])
