@@ -35,7 +35,7 @@ def test_changes_only_outside_the_effort_and_outliers_among_the_larger_schools()
     assert {c["cluster_id"] for c in planted.changes} <= {"c1", "c3", "c4"}
     assert effects.cluster_changes == planted.changes
     assert set(planted.outlier_index) <= {1, 3, 5, 7}  # the larger half
-    assert planted.outlier_shift.tolist() == [0.45, -0.45]
+    assert planted.outlier_shift.tolist() == [0.4, -0.4]
     assert [o["unit_id"] for o in effects.outlier_schools] == [
         f"s{i}" for i in planted.outlier_index
     ]

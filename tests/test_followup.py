@@ -256,6 +256,10 @@ def test_demo_shows_every_verdict_and_the_truth_inside_the_effective_intervals(
         assert row.low <= truth <= row.high
         expected = followup.PROGRESS if d["latent_shift"] > 0 else followup.DECLINE
         assert row.verdict == expected
-    # no decision without effect on a survey indicator gets a clear verdict here
+    # decisions without effect get a clear verdict only by chance (5 % each): on the
+    # calibrated demo 2 of its 20-odd (register absence in Bakkerne, ro og orden in Havnen);
+    # more than 3 would happen in under 4 % of draws (binomial, n 25, p 0.05)
     clear = follow[follow["verdict"].isin([followup.PROGRESS, followup.DECLINE])]
-    assert set(clear["decision_id"]) <= {d["decision_id"] for d in effective}
+    chance = set(clear["decision_id"]) - {d["decision_id"] for d in effective}
+    judged = follow[follow["low"].notna()]
+    assert len(chance) <= 3 and len(judged) >= 15, (chance, len(judged))

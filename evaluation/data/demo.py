@@ -12,8 +12,8 @@ demo_survey (the pupil-level answers from a latent model with a known effect), d
 (register and daycare rows) and demo_decisions (the decisions, some of them effective). This
 module runs them municipality by municipality and writes the files. Municipality 1 has
 Aarhus's 45 schools; more municipalities are smaller (sizes drawn so 98 give about 487,000
-pupils a year, the real folkeskoler's; evaluation.data.demo_layout). Each municipality is generated and written on its own (numpy, small dtypes), so national
-size stays light on memory.
+pupils a year, the real folkeskoler's; evaluation.data.demo_layout). Each municipality is
+generated and written on its own (numpy, small dtypes), so national size stays light on memory.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ CHANGE_STREAM = 0x43  # the third element of the planted findings' random seed s
 
 CLUSTER_CHANGE = 0.12  # latent shift of a planted cluster change (about 0.12 on the index)
 
-OUTLIER_SHIFT = 0.45  # latent shift of a planted school (about 3 between-school sds)
+OUTLIER_SHIFT = 0.4  # latent shift of a planted school (about 2.5 between-school sds)
 
 MIN_SCHOOLS_FOR_OUTLIERS = 6
 
