@@ -218,8 +218,9 @@ def write_true_effects(path, seed, municipalities, start_years, effects: EffectT
         "planted_description": (
             "Planted findings (evaluation.data.demo_planted), no part of the effort: in "
             "cluster_changes a cluster outside the effort gets latent_shift on the items of the "
-            "named indicators (grades 4-9) in that survey year only; an outlier school gets "
-            "latent_shift on every item in every year."
+            "named indicators (grades 4-9) in that survey year only; an outlier school has the "
+            "latent school effect school_effect (on every item, every year; the other schools "
+            "have sd 0.10)."
         ),
         "cluster_changes": effects.cluster_changes,
         "outlier_schools": effects.outlier_schools,

@@ -4,8 +4,9 @@ A meeting needs something to talk about. In each municipality with two or more c
 the effort, one of them moves clearly up and one clearly down in the last survey year: a latent
 shift on the items of the effort's indicators (4-9 form), so neither the effort's truth (its
 clusters are not touched), the placebo (ro og orden) nor the decisions' targets move. In each
-municipality with six or more schools, two of the larger half lie far above and below the others
-in every year (a shift of the school's level on every item). Both are drawn from their own
+municipality with six or more schools, two of the larger half, in clusters without a planted
+change, lie far above and below the others in every year (their school effect is set to
++-OUTLIER_EFFECT, acting on every item). Both are drawn from their own
 random stream and written to the truth sidecar (`cluster_changes`, `outlier_schools`).
 """
 
@@ -22,18 +23,19 @@ CHANGE_STREAM = 0x43  # the third element of the planted findings' random seed s
 
 CLUSTER_CHANGE = 0.12  # latent shift of a planted cluster change (about 0.12 on the index)
 
-OUTLIER_SHIFT = 0.4  # latent shift of a planted school (about 2.5 between-school sds)
+OUTLIER_EFFECT = 0.45  # a planted school's latent effect (sd 0.10 for the others): about 0.4
+# from the mean on the index, inside the real range (social trivsel 3.3-4.6, 1 %-99 %: 3.6-4.3)
 
 MIN_SCHOOLS_FOR_OUTLIERS = 6
 
 
 @dataclass(frozen=True)
 class Planted:
-    """The planted changes (sidecar rows) and the schools' index and shift."""
+    """The planted changes (sidecar rows), the far schools' index and their latent effect."""
 
     changes: list[dict]
     outlier_index: np.ndarray
-    outlier_shift: np.ndarray
+    outlier_effect: np.ndarray
 
 
 def plant_findings(
@@ -44,7 +46,8 @@ def plant_findings(
     year: int,
     effects: EffectTally,
 ) -> Planted:
-    """Choose the changing clusters and the far schools; record them in `effects`."""
+    """Choose the changing clusters and the far schools; record them in `effects`. A school
+    that ever belonged to a changing cluster is not chosen, so findings do not pile up."""
     programme = muni["cluster_programme"]
     cluster_ids = muni["clusters"].cluster_id.tolist()
     outside = np.flatnonzero(programme.start_year.isna().to_numpy())
@@ -64,13 +67,18 @@ def plant_findings(
     schools = units.unit_id[units.kind == "school"].tolist()
     if len(schools) < MIN_SCHOOLS_FOR_OUTLIERS:
         return Planted(changes, np.array([], np.int64), np.array([]))
-    larger = np.flatnonzero(grade_size >= np.median(grade_size))
+    changed = {c["cluster_id"] for c in changes}
+    members = muni["cluster_membership"]
+    touched = set(members.unit_id[members.cluster_id.isin(changed)])
+    calm = np.array([u not in touched for u in schools])
+    larger = np.flatnonzero((grade_size >= np.median(grade_size)) & calm)
     index = rng.choice(larger, 2, replace=False)
-    shift = np.array([OUTLIER_SHIFT, -OUTLIER_SHIFT])
+    effect = np.array([OUTLIER_EFFECT, -OUTLIER_EFFECT])
     effects.outlier_schools += [
-        {"unit_id": schools[s], "latent_shift": float(v)} for s, v in zip(index, shift, strict=True)
+        {"unit_id": schools[s], "school_effect": float(v)}
+        for s, v in zip(index, effect, strict=True)
     ]
-    return Planted(changes, index, shift)
+    return Planted(changes, index, effect)
 
 
 def change_shifts(

@@ -233,7 +233,7 @@ def simulate_responses(
         SURVEY_YEARS[-1],
         effects,
     )
-    levels.school[planted.outlier_index] += planted.outlier_shift
+    levels.school[planted.outlier_index] = planted.outlier_effect
     plan.change_shift = change_shifts(
         planted.changes, survey.indicators, survey.models, cluster_ids
     )
