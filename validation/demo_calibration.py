@@ -140,6 +140,12 @@ def report(raw: Path, real_dir: Path) -> str:
     for key in ("cluster_changes", "outlier_schools"):
         if key in truth:
             lines.append(f"Truth sidecar {key}: {json.dumps(truth[key], ensure_ascii=False)}")
+    for outlier in truth.get("outlier_schools", []):
+        row = now.set_index("unit_id").loc[outlier["unit_id"], INDICATORS]
+        lines.append(
+            f"  {outlier['unit_id']} in {YEAR}: "
+            + "  ".join(f"{v:.1f} (all schools {now[k].mean():.2f})" for k, v in row.items())
+        )
     return "\n".join(lines)
 
 
