@@ -52,6 +52,16 @@ def test_changes_only_outside_the_effort_and_outliers_among_the_larger_calm_scho
     ]
 
 
+def test_no_outlier_schools_when_the_larger_ones_all_sit_in_changing_clusters():
+    muni = municipality([None, None], 6)  # both clusters change; every school is in one
+    effects = EffectTally()
+    planted = demo_planted.plant_findings(
+        np.random.default_rng(1), muni, np.arange(6.0), ["x"], 2025, effects
+    )
+    assert len(planted.changes) == 2 and len(planted.outlier_index) == 0
+    assert effects.outlier_schools == []
+
+
 def test_small_municipalities_get_no_planted_findings():
     effects = EffectTally()
     planted = demo_planted.plant_findings(

@@ -72,6 +72,8 @@ def plant_findings(
     touched = set(members.unit_id[members.cluster_id.isin(changed)])
     calm = np.array([u not in touched for u in schools])
     larger = np.flatnonzero((grade_size >= np.median(grade_size)) & calm)
+    if len(larger) < 2:  # a small municipality: its larger schools are in the changing clusters
+        return Planted(changes, np.array([], np.int64), np.array([]))
     index = rng.choice(larger, 2, replace=False)
     effect = np.array([OUTLIER_EFFECT, -OUTLIER_EFFECT])
     effects.outlier_schools += [
