@@ -457,7 +457,8 @@ def test_demo_folder_end_to_end(workbench_home, capsys):
         years = [
             r[0] for r in con.execute("SELECT DISTINCT year FROM responses ORDER BY 1").fetchall()
         ]
-    assert counts["responses"] > 200_000 and counts["units"] > 100
+    # 45 schools of the real national sizes (issue 13): about 157,000 answers over 9 years
+    assert counts["responses"] > 120_000 and counts["units"] > 100
     assert 2020 not in years and len(years) == 9
     assert "responses.parquet" in capsys.readouterr().out
 

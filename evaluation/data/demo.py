@@ -10,10 +10,10 @@ seed, same bytes.
 The parts: evaluation.data.demo_layout (units, clusters, membership, programme starts),
 demo_survey (the pupil-level answers from a latent model with a known effect), demo_register
 (register and daycare rows) and demo_decisions (the decisions, some of them effective). This
-module runs them municipality by municipality and writes the files. Municipality 1 is
-Aarhus-sized; more municipalities are smaller (sizes drawn so 98 give about 550,000 pupils a
-year). Each municipality is generated and written on its own (numpy, small dtypes), so national
-size stays light on memory.
+module runs them municipality by municipality and writes the files. Municipality 1 has
+Aarhus's 45 schools; more municipalities are smaller (sizes drawn so 98 give about 487,000
+pupils a year, the real folkeskoler's; evaluation.data.demo_layout). Each municipality is
+generated and written on its own (numpy, small dtypes), so national size stays light on memory.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ def write_demo_data(out_dir: Path, seed: int = 2023, municipalities: int = 1) ->
     if not 1 <= municipalities <= MAX_MUNICIPALITIES:
         raise ParameterError(
             f"--municipalities {municipalities}: give 1 to {MAX_MUNICIPALITIES} "
-            "(1 = one Aarhus-sized municipality, 98 = the whole demo country)."
+            "(1 = one municipality with Aarhus's 45 schools, 98 = the whole demo country)."
         )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -215,5 +215,14 @@ def write_true_effects(path, seed, municipalities, start_years, effects: EffectT
         "nominal": {"inklusionsgrad": INCLUSION_EFFECT, PLACEBO: 0.0},
         "placebo": [PLACEBO],
         "effects": out,
+        "planted_description": (
+            "Planted findings (evaluation.data.demo_planted), no part of the effort: in "
+            "cluster_changes a cluster outside the effort gets latent_shift on the items of the "
+            "named indicators (grades 4-9) in that survey year only; an outlier school has the "
+            "latent school effect school_effect (on every item, every year; the other schools "
+            "have sd 0.10)."
+        ),
+        "cluster_changes": effects.cluster_changes,
+        "outlier_schools": effects.outlier_schools,
     }
     path.write_text(json.dumps(sidecar, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -2,9 +2,10 @@
 
 Part of the synthetic demo (evaluation.data.demo): one municipality's units (schools, special
 schools, daycares, clubs) with Danish names, their clusters and cluster membership (one school
-and one daycare move in 2021), and the staggered programme starts. Municipality 1 is
-Aarhus-sized; more municipalities are smaller, their sizes drawn so 98 give about 550,000 pupils
-a year.
+and one daycare move in 2021), and the staggered programme starts. Municipality 1 has Aarhus's
+45 schools; more municipalities are smaller, their sizes drawn so 98 give about the 487,000
+pupils of the real folkeskoler with survey values (about 1,150 schools). School sizes follow the
+real 2024/25 distribution (draw_grade_sizes).
 """
 
 from __future__ import annotations
@@ -14,9 +15,25 @@ import pandas as pd
 
 YEARS = list(range(2016, 2026))
 
-NATIONAL_PUPILS = 550_000
+NATIONAL_PUPILS = 487_000  # real 2024/25: pupils of the 1,146 folkeskoler with survey values
 
-BASE_PUPILS = 33_000  # municipality 1 (Aarhus-sized)
+BASE_PUPILS = 19_000  # municipality 1: 45 schools of the national mean size (about 425 pupils)
+
+# Pupils per school (all grades), real 2024/25 folkeskoler with survey values (Elevtal,
+# ../shared/data/real, validation/demo_calibration.py): quantile -> pupils.
+SCHOOL_PUPIL_QUANTILES = (
+    (0.0, 14),
+    (0.02, 62),
+    (0.05, 81),
+    (0.10, 104),
+    (0.25, 212),
+    (0.50, 418),
+    (0.75, 597),
+    (0.90, 752),
+    (0.95, 844),
+    (0.98, 963),
+    (1.0, 1402),
+)
 
 NATIONAL_MUNICIPALITIES = 98
 
@@ -189,9 +206,13 @@ def assign_clusters(rng: np.random.Generator, units: pd.DataFrame, cluster_ids: 
 
 
 def draw_grade_sizes(rng: np.random.Generator, muni: dict[str, pd.DataFrame]) -> np.ndarray:
-    """Typical pupils per grade of each school (the register and the survey share them)."""
+    """Typical pupils per grade of each school (the register and the survey share them): a
+    tenth of a school size drawn from the real distribution (SCHOOL_PUPIL_QUANTILES, log-linear
+    between the quantiles), stratified so every municipality spans it, small schools included."""
     n_schools = int((muni["units"].kind == "school").sum())
-    return np.clip(rng.lognormal(np.log(70), 0.25, n_schools), 20, 110)
+    strata = (rng.permutation(n_schools) + rng.random(n_schools)) / n_schools
+    quantile, pupils = np.array(SCHOOL_PUPIL_QUANTILES, dtype=float).T
+    return np.exp(np.interp(strata, quantile, np.log(pupils))) / 10
 
 
 def cluster_by_year(muni: dict[str, pd.DataFrame], unit_ids: list[str]) -> np.ndarray:
@@ -221,6 +242,8 @@ class EffectTally:
     def __init__(self) -> None:
         self.rows: list[dict] = []
         self.decision_rows: list[dict] = []
+        self.cluster_changes: list[dict] = []  # planted clear changes (demo_survey)
+        self.outlier_schools: list[dict] = []  # planted schools far from the others
 
     def add_decision(self, decision_id: str, year: int, with_: float, without: float) -> None:
         self.decision_rows.append(
