@@ -96,3 +96,27 @@ def test_only_the_years_up_to_the_before_year_count():
     assert drift_before(values, "cluster", MUNI, 2021, 2, as_summary) > 0.01
     hidden = values.assign(suppressed=values["year"] == 2021)
     assert drift_before(hidden, "cluster", MUNI, 2021, 2, as_summary) == 0.0
+
+
+def test_a_median_is_compared_with_the_whole_municipality():
+    """Medians are not additive, so the drift's series is the group minus the whole, whose
+    variance is Var(group) - Var(whole) (the whole holds the group: followup.nested_variance)."""
+    rows = [
+        ("cluster", "nord", 40, 30.0, 3.0),
+        ("cluster", "syd", 60, 36.0, 2.0),
+        ("municipality", MUNI, 100, 34.0, 1.5),
+    ]
+    values = pd.DataFrame(
+        [
+            {
+                "year": 2022, "level": level, "entity_id": entity, "municipality": MUNI,
+                "kind": "median", "n": n, "numerator": np.nan, "value": value, "sd": np.nan,
+                "se": se, "suppressed": False,
+            }
+            for level, entity, n, value, se in rows
+        ]
+    )  # fmt: skip
+    series = difference_series(values, "cluster", MUNI, 2025, as_summary).set_index("entity_id")
+    assert series.loc["nord", "difference"] == pytest.approx(30.0 - 34.0)
+    assert series.loc["nord", "variance"] == pytest.approx(3.0**2 - 1.5**2)
+    assert series.loc["syd", "variance"] == pytest.approx(2.0**2 - 1.5**2)

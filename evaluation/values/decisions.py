@@ -292,7 +292,14 @@ def follow_up_one(
     )
     pair_covariances = covariance_pair(tied, entity, row["before_year"], row["now_year"])
     result = followup.follow_up(
-        mine_before, mine_now, rest_before, rest_now, indicator.direction, drift, pair_covariances
+        mine_before,
+        mine_now,
+        rest_before,
+        rest_now,
+        indicator.direction,
+        drift=drift,
+        covariances=pair_covariances,
+        nested=whole,
     )
     return row | {
         "before": mine_before.value,
