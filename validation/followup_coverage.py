@@ -140,7 +140,11 @@ def summarise(rows: pd.DataFrame) -> str:
         lines.append(line(f"  coverage, {kind}", hit))
     for gap, part in eff.groupby(eff["now_year"] - eff["before_year"]):
         hit = (part["low"] <= part["truth"]) & (part["truth"] <= part["high"])
-        lines.append(line(f"  coverage, {int(gap)} years between before and now", hit))
+        z = (part["estimate"] - part["truth"]) / part["se"]
+        lines.append(
+            line(f"  coverage, {int(gap)} years between before and now", hit)
+            + f"; z = (estimate - truth) / se: mean {z.mean():.2f}, sd {z.std():.2f}"
+        )
     return "\n".join(lines)
 
 

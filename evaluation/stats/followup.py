@@ -18,6 +18,8 @@ Sampling", ch. 12 on overlapping samples; Cochran 1977, "Sampling Techniques", c
 on successive occasions). `change_variance` is the one home of that rule: the follow-up and the
 drift estimate's sampling part both use it. Where no pupil is matched (register and daycare
 figures, answers without pupil_key) the covariance is 0 and the two years count as independent.
+A median is not additive, so its group is compared with the whole municipality, which holds it:
+each year's Var(group - whole) is Var(group) - Var(whole) (`nested_variance`), not their sum.
 
 Groups also drift apart from year to year beyond sampling (a school's weight in its cluster
 changes as cohorts turn over, a school changes cluster, a neighbour's own action moves the
