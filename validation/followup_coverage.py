@@ -4,12 +4,15 @@ For each seed: `workbench demo-data` (evaluation.data.demo.write_demo_data, one 
 ingest into a temporary warehouse, the suppressed indicator values (min_n 5) and the follow-up of
 every decision as the cluster report shows it (evaluation.values.decisions.follow_up_decisions,
 latest survey 2025, with the covariances of the pupils answering in both years,
-evaluation.values.year_overlap). For the decisions the generator made effective, the truth is
-the realised shift of the cluster's value in the "now" year (true_effects.json,
-`decisions[].by_year`; before the decision there is none, and the rest of the municipality has
-none): the share of intervals covering it should be about 95 %. For the others the truth is
-zero: the share of intervals excluding zero (a "clear" verdict) should be about 5 %. Follow-ups
-that show "–" or "too early" have no interval and are counted apart.
+evaluation.values.year_overlap). The follow-up compares the cluster's change with the rest of
+the municipality's, so its truth is the realised shift of the cluster's value in the "now" year
+(true_effects.json, `decisions[].by_year`; before the decision there is none) less the shift
+the other clusters' effective decisions on the same indicator gave the rest between the before
+and now years (`rest_shift`, weighted by the clusters' n from the unsuppressed values). For the
+decisions the generator made effective the share of intervals covering that truth should be
+about 95 %. The others target indicators no decision moves, so their truth is zero: the share of
+intervals excluding zero (a "clear" verdict) should be about 5 %. Follow-ups that show "–" or
+"too early" have no interval and are counted apart.
 
 Rows are appended to a CSV per seed, so a stopped run resumes where it was; `--workers` seeds
 run at once (separate processes, default 2).
