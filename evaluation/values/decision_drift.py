@@ -82,10 +82,16 @@ def drift_before(
     span: int,
     as_summary,
     covariances: pd.DataFrame | None = None,
+    started: dict | None = None,
 ) -> float:
     """The variance beyond sampling over `span` years of the municipality's groups of `level`,
     from the years up to `last_year` (the decision's before year): none of the decision's own
-    effect enters. `covariances` as year_pairs takes them."""
+    effect enters. `covariances` as year_pairs takes them. `started` (entity_id -> first year a
+    decision of that group on the indicator can show): those years are left out, because a
+    decision is meant to move its group, and an effect read as drift would widen every interval."""
     series = difference_series(of_ind, level, municipality, last_year, as_summary)
+    if started:
+        first = series["entity_id"].map(started).astype(float)
+        series = series[~(series["year"] >= first)]
     pairs = year_pairs(series, covariances)
     return followup.drift_variance(pairs["gap"], pairs["change"], pairs["variance"], span)
