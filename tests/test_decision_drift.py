@@ -96,3 +96,45 @@ def test_only_the_years_up_to_the_before_year_count():
     assert drift_before(values, "cluster", MUNI, 2021, 2, as_summary) > 0.01
     hidden = values.assign(suppressed=values["year"] == 2021)
     assert drift_before(hidden, "cluster", MUNI, 2021, 2, as_summary) == 0.0
+
+
+def test_a_median_is_compared_with_the_whole_municipality():
+    """Medians are not additive, so the drift's series is the group minus the whole, whose
+    variance is Var(group) - Var(whole) (the whole holds the group: followup.nested_variance)."""
+    rows = [
+        ("cluster", "nord", 40, 30.0, 3.0),
+        ("cluster", "syd", 60, 36.0, 2.0),
+        ("municipality", MUNI, 100, 34.0, 1.5),
+    ]
+    values = pd.DataFrame(
+        [
+            {
+                "year": 2022, "level": level, "entity_id": entity, "municipality": MUNI,
+                "kind": "median", "n": n, "numerator": np.nan, "value": value, "sd": np.nan,
+                "se": se, "suppressed": False,
+            }
+            for level, entity, n, value, se in rows
+        ]
+    )  # fmt: skip
+    series = difference_series(values, "cluster", MUNI, 2025, as_summary).set_index("entity_id")
+    assert series.loc["nord", "difference"] == pytest.approx(30.0 - 34.0)
+    assert series.loc["nord", "variance"] == pytest.approx(3.0**2 - 1.5**2)
+    assert series.loc["syd", "variance"] == pytest.approx(2.0**2 - 1.5**2)
+
+
+def test_years_a_groups_own_decision_can_show_are_left_out_of_the_drift():
+    """A cluster whose decision moved it from 2018 on: those years are not drift."""
+    rng = np.random.default_rng(2)
+    counts = {
+        y: {c: int(rng.binomial(400, 0.4)) for c in ("nord", "syd", "vest", "oest")}
+        for y in (2016, 2017, 2018, 2019)
+    }
+    for year in (2018, 2019):
+        counts[year]["nord"] = 280  # a 0.3 jump from about 0.4
+    values = share_values(counts, 400)
+    moved = drift_before(values, "cluster", MUNI, 2019, 2, as_summary)
+    left_out = drift_before(values, "cluster", MUNI, 2019, 2, as_summary, None, {"nord": 2018})
+    without = values[~((values["entity_id"] == "nord") & (values["year"] >= 2018))]
+    assert left_out == pytest.approx(drift_before(without, "cluster", MUNI, 2019, 2, as_summary))
+    # the others' series still carry nord's jump through their rest (a third of it each)
+    assert left_out < moved / 2

@@ -4,12 +4,15 @@ For each seed: `workbench demo-data` (evaluation.data.demo.write_demo_data, one 
 ingest into a temporary warehouse, the suppressed indicator values (min_n 5) and the follow-up of
 every decision as the cluster report shows it (evaluation.values.decisions.follow_up_decisions,
 latest survey 2025, with the covariances of the pupils answering in both years,
-evaluation.values.year_overlap). For the decisions the generator made effective, the truth is
-the realised shift of the cluster's value in the "now" year (true_effects.json,
-`decisions[].by_year`; before the decision there is none, and the rest of the municipality has
-none): the share of intervals covering it should be about 95 %. For the others the truth is
-zero: the share of intervals excluding zero (a "clear" verdict) should be about 5 %. Follow-ups
-that show "–" or "too early" have no interval and are counted apart.
+evaluation.values.year_overlap). The follow-up compares the cluster's change with the rest of
+the municipality's, so its truth is the realised shift of the cluster's value in the "now" year
+(true_effects.json, `decisions[].by_year`; before the decision there is none) less the shift
+the other clusters' effective decisions on the same indicator gave the rest between the before
+and now years (`rest_shift`, weighted by the clusters' n from the unsuppressed values). For the
+decisions the generator made effective the share of intervals covering that truth should be
+about 95 %. The others target indicators no decision moves, so their truth is zero: the share of
+intervals excluding zero (a "clear" verdict) should be about 5 %. Follow-ups that show "–" or
+"too early" have no interval and are counted apart.
 
 Rows are appended to a CSV per seed, so a stopped run resumes where it was; `--workers` seeds
 run at once (separate processes, default 2).
@@ -36,8 +39,9 @@ import pandas as pd
 from evaluation.catalog import load_catalog
 from evaluation.data import demo, ingest
 from evaluation.data.demo_layout import build_municipality, draw_size_factors
+from evaluation.values import privacy
+from evaluation.values.aggregate import compute_indicator_values
 from evaluation.values.decisions import follow_up_decisions, load_decisions
-from evaluation.values.load import load_indicator_values
 from evaluation.values.year_overlap import overlap_covariances
 
 LATEST = 2025
@@ -63,7 +67,8 @@ def one_seed(seed: int, catalog) -> pd.DataFrame:
         raw = demo.write_demo_data(Path(tmp) / "raw", seed=seed)
         target = Path(tmp) / "w.duckdb"
         ingest.ingest_paths([raw], target, replace=True)
-        values = load_indicator_values(target, 5)
+        counts = compute_indicator_values(target, catalog)  # unsuppressed: every cluster's n
+        values = privacy.suppress_values(counts, min_n=5, catalog=catalog)
         covariances = overlap_covariances(target, catalog)
         follow = follow_up_decisions(
             load_decisions(target), values, catalog, LATEST, TODAY, covariances
@@ -72,11 +77,38 @@ def one_seed(seed: int, catalog) -> pd.DataFrame:
     truth = {d["decision_id"]: d for d in sidecar["decisions"]}
     follow["seed"] = seed
     follow["effective"] = [truth[i]["effective"] for i in follow["decision_id"]]
-    follow["truth"] = [
+    follow["own_truth"] = [
         realised_in(truth[i], now) if truth[i]["effective"] else 0.0
         for i, now in zip(follow["decision_id"], follow["now_year"], strict=True)
     ]
+    rest = [rest_shift(sidecar["decisions"], counts, row) for row in follow.itertuples()]
+    follow["truth"] = follow["own_truth"] - np.array(rest, dtype=float)
     return follow
+
+
+def rest_shift(decisions: list[dict], counts: pd.DataFrame, row) -> float:
+    """How much the other clusters' effective decisions moved the rest of the municipality's
+    value between the follow-up's before and now years: the follow-up compares the cluster with
+    the rest, so its truth is the cluster's shift less this. A cluster's realised shift moves
+    the rest's value (an n-weighted mean of its clusters' values) by n_cluster / n_rest times
+    itself. 0 for follow-ups without an interval."""
+    if pd.isna(row.before_year) or pd.isna(row.now_year) or row.level != "cluster":
+        return 0.0
+    of_ind = counts[(counts["indicator_id"] == row.indicator_id)]
+    moved = 0.0
+    for year, sign in ((int(row.now_year), 1.0), (int(row.before_year), -1.0)):
+        in_year = of_ind[of_ind["year"] == year].set_index(["level", "entity_id"])["n"]
+        n_rest = float(in_year.xs("municipality").iloc[0]) - float(
+            in_year[("cluster", row.cluster_id)]
+        )
+        for other in decisions:
+            if not other["effective"] or other["indicator"] != row.indicator_id:
+                continue
+            if other["cluster_id"] == row.cluster_id:
+                continue
+            n_other = float(in_year.get(("cluster", other["cluster_id"]), 0.0))
+            moved += sign * n_other / n_rest * np.nan_to_num(realised_in(other, year))
+    return moved
 
 
 def realised_in(entry: dict, year) -> float:
@@ -111,7 +143,11 @@ def summarise(rows: pd.DataFrame) -> str:
         lines.append(line(f"  coverage, {kind}", hit))
     for gap, part in eff.groupby(eff["now_year"] - eff["before_year"]):
         hit = (part["low"] <= part["truth"]) & (part["truth"] <= part["high"])
-        lines.append(line(f"  coverage, {int(gap)} years between before and now", hit))
+        z = (part["estimate"] - part["truth"]) / part["se"]
+        lines.append(
+            line(f"  coverage, {int(gap)} years between before and now", hit)
+            + f"; z = (estimate - truth) / se: mean {z.mean():.2f}, sd {z.std():.2f}"
+        )
     return "\n".join(lines)
 
 

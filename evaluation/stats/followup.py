@@ -18,6 +18,8 @@ Sampling", ch. 12 on overlapping samples; Cochran 1977, "Sampling Techniques", c
 on successive occasions). `change_variance` is the one home of that rule: the follow-up and the
 drift estimate's sampling part both use it. Where no pupil is matched (register and daycare
 figures, answers without pupil_key) the covariance is 0 and the two years count as independent.
+A median is not additive, so its group is compared with the whole municipality, which holds it:
+each year's Var(group - whole) is Var(group) - Var(whole) (`nested_variance`), not their sum.
 
 Groups also drift apart from year to year beyond sampling (a school's weight in its cluster
 changes as cohorts turn over, a school changes cluster, a neighbour's own action moves the
@@ -126,24 +128,39 @@ def follow_up(
     direction: str = "higher_better",
     drift: float = 0.0,
     covariances: tuple[float, float] = (0.0, 0.0),
+    nested: bool = False,
 ) -> FollowUp:
     """The difference in differences with its 95 % interval and the verdict it decides.
 
     `covariances`: Cov(before, now) of the cluster's means and of the rest's (pupils in both
     years, overlap_covariance); `drift` (from drift_variance, at the follow-up's span) is added
-    to the two changes' sampling variances."""
+    to the two changes' sampling variances. `nested`: the "rest" is the whole municipality,
+    which holds the group (a median, not additive): see nested_variance."""
     cluster_change = cluster_now.value - cluster_before.value
     rest_change = rest_now.value - rest_before.value
     estimate = cluster_change - rest_change
     own, rest = covariances
     variance = change_variance(cluster_before.variance(), cluster_now.variance(), own)
-    variance += change_variance(rest_before.variance(), rest_now.variance(), rest)
+    if nested:
+        variance = nested_variance(variance, rest_before.variance() + rest_now.variance())
+    else:
+        variance += change_variance(rest_before.variance(), rest_now.variance(), rest)
     variance += drift
     se = math.sqrt(variance) if variance >= 0 else math.nan
     low, high = estimate - Z95 * se, estimate + Z95 * se
     return FollowUp(
         cluster_change, rest_change, estimate, se, low, high, verdict(low, high, direction)
     )
+
+
+def nested_variance(group: float, whole: float) -> float:
+    """Var(group - whole) when the whole holds the group: a mean, or a median through its
+    Bahadur representation (Serfling 1980, 2.5: a sample median is a mean of indicators to first
+    order), is a linear statistic, so Cov(group, whole) = Var(whole) and Var(group - whole) =
+    Var(group) - Var(whole). Numbers or arrays; never below FLOOR_SHARE of Var(group)."""
+    group = np.asarray(group, dtype=float)
+    out = np.maximum(group - np.asarray(whole, dtype=float), FLOOR_SHARE * group)
+    return float(out) if out.ndim == 0 else out
 
 
 def change_variance(before: float, now: float, covariance: float = 0.0) -> float:

@@ -18,14 +18,17 @@ Standard errors:
   ((n-1) s^2 summed within rows plus the spread of row means), se = sd / sqrt(pupils);
 - median (waiting days): rows carry a median and a count (referrals); a group's value is the
   referral-weighted median of the row medians (exact when a group is one row, an approximation of
-  the pooled median otherwise); se = median / (ln 2 * sqrt(n)), the asymptotic SE of a sample
-  median, 1 / (2 f(m) sqrt(n)), when waiting times are exponential (f(m) = ln 2 / m). It is a
-  rough guide, not an exact interval.
+  the pooled median otherwise). Its se comes from s2, the municipality's variance of a row
+  median times its count in that year, estimated from the spread of the row medians within each
+  home cluster (evaluation.stats.median_spread: r (median - m)^2 estimates 1 / (4 f(m)^2), the
+  asymptotic variance of a median, without the waits): the variance of the group's weighted
+  median when its rows' medians vary by s2 / r (a parametric bootstrap). Below
+  MEDIAN_SPREAD_MIN_DF degrees of freedom: median / (ln 2 * sqrt(n)), the asymptotic se when
+  waiting times are exponential (f(m) = ln 2 / m), a rough guide.
 """
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import duckdb
@@ -35,6 +38,7 @@ import pandas as pd
 from evaluation import config
 from evaluation.catalog import ITEM_COLUMNS, Catalog, load_catalog
 from evaluation.data import warehouse
+from evaluation.stats import median_spread
 from evaluation.values import published as public_values
 from evaluation.values.scores import score_arrays
 
@@ -56,6 +60,8 @@ VALUE_COLUMNS = [
     "suppression_reason",
 ]
 LEVELS = ("unit", "cluster", "municipality")
+# degrees of freedom below which a median's spread is not trusted (rows less home clusters)
+MEDIAN_SPREAD_MIN_DF = 10
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,8 +217,21 @@ def weighted_medians(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     rows = rows.sort_values([*keys, "median_value"])
     cum = rows.groupby(keys, sort=False)["n"].cumsum()
     total = rows.groupby(keys, sort=False)["n"].transform("sum")
-    first = rows[cum >= total / 2].drop_duplicates(keys)
-    return first[[*keys, "median_value"]]
+    first = rows[cum >= total / 2].drop_duplicates(keys)[[*keys, "median_value"]]
+    if "median_spread" not in rows:
+        return first
+    return first.merge(median_variances(rows, keys), on=keys, how="left")
+
+
+def median_variances(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per group: the variance of its weighted median from its rows' counts and their
+    municipality's spread (evaluation.stats.median_spread.weighted_median_variance)."""
+    out = []
+    for key, part in rows.groupby(keys, sort=False):
+        spread = float(part["median_spread"].iloc[0])
+        variance = median_spread.weighted_median_variance(part["n"].to_numpy(float), spread)
+        out.append((*key, variance))
+    return pd.DataFrame(out, columns=[*keys, "median_variance"])
 
 
 def group_stats(stats: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -247,6 +266,8 @@ def roll_up(
     if stats.empty:
         return pd.DataFrame()
     stats = stats.merge(units, on="unit_id", how="left")
+    if "median_value" in stats and cluster_key is not None and cluster_key in stats:
+        stats = stats.merge(median_spreads(stats, cluster_key), how="left")
     unit = group_stats(stats, ["year", "unit_id", "municipality"])
     unit = unit.merge(membership, on=["year", "unit_id"], how="left")
     unit = unit.rename(columns={"unit_id": "entity_id"}).assign(level="unit")
@@ -266,6 +287,20 @@ def roll_up(
     muni = group_stats(stats[stats["municipality"].notna()], ["year", "municipality"])
     muni = muni.assign(level="municipality", entity_id=muni["municipality"], cluster_id=None)
     return pd.concat([unit, cluster, muni], ignore_index=True)
+
+
+def median_spreads(stats: pd.DataFrame, cluster_key: str) -> pd.DataFrame:
+    """Per year, municipality and median indicator: the variance of a row median times its count
+    (evaluation.stats.median_spread), from the spread of the rows of one home cluster; nan with
+    fewer than MEDIAN_SPREAD_MIN_DF degrees of freedom (the exponential's se is used then)."""
+    rows = stats[stats["median_value"].notna() & stats["municipality"].notna()]
+    out = []
+    for (year, muni, ind), part in rows.groupby(["year", "municipality", "indicator_id"]):
+        spread, df = median_spread.per_count_variance(
+            part["median_value"], part["n"], part[cluster_key].astype(str)
+        )
+        out.append((year, muni, ind, spread if df >= MEDIAN_SPREAD_MIN_DF else np.nan))
+    return pd.DataFrame(out, columns=["year", "municipality", "indicator_id", "median_spread"])
 
 
 def finish_values(stats: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
@@ -289,12 +324,13 @@ def finish_values(stats: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
     sd = np.sqrt(var).where(has_sd & (n > 1))
     p = mean.clip(0, 1)
     median = v["median_value"] if "median_value" in v else pd.Series(np.nan, index=v.index)
+    spread = v["median_variance"] if "median_variance" in v else pd.Series(np.nan, index=v.index)
 
     v["value"] = mean.where(~is_median, median.astype(float))
     v["sd"] = sd
     v["se"] = np.select(
         [is_prop, is_median],
-        [np.sqrt(p * (1 - p) / n), median.astype(float) / (math.log(2) * np.sqrt(n))],
+        [np.sqrt(p * (1 - p) / n), median_spread.median_se(n, median, spread)],
         default=sd / np.sqrt(n),
     )
     v["numerator"] = np.where(is_prop, np.round(s1), np.nan)

@@ -3,10 +3,11 @@ years before a decision (evaluation.stats.followup.drift_variance explains the e
 
 For every group of the decision's level (clusters, or units) in its municipality and every
 published year up to the decision's "before" year: the group minus the rest of the municipality
-and that difference's sampling variance (the group and the rest are disjoint pupils). Every
-pair of years of one group then gives a change, its gap in years and its sampling variance
-(less twice the covariance of pupils answering in both years, evaluation.values.year_overlap).
-Suppressed values are never used.
+and that difference's sampling variance (the group and the rest are disjoint pupils); for a
+median, which is not additive, the group minus the whole municipality
+(followup.nested_variance). Every pair of years of one group then gives a change, its gap in
+years and its sampling variance (less twice the covariance of pupils answering in both years,
+evaluation.values.year_overlap). Suppressed values are never used.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ def difference_series(of_ind: pd.DataFrame, level: str, municipality, last_year:
             if rest is not None:
                 variance = group.variance() + rest.variance()
                 rows.append((entity_id, int(year), group.value - rest.value, variance))
+            elif group is not None and whole.kind == "median":  # not additive: the whole
+                variance = followup.nested_variance(group.variance(), whole.variance())
+                rows.append((entity_id, int(year), group.value - whole.value, variance))
     return pd.DataFrame(rows, columns=["entity_id", "year", "difference", "variance"])
 
 
@@ -78,10 +82,16 @@ def drift_before(
     span: int,
     as_summary,
     covariances: pd.DataFrame | None = None,
+    started: dict | None = None,
 ) -> float:
     """The variance beyond sampling over `span` years of the municipality's groups of `level`,
     from the years up to `last_year` (the decision's before year): none of the decision's own
-    effect enters. `covariances` as year_pairs takes them."""
+    effect enters. `covariances` as year_pairs takes them. `started` (entity_id -> first year a
+    decision of that group on the indicator can show): those years are left out, because a
+    decision is meant to move its group, and an effect read as drift would widen every interval."""
     series = difference_series(of_ind, level, municipality, last_year, as_summary)
+    if started:
+        first = series["entity_id"].map(started).astype(float)
+        series = series[~(series["year"] >= first)]
     pairs = year_pairs(series, covariances)
     return followup.drift_variance(pairs["gap"], pairs["change"], pairs["variance"], span)

@@ -244,10 +244,13 @@ def follow_up_decisions(
     """
     rows = []
     known = {ind.id for ind in catalog.indicators}
-    for target in decision_targets(decisions).itertuples(index=False):
+    targets = decision_targets(decisions)
+    started = decisions_started(targets)
+    for target in targets.itertuples(index=False):
         if target.indicator_id not in known:
             continue
-        row = follow_up_one(target, catalog.get(target.indicator_id), values, year, covariances)
+        indicator = catalog.get(target.indicator_id)
+        row = follow_up_one(target, indicator, values, year, covariances, started)
         due = not pd.isna(target.review_date) and pd.Timestamp(target.review_date) < pd.Timestamp(
             today
         )
@@ -257,12 +260,30 @@ def follow_up_decisions(
     return pd.DataFrame(rows, columns=FOLLOWUP_COLUMNS)
 
 
-def follow_up_one(
-    target, indicator: Indicator, values: pd.DataFrame, year: int, covariances=None
-) -> dict:
-    """The follow-up of one decision on one indicator (see follow_up_decisions)."""
+def decisions_started(targets: pd.DataFrame) -> dict:
+    """(indicator_id, level, entity_id) -> the first survey year any decision on it can show:
+    a decision is meant to move its group, so the drift leaves those years out."""
+    started = {}
+    for target in targets.itertuples(index=False):
+        if pd.isna(target.first_year):
+            continue
+        key = (target.indicator_id, *level_entity(target))
+        started[key] = min(started.get(key, math.inf), int(target.first_year))
+    return started
+
+
+def level_entity(target) -> tuple[str, str]:
+    """("unit", unit_id) for a decision naming a unit, else ("cluster", cluster_id)."""
     unit = None if pd.isna(target.unit_id) or target.unit_id == "" else str(target.unit_id)
-    level, entity = ("unit", unit) if unit else ("cluster", target.cluster_id)
+    return ("unit", unit) if unit else ("cluster", target.cluster_id)
+
+
+def follow_up_one(
+    target, indicator: Indicator, values: pd.DataFrame, year: int, covariances=None, started=None
+) -> dict:
+    """The follow-up of one decision on one indicator (see follow_up_decisions); `started` as
+    decisions_started gives it (None: no group's years are left out of the drift)."""
+    level, entity = level_entity(target)
     row = {c: getattr(target, c, None) for c in FOLLOWUP_COLUMNS[:10]}
     row |= {"level": level, "entity_id": entity, "verdict": HIDDEN, "reason": None}
     of_ind = values[values["indicator_id"] == indicator.id]
@@ -287,12 +308,20 @@ def follow_up_one(
     municipality = own["municipality"].iloc[0]
     span = row["now_year"] - row["before_year"]
     tied = covariances_of(covariances, indicator.id, level)
+    mine = {e: y for (i, lv, e), y in (started or {}).items() if i == indicator.id and lv == level}
     drift = decision_drift.drift_before(
-        of_ind, level, municipality, row["before_year"], span, as_summary, tied
+        of_ind, level, municipality, row["before_year"], span, as_summary, tied, mine
     )
     pair_covariances = covariance_pair(tied, entity, row["before_year"], row["now_year"])
     result = followup.follow_up(
-        mine_before, mine_now, rest_before, rest_now, indicator.direction, drift, pair_covariances
+        mine_before,
+        mine_now,
+        rest_before,
+        rest_now,
+        indicator.direction,
+        drift=drift,
+        covariances=pair_covariances,
+        nested=whole,
     )
     return row | {
         "before": mine_before.value,

@@ -48,6 +48,7 @@ CACHE_SOURCES = (
     "values/privacy.py",
     "values/published.py",
     "stats/spread.py",
+    "stats/median_spread.py",
 )
 
 
