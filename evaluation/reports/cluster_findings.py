@@ -341,6 +341,8 @@ header.wb-report h1 {{ margin-bottom: 0.4rem; }}
 .wb-finding-text {{ flex: 1 1 24rem; }}
 .wb-finding .wb-figure {{ margin: 0; flex: 0 0 auto; }}
 .wb-finding .wb-meta {{ color: #333; }}
+/* the follow-up lines are numbered as the charts, not bulleted */
+.wb-meeting ul.wb-followup-lines {{ list-style: none; padding-left: 0; }}
 .wb-appendix {{ border-top: 6px double #333; margin-top: 1.5rem; padding-top: 0.6rem; }}
 @media (max-width: 600px) {{
   header.wb-report .wb-toc-compact li {{ white-space: normal; }}
@@ -348,6 +350,9 @@ header.wb-report h1 {{ margin-bottom: 0.4rem; }}
   .wb-finding-text {{ flex-basis: 100%; }}
   /* the chart shrinks to the card instead of widening the page */
   .wb-finding .wb-figure {{ flex: 1 1 100%; min-width: 0; max-width: 100%; }}
+  /* the follow-up's run charts keep a readable size and scroll sideways on a phone */
+  .wb-followup-chart .wb-chart {{ overflow-x: auto; }}
+  .wb-followup-chart .wb-chart svg {{ min-width: 40rem; }}
 }}
 @media print {{
   .wb-meeting.wb-section {{ break-inside: auto; }}

@@ -123,7 +123,9 @@ def figure_html(report, follow: pd.DataFrame) -> str:
         charts.write_table_csv(csv, slug, report.tables_dir, t.language)
     svg = charts.label_svg(charts.chart_to_svg(run_chart(series, t), t.language), title)
     return (
-        f'<figure class="wb-figure wb-followup-chart"><div class="wb-chart">{svg}</div>'
+        # tabindex: on a phone the chart scrolls sideways, and a keyboard must reach it too
+        '<figure class="wb-figure wb-followup-chart">'
+        f'<div class="wb-chart" tabindex="0">{svg}</div>'
         f"<figcaption><strong>{rc.esc(title)}.</strong> "
         f"{rc.esc(t('meeting3.chart_description'))}</figcaption></figure>"
     )
@@ -150,7 +152,8 @@ def verdict_lines_html(report, follow: pd.DataFrame) -> str:
                 verdict=words if difference is None else f"{words}: {difference}",
             )
         )
-    html = rc.bullets(lines) if lines else ""
+    items = "".join(f"<li>{rc.esc(line)}</li>" for line in lines)
+    html = f'<ul class="wb-followup-lines">{items}</ul>' if lines else ""
     if early:
         html += rc.paragraph(
             t(
@@ -336,25 +339,18 @@ def run_chart(series: pd.DataFrame, t) -> alt.TopLevelMixin:
 
 
 def question_html(report, follow: pd.DataFrame) -> str:
-    """ "Skal vi fortsætte, justere eller stoppe?" for decisions due without clear progress."""
+    """ "Skal vi fortsætte, justere eller stoppe?" for decisions due without clear progress: their
+    numbers and review dates in one sentence (their verdicts stand in the lines above)."""
     t = report.t
-    due = follow[follow["review_due"].astype(bool)]
-    if due.empty:
-        return ""
-    items = [
-        t(
-            "followup.question_item",
-            action=row.action,
-            target=rc.indicator_name(t, report.data.catalog.get(row.indicator_id)),
-            verdict=rc.lower_first(t(f"followup.verdicts.{row.verdict}")),
-            review=review_text(t, row.review),
-        )
-        for row in due.itertuples(index=False)
+    due = [
+        t("meeting3.review_item", number=number, review=review_text(t, row.review))
+        for number, row in enumerate(follow.itertuples(index=False), start=1)
+        if row.review_due
     ]
-    return (
-        f"<h3>{rc.esc(t('followup.question_heading'))}</h3>"
-        + rc.paragraph(t("followup.question_intro"))
-        + rc.bullets(items)
+    if not due:
+        return ""
+    return f"<h3>{rc.esc(t('followup.question_heading'))}</h3>" + rc.paragraph(
+        t("meeting3.review_due", decisions=rc.join_names(t, due))
     )
 
 
