@@ -343,6 +343,7 @@ header.wb-report h1 {{ margin-bottom: 0.4rem; }}
 .wb-finding .wb-meta {{ color: #333; }}
 /* the follow-up lines are numbered as the charts, not bulleted */
 .wb-meeting ul.wb-followup-lines {{ list-style: none; padding-left: 0; }}
+.wb-meeting ul.wb-followup-lines li {{ margin: 0.35rem 0; }}
 .wb-appendix {{ border-top: 6px double #333; margin-top: 1.5rem; padding-top: 0.6rem; }}
 @media (max-width: 600px) {{
   header.wb-report .wb-toc-compact li {{ white-space: normal; }}
