@@ -24,7 +24,8 @@ pytestmark = pytest.mark.slow  # the demo warehouse (built once a session)
 
 @pytest.fixture(scope="module")
 def demo_pages(tmp_path_factory):
-    """(report, section HTML, its follow-up rows) for every demo cluster, 2025/26."""
+    """(report, section HTML with its appendix part, its follow-up rows) for every demo
+    cluster, 2025/26."""
     target = demo_warehouse(tmp_path_factory.getbasetemp())
     tables = tmp_path_factory.mktemp("followup-tables")
     first = report_cluster.prepare_report("nord", 2025, "da", str(target), 5, str(tables))
@@ -32,8 +33,9 @@ def demo_pages(tmp_path_factory):
     for cluster_id in first.data.clusters["cluster_id"]:
         report = report_cluster.prepare_report(cluster_id, 2025, "da", str(target), 5, str(tables))
         html = str(cluster_followup.build_followup(report, today=TODAY))
+        details = cluster_followup.build_followup_details(report, today=TODAY)
         _, follow = cluster_followup.report_follow_ups(report, TODAY)
-        pages.append((report, html, follow[follow["cluster_id"] == cluster_id]))
+        pages.append((report, html + details, follow[follow["cluster_id"] == cluster_id]))
     return pages
 
 
@@ -68,8 +70,9 @@ def test_the_kl_question_and_the_overdue_list_follow_the_rows(demo_pages):
     for _, html, follow in demo_pages:
         due = follow[follow["review_due"]]
         assert (t("followup.question_heading") in html) == (not due.empty)
-        for action in due["action"]:
-            assert re.search(rf"<li>{re.escape(action)} – ", html)
+        numbers = [n for n, d in enumerate(follow["review_due"], start=1) if d]
+        for number in numbers:  # named in the one sentence, with its review date
+            assert re.search(rf"handling {number} \(ses igen ", html)
         late = follow[follow["overdue"]].drop_duplicates("decision_id")
         assert (t("followup.overdue_heading") in html) == (not late.empty)
         assert html.count("status »") == len(late)
@@ -85,6 +88,26 @@ def test_the_run_chart_has_a_name_a_description_and_its_table(demo_pages):
     assert html.count("<h2") == 1 and t("followup.cluster_title") in html
     written = Path(report.tables_dir) / f"opfoelgning-{report.cluster_id}.csv"
     assert written.is_file()
+
+
+def test_the_meeting_view_keeps_a_line_per_verdict_and_leaves_the_table_to_the_appendix(
+    demo_pages,
+):
+    t = Texts("da")
+    folded = 0
+    for _, html, follow in demo_pages:
+        section, _, details = html.partition(f'id="{cluster_followup.DETAILS_ANCHOR}"')
+        assert "<table" not in section and "<table" in details
+        assert f'href="#{cluster_followup.DETAILS_ANCHOR}"' in section
+        early = follow[follow["verdict"] == "too_early"]
+        # the decisions too early to judge share one sentence; every other one has its line
+        assert section.count("For tidligt at sige om") == (not early.empty)
+        for number, row in enumerate(follow.itertuples(), start=1):
+            if row.verdict != "too_early":
+                assert f"<li>{number}. {row.action} (" in section
+                assert t(f"followup.verdicts.{row.verdict}") in section
+        folded += len(early) > 1
+    assert folded > 0  # Syd's two decisions too early to judge (the calibrated demo)
 
 
 def test_english_section_uses_the_english_texts(tmp_path_factory):

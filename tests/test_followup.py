@@ -275,8 +275,10 @@ def test_demo_shows_every_verdict_and_the_truth_inside_the_effective_intervals(
         assert row.verdict == expected
     # each interval covers its truth with 95 % (validation/followup_coverage.py: 0.953 over 200
     # seeds on the former generator), so all four cover in about 81 % of draws; on the
-    # calibrated demo Øst's and Havnen's intervals end 0.003 short of their truths: near misses
-    # are allowed (the coverage rate itself is the validation script's to measure)
+    # calibrated demo two of the four miss (checked again with the follow-up statistics of
+    # s4-followup3): Øst's (oest-2021-09-11-1) ends 0.0068 short of its truth (-0.2296 to
+    # -0.1340, truth -0.1272) and Havnen's (havnen-2022-11-01-1) 0.0025 short (0.0314 to 0.1432,
+    # truth 0.1457); near misses are allowed (the coverage rate is the validation script's)
     assert len(misses) <= 2, misses
     assert all(min(abs(t - low), abs(t - high)) < 0.01 for _, low, t, high in misses), misses
     # decisions without effect get a clear verdict only by chance (5 % each): on the

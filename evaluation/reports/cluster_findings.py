@@ -341,6 +341,9 @@ header.wb-report h1 {{ margin-bottom: 0.4rem; }}
 .wb-finding-text {{ flex: 1 1 24rem; }}
 .wb-finding .wb-figure {{ margin: 0; flex: 0 0 auto; }}
 .wb-finding .wb-meta {{ color: #333; }}
+/* the follow-up lines are numbered as the charts, not bulleted */
+.wb-meeting ul.wb-followup-lines {{ list-style: none; padding-left: 0; }}
+.wb-meeting ul.wb-followup-lines li {{ margin: 0.35rem 0; }}
 .wb-appendix {{ border-top: 6px double #333; margin-top: 1.5rem; padding-top: 0.6rem; }}
 @media (max-width: 600px) {{
   header.wb-report .wb-toc-compact li {{ white-space: normal; }}
@@ -348,6 +351,9 @@ header.wb-report h1 {{ margin-bottom: 0.4rem; }}
   .wb-finding-text {{ flex-basis: 100%; }}
   /* the chart shrinks to the card instead of widening the page */
   .wb-finding .wb-figure {{ flex: 1 1 100%; min-width: 0; max-width: 100%; }}
+  /* the follow-up's run charts keep a readable size and scroll sideways on a phone */
+  .wb-followup-chart .wb-chart {{ overflow-x: auto; }}
+  .wb-followup-chart .wb-chart svg {{ min-width: 40rem; }}
 }}
 @media print {{
   .wb-meeting.wb-section {{ break-inside: auto; }}
@@ -379,12 +385,39 @@ def meeting_section(anchor: str, title: str, body: str, extra_class: str = "") -
     )
 
 
+def namesake_rank(report: ClusterReport, finding: Finding) -> int:
+    """The subject's place, by id, among the run's clusters (or units, for a unit finding) whose
+    value of the finding's indicator this year prints as the finding's does: each such subject
+    gets its own closing ask, so no two reports share a question with the names removed (as
+    long as no more subjects share a printed figure than there are asks for the verdict)."""
+    values = report.data.values
+    if finding.kind == "unit":
+        level = "unit"
+        ids = report.data.units.loc[report.data.units["name"] == finding.subject, "unit_id"]
+        own = str(ids.iloc[0]) if len(ids) else ""
+    else:
+        level, own = "cluster", str(report.cluster_id)
+    rows = values[
+        (values["level"] == level)
+        & (values["indicator_id"] == finding.indicator.id)
+        & (values["year"] == report.year)
+        & ~values["suppressed"].astype(bool)
+    ]
+    printed = rc.format_value(report.t, finding.indicator, finding.value)
+    same = rows.loc[
+        [rc.format_value(report.t, finding.indicator, v) == printed for v in rows["value"]],
+        "entity_id",
+    ]
+    namesakes = sorted(set(same.astype(str)) | {own})
+    return namesakes.index(own)
+
+
 def finding_card(report: ClusterReport, number: int, finding: Finding) -> str:
     """One finding: heading, its number and verdict, its interval, a small chart, a question."""
     t = report.t
     title = finding_title(report, finding)
     heading = t("meeting.finding_heading", number=number, title=title)
-    question = finding_question(t, finding, number - 1)
+    question = finding_question(t, finding, number - 1, namesake_rank(report, finding))
     verdict = t(f"meeting.verdict.{finding.verdict}")
     label = t("meeting.question_label", movement=movement_name(t, finding.indicator))
     text = (

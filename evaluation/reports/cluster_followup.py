@@ -23,6 +23,7 @@ from evaluation.values import decisions as decision_values
 from evaluation.values import year_overlap
 
 ANCHOR = "opfoelgning"
+DETAILS_ANCHOR = "opfoelgning-tal"
 CHART_COLUMNS = 3
 YEARS_BEFORE = 4  # the run chart starts this many surveys before the decision
 CHART_FIELDS = [
@@ -77,6 +78,9 @@ def compute_follow_ups(
     decisions = decisions[decisions["first_year"].astype(float) <= report.year + 1]
     if cluster_id is not None:
         decisions = decisions[decisions["cluster_id"].astype(str) == str(cluster_id)]
+    elif len(report.data.clusters):  # the report's municipality's (a warehouse may hold several)
+        own = report.data.clusters["cluster_id"].astype(str)
+        decisions = decisions[decisions["cluster_id"].astype(str).isin(own)]
     # the pupils answering in both years tie a group's two years (values.year_overlap)
     covariances = year_overlap.load_overlap_covariances(report.data.warehouse)
     follow = decision_values.follow_up_decisions(
@@ -86,40 +90,98 @@ def compute_follow_ups(
 
 
 def build_followup(report, today: date | None = None, section=rc.section) -> rc.Html:
-    """The section: a how-to-read line, the run charts with the follow-up table, the KL question
-    for decisions due for review without clear progress, and decisions overdue for a status.
-    `section(anchor, title, body)` wraps it (the cluster report's meeting view passes its own)."""
+    """The section: how the verdict is read, the run charts, one line per decision with its
+    verdict and interval, the decisions too early to judge in one sentence, the KL question for
+    decisions due for review without clear progress, and decisions overdue for a status. The
+    full table and the method stay in the appendix (`build_followup_details`), so the meeting
+    view fits a projector. `section(anchor, title, body)` wraps it (the meeting view's own)."""
     t = report.t
     follow = cluster_follow_ups(report, today)
     if follow.empty:
         return section(ANCHOR, t("followup.cluster_title"), rc.paragraph(t("followup.none")))
-    body = rc.paragraph(t("followup.intro"))
+    body = (
+        f"<p>{rc.esc(t('meeting3.followup_intro'))} "
+        f'<a href="#{DETAILS_ANCHOR}">{rc.esc(t("meeting3.followup_details_link"))}</a></p>'
+    )
     body += figure_html(report, follow)
+    body += verdict_lines_html(report, follow)
     body += question_html(report, follow)
     body += overdue_html(report, follow)
     return section(ANCHOR, t("followup.cluster_title"), body)
 
 
-def figure_html(report, follow: pd.DataFrame) -> str:
-    """The run charts (only where there are figures to draw) and the table of every follow-up."""
+def build_followup_details(report, today: date | None = None) -> str:
+    """The appendix's part of the follow-up: how to read it, the table of every decision with
+    before, now and both changes, and the method note (empty without decisions)."""
     t = report.t
-    table = follow_up_table(report, follow)
+    follow = cluster_follow_ups(report, today)
+    if follow.empty:
+        return ""
     footnotes = [t("followup2.method")]
-    series = chart_rows(report, follow)
-    if series.empty:
-        return charts.table_to_html(table, t("followup.table_caption"), footnotes)
-    return charts.chart_html(
-        run_chart(series, t),
-        table,
-        t("followup.chart_title"),
-        t("followup.chart_description"),
-        f"opfoelgning-{report.cluster_id}".lower(),
-        report.tables_dir,
-        language=t.language,
-        csv_table=series.drop(columns=["decision_x", "panel_order", "label_row"]),
-        footnotes=footnotes,
-        table_caption=t("followup.table_caption"),
+    table = charts.table_to_html(
+        follow_up_table(report, follow), t("followup.table_caption"), footnotes
     )
+    return (
+        f'<h3 id="{DETAILS_ANCHOR}">{rc.esc(t("meeting3.followup_details_title"))}</h3>'
+        + rc.paragraph(t("followup.intro"))
+        + table
+    )
+
+
+def figure_html(report, follow: pd.DataFrame) -> str:
+    """The run charts of the decisions with a measurement since (the table is the appendix's;
+    the chart's figures are also written as CSV)."""
+    t = report.t
+    series = chart_rows(report, follow[follow["verdict"] != "too_early"])
+    if series.empty:
+        return ""
+    title = t("followup.chart_title")
+    if report.tables_dir:
+        csv = series.drop(columns=["decision_x", "panel_order", "label_row"])
+        slug = f"opfoelgning-{report.cluster_id}".lower()
+        charts.write_table_csv(csv, slug, report.tables_dir, t.language)
+    svg = charts.label_svg(charts.chart_to_svg(run_chart(series, t), t.language), title)
+    return (
+        # tabindex: on a phone the chart scrolls sideways, and a keyboard must reach it too
+        '<figure class="wb-figure wb-followup-chart">'
+        f'<div class="wb-chart" tabindex="0">{svg}</div>'
+        f"<figcaption><strong>{rc.esc(title)}.</strong> "
+        f"{rc.esc(t('meeting3.chart_description'))}</figcaption></figure>"
+    )
+
+
+def verdict_lines_html(report, follow: pd.DataFrame) -> str:
+    """One line per decision judged (numbered as the charts' panels), then those too early in
+    one sentence."""
+    t = report.t
+    lines, early = [], []
+    for number, row in enumerate(follow.itertuples(index=False), start=1):
+        if row.verdict == "too_early":
+            early.append((f"{number}. {row.action}", int(row.first_year)))
+            continue
+        ind = report.data.catalog.get(row.indicator_id)
+        verdict = verdict_text(report, row)
+        words = verdict if isinstance(verdict, str) else f"{verdict[0]} ({verdict[1]})"
+        difference = difference_text(t, ind, row)
+        lines.append(
+            t(
+                "meeting3.verdict_line",
+                action=f"{number}. {row.action}",
+                target=target_label(report, row, ind),
+                verdict=words if difference is None else f"{words}: {difference}",
+            )
+        )
+    items = "".join(f"<li>{rc.esc(line)}</li>" for line in lines)
+    html = f'<ul class="wb-followup-lines">{items}</ul>' if lines else ""
+    if early:
+        html += rc.paragraph(
+            t(
+                "meeting3.too_early",
+                actions=rc.join_names(t, [name for name, _ in early]),
+                school_year=format_school_year(max(year for _, year in early)),
+            )
+        )
+    return html
 
 
 # --- the table ------------------------------------------------------------------------------
@@ -280,7 +342,8 @@ def run_chart(series: pd.DataFrame, t) -> alt.TopLevelMixin:
     rule = base.mark_rule(color="#555555", strokeDash=[4, 3]).encode(x=alt.X("decision_x:Q"))
     text = (
         base.transform_filter("datum.label_row")
-        .mark_text(align="left", dx=3, dy=-4, fontSize=10, color="#333333", baseline="top")
+        # above the plot area, so the label never sits on the lines it marks
+        .mark_text(align="left", dx=3, dy=-2, fontSize=10, color="#333333", baseline="bottom")
         .encode(x=alt.X("decision_x:Q"), y=alt.YValue(0), text=alt.TextValue(labels["decided"]))
     )
     layered = alt.layer(rule, text, lines, points).properties(width=200, height=110)
@@ -295,25 +358,18 @@ def run_chart(series: pd.DataFrame, t) -> alt.TopLevelMixin:
 
 
 def question_html(report, follow: pd.DataFrame) -> str:
-    """ "Skal vi fortsætte, justere eller stoppe?" for decisions due without clear progress."""
+    """ "Skal vi fortsætte, justere eller stoppe?" for decisions due without clear progress: their
+    numbers and review dates in one sentence (their verdicts stand in the lines above)."""
     t = report.t
-    due = follow[follow["review_due"].astype(bool)]
-    if due.empty:
-        return ""
-    items = [
-        t(
-            "followup.question_item",
-            action=row.action,
-            target=rc.indicator_name(t, report.data.catalog.get(row.indicator_id)),
-            verdict=rc.lower_first(t(f"followup.verdicts.{row.verdict}")),
-            review=review_text(t, row.review),
-        )
-        for row in due.itertuples(index=False)
+    due = [
+        t("meeting3.review_item", number=number, review=review_text(t, row.review))
+        for number, row in enumerate(follow.itertuples(index=False), start=1)
+        if row.review_due
     ]
-    return (
-        f"<h3>{rc.esc(t('followup.question_heading'))}</h3>"
-        + rc.paragraph(t("followup.question_intro"))
-        + rc.bullets(items)
+    if not due:
+        return ""
+    return f"<h3>{rc.esc(t('followup.question_heading'))}</h3>" + rc.paragraph(
+        t("meeting3.review_due", decisions=rc.join_names(t, due))
     )
 
 

@@ -204,6 +204,7 @@ def build_appendix(report: ClusterReport) -> rc.Html:
         + "".join(rc.paragraph(p) for p in how)
         + rc.paragraph(t("how_to_read.purpose"))
         + "</div>"
+        + cluster_followup.build_followup_details(report)  # the meeting view links here
     )
     return rc.Html(
         '<section class="wb-section wb-report wb-appendix" aria-labelledby="bilag">'

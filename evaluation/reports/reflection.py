@@ -11,8 +11,6 @@ the closing action step. The wording lives in evaluation/texts/<language>.yaml.
 
 from __future__ import annotations
 
-import zlib
-
 from evaluation.reports.formatting import format_value, indicator_phrase, lower_first
 from evaluation.texts import Texts, format_school_year, is_missing
 
@@ -59,11 +57,13 @@ def spoken(t: Texts, indicator, capital: bool = False) -> str:
     return name if capital else lower_first(name)
 
 
-def finding_question(t: Texts, finding, index: int = 0) -> str:
+def finding_question(t: Texts, finding, index: int = 0, namesake: int = 0) -> str:
     """One question that names the finding, its direction by the indicator's valence (lower
     fravær is better: above the municipality is the bad way) and a peer that does better. The
-    closing ask rotates with the finding's place (`index`), so a report does not ask the same
-    thing five times."""
+    closing ask turns with the finding's place (`index`), so a report does not ask the same
+    thing five times, and with `namesake`, the subject's place among the run's subjects that
+    print the same figure (`cluster_findings.namesake_rank`), so two reports whose findings read
+    alike but for the name ask different things."""
     ind = finding.indicator
     value = format_value(t, ind, finding.value)
     reference = format_value(t, ind, finding.reference)
@@ -79,10 +79,7 @@ def finding_question(t: Texts, finding, index: int = 0) -> str:
         key, words["indicator"] = f"{finding.kind}_{finding.verdict}", spoken(t, ind)
         words["comparative"] = t("meeting.comparative." + ("higher" if higher else "lower"))
     asks = t.lookup(f"meeting.ask.{finding.verdict}")
-    # the place in the report, shifted by the subject, so two clusters with the same figures are
-    # not asked the same question word for word
-    turn = index + zlib.crc32(str(finding.subject).encode("utf-8"))
-    text = t(f"meeting.question.{key}", **words) + " " + asks[turn % len(asks)]
+    text = t(f"meeting.question.{key}", **words) + " " + asks[(index + namesake) % len(asks)]
     if finding.peer is not None and finding.verdict != "better":
         peer, peer_value = finding.peer
         text += t("meeting.question.peer", peer=peer, peer_value=format_value(t, ind, peer_value))
