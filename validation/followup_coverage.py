@@ -38,6 +38,7 @@ import pandas as pd
 
 from evaluation.catalog import load_catalog
 from evaluation.data import demo, ingest
+from evaluation.data.demo_decisions import realised_in, rest_shift
 from evaluation.data.demo_layout import build_municipality, draw_size_factors
 from evaluation.values import privacy
 from evaluation.values.aggregate import compute_indicator_values
@@ -84,37 +85,6 @@ def one_seed(seed: int, catalog) -> pd.DataFrame:
     rest = [rest_shift(sidecar["decisions"], counts, row) for row in follow.itertuples()]
     follow["truth"] = follow["own_truth"] - np.array(rest, dtype=float)
     return follow
-
-
-def rest_shift(decisions: list[dict], counts: pd.DataFrame, row) -> float:
-    """How much the other clusters' effective decisions moved the rest of the municipality's
-    value between the follow-up's before and now years: the follow-up compares the cluster with
-    the rest, so its truth is the cluster's shift less this. A cluster's realised shift moves
-    the rest's value (an n-weighted mean of its clusters' values) by n_cluster / n_rest times
-    itself. 0 for follow-ups without an interval."""
-    if pd.isna(row.before_year) or pd.isna(row.now_year) or row.level != "cluster":
-        return 0.0
-    of_ind = counts[(counts["indicator_id"] == row.indicator_id)]
-    moved = 0.0
-    for year, sign in ((int(row.now_year), 1.0), (int(row.before_year), -1.0)):
-        in_year = of_ind[of_ind["year"] == year].set_index(["level", "entity_id"])["n"]
-        n_rest = float(in_year.xs("municipality").iloc[0]) - float(
-            in_year[("cluster", row.cluster_id)]
-        )
-        for other in decisions:
-            if not other["effective"] or other["indicator"] != row.indicator_id:
-                continue
-            if other["cluster_id"] == row.cluster_id:
-                continue
-            n_other = float(in_year.get(("cluster", other["cluster_id"]), 0.0))
-            moved += sign * n_other / n_rest * np.nan_to_num(realised_in(other, year))
-    return moved
-
-
-def realised_in(entry: dict, year) -> float:
-    """The realised shift of an effective decision in `year` (nan when not measured)."""
-    found = [y["effect"] for y in entry["by_year"] if not pd.isna(year) and y["year"] == year]
-    return found[0] if found else np.nan
 
 
 def summarise(rows: pd.DataFrame) -> str:

@@ -240,3 +240,37 @@ def as_file(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows as a municipality writes them: Danish headers, dates as 14-03-2025."""
     out = frame.assign(decided=frame.decided.map(lambda d: f"{d:%d-%m-%Y}"))
     return out[list(DANISH_HEADERS)].rename(columns=DANISH_HEADERS)
+
+
+# --- the truth of a follow-up's comparison (tests, validation/followup_coverage.py) ---
+
+
+def rest_shift(decisions: list[dict], counts: pd.DataFrame, row) -> float:
+    """How much the other clusters' effective decisions moved the rest of the municipality's
+    value between the follow-up's before and now years: the follow-up compares the cluster with
+    the rest, so its truth is the cluster's shift less this. A cluster's realised shift moves
+    the rest's value (an n-weighted mean of its clusters' values) by n_cluster / n_rest times
+    itself. 0 for follow-ups without an interval."""
+    if pd.isna(row.before_year) or pd.isna(row.now_year) or row.level != "cluster":
+        return 0.0
+    of_ind = counts[(counts["indicator_id"] == row.indicator_id)]
+    moved = 0.0
+    for year, sign in ((int(row.now_year), 1.0), (int(row.before_year), -1.0)):
+        in_year = of_ind[of_ind["year"] == year].set_index(["level", "entity_id"])["n"]
+        n_rest = float(in_year.xs("municipality").iloc[0]) - float(
+            in_year[("cluster", row.cluster_id)]
+        )
+        for other in decisions:
+            if not other["effective"] or other["indicator"] != row.indicator_id:
+                continue
+            if other["cluster_id"] == row.cluster_id:
+                continue
+            n_other = float(in_year.get(("cluster", other["cluster_id"]), 0.0))
+            moved += sign * n_other / n_rest * np.nan_to_num(realised_in(other, year))
+    return moved
+
+
+def realised_in(entry: dict, year) -> float:
+    """The realised shift of an effective decision in `year` (nan when not measured)."""
+    found = [y["effect"] for y in entry["by_year"] if not pd.isna(year) and y["year"] == year]
+    return found[0] if found else np.nan
