@@ -208,3 +208,13 @@ def test_the_next_step_invents_no_start_on_public_figures(two_years):
     text = plain(cluster_report.build_next_step(report))
     assert "De offentlige tal siger ikke, hvornår klyngen startede på indsatsen" in text
     assert "ikke startet" not in text and "(i 2023/24: " in text
+
+
+def test_the_leaders_trend_draws_no_interval_for_published_figures(two_years):
+    """Published indices and absence carry no respondent count, so the leader's municipality
+    over time has points and lines but no chance interval (it had whiskers from the size-spread
+    standard error, clipped by the axis)."""
+    public = leader_summary.prepare_report("", 2024, "da", str(two_years))
+    rows = leader_summary.municipality_trend_rows(public)
+    assert len(rows) and rows["value"].notna().all()
+    assert rows["lower"].isna().all() and rows["upper"].isna().all()

@@ -6,6 +6,8 @@ parameters, then one `build_*` function per section, and finally `collect_key_fi
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from evaluation.reports import charts, key_figures, leader_followup, public_change, public_cluster
@@ -257,14 +259,14 @@ def recolour_series(chart, domain: list[str], colours: list[str]):
     return chart
 
 
-def build_municipality_trend(report: LeaderReport) -> rc.Html:
-    """The municipality's level over the years, gaps where data are missing."""
+def municipality_trend_rows(report: LeaderReport) -> pd.DataFrame:
+    """The municipality's level per trend indicator and year up to the report's, as printed,
+    with its chance-only interval (none for published figures: they carry no count)."""
     t, data = report.t, report.data
     values = data.values
     rows = []
     for indicator_id in TREND_INDICATORS:
         indicator = data.catalog.get(indicator_id)
-        scale = rc.display_scale(indicator)
         sel = values[
             (values["indicator_id"] == indicator_id)
             & (values["level"] == "municipality")
@@ -272,7 +274,9 @@ def build_municipality_trend(report: LeaderReport) -> rc.Html:
             & (values["year"] <= report.year)
         ]
         for r in sel.itertuples(index=False):
-            lower, upper = rc.level_interval(indicator, r.value, r.se)
+            # published figures carry no respondent count: no sampling interval to draw
+            se = math.nan if data.public else r.se
+            lower, upper = rc.level_interval(indicator, r.value, se)
             rows.append(
                 {
                     "indicator_id": indicator_id,
@@ -285,7 +289,13 @@ def build_municipality_trend(report: LeaderReport) -> rc.Html:
                     "upper": rc.shown_value(indicator, upper),
                 }
             )
-    frame = pd.DataFrame(rows).dropna(subset=["value"])
+    return pd.DataFrame(rows).dropna(subset=["value"])
+
+
+def build_municipality_trend(report: LeaderReport) -> rc.Html:
+    """The municipality's level over the years, gaps where data are missing."""
+    t, data = report.t, report.data
+    frame = municipality_trend_rows(report)
     body = rc.paragraph(t("leader_summary.municipality_intro"))
     for sentence in rc.missing_years_sentences(
         t, data, "cluster_report.trends_missing", report.year
