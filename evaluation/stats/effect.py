@@ -131,11 +131,29 @@ def build_cells(wide: pd.DataFrame, start: pd.Series, comparison: str = "not_yet
     """
     if comparison not in COMPARISONS:
         raise ParameterError(f"comparison {comparison!r}: use one of {', '.join(COMPARISONS)}")
+    years, values = wide_arrays(wide)
+    return cells_of_arrays(values, years, start_array(start, wide), comparison)
+
+
+def wide_arrays(wide: pd.DataFrame) -> tuple[list, np.ndarray]:
+    """The years in order and the cluster-by-year values as a float array."""
     years = sorted(wide.columns)
-    values = wide[years].to_numpy(dtype=float)
+    return years, wide[years].to_numpy(dtype=float)
+
+
+def start_array(start: pd.Series, wide: pd.DataFrame) -> np.ndarray:
+    """Start years in the order of `wide`'s rows (NaN = never)."""
+    return start.reindex(wide.index).to_numpy(dtype=float)
+
+
+def cells_of_arrays(
+    values: np.ndarray, years: list, s: np.ndarray, comparison: str = "not_yet"
+) -> list[Cell]:
+    """build_cells on arrays: the randomisation test calls it 999 times a report."""
     col = {y: k for k, y in enumerate(years)}
-    s = start.reindex(wide.index).to_numpy(dtype=float)
     never = np.isnan(s)
+    started = np.where(never, -1.0, s)  # never started: before every year
+    seen = ~np.isnan(values)
     cells = []
     for g in sorted({int(v) for v in s[~never]}):
         before = [y for y in years if y < g]
@@ -143,16 +161,15 @@ def build_cells(wide: pd.DataFrame, start: pd.Series, comparison: str = "not_yet
             continue  # started before the data begin: no base year
         base = before[-1]
         own = s == g
-        base_seen = ~np.isnan(values[:, col[base]])
+        base_seen = seen[:, col[base]]
         for t in years:
             if t == base:
                 continue
-            not_yet = max(t, base)
-            later = np.nan_to_num(s, nan=-1) > not_yet if comparison == "not_yet" else False
+            later = started > max(t, base) if comparison == "not_yet" else False
             comp = (never | later) & ~own
-            observed = base_seen & ~np.isnan(values[:, col[t]])
-            treated = tuple(np.flatnonzero(own & observed))
-            compared = tuple(np.flatnonzero(comp & observed))
+            observed = base_seen & seen[:, col[t]]
+            treated = tuple(np.flatnonzero(own & observed).tolist())
+            compared = tuple(np.flatnonzero(comp & observed).tolist())
             if treated and compared:
                 cells.append(Cell(g, t, base, treated, compared))
     return cells
@@ -161,8 +178,17 @@ def build_cells(wide: pd.DataFrame, start: pd.Series, comparison: str = "not_yet
 def stack_cells(wide: pd.DataFrame, cells: list[Cell]):
     """The stacked least-squares problem: y = differences Y_t - Y_b, X = [cell intercepts,
     cell effects], and each row's cluster. The effect coefficient of cell c is ATT(g, t)."""
-    years = sorted(wide.columns)
-    values = wide[years].to_numpy(dtype=float)
+    years, values = wide_arrays(wide)
+    y, cell_idx, treat, rows_cluster = stack_arrays(values, years, cells)
+    n_cells, rows = len(cells), np.arange(len(y))
+    x = np.zeros((len(y), 2 * n_cells))
+    x[rows, cell_idx] = 1.0
+    x[rows, n_cells + cell_idx] = treat
+    return x, y, np.asarray(wide.index)[rows_cluster]
+
+
+def stack_arrays(values: np.ndarray, years: list, cells: list[Cell]):
+    """The stacked rows without the design matrix: differences, cell, treated (1/0), cluster."""
     col = {y: k for k, y in enumerate(years)}
     ys, rows_cluster, rows_cell, rows_treat = [], [], [], []
     for k, cell in enumerate(cells):
@@ -170,21 +196,26 @@ def stack_cells(wide: pd.DataFrame, cells: list[Cell]):
         ys.append(values[ids, col[cell.year]] - values[ids, col[cell.base_year]])
         rows_cluster.append(ids)
         rows_cell.append(np.full(len(ids), k))
-        rows_treat.append(np.r_[np.ones(len(cell.treated)), np.zeros(len(cell.comparison))])
-    y = np.concatenate(ys)
-    cell_idx = np.concatenate(rows_cell)
-    n_cells, rows = len(cells), np.arange(len(y))
-    x = np.zeros((len(y), 2 * n_cells))
-    x[rows, cell_idx] = 1.0
-    x[rows, n_cells + cell_idx] = np.concatenate(rows_treat)
-    return x, y, np.asarray(wide.index)[np.concatenate(rows_cluster)]
+        treat = np.zeros(len(ids))
+        treat[: len(cell.treated)] = 1.0
+        rows_treat.append(treat)
+    return (
+        np.concatenate(ys),
+        np.concatenate(rows_cell),
+        np.concatenate(rows_treat),
+        np.concatenate(rows_cluster),
+    )
 
 
 def cell_effects(x: np.ndarray, y: np.ndarray, n_cells: int) -> np.ndarray:
     """ATT per cell: treated-arm mean minus comparison-arm mean of the differences (the
     least-squares solution of the stacked problem, computed directly)."""
     cell = x[:, :n_cells].argmax(axis=1)
-    treat = x[np.arange(len(y)), n_cells + cell]
+    return arm_differences(y, cell, x[np.arange(len(y)), n_cells + cell], n_cells)
+
+
+def arm_differences(y: np.ndarray, cell: np.ndarray, treat: np.ndarray, n_cells: int):
+    """Per cell, the treated rows' mean of y less the comparison rows' mean."""
     sums_t = np.bincount(cell, weights=y * treat, minlength=n_cells)
     sums_c = np.bincount(cell, weights=y * (1 - treat), minlength=n_cells)
     n_t = np.bincount(cell, weights=treat, minlength=n_cells)
@@ -277,11 +308,18 @@ def estimate_cells(
 
 def overall_att_wide(wide: pd.DataFrame, start: pd.Series) -> float:
     """Overall ATT from a wide cluster-by-year table and start years (NaN if no cells)."""
-    cells = build_cells(wide, start)
+    years, values = wide_arrays(wide)
+    return overall_att_arrays(values, years, start_array(start, wide))
+
+
+def overall_att_arrays(values: np.ndarray, years: list, s: np.ndarray) -> float:
+    """overall_att_wide on arrays (rows of `values` and `s` are the clusters)."""
+    cells = cells_of_arrays(values, years, s)
     if not cells:
         return np.nan
-    x, y, _ = stack_cells(wide, cells)
-    return float(aggregation_weights(cells, "overall") @ cell_effects(x, y, len(cells)))
+    y, cell, treat, _ = stack_arrays(values, years, cells)
+    effects = arm_differences(y, cell, treat, len(cells))
+    return float(aggregation_weights(cells, "overall") @ effects)
 
 
 def cell_table(cells: list[Cell], att: np.ndarray) -> pd.DataFrame:
@@ -444,12 +482,13 @@ def randomisation_p_value(
     J. Econometrics 218:435-450).
     """
     wide, start, _ = estimate_cells(panel)
-    observed = overall_att_wide(wide, start)
+    years, values = wide_arrays(wide)
+    starts = start_array(start, wide)
+    observed = overall_att_arrays(values, years, starts)
     rng = np.random.default_rng(seed)
     extreme, used = 0, 0
     for _ in range(permutations):
-        shuffled = pd.Series(rng.permutation(start.to_numpy()), index=start.index)
-        value = overall_att_wide(wide, shuffled)
+        value = overall_att_arrays(values, years, rng.permutation(starts))
         if np.isnan(value):
             continue
         used += 1
