@@ -139,6 +139,33 @@ def test_randomisation_inference_finds_a_large_effect():
     assert p < 0.05
 
 
+def test_the_overall_row_alone_is_the_overall_row_of_the_full_estimate():
+    # the sensitivity checks and goals read only the overall row and skip the rest
+    sim = load_validation()
+    panel = sim.simulate_panel(np.random.default_rng(5), effect_size=0.1)
+    full = effect.estimate_effect(panel, draws=199).overall_row()
+    alone = effect.estimate_effect(panel, draws=199, event_times=False, cohorts=False)
+    assert len(alone.event_study) == 1 and alone.cohorts.empty
+    pd.testing.assert_series_equal(alone.overall_row(), full)
+
+
+def test_wild_bootstrap_p_value_from_moments_equals_the_direct_sum():
+    # p_value expands sum_g (A + B delta)^2; the direct sum over clusters must agree
+    sim = load_validation()
+    panel = sim.simulate_panel(np.random.default_rng(6), effect_size=0.1)
+    wide, _, cells = effect.estimate_cells(panel)
+    x, y, clusters = effect.stack_cells(wide, cells)
+    r = np.concatenate([np.zeros(len(cells)), effect.aggregation_weights(cells, "overall")])
+    boot = wild_bootstrap.prepare_wild_bootstrap(x, y, clusters, r, 199, variance="CV3")
+    for theta0 in np.linspace(boot.theta - 4 * boot.se, boot.theta + 4 * boot.se, 17):
+        delta = boot.theta - theta0
+        num = boot.v @ (boot.s + boot.t * delta)
+        pieces = boot.c0 + boot.c1 * delta + boot.vp + boot.vq * delta
+        t_star = num / np.sqrt(boot.scale * np.sum(pieces**2, axis=1))
+        direct = np.mean(np.abs(t_star) >= abs(delta / boot.se) - 1e-12)
+        assert boot.p_value(theta0) == direct
+
+
 def test_panel_errors_are_explained():
     with pytest.raises(ValidationError, match="start_year"):
         effect.estimate_effect(pd.DataFrame({"cluster_id": ["a"], "year": [2020], "value": [1]}))

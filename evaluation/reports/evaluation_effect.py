@@ -50,7 +50,8 @@ def run_effect(
 ):
     """The effect of the programme on the indicator (evaluation.stats.effect) against the
     `comparison` group: clusters not yet started, or those never started; without the
-    per-event-time rows when `event_times` is False (cheaper: only the overall row is read)."""
+    per-event-time and start-group rows when `event_times` is False (cheaper: only the overall
+    row is read)."""
     from evaluation.stats import effect  # why: scipy loads only when a report runs
 
     panel = effect_panel(report, values, indicator_id)
@@ -60,6 +61,7 @@ def run_effect(
         seed=report.seed,
         comparison=comparison,
         event_times=event_times,
+        cohorts=event_times,
     )
 
 

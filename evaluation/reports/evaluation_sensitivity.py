@@ -127,7 +127,8 @@ def sensitivity_row(report: EvaluationReport, check: tuple, truth: dict) -> dict
     estimate = interval = wild = SUPPRESSED_MARKER
     if values is not None:
         try:
-            overall = run_effect(report, values, indicator_id, comparison).overall_row()
+            result = run_effect(report, values, indicator_id, comparison, event_times=False)
+            overall = result.overall_row()
             estimate = format_effect(t, indicator, overall["estimate"])
             interval = format_effect_interval(t, indicator, overall["ci_low"], overall["ci_high"])
             wild = format_effect_interval(

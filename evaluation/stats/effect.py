@@ -418,6 +418,7 @@ def estimate_effect(
     seed: int = 20230101,
     event_times: bool = True,
     comparison: str = "not_yet",
+    cohorts: bool = True,
 ) -> EffectResult:
     """Staggered difference-in-differences with not-yet-started comparison clusters.
 
@@ -426,6 +427,8 @@ def estimate_effect(
     t(G-1) intervals and, beside them, wild cluster bootstrap-t intervals (WCR13, Webb weights
     for <= 12 clusters) and plain CR1 t(G-1) intervals; a row resting on fewer than two treated
     clusters, or whose jackknife is undefined, has none of them and says why in `refused`.
+    Without `event_times` and `cohorts` only the overall row is estimated (each row draws its
+    own bootstrap from `seed`, so it is the same row either way).
     """
     wide, _, cells = estimate_cells(panel, comparison)
     x, y, clusters = stack_cells(wide, cells)
@@ -434,7 +437,7 @@ def estimate_effect(
     targets: list = ["overall"]
     if event_times:
         targets += sorted({c.event_time for c in cells})
-    groups = [("group", g) for g in sorted({c.group for c in cells})]
+    groups = [("group", g) for g in sorted({c.group for c in cells})] if cohorts else []
     rows, weights_name = [], ""
     for which in targets + groups:
         w = aggregation_weights(cells, which)
