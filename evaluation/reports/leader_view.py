@@ -111,12 +111,13 @@ def start_label(report: LeaderReport, cluster_id: str) -> str:
     return report.t("leader_view.not_started")
 
 
-def status_of(report: LeaderReport, status, cluster_id: str, indicator_id: str):
-    """The status row of one cluster and indicator, or None."""
+def status_rows(status) -> dict[tuple[str, str], object]:
+    """The first status row of each (cluster, indicator), looked up per cell of a table."""
     if status.empty:
-        return None
-    rows = status[(status["cluster_id"] == cluster_id) & (status["indicator_id"] == indicator_id)]
-    return None if rows.empty else rows.iloc[0]
+        return {}
+    first = ~status.duplicated(["cluster_id", "indicator_id"])
+    keys = zip(status["cluster_id"][first], status["indicator_id"][first], strict=True)
+    return {key: status.iloc[i] for key, i in zip(keys, first.to_numpy().nonzero()[0], strict=True)}
 
 
 def verdict_cell_html(report: LeaderReport, row) -> str:
@@ -166,12 +167,9 @@ def verdict_table_html(
     names = [rc.indicator_name(t, report.data.catalog.get(i), short=True) for i in indicator_ids]
     heads = [t("common.cluster")] + ([t("leader_view.started")] if with_start else []) + names
     head = "".join(f'<th scope="col">{rc.esc(h)}</th>' for h in heads)
-    body = ""
+    body, rows = "", status_rows(status)
     for cluster_id in report.cluster_ids():
-        cells = "".join(
-            verdict_cell_html(report, status_of(report, status, cluster_id, i))
-            for i in indicator_ids
-        )
+        cells = "".join(verdict_cell_html(report, rows.get((cluster_id, i))) for i in indicator_ids)
         start = f"<td>{rc.esc(start_label(report, cluster_id))}</td>" if with_start else ""
         body += (
             f'<tr><th scope="row">{cluster_link(report, cluster_id, "overblik")}</th>'
