@@ -21,6 +21,7 @@ import altair as alt
 import pandas as pd
 import vl_convert as vlc
 
+from evaluation.reports.chart_limits import drop_needless_limits
 from evaluation.reports.fonts import register_for_charts
 from evaluation.reports.html import scroll_region
 from evaluation.texts import SUPPRESSED_MARKER, is_missing
@@ -109,8 +110,10 @@ def chart_to_svg(chart: alt.TopLevelMixin, language: str = "da") -> str:
     # Schema validation costs ~0.3 s a report; vl-convert rejects an invalid spec anyway.
     spec = chart.to_dict(validate=False)
     register_for_charts()  # measure text in the font the page embeds
+    config = chart_config()
+    spec = drop_needless_limits(spec, config)  # a third of vl-convert's time, the same SVG
     return vlc.vegalite_to_svg(
-        spec, config=chart_config(), format_locale=FORMAT_LOCALES.get(language, "en-US")
+        spec, config=config, format_locale=FORMAT_LOCALES.get(language, "en-US")
     )
 
 

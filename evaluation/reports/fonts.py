@@ -102,3 +102,29 @@ def covered_characters(woff: bytes) -> set[str]:
     from fontTools.ttLib import TTFont  # why: fontTools loads only when asked
 
     return {chr(c) for c in TTFont(io.BytesIO(woff)).getBestCmap()}
+
+
+@cache
+def advance_widths() -> tuple[dict[str, float], float] | None:
+    """Each character's advance width in Liberation Sans (regular) in em, and the widest one;
+    None without the font. Lets a chart know without vl-convert that a label fits its limit."""
+    folder = font_directory()
+    if folder is None:
+        return None
+    from fontTools.ttLib import TTFont  # why: fontTools loads only when a chart is built
+
+    font = TTFont(folder / FACES["normal"], lazy=True)
+    em = font["head"].unitsPerEm
+    metrics = font["hmtx"].metrics
+    widths = {chr(code): metrics[glyph][0] / em for code, glyph in font.getBestCmap().items()}
+    return widths, max(widths.values())
+
+
+def text_width(text: str, size: float) -> float | None:
+    """The width of `text` in pixels at font `size` from the advance widths (no kerning), a
+    character the font lacks counted as the widest; None without the font."""
+    found = advance_widths()
+    if found is None:
+        return None
+    widths, widest = found
+    return size * sum(widths.get(character, widest) for character in text)
