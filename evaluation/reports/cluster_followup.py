@@ -322,8 +322,11 @@ def run_chart(series: pd.DataFrame, t) -> alt.TopLevelMixin:
     x = alt.X(
         "year:Q",
         title=labels["x"],
+        # labels "2024/25", far inside any limit: none, so vl-convert measures each once (#17)
         axis=alt.Axis(
-            tickMinStep=1, labelExpr="datum.value + '/' + slice(datum.value + 1 + '', 2)"
+            tickMinStep=1,
+            labelExpr="datum.value + '/' + slice(datum.value + 1 + '', 2)",
+            labelLimit=0,
         ),
         scale=alt.Scale(zero=False, nice=False),
     )
