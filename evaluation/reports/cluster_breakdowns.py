@@ -21,7 +21,7 @@ INDSKOLING = "trivsel_indskoling"
 Z95 = 1.959964
 
 
-def key_indicators(report: ClusterReport) -> list[str]:
+def key_indicators(report) -> list[str]:
     """The report's headline indicators measured in the survey of grades 4-9."""
     catalog = report.data.catalog
     return [
@@ -33,7 +33,7 @@ def key_indicators(report: ClusterReport) -> list[str]:
     ]
 
 
-def hidden_totals(report: ClusterReport, indicator_ids) -> set[tuple[str, str]]:
+def hidden_totals(report, indicator_ids) -> set[tuple[str, str]]:
     """(indicator, entity) whose published total this year is hidden (clusters, municipality)."""
     v = report.data.values
     mine = v[(v["year"] == report.year) & v["indicator_id"].isin(indicator_ids)]
@@ -44,21 +44,26 @@ def hidden_totals(report: ClusterReport, indicator_ids) -> set[tuple[str, str]]:
     }
 
 
-def load_breakdowns(report: ClusterReport) -> pd.DataFrame:
-    """The shown parts of the key indicators this year (cached)."""
-    if "breakdowns" not in report.cache:
-        ids = key_indicators(report)
-        stats = part_stats(
-            report.data.warehouse, report.data.catalog, ids, report.year, report.data.municipality
-        )
-        report.cache["breakdowns"] = (
-            protected_breakdowns(
-                stats, report.data.catalog, report.data.min_n, hidden_totals(report, ids)
-            )
-            if len(stats)
-            else pd.DataFrame(columns=["entity", "part", "indicator_id", "n", "value", "se"])
-        )
-    return report.cache["breakdowns"]
+def load_breakdowns(report) -> pd.DataFrame:
+    """The shown parts of the key indicators this year: every cluster and the municipality, the
+    same table for each cluster report of the municipality, so computed once per run
+    (`shared_result`: the run's precomputation, evaluation.reports.shared)."""
+    return rc.shared_result(
+        report.data, ("breakdowns", int(report.year)), lambda: compute_breakdowns(report)
+    )
+
+
+def compute_breakdowns(report) -> pd.DataFrame:
+    """`load_breakdowns`'s table: the parts' sums from the answers, then their protection."""
+    ids = key_indicators(report)
+    stats = part_stats(
+        report.data.warehouse, report.data.catalog, ids, report.year, report.data.municipality
+    )
+    if not len(stats):
+        return pd.DataFrame(columns=["entity", "part", "indicator_id", "n", "value", "se"])
+    return protected_breakdowns(
+        stats, report.data.catalog, report.data.min_n, hidden_totals(report, ids)
+    )
 
 
 def value_text(t, indicator, value, se) -> str | None:

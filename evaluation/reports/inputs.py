@@ -52,12 +52,23 @@ class ReportData:
         return str(names.iloc[0]) if len(names) else ""
 
     def unit_name(self, unit_id: str) -> str:
-        match = self.units.loc[self.units["unit_id"] == unit_id, "name"]
-        return str(match.iloc[0]) if len(match) else str(unit_id)
+        return self.names("units", "unit_id").get(unit_id, str(unit_id))
 
     def cluster_name(self, cluster_id: str) -> str:
-        match = self.clusters.loc[self.clusters["cluster_id"] == cluster_id, "name"]
-        return str(match.iloc[0]) if len(match) else str(cluster_id)
+        return self.names("clusters", "cluster_id").get(cluster_id, str(cluster_id))
+
+    def names(self, table: str, id_column: str) -> dict:
+        """id -> name of the units or clusters, the first row of an id; made once per report (a
+        filter per name costs a report hundreds of string comparisons, issue 17)."""
+        key = ("names", table)
+        if key not in self.memo:
+            frame = getattr(self, table)
+            names: dict = {}
+            if id_column in frame and "name" in frame:
+                for entity, name in zip(frame[id_column], frame["name"], strict=True):
+                    names.setdefault(entity, str(name))
+            self.memo[key] = names
+        return self.memo[key]
 
 
 class CheckedParameters(NamedTuple):

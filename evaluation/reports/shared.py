@@ -92,6 +92,17 @@ def precompute_answers(data: rc.ReportData, year: int) -> None:
         pass
 
 
+def precompute_breakdowns(data: rc.ReportData, year: int) -> None:
+    """The appendix's breakdowns by grade band and gender: one table of every cluster and the
+    municipality, the same in each cluster report (cluster_breakdowns.load_breakdowns)."""
+    from evaluation.reports.cluster_breakdowns import load_breakdowns
+
+    try:
+        load_breakdowns(SimpleNamespace(data=data, year=year))
+    except Exception:  # noqa: BLE001 - each report meets the same error and shows it
+        pass
+
+
 def precompute_effect(data: rc.ReportData, year: int) -> None:
     """The evaluation report's effect estimate with its default indicator, draws and seed: the
     one the leader summary shows too."""
@@ -161,6 +172,7 @@ def precompute_municipality(data: rc.ReportData, year: int, clusters) -> None:
     precompute_follow_ups(data, year, None if clusters is None else chosen)
     if chosen:
         precompute_answers(data, year)
+        precompute_breakdowns(data, year)
     if clusters is None:
         precompute_effect(data, year)
     if len(data.shared) > before and path is not None:
