@@ -77,20 +77,18 @@ def value_text(t, indicator, value, se) -> str | None:
 
 def published(report: ClusterReport, indicator_id: str, level: str, entity: str):
     """The indicator table's row of this year (value, se, n), or None."""
-    v = report.data.values
-    row = v[
-        (v["indicator_id"] == indicator_id)
-        & (v["year"] == report.year)
-        & (v["level"] == level)
-        & (v["entity_id"] == entity)
-    ]
-    return None if row.empty else row.iloc[0]
+    rows = rc.entity_rows(report.data, level, entity).get(indicator_id)
+    row = None if rows is None else rows[rows["year"] == report.year]
+    return None if row is None or row.empty else row.iloc[0]
 
 
 def breakdown_table(report: ClusterReport, indicator, parts: list[str]) -> pd.DataFrame:
     """Rows: the total, then each part; columns: the cluster with interval, n, municipality."""
     t, found = report.t, load_breakdowns(report)
     found = found[found["indicator_id"] == indicator.id]
+    cells: dict[tuple, tuple] = {}  # (entity, part) -> its first row
+    for cell in found.itertuples(index=False):
+        cells.setdefault((cell.entity, cell.part), cell)
     own = published(report, indicator.id, "cluster", report.cluster_id)
     muni = published(report, indicator.id, "municipality", report.data.municipality)
     cols = {
@@ -114,17 +112,16 @@ def breakdown_table(report: ClusterReport, indicator, parts: list[str]) -> pd.Da
         }
     ]
     for part in parts:
-        mine = found[(found["entity"] == report.cluster_id) & (found["part"] == part)]
-        whole = found[(found["entity"] == MUNICIPALITY) & (found["part"] == part)]
-        r = mine.iloc[0] if len(mine) else None
+        r = cells.get((report.cluster_id, part))
+        whole = cells.get((MUNICIPALITY, part))
         rows.append(
             {
                 cols["group"]: t(f"meeting2.parts.{part}"),
                 cols["cluster"]: None if r is None else value_text(t, indicator, r.value, r.se),
                 cols["n"]: None if r is None or rc.is_missing(r.n) else t.number(r.n, 0),
                 cols["municipality"]: None
-                if whole.empty
-                else rc.format_value(t, indicator, whole.iloc[0].value),
+                if whole is None
+                else rc.format_value(t, indicator, whole.value),
             }
         )
     return pd.DataFrame(rows)

@@ -262,6 +262,18 @@ def shared_result(data: ReportData, key: tuple, compute: Callable[[], object], k
     return store[key]
 
 
+def entity_rows(data: ReportData, level: str, entity_id: str) -> dict[str, pd.DataFrame]:
+    """indicator_id -> the values rows of one entity (in the values' order), split once per
+    report: the sections read the cluster's and the municipality's rows many times (issue 17)."""
+
+    def split() -> dict[str, pd.DataFrame]:
+        v = data.values
+        mine = v[(v["level"] == level) & (v["entity_id"] == entity_id)]
+        return dict(iter(mine.groupby("indicator_id", sort=False)))
+
+    return shared_result(data, ("entity_rows", level, entity_id), split, keep=False)
+
+
 # Whose code decides the shared results: a change here makes the old file unreadable (new key).
 SHARED_CODE = ("reports", "stats")
 
