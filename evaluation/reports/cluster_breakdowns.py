@@ -77,7 +77,7 @@ def value_text(t, indicator, value, se) -> str | None:
 
 def published(report: ClusterReport, indicator_id: str, level: str, entity: str):
     """The indicator table's row of this year (value, se, n), or None."""
-    rows = rc.entity_rows(report.data, level, entity).get(indicator_id)
+    rows = rc.rows_by_indicator(report.data, level, entity).get(indicator_id)
     row = None if rows is None else rows[rows["year"] == report.year]
     return None if row is None or row.empty else row.iloc[0]
 

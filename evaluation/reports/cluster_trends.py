@@ -40,7 +40,7 @@ def trend_frame(report: ClusterReport) -> pd.DataFrame:
             ("cluster", report.cluster_id, report.cluster_name),
             ("municipality", data.municipality, muni_name),
         ):
-            sel = rc.entity_rows(data, level, entity).get(indicator_id, EMPTY)
+            sel = rc.rows_by_indicator(data, level, entity).get(indicator_id, EMPTY)
             sel = sel[sel["year"] <= report.year]
             for r in sel.itertuples(index=False):
                 lower, upper = rc.level_interval(indicator, r.value, r.se)
@@ -62,12 +62,11 @@ def trend_frame(report: ClusterReport) -> pd.DataFrame:
 def trend_description(report: ClusterReport, frame: pd.DataFrame) -> str:
     """The chart in words: each indicator's first and last value of the cluster."""
     t = report.t
+    own = frame[frame["series"] == report.cluster_name].dropna(subset=["value"])
+    own_rows = dict(iter(own.groupby("indicator_id", sort=False)))  # one split, not one per id
     details = []
     for indicator_id in TREND_INDICATORS:
-        sel = frame[
-            (frame["indicator_id"] == indicator_id) & (frame["series"] == report.cluster_name)
-        ]
-        sel = sel.dropna(subset=["value"]).sort_values("year")
+        sel = own_rows.get(indicator_id, own.iloc[:0]).sort_values("year")
         if len(sel) < 2:
             continue
         indicator = report.data.catalog.get(indicator_id)
@@ -113,7 +112,7 @@ def trend_slopes(report: ClusterReport) -> pd.DataFrame:
     """Linear trend per year over the last TREND_YEARS years with data (stats.change.trend) for
     the cluster's trend indicators; verdict better/worse/none from the fit's own direction, so it
     is the printed slope interval that decided it."""
-    own = rc.entity_rows(report.data, "cluster", report.cluster_id)
+    own = rc.rows_by_indicator(report.data, "cluster", report.cluster_id)
     rows = []
     for indicator_id in TREND_INDICATORS:
         if indicator_id not in report.data.catalog.by_id:

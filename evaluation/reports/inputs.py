@@ -37,6 +37,7 @@ class ReportData:
     years: list[int] = field(default_factory=list)
     public: bool = False  # values from the ministry's published aggregates (credit line due)
     unmapped: pd.DataFrame = field(default_factory=pd.DataFrame)  # schools in no cluster
+    effort_names: dict = field(default_factory=dict)  # municipality -> its name of the effort
     # results shared by every report of a run (`shared_result`): read from the values cache,
     # filled by the run's precomputation (evaluation.reports.shared); `memo` is this process's own
     shared: dict = field(default_factory=dict, repr=False)
@@ -107,6 +108,7 @@ def read_warehouse_tables(path: Path) -> dict[str, pd.DataFrame]:
                     int(r[0]) for r in con.execute(f"SELECT DISTINCT year FROM {name}").fetchall()
                 }
         out["years"] = sorted(years)
+        out["effort_names"] = effort_names(con) if "settings" in present else {}
         # only the ministry's public school files load `aggregates` (docs/importing.md)
         out["public"] = "aggregates" in present and bool(
             con.execute("SELECT count(*) FROM aggregates").fetchone()[0]
@@ -114,6 +116,13 @@ def read_warehouse_tables(path: Path) -> dict[str, pd.DataFrame]:
     finally:
         con.close()
     return out
+
+
+def effort_names(con) -> dict[str, str]:
+    """{municipality: effort name} from the warehouse's `settings` table (evaluation.data.settings
+    writes it), read on the connection the report opens anyway (issue 17)."""
+    rows = con.execute("SELECT municipality, effort_name FROM settings").fetchall()
+    return {str(m): str(name) for m, name in rows if name and str(name).strip()}
 
 
 def check_year(year: int, years: list[int]) -> int:
@@ -205,6 +214,7 @@ def load_report_data(
         unmapped=tables.get("unmapped_schools")
         if tables.get("unmapped_schools") is not None
         else empty,
+        effort_names=tables.get("effort_names", {}),
     )
     return scoped(data, municipality) if municipality else data
 
@@ -262,16 +272,24 @@ def shared_result(data: ReportData, key: tuple, compute: Callable[[], object], k
     return store[key]
 
 
-def entity_rows(data: ReportData, level: str, entity_id: str) -> dict[str, pd.DataFrame]:
-    """indicator_id -> the values rows of one entity (in the values' order), split once per
-    report: the sections read the cluster's and the municipality's rows many times (issue 17)."""
+def rows_by_indicator(
+    data: ReportData, level: str, entity_id: str | None = None, year: int | None = None
+) -> dict[str, pd.DataFrame]:
+    """indicator_id -> the values rows of a level (of one entity, of one year: None is any), in
+    the values' order, split once per report: the sections read the cluster's, the municipality's
+    and the clusters' rows of the year many times (issue 17)."""
 
     def split() -> dict[str, pd.DataFrame]:
         v = data.values
-        mine = v[(v["level"] == level) & (v["entity_id"] == entity_id)]
-        return dict(iter(mine.groupby("indicator_id", sort=False)))
+        mask = v["level"] == level
+        if entity_id is not None:
+            mask &= v["entity_id"] == entity_id
+        if year is not None:
+            mask &= v["year"] == year
+        return dict(iter(v[mask].groupby("indicator_id", sort=False)))
 
-    return shared_result(data, ("entity_rows", level, entity_id), split, keep=False)
+    key = ("rows_by_indicator", level, entity_id, year)
+    return shared_result(data, key, split, keep=False)
 
 
 # Whose code decides the shared results: a change here makes the old file unreadable (new key).
@@ -347,15 +365,24 @@ def missing_years_by_source(data: ReportData, up_to: int | None = None) -> dict[
     years = [y for y in data.years if up_to is None or y <= up_to]
     if not years:
         return {}
-    source_of = {ind.id: ind.source for ind in data.catalog.indicators}
-    sources = data.values["indicator_id"].map(source_of)
     out = {}
-    for source in dict.fromkeys(sources.dropna()):
-        have = set(data.values.loc[sources == source, "year"].astype(int))
+    for source, have in years_by_source(data).items():
         gaps = [y for y in range(min(years), max(years) + 1) if y not in have and min(have) < y]
         if gaps:
             out[source] = gaps
     return out
+
+
+def years_by_source(data: ReportData) -> dict[str, set[int]]:
+    """Per data source, the years with an indicator value (sources in the values' order)."""
+    source_of = {ind.id: ind.source for ind in data.catalog.indicators}
+    frame = pd.DataFrame(
+        {"source": data.values["indicator_id"].map(source_of), "year": data.values["year"]}
+    )
+    return {
+        source: set(years.astype(int))
+        for source, years in frame.groupby("source", sort=False)["year"]
+    }
 
 
 def previous_year(year: int, years: list[int]) -> int | None:

@@ -56,13 +56,14 @@ def precompute_status(data: rc.ReportData, year: int, clusters: list[str]) -> No
 def precompute_funnels(data: rc.ReportData, year: int, clusters: list[str]) -> None:
     """The clusters' funnels (the comparison of every unit once per indicator): each cluster
     report shows its own, the leader summary names the units outside them."""
-    from evaluation.reports.cluster_funnels import funnel_for, funnel_indicators
+    from evaluation.reports.cluster_funnels import funnel_for, funnel_indicators, shrunk_units
 
     for cluster_id in clusters:
         frame = SimpleNamespace(data=data, year=year, cluster_id=cluster_id)
         for indicator_id in funnel_indicators(frame):
             try:
                 funnel_for(frame, indicator_id)
+                shrunk_units(frame, indicator_id)  # the units' table beside the funnel
             except EvaluationError:
                 pass  # the report meets it and says so
 

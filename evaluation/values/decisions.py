@@ -413,10 +413,17 @@ def summary_of(r: dict | None) -> followup.Summary | None:
 def follow_up_series(values: pd.DataFrame, follow: pd.Series, last_year: int) -> pd.DataFrame:
     """The run chart's rows of one follow-up: year, series ('own' or 'rest') and value, for the
     group's published years up to `last_year` (the rest only where both values are shown)."""
-    of_ind = values[values["indicator_id"] == follow["indicator_id"]]
+    level, entity = values["level"], values["entity_id"]
+    needed = values[
+        (values["indicator_id"] == follow["indicator_id"])
+        & (
+            (level == "municipality")
+            | ((level == follow["level"]) & (entity == follow["entity_id"]))
+        )
+    ]
     own: dict[int, dict] = {}  # year -> the group's first row (as group_pair takes it)
     municipality: dict[tuple, dict] = {}  # (municipality, year) -> its first row
-    for r in of_ind.to_dict("records"):
+    for r in needed.to_dict("records"):
         if r["level"] == follow["level"] and r["entity_id"] == follow["entity_id"]:
             own.setdefault(int(r["year"]), r)
         if r["level"] == "municipality":
