@@ -77,9 +77,7 @@ def value_text(t, indicator, value, se) -> str | None:
 
 def published(report: ClusterReport, indicator_id: str, level: str, entity: str):
     """The indicator table's row of this year (value, se, n), or None."""
-    rows = rc.rows_by_indicator(report.data, level, entity).get(indicator_id)
-    row = None if rows is None else rows[rows["year"] == report.year]
-    return None if row is None or row.empty else row.iloc[0]
+    return rc.value_row(report.data, indicator_id, level, entity, report.year)
 
 
 def breakdown_table(report: ClusterReport, indicator, parts: list[str]) -> pd.DataFrame:

@@ -47,6 +47,7 @@ from evaluation.reports.inputs import (
     resolve_warehouse,
     rows_by_indicator,
     shared_result,
+    value_row,
 )
 from evaluation.reports.page import (
     REPORT_CSS,
@@ -156,6 +157,7 @@ __all__ = [
     "status_table",
     "summarise_entity",
     "table_of_contents",
+    "value_row",
     "verdict_for",
     "year_change",
 ]

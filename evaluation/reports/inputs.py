@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from evaluation import config
@@ -290,6 +291,28 @@ def rows_by_indicator(
 
     key = ("rows_by_indicator", level, entity_id, year)
     return shared_result(data, key, split, keep=False)
+
+
+def value_row(
+    data: ReportData, indicator_id: str, level: str, entity_id: str, year: int
+) -> pd.Series | None:
+    """The first values row of an indicator, entity and year (None without one), from an index
+    of the year's rows made once per report instead of a filter of every row per look-up."""
+
+    def index() -> dict[tuple, int]:
+        v = data.values
+        rows = np.flatnonzero((v["year"] == year).to_numpy())
+        of_year = v.iloc[rows]
+        keys = zip(of_year["indicator_id"], of_year["level"], of_year["entity_id"], strict=True)
+        found: dict[tuple, int] = {}
+        for key, row in zip(keys, rows, strict=True):
+            found.setdefault(key, int(row))
+        return found
+
+    row = shared_result(data, ("value_rows", year), index, keep=False).get(
+        (indicator_id, level, entity_id)
+    )
+    return None if row is None else data.values.iloc[row]
 
 
 # Whose code decides the shared results: a change here makes the old file unreadable (new key).
