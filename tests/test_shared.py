@@ -76,6 +76,7 @@ def test_reports_read_the_precomputed_results_and_show_the_same_figures(warehous
         "follow_ups",
         "answer_distributions",
         "breakdowns",
+        "shrunk_units",
     } <= kinds
 
     # with the file, no report estimates the effect again (the leader shows the evaluation's)
