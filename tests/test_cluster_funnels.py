@@ -32,7 +32,7 @@ def six_units(**extra) -> pd.DataFrame:
 
 def test_shrinkage_pulls_each_unit_toward_the_mean_by_its_reliability():
     values = six_units()
-    report = SimpleNamespace(data=SimpleNamespace(values=values), year=2024)
+    report = SimpleNamespace(data=SimpleNamespace(values=values, shared={}), year=2024)
     shrunk = cluster_funnels.shrunk_units(report, "generel_trivsel").set_index("entity_id")
     mean = 3.75  # roughly the precision-weighted mean of the units
     for unit, raw in zip("abcdef", values["value"], strict=True):
@@ -116,7 +116,7 @@ def test_at_the_limit_is_not_an_outlier():
 def test_published_figures_get_no_shrinkage_and_a_band_note():
     values = six_units(sd=np.nan)  # published: no pupil-level sd, the se is the fitted spread
     report = SimpleNamespace(
-        t=texts_for("da"), data=SimpleNamespace(values=values, min_n=5), year=2024
+        t=texts_for("da"), data=SimpleNamespace(values=values, min_n=5, shared={}), year=2024
     )
     assert cluster_funnels.shrunk_units(report, "generel_trivsel") is None
     units = pd.DataFrame(

@@ -16,7 +16,7 @@ CATALOG = load_catalog()
 
 
 def small_report(values: pd.DataFrame) -> SimpleNamespace:
-    data = SimpleNamespace(values=values, catalog=CATALOG)
+    data = SimpleNamespace(values=values, catalog=CATALOG, memo={})
     return SimpleNamespace(
         t=texts_for("da"), data=data, cluster_id="nord", cluster_name="Nord", year=2024, cache={}
     )

@@ -8,6 +8,7 @@ Covers the façade evaluation.reports.common and its parts evaluation.reports.fo
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from types import SimpleNamespace
 
 import pandas as pd
@@ -111,6 +112,51 @@ def test_missing_years_are_named_per_source():
 
 
 # --- inputs ------------------------------------------------------------------------------------
+
+
+def small_values_data() -> inputs.ReportData:
+    """Values of two clusters and their municipality over two years, one id named twice."""
+    values = pd.DataFrame(
+        {
+            "indicator_id": ["a", "a", "b", "a", "a", "a", "b"],
+            "level": [
+                "cluster",
+                "cluster",
+                "cluster",
+                "municipality",
+                "cluster",
+                "cluster",
+                "cluster",
+            ],
+            "entity_id": ["nord", "nord", "nord", "Fjordby", "syd", "nord", "syd"],
+            "year": [2023, 2024, 2024, 2024, 2024, 2024, 2023],
+            "value": [3.1, 3.2, 0.5, 3.3, 3.4, 9.9, 0.6],
+        }
+    )
+    clusters = pd.DataFrame({"cluster_id": ["nord", "syd", "nord"], "name": ["Nord", "Syd", "X"]})
+    empty = pd.DataFrame()
+    return inputs.ReportData(Path("w.duckdb"), 5, values, None, empty, clusters, empty, empty)
+
+
+def test_rows_and_names_are_looked_up_as_a_filter_would_find_them():
+    """The look-ups made once per report (issue 17) find what a filter of every row finds:
+    the first row of a key, in the values' order, and None or the id when there is none."""
+    data = small_values_data()
+    v = data.values
+    nord = rc.rows_by_indicator(data, "cluster", "nord")
+    assert nord["a"]["value"].tolist() == [3.1, 3.2, 9.9]  # every year, in the values' order
+    assert nord["b"]["value"].tolist() == [0.5]
+    of_2024 = rc.rows_by_indicator(data, "cluster", year=2024)
+    assert of_2024["a"]["entity_id"].tolist() == ["nord", "syd", "nord"]
+    assert "b" in of_2024 and of_2024["b"]["entity_id"].tolist() == ["nord"]
+    first = v[(v["indicator_id"] == "a") & (v["entity_id"] == "nord") & (v["year"] == 2024)]
+    pd.testing.assert_series_equal(rc.value_row(data, "a", "cluster", "nord", 2024), first.iloc[0])
+    assert rc.value_row(data, "a", "cluster", "nord", 2024)["value"] == 3.2  # not the later 9.9
+    assert rc.value_row(data, "a", "municipality", "Fjordby", 2024)["value"] == 3.3
+    assert rc.value_row(data, "b", "cluster", "syd", 2024) is None  # syd's b is of 2023 only
+    assert data.cluster_name("nord") == "Nord"  # the first row of an id
+    assert data.cluster_name("vest") == "vest"  # unknown: the id itself
+    assert data.unit_name("u1") == "u1"  # no units table: the id itself
 
 
 def test_year_and_cluster_checks_list_the_valid_values():

@@ -69,7 +69,15 @@ def test_reports_read_the_precomputed_results_and_show_the_same_figures(warehous
     stored = inputs.read_shared_results(path)
     kinds = {key[0] for key in stored}
     assert load.find_cached_values(warehouse, 10).is_file()  # the evaluation's stricter min_n
-    assert {"status_row", "funnel", "effect", "follow_ups", "answer_distributions"} <= kinds
+    assert {
+        "status_row",
+        "funnel",
+        "effect",
+        "follow_ups",
+        "answer_distributions",
+        "breakdowns",
+        "shrunk_units",
+    } <= kinds
 
     # with the file, no report estimates the effect again (the leader shows the evaluation's)
     def estimated_again(*args, **kwargs):

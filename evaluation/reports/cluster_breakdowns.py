@@ -21,7 +21,7 @@ INDSKOLING = "trivsel_indskoling"
 Z95 = 1.959964
 
 
-def key_indicators(report: ClusterReport) -> list[str]:
+def key_indicators(report) -> list[str]:
     """The report's headline indicators measured in the survey of grades 4-9."""
     catalog = report.data.catalog
     return [
@@ -33,7 +33,7 @@ def key_indicators(report: ClusterReport) -> list[str]:
     ]
 
 
-def hidden_totals(report: ClusterReport, indicator_ids) -> set[tuple[str, str]]:
+def hidden_totals(report, indicator_ids) -> set[tuple[str, str]]:
     """(indicator, entity) whose published total this year is hidden (clusters, municipality)."""
     v = report.data.values
     mine = v[(v["year"] == report.year) & v["indicator_id"].isin(indicator_ids)]
@@ -44,21 +44,26 @@ def hidden_totals(report: ClusterReport, indicator_ids) -> set[tuple[str, str]]:
     }
 
 
-def load_breakdowns(report: ClusterReport) -> pd.DataFrame:
-    """The shown parts of the key indicators this year (cached)."""
-    if "breakdowns" not in report.cache:
-        ids = key_indicators(report)
-        stats = part_stats(
-            report.data.warehouse, report.data.catalog, ids, report.year, report.data.municipality
-        )
-        report.cache["breakdowns"] = (
-            protected_breakdowns(
-                stats, report.data.catalog, report.data.min_n, hidden_totals(report, ids)
-            )
-            if len(stats)
-            else pd.DataFrame(columns=["entity", "part", "indicator_id", "n", "value", "se"])
-        )
-    return report.cache["breakdowns"]
+def load_breakdowns(report) -> pd.DataFrame:
+    """The shown parts of the key indicators this year: every cluster and the municipality, the
+    same table for each cluster report of the municipality, so computed once per run
+    (`shared_result`: the run's precomputation, evaluation.reports.shared)."""
+    return rc.shared_result(
+        report.data, ("breakdowns", int(report.year)), lambda: compute_breakdowns(report)
+    )
+
+
+def compute_breakdowns(report) -> pd.DataFrame:
+    """`load_breakdowns`'s table: the parts' sums from the answers, then their protection."""
+    ids = key_indicators(report)
+    stats = part_stats(
+        report.data.warehouse, report.data.catalog, ids, report.year, report.data.municipality
+    )
+    if not len(stats):
+        return pd.DataFrame(columns=["entity", "part", "indicator_id", "n", "value", "se"])
+    return protected_breakdowns(
+        stats, report.data.catalog, report.data.min_n, hidden_totals(report, ids)
+    )
 
 
 def value_text(t, indicator, value, se) -> str | None:
@@ -72,20 +77,16 @@ def value_text(t, indicator, value, se) -> str | None:
 
 def published(report: ClusterReport, indicator_id: str, level: str, entity: str):
     """The indicator table's row of this year (value, se, n), or None."""
-    v = report.data.values
-    row = v[
-        (v["indicator_id"] == indicator_id)
-        & (v["year"] == report.year)
-        & (v["level"] == level)
-        & (v["entity_id"] == entity)
-    ]
-    return None if row.empty else row.iloc[0]
+    return rc.value_row(report.data, indicator_id, level, entity, report.year)
 
 
 def breakdown_table(report: ClusterReport, indicator, parts: list[str]) -> pd.DataFrame:
     """Rows: the total, then each part; columns: the cluster with interval, n, municipality."""
     t, found = report.t, load_breakdowns(report)
     found = found[found["indicator_id"] == indicator.id]
+    cells: dict[tuple, tuple] = {}  # (entity, part) -> its first row
+    for cell in found.itertuples(index=False):
+        cells.setdefault((cell.entity, cell.part), cell)
     own = published(report, indicator.id, "cluster", report.cluster_id)
     muni = published(report, indicator.id, "municipality", report.data.municipality)
     cols = {
@@ -109,17 +110,16 @@ def breakdown_table(report: ClusterReport, indicator, parts: list[str]) -> pd.Da
         }
     ]
     for part in parts:
-        mine = found[(found["entity"] == report.cluster_id) & (found["part"] == part)]
-        whole = found[(found["entity"] == MUNICIPALITY) & (found["part"] == part)]
-        r = mine.iloc[0] if len(mine) else None
+        r = cells.get((report.cluster_id, part))
+        whole = cells.get((MUNICIPALITY, part))
         rows.append(
             {
                 cols["group"]: t(f"meeting2.parts.{part}"),
                 cols["cluster"]: None if r is None else value_text(t, indicator, r.value, r.se),
                 cols["n"]: None if r is None or rc.is_missing(r.n) else t.number(r.n, 0),
                 cols["municipality"]: None
-                if whole.empty
-                else rc.format_value(t, indicator, whole.iloc[0].value),
+                if whole is None
+                else rc.format_value(t, indicator, whole.value),
             }
         )
     return pd.DataFrame(rows)

@@ -191,15 +191,16 @@ def peer_unit(units: pd.DataFrame, indicator, value: float) -> tuple[str, float]
     return best_of(indicator, named, value)
 
 
+def year_rows(report: ClusterReport, level: str, indicator_id: str) -> pd.DataFrame:
+    """The values rows of one indicator and level this year (split once per report)."""
+    found = rc.rows_by_indicator(report.data, level, year=report.year)
+    return found.get(indicator_id, report.data.values.iloc[:0])
+
+
 def peer_cluster(report: ClusterReport, indicator, value: float) -> tuple[str, float] | None:
     """The other cluster of the municipality that does best, when it does better."""
-    values = report.data.values
-    others = values[
-        (values["indicator_id"] == indicator.id)
-        & (values["level"] == "cluster")
-        & (values["year"] == report.year)
-        & (values["entity_id"] != report.cluster_id)
-    ]
+    clusters = year_rows(report, "cluster", indicator.id)
+    others = clusters[clusters["entity_id"] != report.cluster_id]
     pairs = zip(others["entity_id"], others["value"], strict=True)
     named = [(report.data.cluster_name(c), v) for c, v in pairs]
     return best_of(indicator, named, value)
@@ -390,19 +391,14 @@ def namesake_rank(report: ClusterReport, finding: Finding) -> int:
     value of the finding's indicator this year prints as the finding's does: each such subject
     gets its own closing ask, so no two reports share a question with the names removed (as
     long as no more subjects share a printed figure than there are asks for the verdict)."""
-    values = report.data.values
     if finding.kind == "unit":
         level = "unit"
         ids = report.data.units.loc[report.data.units["name"] == finding.subject, "unit_id"]
         own = str(ids.iloc[0]) if len(ids) else ""
     else:
         level, own = "cluster", str(report.cluster_id)
-    rows = values[
-        (values["level"] == level)
-        & (values["indicator_id"] == finding.indicator.id)
-        & (values["year"] == report.year)
-        & ~values["suppressed"].astype(bool)
-    ]
+    rows = year_rows(report, level, finding.indicator.id)
+    rows = rows[~rows["suppressed"].astype(bool)]
     printed = rc.format_value(report.t, finding.indicator, finding.value)
     same = rows.loc[
         [rc.format_value(report.t, finding.indicator, v) == printed for v in rows["value"]],

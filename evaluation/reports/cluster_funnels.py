@@ -179,7 +179,14 @@ def hidden_key(indicator) -> str:
 def shrunk_units(report: ClusterReport, indicator_id: str) -> pd.DataFrame | None:
     """Empirical-Bayes values (evaluation.stats.shrinkage) of every unit of the municipality that
     year, pulled toward the mean of the municipality's units: entity_id, shrunk, reliability.
-    None when shrinkage is not possible (too few units, no standard errors)."""
+    None when shrinkage is not possible (too few units, no standard errors). The same for every
+    cluster report of the municipality: computed once per run (`shared_result`)."""
+    key = ("shrunk_units", indicator_id, int(report.year))
+    return rc.shared_result(report.data, key, lambda: compute_shrunk_units(report, indicator_id))
+
+
+def compute_shrunk_units(report: ClusterReport, indicator_id: str) -> pd.DataFrame | None:
+    """`shrunk_units` computed."""
     values = report.data.values
     units = values[
         (values["indicator_id"] == indicator_id)

@@ -368,11 +368,7 @@ def start_year_of(report: ClusterReport) -> int | None:
 def effort_name(report: ClusterReport) -> str:
     """The effort's name from the municipality's settings file (data.settings), otherwise
     "indsatsen"."""
-    if "effort_names" not in report.cache:
-        from evaluation.data.settings import effort_names  # why: pandera loads only for this
-
-        report.cache["effort_names"] = effort_names(report.data.warehouse)
-    name = report.cache["effort_names"].get(report.data.municipality)
+    name = report.data.effort_names.get(report.data.municipality)
     return name or report.t("meeting.effort_default")
 
 

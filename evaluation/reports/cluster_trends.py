@@ -23,12 +23,12 @@ TREND_INDICATORS = (
     "fravaer",
 )
 TREND_YEARS = 5  # the trend over the last five school years with figures
+EMPTY = pd.DataFrame(columns=["year", "value", "se"])  # an entity without the indicator
 
 
 def trend_frame(report: ClusterReport) -> pd.DataFrame:
     """Cluster and municipality values per year for the trend indicators (suppressed = NaN)."""
     t, data = report.t, report.data
-    values = data.values
     rows = []
     muni_name = t("common.municipality")
     for indicator_id in TREND_INDICATORS:
@@ -36,12 +36,12 @@ def trend_frame(report: ClusterReport) -> pd.DataFrame:
             continue
         indicator = data.catalog.get(indicator_id)
         panel = rc.axis_label(t, indicator)
-        of_ind = values[(values["indicator_id"] == indicator_id) & (values["year"] <= report.year)]
         for level, entity, series in (
             ("cluster", report.cluster_id, report.cluster_name),
             ("municipality", data.municipality, muni_name),
         ):
-            sel = of_ind[(of_ind["level"] == level) & (of_ind["entity_id"] == entity)]
+            sel = rc.rows_by_indicator(data, level, entity).get(indicator_id, EMPTY)
+            sel = sel[sel["year"] <= report.year]
             for r in sel.itertuples(index=False):
                 lower, upper = rc.level_interval(indicator, r.value, r.se)
                 rows.append(
@@ -62,12 +62,11 @@ def trend_frame(report: ClusterReport) -> pd.DataFrame:
 def trend_description(report: ClusterReport, frame: pd.DataFrame) -> str:
     """The chart in words: each indicator's first and last value of the cluster."""
     t = report.t
+    own = frame[frame["series"] == report.cluster_name].dropna(subset=["value"])
+    own_rows = dict(iter(own.groupby("indicator_id", sort=False)))  # one split, not one per id
     details = []
     for indicator_id in TREND_INDICATORS:
-        sel = frame[
-            (frame["indicator_id"] == indicator_id) & (frame["series"] == report.cluster_name)
-        ]
-        sel = sel.dropna(subset=["value"]).sort_values("year")
+        sel = own_rows.get(indicator_id, own.iloc[:0]).sort_values("year")
         if len(sel) < 2:
             continue
         indicator = report.data.catalog.get(indicator_id)
@@ -113,18 +112,14 @@ def trend_slopes(report: ClusterReport) -> pd.DataFrame:
     """Linear trend per year over the last TREND_YEARS years with data (stats.change.trend) for
     the cluster's trend indicators; verdict better/worse/none from the fit's own direction, so it
     is the printed slope interval that decided it."""
-    values = report.data.values
+    own = rc.rows_by_indicator(report.data, "cluster", report.cluster_id)
     rows = []
     for indicator_id in TREND_INDICATORS:
         if indicator_id not in report.data.catalog.by_id:
             continue
         indicator = report.data.catalog.get(indicator_id)
-        sel = values[
-            (values["indicator_id"] == indicator_id)
-            & (values["level"] == "cluster")
-            & (values["entity_id"] == report.cluster_id)
-            & (values["year"] <= report.year)
-        ].dropna(subset=["value", "se"])
+        sel = own.get(indicator_id, EMPTY)
+        sel = sel[sel["year"] <= report.year].dropna(subset=["value", "se"])
         sel = sel[sel["se"] > 0]
         try:
             fit = change.trend(sel["year"], sel["value"], sel["se"], last_k=TREND_YEARS)

@@ -45,7 +45,9 @@ from evaluation.reports.inputs import (
     previous_year,
     read_warehouse_tables,
     resolve_warehouse,
+    rows_by_indicator,
     shared_result,
+    value_row,
 )
 from evaluation.reports.page import (
     REPORT_CSS,
@@ -147,6 +149,7 @@ __all__ = [
     "section",
     "section_title",
     "section_titles",
+    "rows_by_indicator",
     "shown_value",
     "shared_result",
     "status_frame",
@@ -154,6 +157,7 @@ __all__ = [
     "status_table",
     "summarise_entity",
     "table_of_contents",
+    "value_row",
     "verdict_for",
     "year_change",
 ]

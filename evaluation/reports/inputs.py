@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 from evaluation import config
@@ -37,6 +38,7 @@ class ReportData:
     years: list[int] = field(default_factory=list)
     public: bool = False  # values from the ministry's published aggregates (credit line due)
     unmapped: pd.DataFrame = field(default_factory=pd.DataFrame)  # schools in no cluster
+    effort_names: dict = field(default_factory=dict)  # municipality -> its name of the effort
     # results shared by every report of a run (`shared_result`): read from the values cache,
     # filled by the run's precomputation (evaluation.reports.shared); `memo` is this process's own
     shared: dict = field(default_factory=dict, repr=False)
@@ -52,12 +54,23 @@ class ReportData:
         return str(names.iloc[0]) if len(names) else ""
 
     def unit_name(self, unit_id: str) -> str:
-        match = self.units.loc[self.units["unit_id"] == unit_id, "name"]
-        return str(match.iloc[0]) if len(match) else str(unit_id)
+        return self.names("units", "unit_id").get(unit_id, str(unit_id))
 
     def cluster_name(self, cluster_id: str) -> str:
-        match = self.clusters.loc[self.clusters["cluster_id"] == cluster_id, "name"]
-        return str(match.iloc[0]) if len(match) else str(cluster_id)
+        return self.names("clusters", "cluster_id").get(cluster_id, str(cluster_id))
+
+    def names(self, table: str, id_column: str) -> dict:
+        """id -> name of the units or clusters, the first row of an id; made once per report (a
+        filter per name costs a report hundreds of string comparisons, issue 17)."""
+        key = ("names", table)
+        if key not in self.memo:
+            frame = getattr(self, table)
+            names: dict = {}
+            if id_column in frame and "name" in frame:
+                for entity, name in zip(frame[id_column], frame["name"], strict=True):
+                    names.setdefault(entity, str(name))
+            self.memo[key] = names
+        return self.memo[key]
 
 
 class CheckedParameters(NamedTuple):
@@ -96,6 +109,7 @@ def read_warehouse_tables(path: Path) -> dict[str, pd.DataFrame]:
                     int(r[0]) for r in con.execute(f"SELECT DISTINCT year FROM {name}").fetchall()
                 }
         out["years"] = sorted(years)
+        out["effort_names"] = effort_names(con) if "settings" in present else {}
         # only the ministry's public school files load `aggregates` (docs/importing.md)
         out["public"] = "aggregates" in present and bool(
             con.execute("SELECT count(*) FROM aggregates").fetchone()[0]
@@ -103,6 +117,13 @@ def read_warehouse_tables(path: Path) -> dict[str, pd.DataFrame]:
     finally:
         con.close()
     return out
+
+
+def effort_names(con) -> dict[str, str]:
+    """{municipality: effort name} from the warehouse's `settings` table (evaluation.data.settings
+    writes it), read on the connection the report opens anyway (issue 17)."""
+    rows = con.execute("SELECT municipality, effort_name FROM settings").fetchall()
+    return {str(m): str(name) for m, name in rows if name and str(name).strip()}
 
 
 def check_year(year: int, years: list[int]) -> int:
@@ -194,6 +215,7 @@ def load_report_data(
         unmapped=tables.get("unmapped_schools")
         if tables.get("unmapped_schools") is not None
         else empty,
+        effort_names=tables.get("effort_names", {}),
     )
     return scoped(data, municipality) if municipality else data
 
@@ -249,6 +271,48 @@ def shared_result(data: ReportData, key: tuple, compute: Callable[[], object], k
     if key not in store:
         store[key] = compute()
     return store[key]
+
+
+def rows_by_indicator(
+    data: ReportData, level: str, entity_id: str | None = None, year: int | None = None
+) -> dict[str, pd.DataFrame]:
+    """indicator_id -> the values rows of a level (of one entity, of one year: None is any), in
+    the values' order, split once per report: the sections read the cluster's, the municipality's
+    and the clusters' rows of the year many times (issue 17)."""
+
+    def split() -> dict[str, pd.DataFrame]:
+        v = data.values
+        mask = v["level"] == level
+        if entity_id is not None:
+            mask &= v["entity_id"] == entity_id
+        if year is not None:
+            mask &= v["year"] == year
+        return dict(iter(v[mask].groupby("indicator_id", sort=False)))
+
+    key = ("rows_by_indicator", level, entity_id, year)
+    return shared_result(data, key, split, keep=False)
+
+
+def value_row(
+    data: ReportData, indicator_id: str, level: str, entity_id: str, year: int
+) -> pd.Series | None:
+    """The first values row of an indicator, entity and year (None without one), from an index
+    of the year's rows made once per report instead of a filter of every row per look-up."""
+
+    def index() -> dict[tuple, int]:
+        v = data.values
+        rows = np.flatnonzero((v["year"] == year).to_numpy())
+        of_year = v.iloc[rows]
+        keys = zip(of_year["indicator_id"], of_year["level"], of_year["entity_id"], strict=True)
+        found: dict[tuple, int] = {}
+        for key, row in zip(keys, rows, strict=True):
+            found.setdefault(key, int(row))
+        return found
+
+    row = shared_result(data, ("value_rows", year), index, keep=False).get(
+        (indicator_id, level, entity_id)
+    )
+    return None if row is None else data.values.iloc[row]
 
 
 # Whose code decides the shared results: a change here makes the old file unreadable (new key).
@@ -324,15 +388,24 @@ def missing_years_by_source(data: ReportData, up_to: int | None = None) -> dict[
     years = [y for y in data.years if up_to is None or y <= up_to]
     if not years:
         return {}
-    source_of = {ind.id: ind.source for ind in data.catalog.indicators}
-    sources = data.values["indicator_id"].map(source_of)
     out = {}
-    for source in dict.fromkeys(sources.dropna()):
-        have = set(data.values.loc[sources == source, "year"].astype(int))
+    for source, have in years_by_source(data).items():
         gaps = [y for y in range(min(years), max(years) + 1) if y not in have and min(have) < y]
         if gaps:
             out[source] = gaps
     return out
+
+
+def years_by_source(data: ReportData) -> dict[str, set[int]]:
+    """Per data source, the years with an indicator value (sources in the values' order)."""
+    source_of = {ind.id: ind.source for ind in data.catalog.indicators}
+    frame = pd.DataFrame(
+        {"source": data.values["indicator_id"].map(source_of), "year": data.values["year"]}
+    )
+    return {
+        source: set(years.astype(int))
+        for source, years in frame.groupby("source", sort=False)["year"]
+    }
 
 
 def previous_year(year: int, years: list[int]) -> int | None:

@@ -56,13 +56,14 @@ def precompute_status(data: rc.ReportData, year: int, clusters: list[str]) -> No
 def precompute_funnels(data: rc.ReportData, year: int, clusters: list[str]) -> None:
     """The clusters' funnels (the comparison of every unit once per indicator): each cluster
     report shows its own, the leader summary names the units outside them."""
-    from evaluation.reports.cluster_funnels import funnel_for, funnel_indicators
+    from evaluation.reports.cluster_funnels import funnel_for, funnel_indicators, shrunk_units
 
     for cluster_id in clusters:
         frame = SimpleNamespace(data=data, year=year, cluster_id=cluster_id)
         for indicator_id in funnel_indicators(frame):
             try:
                 funnel_for(frame, indicator_id)
+                shrunk_units(frame, indicator_id)  # the units' table beside the funnel
             except EvaluationError:
                 pass  # the report meets it and says so
 
@@ -88,6 +89,17 @@ def precompute_answers(data: rc.ReportData, year: int) -> None:
     frame = SimpleNamespace(data=data, year=year, previous=rc.previous_year(year, data.years))
     try:
         load_distributions(frame)
+    except Exception:  # noqa: BLE001 - each report meets the same error and shows it
+        pass
+
+
+def precompute_breakdowns(data: rc.ReportData, year: int) -> None:
+    """The appendix's breakdowns by grade band and gender: one table of every cluster and the
+    municipality, the same in each cluster report (cluster_breakdowns.load_breakdowns)."""
+    from evaluation.reports.cluster_breakdowns import load_breakdowns
+
+    try:
+        load_breakdowns(SimpleNamespace(data=data, year=year))
     except Exception:  # noqa: BLE001 - each report meets the same error and shows it
         pass
 
@@ -161,6 +173,7 @@ def precompute_municipality(data: rc.ReportData, year: int, clusters) -> None:
     precompute_follow_ups(data, year, None if clusters is None else chosen)
     if chosen:
         precompute_answers(data, year)
+        precompute_breakdowns(data, year)
     if clusters is None:
         precompute_effect(data, year)
     if len(data.shared) > before and path is not None:

@@ -366,17 +366,23 @@ def covariance_pair(tied: pd.DataFrame | None, entity, year_from, year_to) -> tu
 def group_pair(of_ind: pd.DataFrame, own: pd.DataFrame, level: str, year: int):
     """(the group's summary, the rest of its municipality's, whether the rest is the whole
     municipality) in `year`; None when a value is missing or suppressed."""
-    mine = as_summary(own[own["year"] == year])
+    mine = first_record(own[own["year"] == year])
     if mine is None:
         return None
-    municipality = own.loc[own["year"] == year, "municipality"].iloc[0]
-    whole = as_summary(
-        of_ind[
-            (of_ind["level"] == "municipality")
-            & (of_ind["entity_id"] == municipality)
-            & (of_ind["year"] == year)
-        ]
-    )
+    whole = of_ind[
+        (of_ind["level"] == "municipality")
+        & (of_ind["entity_id"] == mine["municipality"])
+        & (of_ind["year"] == year)
+    ]
+    return summary_pair(mine, first_record(whole))
+
+
+def summary_pair(mine_row: dict | None, whole_row: dict | None):
+    """`group_pair` from the group's and its municipality's values rows (dicts, or None)."""
+    mine = summary_of(mine_row)
+    if mine is None:
+        return None
+    whole = summary_of(whole_row)
     if whole is None:
         return None
     rest = followup.rest_of(whole, mine)
@@ -385,12 +391,19 @@ def group_pair(of_ind: pd.DataFrame, own: pd.DataFrame, level: str, year: int):
     return None if rest is None else (mine, rest, False)
 
 
+def first_record(rows: pd.DataFrame) -> dict | None:
+    """The first row as a dict (a row of mixed dtypes is slow, issue 17); None when empty."""
+    return {c: rows[c].iat[0] for c in rows.columns} if len(rows) else None
+
+
 def as_summary(rows: pd.DataFrame) -> followup.Summary | None:
     """The first row as a followup.Summary; None when absent, suppressed or without its se."""
-    if rows.empty:
-        return None
-    r = {c: rows[c].iat[0] for c in rows.columns}  # a row of mixed dtypes is slow (issue 17)
-    if bool(r.get("suppressed", False)) or pd.isna(r["value"]) or pd.isna(r["n"]):
+    return summary_of(first_record(rows))
+
+
+def summary_of(r: dict | None) -> followup.Summary | None:
+    """A values row (a dict) as a followup.Summary; None when absent, suppressed or without se."""
+    if r is None or bool(r.get("suppressed", False)) or pd.isna(r["value"]) or pd.isna(r["n"]):
         return None
     fields = {k: float(r[k]) if not pd.isna(r[k]) else math.nan for k in ("numerator", "sd", "se")}
     summary = followup.Summary(str(r["kind"]), float(r["n"]), float(r["value"]), **fields)
@@ -400,13 +413,25 @@ def as_summary(rows: pd.DataFrame) -> followup.Summary | None:
 def follow_up_series(values: pd.DataFrame, follow: pd.Series, last_year: int) -> pd.DataFrame:
     """The run chart's rows of one follow-up: year, series ('own' or 'rest') and value, for the
     group's published years up to `last_year` (the rest only where both values are shown)."""
-    of_ind = values[values["indicator_id"] == follow["indicator_id"]]
-    own = of_ind[
-        (of_ind["level"] == follow["level"]) & (of_ind["entity_id"] == follow["entity_id"])
+    level, entity = values["level"], values["entity_id"]
+    needed = values[
+        (values["indicator_id"] == follow["indicator_id"])
+        & (
+            (level == "municipality")
+            | ((level == follow["level"]) & (entity == follow["entity_id"]))
+        )
     ]
+    own: dict[int, dict] = {}  # year -> the group's first row (as group_pair takes it)
+    municipality: dict[tuple, dict] = {}  # (municipality, year) -> its first row
+    for r in needed.to_dict("records"):
+        if r["level"] == follow["level"] and r["entity_id"] == follow["entity_id"]:
+            own.setdefault(int(r["year"]), r)
+        if r["level"] == "municipality":
+            municipality.setdefault((r["entity_id"], int(r["year"])), r)
     rows = []
-    for year in sorted(int(y) for y in own["year"].unique() if y <= last_year):
-        pair = group_pair(of_ind, own, follow["level"], year)
+    for year in sorted(y for y in own if y <= last_year):
+        whole = municipality.get((own[year]["municipality"], year))
+        pair = summary_pair(own[year], whole)
         if pair is not None:
             rows += [(year, "own", pair[0].value), (year, "rest", pair[1].value)]
     return pd.DataFrame(rows, columns=["year", "series", "value"])
