@@ -44,6 +44,12 @@ def test_failing_report_is_reported_and_does_not_stop_the_others(project, capsys
     assert (run / "ok-K01.html").is_file() and (run / "ok-K02.html").is_file()
     assert not (run / "fail.html").exists(), "a failed report gets no HTML"
     assert (run / "notebooks" / "fail.ipynb").is_file(), "the failing notebook is kept"
+    # saved once at the end (issue 17), it still holds the cells run and the error's output
+    failed_nb = json.loads((run / "notebooks" / "fail.ipynb").read_text(encoding="utf-8"))
+    errors = [o for c in failed_nb["cells"] for o in c.get("outputs", []) if "ename" in o]
+    assert [(e["ename"], e["evalue"]) for e in errors] == [
+        ("ValueError", "fixture failure on purpose")
+    ]
     assert (run / "tables" / "ok-K01" / "bars.csv").read_text().startswith("cluster,year,value")
     assert not list(run.rglob(".*")), "no temporary or partial file is left"
 
@@ -63,6 +69,9 @@ def test_failing_report_is_reported_and_does_not_stop_the_others(project, capsys
     assert by_id["fail"]["error"]["cell"] == 5 and by_id["fail"]["status"] == "failed"
     assert 0 < by_id["ok-K01"]["html_bytes"] < render.MAX_REPORT_BYTES
     assert all(r["seconds"] > 0 for r in record["reports"])
+    # CPU of each report: its warm kernel's and its worker's (issue 17)
+    assert all(r["kernel_cpu_seconds"] > 0 for r in record["reports"])
+    assert all(r["worker_cpu_seconds"] > 0 for r in record["reports"])
 
 
 @pytest.mark.slow

@@ -281,6 +281,9 @@ def build_report_entry(job: RenderJob, result: dict) -> dict:
         "status": result["status"],
         "reused_from": result.get("reused_from"),
         "seconds": result.get("seconds"),
+        # CPU the report cost its kernel and its worker (issue 17; None: not measured)
+        "kernel_cpu_seconds": result.get("kernel_cpu_seconds"),
+        "worker_cpu_seconds": result.get("worker_cpu_seconds"),
         "html": result.get("html"),
         "html_bytes": result.get("html_bytes"),
         "executed": result.get("executed"),
