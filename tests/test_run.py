@@ -165,3 +165,32 @@ def test_the_run_names_its_clusters_only_without_a_report_of_the_whole_municipal
 
     assert shown_clusters([job(cluster="syd"), job(cluster="nord")]) == ["nord", "syd"]
     assert shown_clusters([job(cluster="syd"), job(year=2024)]) is None
+
+
+@pytest.mark.slow
+def test_the_shared_precomputation_over_two_processes_writes_what_the_serial_one_writes(tmp_path):
+    # issue 17: the municipalities are shared out over processes, one file each
+    import pandas as pd
+
+    from evaluation.data import demo, ingest
+    from evaluation.reports import inputs
+
+    raw = demo.write_demo_data(tmp_path / "raw", seed=1, municipalities=2)
+    warehouse = tmp_path / "warehouse.duckdb"
+    ingest.ingest_paths([raw], warehouse)
+    municipalities = ["Demo Kommune", "Demo Kommune 2"]
+    written = {}
+    for workers_count in (1, 2):
+        for old in (tmp_path / "cache").glob("shared-*.pickle"):
+            old.unlink()
+        render.precompute_shared(warehouse, 5, 2024, None, workers_count)
+        paths = [inputs.shared_results_path(warehouse, 5, m) for m in municipalities]
+        written[workers_count] = [inputs.read_shared_results(p) for p in paths]
+        assert not list((tmp_path / "cache").glob(".*")), "no temporary file is left"
+    for serial, parallel in zip(written[1], written[2], strict=True):
+        assert serial and serial.keys() == parallel.keys()
+        for key, value in serial.items():
+            if isinstance(value, pd.DataFrame):
+                pd.testing.assert_frame_equal(value, parallel[key])
+            else:
+                assert repr(value) == repr(parallel[key]), key
