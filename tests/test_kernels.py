@@ -136,3 +136,31 @@ def read_page(path: Path) -> str:
     """The page, less the one thing that differs between any two renders: the random id
     papermill gives the cell of injected parameters."""
     return re.sub(r'id="cell-id=[0-9a-f-]+"', 'id="cell-id="', path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.slow
+def test_a_reset_puts_back_what_a_report_changed_in_the_loaded_modules(tmp_path):
+    # the modules stay loaded across reports (issue 17): a rebound name, a module-level list
+    # changed in place, a filled functools cache and a module imported first by the report
+    kernel = kernels.WarmKernel()
+    kernel.start()
+    try:
+        kernel.run_code(
+            "import evaluation.config, evaluation.reports.charts as charts, evaluation.texts\n"
+            "evaluation.config.MIN_N_DEFAULT = 99\n"
+            "charts.SERIES_COLOURS.append('#123456')\n"
+            "evaluation.texts.load_texts('en')\n"
+            "import evaluation.render.links\n"
+            "assert evaluation.texts.load_texts.cache_info().currsize >= 1\n"
+        )
+        kernel.reset(str(tmp_path))
+        kernel.run_code(
+            "import sys, evaluation.config, evaluation.reports.charts as charts\n"
+            "import evaluation.texts\n"
+            "assert evaluation.config.MIN_N_DEFAULT == 5, evaluation.config.MIN_N_DEFAULT\n"
+            "assert '#123456' not in charts.SERIES_COLOURS\n"
+            "assert evaluation.texts.load_texts.cache_info().currsize == 0\n"
+            "assert 'evaluation.render.links' not in sys.modules\n"
+        )
+    finally:
+        kernel.stop()

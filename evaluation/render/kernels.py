@@ -66,6 +66,10 @@ except Exception:
 # Each evaluation module's namespace as imported: RESET_CODE puts it back before every report.
 _warm.module_dicts = {_n: dict(_m.__dict__) for _n, _m in list(sys.modules.items())
                       if (_n == "evaluation" or _n.startswith("evaluation.")) and _m is not None}
+# ...and the contents of their module-level dicts, lists and sets, put back too.
+_warm.containers = {id(_v): (_v, type(_v)(_v)) for _d in _warm.module_dicts.values()
+                    for _k, _v in _d.items()
+                    if not _k.startswith("__") and type(_v) in (dict, list, set)}
 """
 )
 
@@ -77,8 +81,10 @@ KEPT_MODULES = ("evaluation.reports.fonts",)
 # default options, and evaluation/ as just imported. The modules stay loaded (within one run the
 # code does not change, and importing them anew cost 0.6 s of CPU a report; issue 17), but each
 # one gets back the namespace it had after the warm-up (a name a report rebound, such as
-# evaluation.config.MIN_N_DEFAULT, is restored), its functools caches are emptied (KEPT_MODULES
-# aside), and a module a report imported first is dropped, to be imported anew.
+# evaluation.config.MIN_N_DEFAULT, is restored), its module-level dicts, lists and sets their
+# contents, its functools caches are emptied (KEPT_MODULES aside), and a module a report
+# imported first is dropped, to be imported anew. (grep of evaluation/: no report changes other
+# module-level objects in place.)
 # tests/test_kernels.py checks reports rendered one after another in one kernel are
 # byte-identical to the same reports from fresh kernels. One `%reset` (0.28 s of CPU: it runs
 # gc.collect); the reset's own names live in a function, so no second `%reset` is needed.
@@ -98,6 +104,9 @@ def _workbench_reset():  # a function, so that nothing of the reset stays in the
         for value in [] if name in %(kept)r else list(saved.values()):
             if getattr(value, "__module__", None) == name and hasattr(value, "cache_clear"):
                 value.cache_clear()
+    for container, contents in warm.containers.values():
+        container.clear()
+        (container.extend if type(container) is list else container.update)(contents)
     warnings.filters[:] = warm.warning_filters
     getattr(warnings, "_filters_mutated", lambda: None)()  # clears the "already warned" caches
     if "pandas" in sys.modules:
