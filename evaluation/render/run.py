@@ -88,13 +88,9 @@ def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) ->
     prepare = None
     if source.uses_values_cache and to_run:
         warm_values_cache(warehouse, settings.min_n)
+        shown, processes = shown_clusters(to_run), min(workers, len(to_run))
         prepare = partial(
-            precompute_shared,
-            warehouse,
-            settings.min_n,
-            settings.year,
-            shown_clusters(to_run),
-            min(workers, len(to_run)),
+            precompute_shared, warehouse, settings.min_n, settings.year, shown, processes
         )
     reports_folder.remove_stale_partials(root)
     run_id = manifest.new_run_id(root)
