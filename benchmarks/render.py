@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from render_dask import time_dask_national, time_dask_way  # beside this file
+from render_dask import cpu_figures, time_dask_national, time_dask_way  # beside this file
 
 from evaluation import config
 from evaluation.data import demo, ingest
@@ -80,6 +80,7 @@ def time_render(warehouse: Path, out: Path, specs, jobs: int, limit: int | None)
         "reports": len(record["reports"]),
         "failed": failed,
         "figures": figures,
+        "cpu": cpu_figures(record),
     }
 
 
@@ -117,6 +118,9 @@ def print_result(label: str, result: dict) -> None:
     if result["failed"]:
         line += f"  (FAILED: {', '.join(result['failed'])})"
     print(line)
+    for field, (mean, most, count) in result.get("cpu", {}).items():
+        what = field.removesuffix("_cpu_seconds")
+        print(f"  {what} CPU per cluster report: mean {mean:.2f} s, max {most:.2f} s ({count})")
 
 
 def machine_load() -> str:

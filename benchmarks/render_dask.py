@@ -36,7 +36,27 @@ def render_on_local_cluster(warehouse: Path, out: Path, specs, workers: int, clu
 def summarise(seconds: float, record: dict) -> dict:
     """The shape benchmarks/render.py prints (print_result)."""
     failed = [r["id"] for r in record["reports"] if r["status"] != "ok"]
-    return {"seconds": seconds, "reports": len(record["reports"]), "failed": failed}
+    return {
+        "seconds": seconds,
+        "reports": len(record["reports"]),
+        "failed": failed,
+        "cpu": cpu_figures(record),
+    }
+
+
+def cpu_figures(record: dict) -> dict:
+    """Mean and max CPU seconds of the cluster reports, kernel and worker (the manifest's
+    kernel_cpu_seconds / worker_cpu_seconds; issue 17 asks < 0.5 s of kernel CPU a report)."""
+    figures = {}
+    for field in ("kernel_cpu_seconds", "worker_cpu_seconds"):
+        values = [
+            r[field]
+            for r in record["reports"]
+            if r["status"] == "ok" and r["name"] == "cluster_report" and r.get(field) is not None
+        ]
+        if values:
+            figures[field] = (sum(values) / len(values), max(values), len(values))
+    return figures
 
 
 def key_figures(record: dict) -> dict:

@@ -278,6 +278,8 @@ def test_a_run_on_a_dask_cluster_has_the_local_runs_key_figures(
     assert all(r["status"] == "ok" for r in local["reports"] + on_dask["reports"])
     assert all(figures.values()), "every report recorded key figures"
     assert {r["id"]: r["key_figures"] for r in on_dask["reports"]} == figures
+    # CPU seconds of each report, measured on the Dask worker as in the local pool (issue 17)
+    assert all(r["kernel_cpu_seconds"] > 0 < r["worker_cpu_seconds"] for r in on_dask["reports"])
     local_dir = tmp_path / "local" / local["run_id"]
     dask_dir = tmp_path / "dask" / on_dask["run_id"]
     assert list_files(dask_dir) == list_files(local_dir), "the same files in the run folder"

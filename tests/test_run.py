@@ -44,6 +44,12 @@ def test_failing_report_is_reported_and_does_not_stop_the_others(project, capsys
     assert (run / "ok-K01.html").is_file() and (run / "ok-K02.html").is_file()
     assert not (run / "fail.html").exists(), "a failed report gets no HTML"
     assert (run / "notebooks" / "fail.ipynb").is_file(), "the failing notebook is kept"
+    # saved once at the end (issue 17), it still holds the cells run and the error's output
+    failed_nb = json.loads((run / "notebooks" / "fail.ipynb").read_text(encoding="utf-8"))
+    errors = [o for c in failed_nb["cells"] for o in c.get("outputs", []) if "ename" in o]
+    assert [(e["ename"], e["evalue"]) for e in errors] == [
+        ("ValueError", "fixture failure on purpose")
+    ]
     assert (run / "tables" / "ok-K01" / "bars.csv").read_text().startswith("cluster,year,value")
     assert not list(run.rglob(".*")), "no temporary or partial file is left"
 
@@ -63,6 +69,9 @@ def test_failing_report_is_reported_and_does_not_stop_the_others(project, capsys
     assert by_id["fail"]["error"]["cell"] == 5 and by_id["fail"]["status"] == "failed"
     assert 0 < by_id["ok-K01"]["html_bytes"] < render.MAX_REPORT_BYTES
     assert all(r["seconds"] > 0 for r in record["reports"])
+    # CPU of each report: its warm kernel's and its worker's (issue 17)
+    assert all(r["kernel_cpu_seconds"] > 0 for r in record["reports"])
+    assert all(r["worker_cpu_seconds"] > 0 for r in record["reports"])
 
 
 @pytest.mark.slow
@@ -156,3 +165,32 @@ def test_the_run_names_its_clusters_only_without_a_report_of_the_whole_municipal
 
     assert shown_clusters([job(cluster="syd"), job(cluster="nord")]) == ["nord", "syd"]
     assert shown_clusters([job(cluster="syd"), job(year=2024)]) is None
+
+
+@pytest.mark.slow
+def test_the_shared_precomputation_over_two_processes_writes_what_the_serial_one_writes(tmp_path):
+    # issue 17: the municipalities are shared out over processes, one file each
+    import pandas as pd
+
+    from evaluation.data import demo, ingest
+    from evaluation.reports import inputs
+
+    raw = demo.write_demo_data(tmp_path / "raw", seed=1, municipalities=2)
+    warehouse = tmp_path / "warehouse.duckdb"
+    ingest.ingest_paths([raw], warehouse)
+    municipalities = ["Demo Kommune", "Demo Kommune 2"]
+    written = {}
+    for workers_count in (1, 2):
+        for old in (tmp_path / "cache").glob("shared-*.pickle"):
+            old.unlink()
+        render.precompute_shared(warehouse, 5, 2024, None, workers_count)
+        paths = [inputs.shared_results_path(warehouse, 5, m) for m in municipalities]
+        written[workers_count] = [inputs.read_shared_results(p) for p in paths]
+        assert not list((tmp_path / "cache").glob(".*")), "no temporary file is left"
+    for serial, parallel in zip(written[1], written[2], strict=True):
+        assert serial and serial.keys() == parallel.keys()
+        for key, value in serial.items():
+            if isinstance(value, pd.DataFrame):
+                pd.testing.assert_frame_equal(value, parallel[key])
+            else:
+                assert repr(value) == repr(parallel[key]), key

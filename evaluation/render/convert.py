@@ -5,7 +5,6 @@ nbconvert is imported where used, so importing this module stays cheap.
 
 from __future__ import annotations
 
-import copy
 import functools
 import html
 import json
@@ -41,10 +40,36 @@ def read_key_figure_decimals(executed_nb) -> dict:
 
 @functools.lru_cache(maxsize=4)
 def build_html_exporter(language: str):
-    """One HTMLExporter per language and process: building it loads every template file."""
+    """One exporter per language and process: building it loads every template file."""
     from nbconvert import HTMLExporter
+    from nbconvert.exporters.templateexporter import TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 
-    exporter = HTMLExporter(
+    class OfflineHTMLExporter(HTMLExporter):
+        """nbconvert 7's HTMLExporter.from_notebook_node without its BeautifulSoup pass (0.5 s
+        of CPU a report, issue 17). That pass re-serialises the page, gives <img> without alt a
+        placeholder alt and every .jp-Cell-inputWrapper / .jp-OutputArea-output tabindex="0".
+        Our pages need none of it: the offline template shows no inputs and draws charts as
+        inline SVG (no <img>), its stylesheet lets no output wrapper scroll, and the reports'
+        own scrolling boxes carry their tabindex (reports/html.py, reports/cluster_followup.py).
+        """
+
+        def from_notebook_node(self, nb, resources=None, **kw):
+            langinfo = nb.metadata.get("language_info", {})
+            lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+            highlight_code = self.filters.get(
+                "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)
+            )
+            resources = self._init_resources(resources)
+            filter_data_type = WidgetsDataTypeFilter(
+                notebook_metadata=self._nb_metadata, parent=self, resources=resources
+            )
+            self.register_filter("highlight_code", highlight_code)
+            self.register_filter("filter_data_type", filter_data_type)
+            return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+    exporter = OfflineHTMLExporter(
         template_name=TEMPLATE_NAME,
         extra_template_basedirs=[str(TEMPLATES_DIR)],
         exclude_input=True,
@@ -76,7 +101,10 @@ def find_title(nb) -> str | None:
 
 def convert_notebook_to_html(notebook_node, language: str = "da", title: str | None = None) -> str:
     """An executed notebook as one offline HTML page: no code, no outside requests, `lang` set."""
-    nb = copy.deepcopy(notebook_node)
+    # a shallow copy with its own metadata: the exporter deep-copies the notebook itself
+    nb = type(notebook_node)(
+        {**notebook_node, "metadata": type(notebook_node)(notebook_node.metadata)}
+    )
     nb.metadata.pop("widgets", None)  # widget state would need a CDN script
     nb.metadata["title"] = title or nb.metadata.get("title") or find_title(nb) or "Rapport"
     body, _resources = build_html_exporter(language).from_notebook_node(nb)

@@ -8,8 +8,10 @@ evaluation.render.index_page.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -19,6 +21,7 @@ from evaluation import config, files
 from evaluation.errors import ParameterError
 from evaluation.render import links, manifest, registry, reports_folder
 from evaluation.render.index_page import build_index_html
+from evaluation.render.kernels import BLOCK_SLOW_IMPORTS
 from evaluation.render.progress import make_progress
 from evaluation.render.registry import ReportSpec, plan_jobs
 from evaluation.render.sources import get_source
@@ -85,8 +88,9 @@ def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) ->
     prepare = None
     if source.uses_values_cache and to_run:
         warm_values_cache(warehouse, settings.min_n)
+        shown, processes = shown_clusters(to_run), min(workers, len(to_run))
         prepare = partial(
-            precompute_shared, warehouse, settings.min_n, settings.year, shown_clusters(to_run)
+            precompute_shared, warehouse, settings.min_n, settings.year, shown, processes
         )
     reports_folder.remove_stale_partials(root)
     run_id = manifest.new_run_id(root)
@@ -184,16 +188,61 @@ def shown_clusters(jobs: list[RenderJob]) -> list[str] | None:
     return None if None in clusters else sorted(set(clusters))
 
 
-def precompute_shared(warehouse: Path, min_n: int, year: int, clusters=None) -> None:
+def precompute_shared(
+    warehouse: Path, min_n: int, year: int, clusters=None, workers: int = 1
+) -> None:
     """Compute what several reports show (comparisons, funnels, follow-ups, the effect) once,
     beside the values cache, while the workers start (evaluation.reports.shared); only for
-    `clusters` when the run shows only them."""
+    `clusters` when the run shows only them. With `workers` > 1 and several municipalities,
+    the municipalities are shared out over that many processes (`precompute_in_parallel`)."""
     from evaluation.reports import shared  # why: pandas and scipy load only for a render
 
     try:
-        shared.precompute_shared(warehouse, min_n, year, clusters)
+        if workers > 1:
+            precompute_in_parallel(warehouse, min_n, year, clusters, workers)
+        else:
+            shared.precompute_shared(warehouse, min_n, year, clusters)
     except Exception:  # noqa: BLE001 - without the file each report computes (and meets) it
         pass
+
+
+def precompute_in_parallel(warehouse: Path, min_n: int, year: int, clusters, workers: int):
+    """reports.shared.precompute_shared with its loop over municipalities (one file each,
+    written atomically) shared out round-robin over `workers` processes: this one, which has
+    the data loaded already and also computes the strict values, and spawned ones for the other
+    shares. The national demo's 98 municipalities took 688 s serially (issue 17)."""
+    from evaluation.reports import inputs, shared  # why: pandas loads only for a render
+
+    if inputs.shared_results_path(Path(warehouse), min_n) is None:
+        return
+    everything = inputs.load_report_data(Path(warehouse), min_n)
+    municipalities = shared.run_municipalities(everything, clusters)
+    own_share, *other_shares = [municipalities[i::workers] for i in range(workers)]
+    other_shares = [share for share in other_shares if share]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max(1, len(other_shares)), mp_context=context) as pool:
+        done = [
+            pool.submit(precompute_municipalities, warehouse, min_n, year, clusters, share)
+            for share in other_shares
+        ]
+        for municipality in own_share:
+            shared.precompute_municipality(inputs.scoped(everything, municipality), year, clusters)
+        if clusters is None:
+            shared.precompute_strict_values(everything)
+        for future in done:
+            future.result()
+
+
+def precompute_municipalities(
+    warehouse: Path, min_n: int, year: int, clusters, municipalities: list[str]
+) -> None:
+    """In a spawned process: the shared results of these municipalities, one file each."""
+    exec(BLOCK_SLOW_IMPORTS)  # before pandas and altair import jsonschema
+    from evaluation.reports import inputs, shared  # why: pandas loads only for a render
+
+    everything = inputs.load_report_data(Path(warehouse), min_n)
+    for municipality in municipalities:
+        shared.precompute_municipality(inputs.scoped(everything, municipality), year, clusters)
 
 
 def order_longest_first(jobs: list[RenderJob], root: Path) -> list[RenderJob]:
@@ -281,6 +330,9 @@ def build_report_entry(job: RenderJob, result: dict) -> dict:
         "status": result["status"],
         "reused_from": result.get("reused_from"),
         "seconds": result.get("seconds"),
+        # CPU the report cost its kernel and its worker (issue 17; None: not measured)
+        "kernel_cpu_seconds": result.get("kernel_cpu_seconds"),
+        "worker_cpu_seconds": result.get("worker_cpu_seconds"),
         "html": result.get("html"),
         "html_bytes": result.get("html_bytes"),
         "executed": result.get("executed"),

@@ -67,19 +67,60 @@ def render_one(job: RenderJob, run_dir: Path, kernel: WarmKernel | None) -> dict
     """Execute one report notebook and convert it; never raises for a failing notebook.
 
     Files appear only complete: the executed notebook (kept also on failure, for the analyst),
-    the HTML (only on success) and the chart tables, each renamed into place when done.
+    the HTML (only on success) and the chart tables, each renamed into place when done. The
+    result also holds the CPU seconds the report cost its kernel and this worker (issue 17).
     """
-    import nbformat
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     started = time.perf_counter()
+    cpu = CpuMeter(kernel)
     executed = run_dir / "notebooks" / f"{job.report_id}.ipynb"
     tables_final = run_dir / "tables" / job.report_id
     tables_tmp = run_dir / "tables" / f".{job.report_id}.partial"
     executed.parent.mkdir(parents=True, exist_ok=True)
     tmp_nb = files.temporary_name(executed)
     parameters = {**job.parameters, "tables_dir": str(tables_tmp)}
+    result = execute_report(job, parameters, tmp_nb, kernel)
+    if tmp_nb.exists():
+        os.replace(tmp_nb, executed)
+        result["executed"] = executed.relative_to(run_dir).as_posix()
+    if result["status"] == "ok":
+        try:
+            result.update(convert_report(job, executed, run_dir))
+            result["tables"] = publish_tables(tables_tmp, tables_final, run_dir)
+        except Exception as exc:
+            result["status"] = "failed"
+            result["error"] = {"cell": None, "ename": type(exc).__name__, "evalue": str(exc)}
+    shutil.rmtree(tables_tmp, ignore_errors=True)
+    result["seconds"] = round(time.perf_counter() - started, 3)
+    result.update(cpu.measure())
+    return result
+
+
+class CpuMeter:
+    """CPU seconds of one report: its kernel's process (psutil; None when the kernel was started
+    anew during the report, or in a fresh kernel) and this worker's rendering thread (the
+    papermill client and the HTML conversion run in it; zmq's own I/O threads aside)."""
+
+    def __init__(self, kernel: WarmKernel | None):
+        self.kernel = kernel
+        self.kernel_pid = kernel.pid if kernel is not None else None
+        self.kernel_start = kernel.cpu_seconds() if kernel is not None else None
+        self.worker_start = time.thread_time()
+
+    def measure(self) -> dict:
+        kernel_seconds = None
+        if self.kernel_start is not None and self.kernel.pid == self.kernel_pid:
+            kernel_now = self.kernel.cpu_seconds()
+            if kernel_now is not None:
+                kernel_seconds = round(kernel_now - self.kernel_start, 3)
+        worker_seconds = round(time.thread_time() - self.worker_start, 3)
+        return {"kernel_cpu_seconds": kernel_seconds, "worker_cpu_seconds": worker_seconds}
+
+
+def execute_report(job: RenderJob, parameters: dict, tmp_nb: Path, kernel) -> dict[str, Any]:
+    """Run the notebook with papermill into tmp_nb (warm kernel if given); the status."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
     result: dict[str, Any] = {"report_id": job.report_id, "status": "failed", "error": None}
     notebook_dir = str(Path(job.notebook).parent)
     try:
@@ -113,26 +154,24 @@ def render_one(job: RenderJob, run_dir: Path, kernel: WarmKernel | None) -> dict
         if kernel is not None:  # it may still be busy with the timed-out cell: start afresh
             kernel.stop()
             kernel.start()
-    if tmp_nb.exists():
-        os.replace(tmp_nb, executed)
-        result["executed"] = executed.relative_to(run_dir).as_posix()
-    if result["status"] == "ok":
-        try:
-            nb = nbformat.read(executed, as_version=4)
-            result["key_figures"] = read_key_figures(nb)
-            result["key_figure_decimals"] = read_key_figure_decimals(nb)
-            result["title"] = find_title(nb)
-            html = convert_notebook_to_html(nb, job.language, result["title"])
-            files.write_text_atomically(run_dir / f"{job.report_id}.html", html)
-            result["html"] = f"{job.report_id}.html"
-            result["html_bytes"] = len(html.encode("utf-8"))
-            result["tables"] = publish_tables(tables_tmp, tables_final, run_dir)
-        except Exception as exc:
-            result["status"] = "failed"
-            result["error"] = {"cell": None, "ename": type(exc).__name__, "evalue": str(exc)}
-    shutil.rmtree(tables_tmp, ignore_errors=True)
-    result["seconds"] = round(time.perf_counter() - started, 3)
     return result
+
+
+def convert_report(job: RenderJob, executed: Path, run_dir: Path) -> dict[str, Any]:
+    """The executed notebook's key figures, title and HTML page (written into run_dir)."""
+    import nbformat
+
+    nb = nbformat.read(executed, as_version=4)
+    title = find_title(nb)
+    html = convert_notebook_to_html(nb, job.language, title)
+    files.write_text_atomically(run_dir / f"{job.report_id}.html", html)
+    return {
+        "key_figures": read_key_figures(nb),
+        "key_figure_decimals": read_key_figure_decimals(nb),
+        "title": title,
+        "html": f"{job.report_id}.html",
+        "html_bytes": len(html.encode("utf-8")),
+    }
 
 
 def publish_tables(tables_tmp: Path, tables_final: Path, run_dir: Path) -> list[str]:
