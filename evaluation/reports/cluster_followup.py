@@ -156,10 +156,11 @@ def verdict_lines_html(report, follow: pd.DataFrame) -> str:
     t = report.t
     lines, early = [], []
     for number, row in enumerate(follow.itertuples(index=False), start=1):
-        if row.verdict == "too_early":
-            early.append((f"{number}. {row.action}", int(row.first_year)))
-            continue
         ind = report.data.catalog.get(row.indicator_id)
+        if row.verdict == "too_early":  # with its target: an action may aim at two indicators
+            action = f"{number}. {row.action} ({target_label(report, row, ind)})"
+            early.append((action, int(row.first_year)))
+            continue
         verdict = verdict_text(report, row)
         words = verdict if isinstance(verdict, str) else f"{verdict[0]} ({verdict[1]})"
         difference = difference_text(t, ind, row)
