@@ -165,6 +165,27 @@ def test_workers_and_kernels_stop_soon_after_the_parent_is_killed(project):
     assert not any(p.name.endswith(".partial") for p in (project / "reports").iterdir())
 
 
+def test_a_worker_whose_parent_died_before_it_started_stops():
+    """A render killed while its workers start: a worker must not take init (pid 1) for its
+    parent and wait for jobs for ever; it is told its parent's pid and stops on its own."""
+    import multiprocessing
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()  # a pid that no longer runs: the parent, killed before the worker looked
+    context = multiprocessing.get_context("spawn")
+    tasks, events = context.Queue(), context.Queue()  # nobody will ever send a job
+    worker = context.Process(
+        target=workers.run_worker, args=(0, tasks, events, "unused", False, gone.pid)
+    )
+    worker.start()
+    worker.join(timeout=60)
+    alive = worker.is_alive()
+    if alive:
+        worker.kill()
+    assert not alive, "the worker waited for jobs from a parent that is gone"
+    assert worker.exitcode == 128 + signal.SIGTERM
+
+
 SIGNALLED_RUN = """
 import sys
 from pathlib import Path

@@ -242,12 +242,14 @@ def serve_jobs(worker_id: int, tasks, events, run_dir: str, warm: bool) -> None:
             kernel.stop()
 
 
-def run_worker(worker_id: int, tasks, events, run_dir: str, warm: bool) -> None:
-    """Worker process: serve jobs in a thread; stop with the kernels on SIGTERM or parent death."""
+def run_worker(worker_id: int, tasks, events, run_dir: str, warm: bool, parent: int) -> None:
+    """Worker process: serve jobs in a thread; stop with the kernels on SIGTERM or when the
+    `parent` process is gone. The parent passes its pid: a worker asking os.getppid() after the
+    parent died during its start would get 1 (init), wait for jobs for ever and keep its kernel
+    running (seen when a render was killed a few seconds after it started)."""
     detach_from_terminal()
     install_worker_signals()
     exec(BLOCK_SLOW_IMPORTS)  # before papermill/nbformat import jsonschema
-    parent = os.getppid()
     failure: list[BaseException] = []
 
     def serve() -> None:
@@ -281,7 +283,9 @@ def execute_jobs(
     tasks, events = context.Queue(), context.Queue()
     count = max(1, min(workers, len(jobs)))
     processes = [
-        context.Process(target=run_worker, args=(i, tasks, events, str(run_dir), warm), daemon=True)
+        context.Process(
+            target=run_worker, args=(i, tasks, events, str(run_dir), warm, os.getpid()), daemon=True
+        )
         for i in range(count)
     ]
     results: dict[str, dict] = {}
