@@ -108,7 +108,7 @@ def test_the_meeting_view_keeps_a_line_per_verdict_and_leaves_the_table_to_the_a
                 assert f"<li>{number}. {row.action} (" in section
                 assert t(f"followup.verdicts.{row.verdict}") in section
             else:  # named with its target: one action may aim at two indicators
-                assert html_escape(f"{number}. {row.action} (") in section
+                assert html_escape(f"{number}. {row.action}, målt på »") in section
         folded += len(early) > 1
     assert folded > 0  # Syd's two decisions too early to judge (the calibrated demo)
 

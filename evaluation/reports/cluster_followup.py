@@ -158,7 +158,11 @@ def verdict_lines_html(report, follow: pd.DataFrame) -> str:
     for number, row in enumerate(follow.itertuples(index=False), start=1):
         ind = report.data.catalog.get(row.indicator_id)
         if row.verdict == "too_early":  # with its target: an action may aim at two indicators
-            action = f"{number}. {row.action} ({target_label(report, row, ind)})"
+            action = t(
+                "followup5.early_item",
+                action=f"{number}. {row.action}",
+                target=target_label(report, row, ind),
+            )
             early.append((action, int(row.first_year)))
             continue
         verdict = verdict_text(report, row)
