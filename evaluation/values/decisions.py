@@ -246,11 +246,14 @@ def follow_up_decisions(
     known = {ind.id for ind in catalog.indicators}
     targets = decision_targets(decisions)
     started = decisions_started(targets)
+    of_indicator = dict(iter(values.groupby("indicator_id", sort=False)))  # split once
+    drifts: dict = {}  # decisions on one indicator, level and years share their drift
     for target in targets.itertuples(index=False):
         if target.indicator_id not in known:
             continue
         indicator = catalog.get(target.indicator_id)
-        row = follow_up_one(target, indicator, values, year, covariances, started)
+        of_ind = of_indicator.get(indicator.id, values.iloc[:0])
+        row = follow_up_one(target, indicator, of_ind, year, covariances, started, drifts)
         due = not pd.isna(target.review_date) and pd.Timestamp(target.review_date) < pd.Timestamp(
             today
         )
@@ -279,14 +282,20 @@ def level_entity(target) -> tuple[str, str]:
 
 
 def follow_up_one(
-    target, indicator: Indicator, values: pd.DataFrame, year: int, covariances=None, started=None
+    target,
+    indicator: Indicator,
+    of_ind: pd.DataFrame,
+    year: int,
+    covariances=None,
+    started=None,
+    drifts: dict | None = None,
 ) -> dict:
-    """The follow-up of one decision on one indicator (see follow_up_decisions); `started` as
-    decisions_started gives it (None: no group's years are left out of the drift)."""
+    """The follow-up of one decision on one indicator (see follow_up_decisions) from the
+    indicator's values rows `of_ind`; `started` as decisions_started gives it (None: no group's
+    years are left out of the drift); `drifts` keeps the drifts computed for other decisions."""
     level, entity = level_entity(target)
     row = {c: getattr(target, c, None) for c in FOLLOWUP_COLUMNS[:10]}
     row |= {"level": level, "entity_id": entity, "verdict": HIDDEN, "reason": None}
-    of_ind = values[values["indicator_id"] == indicator.id]
     own = of_ind[(of_ind["level"] == level) & (of_ind["entity_id"] == entity)]
     years = sorted(int(y) for y in own["year"].unique() if y <= year)
     first = int(target.first_year)
@@ -309,9 +318,13 @@ def follow_up_one(
     span = row["now_year"] - row["before_year"]
     tied = covariances_of(covariances, indicator.id, level)
     mine = {e: y for (i, lv, e), y in (started or {}).items() if i == indicator.id and lv == level}
-    drift = decision_drift.drift_before(
-        of_ind, level, municipality, row["before_year"], span, as_summary, tied, mine
-    )
+    drifts = {} if drifts is None else drifts
+    key = (indicator.id, level, municipality, row["before_year"], span)  # all the drift reads
+    if key not in drifts:
+        drifts[key] = decision_drift.drift_before(
+            of_ind, level, municipality, row["before_year"], span, summary_of, tied, mine
+        )
+    drift = drifts[key]
     pair_covariances = covariance_pair(tied, entity, row["before_year"], row["now_year"])
     result = followup.follow_up(
         mine_before,
@@ -394,11 +407,6 @@ def summary_pair(mine_row: dict | None, whole_row: dict | None):
 def first_record(rows: pd.DataFrame) -> dict | None:
     """The first row as a dict (a row of mixed dtypes is slow, issue 17); None when empty."""
     return {c: rows[c].iat[0] for c in rows.columns} if len(rows) else None
-
-
-def as_summary(rows: pd.DataFrame) -> followup.Summary | None:
-    """The first row as a followup.Summary; None when absent, suppressed or without its se."""
-    return summary_of(first_record(rows))
 
 
 def summary_of(r: dict | None) -> followup.Summary | None:
