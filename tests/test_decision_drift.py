@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from evaluation.values.decision_drift import difference_series, drift_before, year_pairs
-from evaluation.values.decisions import as_summary
+from evaluation.values.decisions import summary_of
 
 MUNI = "By"
 
@@ -34,7 +34,7 @@ def share_values(counts: dict, n: int) -> pd.DataFrame:
 
 def test_difference_is_the_cluster_minus_the_other_clusters_with_both_variances():
     values = share_values({2019: {"nord": 40, "syd": 60, "vest": 80}}, 200)
-    series = difference_series(values, "cluster", MUNI, 2025, as_summary).set_index("entity_id")
+    series = difference_series(values, "cluster", MUNI, 2025, summary_of).set_index("entity_id")
     rest = (60 + 80) / 400
     assert series.loc["nord", "difference"] == pytest.approx(0.2 - rest)
     variance = 0.2 * 0.8 / 200 + rest * (1 - rest) / 400
@@ -71,7 +71,7 @@ def test_random_walk_drift_is_recovered_and_none_without_it():
     estimates = []
     for _ in range(20):
         values = share_values(random_walk_counts(rng, clusters, years, tau, 600), 600)
-        estimates.append(drift_before(values, "cluster", MUNI, 2021, 4, as_summary))
+        estimates.append(drift_before(values, "cluster", MUNI, 2021, 4, summary_of))
     # a cluster minus the mean of the other K-1 equal clusters: each walks with tau^2 per year
     truth = 4 * tau**2 * clusters / (clusters - 1)
     assert np.mean(estimates) == pytest.approx(truth, rel=0.1)
@@ -82,7 +82,7 @@ def test_random_walk_drift_is_recovered_and_none_without_it():
             MUNI,
             2021,
             4,
-            as_summary,
+            summary_of,
         )
         for _ in range(20)
     ]
@@ -92,10 +92,10 @@ def test_random_walk_drift_is_recovered_and_none_without_it():
 def test_only_the_years_up_to_the_before_year_count():
     counts = {y: {"nord": 100, "syd": 100} for y in (2016, 2017, 2018, 2019)}
     values = share_values(counts | {2021: {"nord": 190, "syd": 10}}, 400)
-    assert drift_before(values, "cluster", MUNI, 2019, 2, as_summary) == 0.0
-    assert drift_before(values, "cluster", MUNI, 2021, 2, as_summary) > 0.01
+    assert drift_before(values, "cluster", MUNI, 2019, 2, summary_of) == 0.0
+    assert drift_before(values, "cluster", MUNI, 2021, 2, summary_of) > 0.01
     hidden = values.assign(suppressed=values["year"] == 2021)
-    assert drift_before(hidden, "cluster", MUNI, 2021, 2, as_summary) == 0.0
+    assert drift_before(hidden, "cluster", MUNI, 2021, 2, summary_of) == 0.0
 
 
 def test_a_median_is_compared_with_the_whole_municipality():
@@ -116,7 +116,7 @@ def test_a_median_is_compared_with_the_whole_municipality():
             for level, entity, n, value, se in rows
         ]
     )  # fmt: skip
-    series = difference_series(values, "cluster", MUNI, 2025, as_summary).set_index("entity_id")
+    series = difference_series(values, "cluster", MUNI, 2025, summary_of).set_index("entity_id")
     assert series.loc["nord", "difference"] == pytest.approx(30.0 - 34.0)
     assert series.loc["nord", "variance"] == pytest.approx(3.0**2 - 1.5**2)
     assert series.loc["syd", "variance"] == pytest.approx(2.0**2 - 1.5**2)
@@ -132,9 +132,9 @@ def test_years_a_groups_own_decision_can_show_are_left_out_of_the_drift():
     for year in (2018, 2019):
         counts[year]["nord"] = 280  # a 0.3 jump from about 0.4
     values = share_values(counts, 400)
-    moved = drift_before(values, "cluster", MUNI, 2019, 2, as_summary)
-    left_out = drift_before(values, "cluster", MUNI, 2019, 2, as_summary, None, {"nord": 2018})
+    moved = drift_before(values, "cluster", MUNI, 2019, 2, summary_of)
+    left_out = drift_before(values, "cluster", MUNI, 2019, 2, summary_of, None, {"nord": 2018})
     without = values[~((values["entity_id"] == "nord") & (values["year"] >= 2018))]
-    assert left_out == pytest.approx(drift_before(without, "cluster", MUNI, 2019, 2, as_summary))
+    assert left_out == pytest.approx(drift_before(without, "cluster", MUNI, 2019, 2, summary_of))
     # the others' series still carry nord's jump through their rest (a third of it each)
     assert left_out < moved / 2

@@ -95,3 +95,32 @@ def test_cached_values_equal_fresh_ones_and_follow_the_warehouse(tmp_path, monke
     with open(path, "ab") as handle:  # any change to the warehouse file changes the key
         handle.write(b"\0")
     assert find_cached_values(path, 5) != cache
+
+
+def test_a_second_min_n_suppresses_the_values_already_computed(tmp_path, monkeypatch):
+    """The run's stricter min_n (the evaluation's sensitivity check) reuses the unsuppressed
+    values computed for the first in this process: the same table as computed afresh, one
+    computation; with the cache switched off every call computes afresh (workbench verify)."""
+    sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+    from tiny_warehouse import build_fixture_warehouse
+
+    path = build_fixture_warehouse(tmp_path / "tiny.duckdb")
+    monkeypatch.setattr(load, "UNSUPPRESSED", {})
+    monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "0")
+    fresh = {min_n: load_indicator_values(path, min_n) for min_n in (5, 10)}
+    assert not load.UNSUPPRESSED  # nothing kept without the cache
+    calls = []
+    monkeypatch.setattr(load, "compute_indicator_values", lambda *a: calls.append(a) or fresh_raw)
+    fresh_raw = compute_indicator_values(path)
+    monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "1")
+    for min_n in (5, 10):
+        pd.testing.assert_frame_equal(load_indicator_values(path, min_n), fresh[min_n])
+    assert len(calls) == 1
+    assert fresh[10]["suppressed"].sum() > fresh[5]["suppressed"].sum()  # min_n did matter
+    with open(path, "ab") as handle:  # another warehouse: computed again, the old one let go
+        handle.write(b"\0")
+    load_indicator_values(path, 6)
+    assert len(calls) == 2 and len(load.UNSUPPRESSED) == 1
+    monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "0")
+    load_indicator_values(path, 7)
+    assert len(calls) == 3

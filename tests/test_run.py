@@ -194,3 +194,25 @@ def test_the_shared_precomputation_over_two_processes_writes_what_the_serial_one
                 pd.testing.assert_frame_equal(value, parallel[key])
             else:
                 assert repr(value) == repr(parallel[key]), key
+
+
+def test_the_strict_values_suppress_the_run_values_once_computed_and_are_let_go(
+    tmp_path, monkeypatch
+):
+    """Issue 17: the values cache computes the indicator values once; the precomputation's
+    stricter min_n (the evaluation's sensitivity check) only suppresses them again, and the
+    parent keeps no unsuppressed table after the precomputation."""
+    from tiny_warehouse import build_fixture_warehouse
+
+    from evaluation.reports.evaluation_sensitivity import SENSITIVITY_MIN_N
+    from evaluation.values import load
+
+    warehouse = build_fixture_warehouse(tmp_path / "tiny.duckdb")
+    calls = []
+    compute = load.compute_indicator_values
+    monkeypatch.setattr(load, "compute_indicator_values", lambda *a: calls.append(a) or compute(*a))
+    render.warm_values_cache(warehouse, 5)
+    assert load.UNSUPPRESSED
+    render.precompute_shared(warehouse, 5, 2024, None, 1)
+    assert load.find_cached_values(warehouse, max(SENSITIVITY_MIN_N, 10)).is_file()
+    assert len(calls) == 1 and not load.UNSUPPRESSED

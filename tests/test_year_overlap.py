@@ -143,3 +143,28 @@ def test_the_follow_up_variance_matches_the_spread_of_the_estimate_on_a_simulate
     spread = np.var(estimates, ddof=1)
     assert np.mean(tied) == pytest.approx(spread, rel=0.2)
     assert np.mean(plain) > 1.5 * spread
+
+
+def test_group_sums_equal_numpy_bincount_to_the_last_bit():
+    """group_sum (one sparse product) adds each group's rows in order as np.bincount does per
+    column, so the cached covariances stay byte for byte what they were; NaN stays NaN, code -1
+    is left out, an empty group sums to 0."""
+    from evaluation.values.year_overlap import group_sum
+
+    rng = np.random.default_rng(17)
+    values = rng.standard_normal((5000, 12)) * 7.3
+    values[rng.random(values.shape) < 0.2] = 0.0
+    values[0, 3] = np.nan
+    codes = rng.integers(-1, 40, 5000)
+    codes[codes == 7] = 8  # group 7 has no row
+    codes[0] = 5  # the NaN row's group
+    kept = codes >= 0
+    expected = np.column_stack(
+        [np.bincount(codes[kept], weights=values[kept, j], minlength=41) for j in range(12)]
+    )
+    got = group_sum(values, codes, 41)
+    assert got.shape == (41, 12) and got.dtype == np.float64
+    assert got.tobytes() == expected.tobytes()
+    assert np.isnan(got[5, 3]) and not np.isnan(got[5, 2])
+    assert (got[7] == 0).all()
+    assert group_sum(values[:, :0], codes, 41).shape == (41, 0)

@@ -196,6 +196,7 @@ def precompute_shared(
     `clusters` when the run shows only them. With `workers` > 1 and several municipalities,
     the municipalities are shared out over that many processes (`precompute_in_parallel`)."""
     from evaluation.reports import shared  # why: pandas and scipy load only for a render
+    from evaluation.values import load  # why: its memory is let go below, not a start-up cost
 
     try:
         if workers > 1:
@@ -204,6 +205,8 @@ def precompute_shared(
             shared.precompute_shared(warehouse, min_n, year, clusters)
     except Exception:  # noqa: BLE001 - without the file each report computes (and meets) it
         pass
+    finally:  # every min_n of the run is suppressed and cached: the unsuppressed table can go
+        load.UNSUPPRESSED.clear()
 
 
 def precompute_in_parallel(warehouse: Path, min_n: int, year: int, clusters, workers: int):

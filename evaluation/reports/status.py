@@ -11,6 +11,7 @@ is that interval, never a second one computed elsewhere.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -23,7 +24,13 @@ from evaluation.reports.formatting import (
     format_value,
     indicator_name,
 )
-from evaluation.reports.inputs import ReportData, previous_year, shared_result
+from evaluation.reports.inputs import (
+    ReportData,
+    previous_year,
+    rows_by_indicator,
+    shared_result,
+    value_row,
+)
 from evaluation.stats.usual_change import against_usual
 from evaluation.texts import SUPPRESSED_MARKER, Texts, format_school_year, is_missing
 
@@ -75,6 +82,7 @@ def judge(indicator, lower, upper) -> str:
     return verdict_for(indicator, str(change.describe_change(lower, upper)))
 
 
+NOT_ASSESSED = {"position": "missing", **dict.fromkeys(DECIDED.values(), math.nan)}
 NO_CHANGE = {
     "change": math.nan,
     "change_lower": math.nan,
@@ -171,27 +179,20 @@ def summarise_entity(
 
 
 def status_row(data: ReportData, level: str, entity_id: str, year: int, ind_id: str) -> dict | None:
-    """`summarise_entity`'s row of one indicator; None when the entity has no value that year."""
+    """`summarise_entity`'s row of one indicator; None when the entity has no value that year.
+    Rows are looked up in indexes made once per report (`value_row`, `rows_by_indicator`): a
+    filter of the indicator's rows per look-up cost the run seconds (issue 17)."""
     indicator = data.catalog.get(ind_id)
-    values = data.values
-    of_ind = shared_result(
-        data, ("values_of", ind_id), lambda: values[values["indicator_id"] == ind_id], keep=False
-    )
-    now = _row(of_ind, level, entity_id, year)
+    now = value_row(data, ind_id, level, entity_id, year)
     if now is None:
         return None
     prev = previous_year(year, data.years)
-    before = _row(of_ind, level, entity_id, prev) if prev is not None else None
-    muni = of_ind[(of_ind["level"] == "municipality") & (of_ind["year"] == year)]
+    before = value_row(data, ind_id, level, entity_id, prev) if prev is not None else None
+    muni = rows_by_indicator(data, "municipality", year=year).get(ind_id)
     reference = (
-        float(muni["value"].iloc[0]) if len(muni) and muni["value"].notna().iloc[0] else math.nan
-    )
-    peers = of_ind[(of_ind["level"] == level) & (of_ind["year"] == year)]
-    positions = shared_result(
-        data,
-        ("positions", level, ind_id, int(year)),
-        lambda: position_against(indicator, peers, reference),
-        keep=False,
+        float(muni["value"].iloc[0])
+        if muni is not None and muni["value"].notna().iloc[0]
+        else math.nan
     )
     return {
         "indicator_id": ind_id,
@@ -200,7 +201,7 @@ def status_row(data: ReportData, level: str, entity_id: str, year: int, ind_id: 
         "value": now["value"],
         "suppressed": bool(now["suppressed"]),
         "reference": reference,
-        **position_of(positions, entity_id),
+        **positions_of(data, indicator, level, year, reference).get(entity_id, NOT_ASSESSED),
         "previous_year": prev,
         "previous_value": before["value"] if before is not None else math.nan,
         **(
@@ -209,6 +210,22 @@ def status_row(data: ReportData, level: str, entity_id: str, year: int, ind_id: 
             else year_change(indicator, now, before)
         ),
     }
+
+
+def positions_of(data: ReportData, indicator, level: str, year: int, reference: float) -> dict:
+    """entity_id -> `position_of` for every entity of `level` in `year`: the funnel comparison
+    once per run (`shared_result`), each entity's row read out once per report."""
+
+    def compare() -> pd.DataFrame:
+        peers = rows_by_indicator(data, level, year=year).get(indicator.id)
+        peers = peers if peers is not None else data.values.iloc[:0]
+        return position_against(indicator, peers, reference)
+
+    key = ("positions", level, indicator.id, int(year))
+    positions = shared_result(data, key, compare, keep=False)
+
+    read_out = partial(positions_by_entity, positions)
+    return shared_result(data, ("position_of", *key[1:]), read_out, keep=False)
 
 
 def usual_year_change(data, level, entity_id, year, now, before) -> dict:
@@ -235,18 +252,17 @@ def position_of(positions: pd.DataFrame, entity_id: str) -> dict:
     decided_lower/upper for its level, difference_lower/upper for its difference from the
     municipality; the municipality lies outside the first exactly when 0 lies outside the second
     and the position is better or worse."""
-    match = positions[positions["entity_id"] == entity_id]
-    if not len(match):
-        return {"position": "missing", **dict.fromkeys(DECIDED.values(), math.nan)}
-    row = match.iloc[0]
-    return {"position": str(row["position"]), **{key: float(row[c]) for c, key in DECIDED.items()}}
+    return positions_by_entity(positions).get(entity_id, dict(NOT_ASSESSED))
 
 
-def _row(frame: pd.DataFrame, level: str, entity_id: str, year: int | None) -> pd.Series | None:
-    match = frame[
-        (frame["level"] == level) & (frame["entity_id"] == entity_id) & (frame["year"] == year)
-    ]
-    return match.iloc[0] if len(match) else None
+def positions_by_entity(positions: pd.DataFrame) -> dict:
+    """entity_id -> `position_of` of each entity (its first row), the rows read once."""
+    out: dict = {}
+    for row in positions.to_dict("records"):
+        if row["entity_id"] not in out:
+            decided = {key: float(row[c]) for c, key in DECIDED.items()}
+            out[row["entity_id"]] = {"position": str(row["position"]), **decided}
+    return out
 
 
 def status_table(

@@ -22,30 +22,45 @@ SUMMARY_COLUMNS = [
 ]  # fmt: skip
 
 
-def difference_series(of_ind: pd.DataFrame, level: str, municipality, last_year: int, as_summary):
+def difference_series(of_ind: pd.DataFrame, level: str, municipality, last_year: int, summary_of):
     """Rows (entity_id, year, difference, variance) of group minus rest, years <= last_year;
-    `as_summary` turns a values row into a followup.Summary (None when suppressed)."""
+    `summary_of` turns a values row (a dict) into a followup.Summary (None when suppressed)."""
     mine = of_ind[
         (of_ind["municipality"] == municipality)
         & (of_ind["year"] <= last_year)
         & of_ind["level"].isin([level, "municipality"])
     ]
-    mine = mine[[c for c in SUMMARY_COLUMNS if c in mine.columns]]  # narrow rows: quick to read
     rows = []
-    for year, in_year in mine.groupby("year"):
-        whole = as_summary(in_year[in_year["level"] == "municipality"])
+    for year, (whole_row, own_rows) in sorted(first_rows(mine, level).items()):
+        whole = summary_of(whole_row)
         if whole is None:
             continue
-        for entity_id, own in in_year[in_year["level"] == level].groupby("entity_id"):
-            group = as_summary(own)
+        for entity_id in sorted(own_rows):
+            group = summary_of(own_rows[entity_id])
             rest = None if group is None else followup.rest_of(whole, group)
             if rest is not None:
                 variance = group.variance() + rest.variance()
-                rows.append((entity_id, int(year), group.value - rest.value, variance))
+                rows.append((entity_id, year, group.value - rest.value, variance))
             elif group is not None and whole.kind == "median":  # not additive: the whole
                 variance = followup.nested_variance(group.variance(), whole.variance())
-                rows.append((entity_id, int(year), group.value - whole.value, variance))
+                rows.append((entity_id, year, group.value - whole.value, variance))
     return pd.DataFrame(rows, columns=["entity_id", "year", "difference", "variance"])
+
+
+def first_rows(rows: pd.DataFrame, level: str) -> dict[int, tuple[dict | None, dict]]:
+    """year -> (its first municipality row, {entity_id: its first row of `level`}), rows as
+    dicts read once: a filter and a row per group and year cost a report seconds (issue 17)."""
+    narrow = rows[[c for c in SUMMARY_COLUMNS if c in rows.columns]]
+    found: dict[int, tuple[dict | None, dict]] = {}
+    for row in narrow.to_dict("records"):
+        year = int(row["year"])
+        whole, own = found.get(year, (None, {}))
+        if row["level"] == "municipality" and whole is None:
+            whole = row
+        if row["level"] == level and not pd.isna(row["entity_id"]):
+            own.setdefault(row["entity_id"], row)
+        found[year] = (whole, own)
+    return found
 
 
 def year_pairs(series: pd.DataFrame, covariances: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -80,7 +95,7 @@ def drift_before(
     municipality,
     last_year: int,
     span: int,
-    as_summary,
+    summary_of,
     covariances: pd.DataFrame | None = None,
     started: dict | None = None,
 ) -> float:
@@ -89,7 +104,7 @@ def drift_before(
     effect enters. `covariances` as year_pairs takes them. `started` (entity_id -> first year a
     decision of that group on the indicator can show): those years are left out, because a
     decision is meant to move its group, and an effect read as drift would widen every interval."""
-    series = difference_series(of_ind, level, municipality, last_year, as_summary)
+    series = difference_series(of_ind, level, municipality, last_year, summary_of)
     if started:
         first = series["entity_id"].map(started).astype(float)
         series = series[~(series["year"] >= first)]

@@ -246,11 +246,14 @@ def follow_up_decisions(
     known = {ind.id for ind in catalog.indicators}
     targets = decision_targets(decisions)
     started = decisions_started(targets)
+    of_indicator = dict(iter(values.groupby("indicator_id", sort=False)))  # split once
+    memo: dict = {}  # decisions on one indicator, level and years share their drift
     for target in targets.itertuples(index=False):
         if target.indicator_id not in known:
             continue
         indicator = catalog.get(target.indicator_id)
-        row = follow_up_one(target, indicator, values, year, covariances, started)
+        of_ind = of_indicator.get(indicator.id, values.iloc[:0])
+        row = follow_up_one(target, indicator, of_ind, year, covariances, started, memo)
         due = not pd.isna(target.review_date) and pd.Timestamp(target.review_date) < pd.Timestamp(
             today
         )
@@ -279,14 +282,21 @@ def level_entity(target) -> tuple[str, str]:
 
 
 def follow_up_one(
-    target, indicator: Indicator, values: pd.DataFrame, year: int, covariances=None, started=None
+    target,
+    indicator: Indicator,
+    of_ind: pd.DataFrame,
+    year: int,
+    covariances=None,
+    started=None,
+    memo: dict | None = None,
 ) -> dict:
-    """The follow-up of one decision on one indicator (see follow_up_decisions); `started` as
-    decisions_started gives it (None: no group's years are left out of the drift)."""
+    """The follow-up of one decision on one indicator (see follow_up_decisions) from the
+    indicator's values rows `of_ind`; `started` as decisions_started gives it (None: no group's
+    years are left out of the drift); `memo` keeps what other decisions computed (drifts, the
+    municipality's rows)."""
     level, entity = level_entity(target)
     row = {c: getattr(target, c, None) for c in FOLLOWUP_COLUMNS[:10]}
     row |= {"level": level, "entity_id": entity, "verdict": HIDDEN, "reason": None}
-    of_ind = values[values["indicator_id"] == indicator.id]
     own = of_ind[(of_ind["level"] == level) & (of_ind["entity_id"] == entity)]
     years = sorted(int(y) for y in own["year"].unique() if y <= year)
     first = int(target.first_year)
@@ -301,7 +311,12 @@ def follow_up_one(
     if not before_years:
         return row | {"reason": "no_baseline", "now_year": years[-1]}
     row |= {"before_year": before_years[-1], "now_year": years[-1]}
-    pair = [group_pair(of_ind, own, level, y) for y in (row["before_year"], row["now_year"])]
+    memo = {} if memo is None else memo
+    if ("whole", indicator.id) not in memo:
+        memo["whole", indicator.id] = rows_by_entity_year(of_ind[of_ind["level"] == "municipality"])
+    own_rows = {year: r for (_, year), r in rows_by_entity_year(own).items()}
+    whole_rows = memo["whole", indicator.id]
+    pair = [group_pair(own_rows, whole_rows, y) for y in (row["before_year"], row["now_year"])]
     if any(p is None for p in pair):
         return row | {"reason": "suppressed"}
     (mine_before, rest_before, whole), (mine_now, rest_now, _) = pair
@@ -309,9 +324,12 @@ def follow_up_one(
     span = row["now_year"] - row["before_year"]
     tied = covariances_of(covariances, indicator.id, level)
     mine = {e: y for (i, lv, e), y in (started or {}).items() if i == indicator.id and lv == level}
-    drift = decision_drift.drift_before(
-        of_ind, level, municipality, row["before_year"], span, as_summary, tied, mine
-    )
+    key = (indicator.id, level, municipality, row["before_year"], span)  # all the drift reads
+    if key not in memo:
+        memo[key] = decision_drift.drift_before(
+            of_ind, level, municipality, row["before_year"], span, summary_of, tied, mine
+        )
+    drift = memo[key]
     pair_covariances = covariance_pair(tied, entity, row["before_year"], row["now_year"])
     result = followup.follow_up(
         mine_before,
@@ -363,18 +381,24 @@ def covariance_pair(tied: pd.DataFrame | None, entity, year_from, year_to) -> tu
     return float(row["covariance"].iloc[0]), float(row["rest_covariance"].iloc[0])
 
 
-def group_pair(of_ind: pd.DataFrame, own: pd.DataFrame, level: str, year: int):
+def group_pair(own_rows: dict, whole_rows: dict, year: int):
     """(the group's summary, the rest of its municipality's, whether the rest is the whole
-    municipality) in `year`; None when a value is missing or suppressed."""
-    mine = first_record(own[own["year"] == year])
+    municipality) in `year` from the group's first row per year and the municipalities' first
+    row per (municipality, year) (`rows_by_entity_year`); None when a value is missing or
+    suppressed."""
+    mine = own_rows.get(year)
     if mine is None:
         return None
-    whole = of_ind[
-        (of_ind["level"] == "municipality")
-        & (of_ind["entity_id"] == mine["municipality"])
-        & (of_ind["year"] == year)
-    ]
-    return summary_pair(mine, first_record(whole))
+    return summary_pair(mine, whole_rows.get((mine["municipality"], year)))
+
+
+def rows_by_entity_year(rows: pd.DataFrame) -> dict[tuple, dict]:
+    """(entity_id, year) -> the first of its rows as a dict, read once (a filter and a row of
+    mixed dtypes per look-up cost the follow-ups a second, issue 17)."""
+    found: dict[tuple, dict] = {}
+    for row in rows.to_dict("records"):
+        found.setdefault((row["entity_id"], int(row["year"])), row)
+    return found
 
 
 def summary_pair(mine_row: dict | None, whole_row: dict | None):
@@ -389,16 +413,6 @@ def summary_pair(mine_row: dict | None, whole_row: dict | None):
     if rest is None and whole.kind == "median":
         return mine, whole, True
     return None if rest is None else (mine, rest, False)
-
-
-def first_record(rows: pd.DataFrame) -> dict | None:
-    """The first row as a dict (a row of mixed dtypes is slow, issue 17); None when empty."""
-    return {c: rows[c].iat[0] for c in rows.columns} if len(rows) else None
-
-
-def as_summary(rows: pd.DataFrame) -> followup.Summary | None:
-    """The first row as a followup.Summary; None when absent, suppressed or without its se."""
-    return summary_of(first_record(rows))
 
 
 def summary_of(r: dict | None) -> followup.Summary | None:

@@ -164,8 +164,10 @@ def answer_distributions(
     raw["answer"] = np.where(reverse & (raw["answer"] > 0), 6 - raw["answer"], raw["answer"])
     raw["entity"] = raw["cluster_id"].fillna(REST)
     out = {}
-    for (year, item), part in raw.groupby(["year", "item"]):
-        table = part.pivot_table(index="entity", columns="answer", values="pupils", aggfunc="sum")
+    # entity x answer per question and year: one groupby for all, not a pivot_table each
+    summed = raw.groupby(["year", "item", "entity", "answer"])["pupils"].sum()
+    for (year, item), part in summed.groupby(level=["year", "item"]):
+        table = part.droplevel(["year", "item"]).unstack("answer")
         table.loc[MUNICIPALITY] = table.sum()
         out[(int(year), str(item))] = protect_relation(table.fillna(0), min_n)
     return out

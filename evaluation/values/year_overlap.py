@@ -130,13 +130,19 @@ def year_arrays(pupils: pd.DataFrame, indicators: list[str], years: list[int]):
 
 
 def group_sum(values: np.ndarray, codes: np.ndarray, size: int) -> np.ndarray:
-    """Row sums of `values` per code 0..size-1 (code -1 left out)."""
-    keep = codes >= 0
-    codes, values = codes[keep], values[keep]
-    columns = [
-        np.bincount(codes, weights=values[:, j], minlength=size) for j in range(values.shape[1])
-    ]
-    return np.column_stack(columns) if columns else np.zeros((size, 0))
+    """Row sums of `values` per code 0..size-1 (code -1 left out).
+
+    A sparse 0/1 matrix (group x row) times `values`: scipy adds each group's rows in their
+    order, one after another from 0, as np.bincount per column does, so the sums are the same
+    to the last bit, in one pass over the rows instead of one per column (issue 17)."""
+    from scipy import sparse  # why: scipy loads only when covariances are computed
+
+    keep = np.flatnonzero(codes >= 0)
+    if values.shape[1] == 0:
+        return np.zeros((size, 0))
+    ones = np.ones(keep.size)
+    groups = sparse.csr_matrix((ones, (codes[keep], keep)), shape=(size, len(codes)))
+    return np.asarray(groups @ values, dtype=float)
 
 
 def pair_covariances(before: Year, now: Year, labels: dict, indicators: list[str]):
