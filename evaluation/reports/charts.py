@@ -28,6 +28,11 @@ from evaluation.reports.fonts import CHART_FAMILY, in_chart_faces, register_for_
 from evaluation.reports.html import scroll_region
 from evaluation.texts import SUPPRESSED_MARKER, is_missing
 
+# Altair's debug mode validates every schema object as it is built (and rebuilt: each copy of a
+# layer chart rebuilds its layers), ~0.1 CPU-s a cluster report (#17). The specs are converted
+# with validate=False anyway, and vl-convert rejects an invalid one.
+alt.utils.schemapi.disable_debug_mode()
+
 # Okabe & Ito (2008), "Color Universal Design"
 OKABE_ITO = {
     "black": "#000000",
@@ -324,14 +329,16 @@ def build_trend_chart(
             *layers,
             words.encode(x=x, y=alt.YValue(6), text=alt.TextValue(marker[1])),
         ]
-    layered = alt.layer(*layers).properties(width=230, height=150)
-    return (
-        layered.facet(
-            facet=alt.Facet("panel:N", title=None, sort=list(dict.fromkeys(data["panel"]))),
-            columns=columns,
-        )
-        .resolve_scale(y="independent")
-        .resolve_legend(color="shared", shape="shared")
+    # sizes and resolve given at construction: each chained .properties/.resolve_* call copies
+    # the whole chart deeply, rebuilding every layer (#17); the spec is the same
+    layered = alt.layer(*layers, width=230, height=150)
+    return layered.facet(
+        facet=alt.Facet("panel:N", title=None, sort=list(dict.fromkeys(data["panel"]))),
+        columns=columns,
+        resolve=alt.Resolve(
+            scale=alt.ScaleResolveMap(y="independent"),
+            legend=alt.LegendResolveMap(color="shared", shape="shared"),
+        ),
     )
 
 
@@ -390,7 +397,7 @@ def build_interval_chart(
         zero = alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color="#555555", strokeDash=[4, 3])
         layers.insert(0, zero.encode(x=alt.X("zero:Q")))
     height = max(60, 26 * len(rows) * max(1, len(series)) // 1)
-    return alt.layer(*layers).properties(width=width, height=min(height, 520))
+    return alt.layer(*layers, width=width, height=min(height, 520))  # no copy by .properties
 
 
 def build_finding_chart(point: dict, labels: dict[str, str], x_format: str) -> alt.TopLevelMixin:
@@ -429,4 +436,4 @@ def build_finding_chart(point: dict, labels: dict[str, str], x_format: str) -> a
         .mark_text(align="left", dx=4, dy=-22, fontSize=13, color=MUNICIPALITY_COLOUR)
         .encode(x=alt.X("rule:Q", scale=x_scale), text=alt.Text("label:N"))
     )
-    return alt.layer(rule, bar, dot, words).properties(width=300, height=46)
+    return alt.layer(rule, bar, dot, words, width=300, height=46)  # no copy by .properties

@@ -167,11 +167,8 @@ def answer_chart(report: ClusterReport, frame: pd.DataFrame) -> alt.TopLevelMixi
     )
     header = alt.Header(title=None, labelOrient="top", labelAnchor="start", labelLimit=560)
     height = 28 * frame.groupby("question")["row"].nunique().max()
-    return (
-        alt.layer(bars, words, data=frame)
-        .properties(width=420, height=height)
-        .facet(row=alt.Row("question:N", header=header, sort=questions))
-    )
+    layered = alt.layer(bars, words, data=frame, width=420, height=height)  # no chained copy
+    return layered.facet(row=alt.Row("question:N", header=header, sort=questions))
 
 
 def chart_description(report: ClusterReport, rows, groups) -> str:

@@ -354,12 +354,14 @@ def run_chart(series: pd.DataFrame, t) -> alt.TopLevelMixin:
         .mark_text(align="left", dx=3, dy=-2, fontSize=10, color="#333333", baseline="bottom")
         .encode(x=alt.X("decision_x:Q"), y=alt.YValue(0), text=alt.TextValue(labels["decided"]))
     )
-    layered = alt.layer(rule, text, lines, points).properties(width=200, height=110)
+    # sizes and resolve given at construction, not by chained calls that copy the chart (#17)
+    layered = alt.layer(rule, text, lines, points, width=200, height=110)
     panels = list(dict.fromkeys(series.sort_values("panel_order")["panel"]))
     return layered.facet(
         facet=alt.Facet("panel:N", title=None, sort=panels, header=alt.Header(labelLimit=260)),
         columns=CHART_COLUMNS,
-    ).resolve_scale(y="independent", x="independent")
+        resolve=alt.Resolve(scale=alt.ScaleResolveMap(y="independent", x="independent")),
+    )
 
 
 # --- the KL question and the overdue list ---------------------------------------------------

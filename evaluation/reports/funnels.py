@@ -210,11 +210,11 @@ def build_funnel_chart(
     if others is not None and len(others):
         layers.append(others_layer(others, x))
     layers += point_layers(points, x, labels["position"], position_order, lower_better)
-    return (
-        alt.layer(*layers)
-        .properties(width=600, height=300)
-        .resolve_scale(shape="independent", strokeDash="independent", color="independent")
+    # sizes and resolve given at construction, not by chained calls that copy the chart (#17)
+    independent = alt.ScaleResolveMap(
+        shape="independent", strokeDash="independent", color="independent"
     )
+    return alt.layer(*layers, width=600, height=300, resolve=alt.Resolve(scale=independent))
 
 
 def shown_decimals(y_format: str) -> int:
