@@ -337,7 +337,7 @@ def run_chart(series: pd.DataFrame, t) -> alt.TopLevelMixin:
     )
     y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
     colour = alt.Color("series:N", title=None, scale=scales["color"])
-    base = alt.Chart(series)
+    base = alt.Chart()  # the data goes on the layer, as in charts.build_trend_chart (#17)
     lines = base.mark_line(strokeWidth=2).encode(
         x=x,
         y=y,
@@ -355,7 +355,7 @@ def run_chart(series: pd.DataFrame, t) -> alt.TopLevelMixin:
         .encode(x=alt.X("decision_x:Q"), y=alt.YValue(0), text=alt.TextValue(labels["decided"]))
     )
     # sizes and resolve given at construction, not by chained calls that copy the chart (#17)
-    layered = alt.layer(rule, text, lines, points, width=200, height=110)
+    layered = alt.layer(rule, text, lines, points, data=series, width=200, height=110)
     panels = list(dict.fromkeys(series.sort_values("panel_order")["panel"]))
     return layered.facet(
         facet=alt.Facet("panel:N", title=None, sort=panels, header=alt.Header(labelLimit=260)),
