@@ -249,18 +249,32 @@ def series_scales(series: list[str], neutral: str | None = None) -> dict:
     the valence colours, which mean better and worse on every chart."""
     k = len(series)
     scales = {
-        "color": alt.Scale(domain=series, range=_cycle(SERIES_COLOURS, k)),
-        "shape": alt.Scale(domain=series, range=_cycle(SERIES_SHAPES, k)),
-        "dash": alt.Scale(domain=series, range=_cycle(SERIES_DASHES, k)),
+        "color": props(domain=series, range=_cycle(SERIES_COLOURS, k)),
+        "shape": props(domain=series, range=_cycle(SERIES_SHAPES, k)),
+        "dash": props(domain=series, range=_cycle(SERIES_DASHES, k)),
     }
     if neutral in series:
         valence = {VALENCE_COLOURS["better"], VALENCE_COLOURS["worse"]}
         own = iter([c for c in SERIES_COLOURS if c not in valence] * k)
         colours = [MUNICIPALITY_COLOUR if s == neutral else next(own) for s in series]
         dashes = [[6, 3] if s == neutral else [1, 0] for s in series]
-        scales["color"] = alt.Scale(domain=series, range=colours)
-        scales["dash"] = alt.Scale(domain=series, range=dashes)
+        scales["color"] = props(domain=series, range=colours)
+        scales["dash"] = props(domain=series, range=dashes)
     return scales
+
+
+def props(**properties) -> dict:
+    """Vega-Lite properties (a scale, an axis, a legend, a header) as a plain dict, keys in the
+    order altair's schema classes write them (alphabetical), so the spec is the same. A chart
+    is copied deeply several times on its way to a spec (each layer chart is rebuilt), and an
+    alt.Axis holds 78 fields, an alt.Scale 24, nearly all unset: a dict copies at once (#17)."""
+    return {key: properties[key] for key in sorted(properties)}
+
+
+def mark(kind: str, **properties) -> dict:
+    """A mark with properties as a plain dict (`props`): the type first, as alt.MarkDef writes
+    it, then the rest alphabetically; for alt.Chart(data, mark=...) instead of .mark_*(...)."""
+    return {"type": kind, **props(**properties)}
 
 
 def _cycle(values: list, k: int) -> list:
@@ -296,16 +310,20 @@ def build_trend_chart(
     scales = series_scales(series, neutral)
     frame = add_segments(data, ["panel", "series"])
     frame["line_id"] = frame["series"] + "#" + frame["segment"].astype(str)
-    x = alt.X("year_label:O", title=labels["x"], scale=alt.Scale(domain=all_years))
-    x = x.axis(labelAngle=0 if len(all_years) <= 5 else -45, labelOverlap=False)
-    y = alt.Y("value:Q", title=labels["y"], scale=alt.Scale(zero=False))
+    x = alt.X(
+        "year_label:O",
+        title=labels["x"],
+        scale=props(domain=all_years),
+        axis=props(labelAngle=0 if len(all_years) <= 5 else -45, labelOverlap=False),
+    )
+    y = alt.Y("value:Q", title=labels["y"], scale=props(zero=False))
     colour = alt.Color("series:N", title=labels["series"], scale=scales["color"])
     # Layers that all draw one table are built without it and get it on the layer: the same
     # spec (altair lifts a table every layer shares to the top), but layers holding it are
     # hashed (json.dumps of the encoding and of the printed DataFrame) at every rebuild of the
     # layer chart, to_dict's included: ~0.03 CPU-s a cluster report (#17)
     base = alt.Chart()
-    lines = base.mark_line(strokeWidth=2).encode(
+    lines = alt.Chart(mark=mark("line", strokeWidth=2)).encode(
         x=x,
         y=y,
         color=colour,
@@ -313,11 +331,11 @@ def build_trend_chart(
         detail=alt.Detail("line_id:N"),
     )
     bars = (
-        base.transform_filter("isValid(datum.lower)")
-        .mark_rule(strokeWidth=1.5)
+        alt.Chart(mark=mark("rule", strokeWidth=1.5))
+        .transform_filter("isValid(datum.lower)")
         .encode(x=x, y=alt.Y("lower:Q"), y2=alt.Y2("upper:Q"), color=colour)
     )
-    points = base.mark_point(filled=True, size=60, opacity=1).encode(
+    points = alt.Chart(mark=mark("point", filled=True, size=60, opacity=1)).encode(
         x=x,
         y=y,
         color=colour,
