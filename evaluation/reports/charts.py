@@ -384,21 +384,24 @@ def build_interval_chart(
     series = series_order or list(dict.fromkeys(data["series"]))
     scales = series_scales(series, neutral)
     if shapes:
-        scales["shape"] = alt.Scale(domain=series, range=shapes)
+        scales["shape"] = props(domain=series, range=shapes)
     rows = list(dict.fromkeys(data["row"]))
-    y = alt.Y("row:N", title=None, sort=rows, axis=alt.Axis(labelLimit=330))
+    y = alt.Y("row:N", title=None, sort=rows, axis=props(labelLimit=330))
     y_offset = alt.YOffset("series:N", sort=series)
     x = alt.X(
         "value:Q",
         title=labels["x"],
-        scale=alt.Scale(zero=False, nice=True),
-        axis=alt.Axis(format=x_format),
+        scale=props(zero=False, nice=True),
+        axis=props(format=x_format),
     )
     colour = alt.Color("series:N", title=labels["series"], scale=scales["color"])
-    base = alt.Chart(data)
+    # without the zero line every layer draws `data`: it goes on the layer chart (as in
+    # build_trend_chart: the same spec, no hashed layers); with it, each layer keeps its own
+    own_data = {"data": data} if zero_line else {}
+    on_layer = {} if zero_line else {"data": data}
     whiskers = (
-        base.transform_filter("isValid(datum.lower)")
-        .mark_rule(strokeWidth=2)
+        alt.Chart(mark=mark("rule", strokeWidth=2), **own_data)
+        .transform_filter("isValid(datum.lower)")
         .encode(
             y=y,
             yOffset=y_offset,
@@ -407,7 +410,7 @@ def build_interval_chart(
             color=colour,
         )
     )
-    dots = base.mark_point(filled=True, size=80, opacity=1).encode(
+    dots = alt.Chart(mark=mark("point", filled=True, size=80, opacity=1), **own_data).encode(
         y=y,
         yOffset=y_offset,
         x=x,
@@ -416,10 +419,12 @@ def build_interval_chart(
     )
     layers = [whiskers, dots]
     if zero_line:
-        zero = alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color="#555555", strokeDash=[4, 3])
+        dashed = mark("rule", color="#555555", strokeDash=[4, 3])
+        zero = alt.Chart(pd.DataFrame({"zero": [0]}), mark=dashed)
         layers.insert(0, zero.encode(x=alt.X("zero:Q")))
     height = max(60, 26 * len(rows) * max(1, len(series)) // 1)
-    return alt.layer(*layers, width=width, height=min(height, 520))  # no copy by .properties
+    # sizes at construction: no copy by .properties
+    return alt.layer(*layers, **on_layer, width=width, height=min(height, 520))
 
 
 def build_finding_chart(point: dict, labels: dict[str, str], x_format: str) -> alt.TopLevelMixin:
@@ -436,26 +441,23 @@ def build_finding_chart(point: dict, labels: dict[str, str], x_format: str) -> a
     values = (point["lower"], point["upper"], point["rule"], point["value"])
     lo, hi = min(values), max(values)
     pad = (hi - lo) * 0.15 or abs(hi) * 0.05 or 1.0
-    x_scale = alt.Scale(domain=[lo - pad, hi + pad], zero=False, nice=False)
-    x = alt.X("value:Q", title=None, scale=x_scale, axis=alt.Axis(format=x_format, tickCount=4))
+    x_scale = props(domain=[lo - pad, hi + pad], zero=False, nice=False)
+    x = alt.X("value:Q", title=None, scale=x_scale, axis=props(format=x_format, tickCount=4))
     y = alt.Y("y:N", title=None, axis=None)
     colour = VALENCE_COLOURS[verdict]
-    base = alt.Chart(frame)
-    bar = base.mark_rule(strokeWidth=6, color=colour, opacity=0.45).encode(
+    band = mark("rule", strokeWidth=6, color=colour, opacity=0.45)
+    bar = alt.Chart(frame, mark=band).encode(
         x=alt.X("lower:Q", scale=x_scale), x2=alt.X2("upper:Q"), y=y
     )
-    dot = base.mark_point(
-        filled=True, size=170, opacity=1, color=colour, shape=VALENCE_SHAPES[verdict]
-    ).encode(x=x, y=y)
-    rule_frame = pd.DataFrame([{"rule": point["rule"], "label": labels["rule"]}])
-    rule = (
-        alt.Chart(rule_frame)
-        .mark_rule(color=MUNICIPALITY_COLOUR, strokeDash=[5, 3], strokeWidth=2)
-        .encode(x=alt.X("rule:Q", scale=x_scale))
+    symbol = mark(
+        "point", filled=True, size=170, opacity=1, color=colour, shape=VALENCE_SHAPES[verdict]
     )
-    words = (
-        alt.Chart(rule_frame)
-        .mark_text(align="left", dx=4, dy=-22, fontSize=13, color=MUNICIPALITY_COLOUR)
-        .encode(x=alt.X("rule:Q", scale=x_scale), text=alt.Text("label:N"))
+    dot = alt.Chart(frame, mark=symbol).encode(x=x, y=y)
+    rule_frame = pd.DataFrame([{"rule": point["rule"], "label": labels["rule"]}])
+    dashed = mark("rule", color=MUNICIPALITY_COLOUR, strokeDash=[5, 3], strokeWidth=2)
+    rule = alt.Chart(rule_frame, mark=dashed).encode(x=alt.X("rule:Q", scale=x_scale))
+    name = mark("text", align="left", dx=4, dy=-22, fontSize=13, color=MUNICIPALITY_COLOUR)
+    words = alt.Chart(rule_frame, mark=name).encode(
+        x=alt.X("rule:Q", scale=x_scale), text=alt.Text("label:N")
     )
     return alt.layer(rule, bar, dot, words, width=300, height=46)  # no copy by .properties
