@@ -118,10 +118,10 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised(tmp_path):
 
 def test_the_municipality_is_neutral_grey_and_dashed_and_others_avoid_valence_colours():
     scales = charts.series_scales(["Nord", "Kommunen"], neutral="Kommunen")
-    assert scales["color"].range == [charts.OKABE_ITO["blue"], charts.MUNICIPALITY_COLOUR]
-    assert scales["dash"].range[1] != [1, 0]
+    assert scales["color"]["range"] == [charts.OKABE_ITO["blue"], charts.MUNICIPALITY_COLOUR]
+    assert scales["dash"]["range"][1] != [1, 0]
     plain = charts.series_scales(["Nord", "Kommunen"])
-    assert plain["color"].range[1] == charts.OKABE_ITO["vermillion"]  # other reports: unchanged
+    assert plain["color"]["range"][1] == charts.OKABE_ITO["vermillion"]  # other reports: unchanged
 
 
 def test_the_trend_chart_marks_the_start_year_in_every_panel():
@@ -160,3 +160,32 @@ def test_a_finding_chart_axis_holds_a_value_outside_its_limits():
     chart = charts.build_finding_chart(point, {"interval": "grænserne", "rule": "kommunen"}, ".1f")
     low, high = chart.to_dict(validate=False)["layer"][2]["encoding"]["x"]["scale"]["domain"]
     assert low < 4.0 and high > 14.3
+
+
+def test_plain_properties_write_the_spec_altairs_classes_write():
+    """props and mark (plain dicts, cheap to copy) against altair's own Scale, Axis and MarkDef:
+    the same keys in the same order, so the same spec reaches vl-convert (#17)."""
+    import json
+
+    import altair as alt
+
+    def spec(chart):
+        return json.dumps(chart.to_dict(validate=False))
+
+    frame = pd.DataFrame({"n": [1, 4], "value": [2.0, 3.0]})
+    by_altair = alt.Chart(frame).mark_point(size=60, filled=True, opacity=1, color="#555555")
+    by_altair = by_altair.encode(
+        x=alt.X("n:Q", scale=alt.Scale(zero=False, type="sqrt", nice=True)),
+        y=alt.Y("value:Q", axis=alt.Axis(tickCount=4, format=".1f", labelOverlap=False)),
+    )
+    plain = charts.mark("point", size=60, filled=True, opacity=1, color="#555555")
+    by_dicts = alt.Chart(frame, mark=plain).encode(
+        x=alt.X("n:Q", scale=charts.props(zero=False, type="sqrt", nice=True)),
+        y=alt.Y("value:Q", axis=charts.props(tickCount=4, format=".1f", labelOverlap=False)),
+    )
+    assert spec(by_dicts) == spec(by_altair)
+    assert list(charts.mark("rule", strokeWidth=2, color="#000")) == [
+        "type",
+        "color",
+        "strokeWidth",
+    ]

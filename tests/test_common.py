@@ -103,6 +103,7 @@ def test_missing_years_are_named_per_source():
                 "year": [2020, 2023, 2020, 2021, 2022, 2023],
             }
         ),
+        memo={},  # a report's own look-ups (ReportData.memo)
     )
     assert inputs.missing_years_by_source(data) == {"survey": [2021, 2022]}
     assert inputs.missing_years_by_source(data, up_to=2021) == {"survey": [2021]}
@@ -157,6 +158,30 @@ def test_rows_and_names_are_looked_up_as_a_filter_would_find_them():
     assert data.cluster_name("nord") == "Nord"  # the first row of an id
     assert data.cluster_name("vest") == "vest"  # unknown: the id itself
     assert data.unit_name("u1") == "u1"  # no units table: the id itself
+
+
+def test_rows_split_by_level_first_are_the_rows_a_filter_of_every_row_finds():
+    """rows_by_indicator splits one level's rows (split once per report, issue 17): each frame
+    equals the filter of the whole table, rows, order and index, for every key asked."""
+    data = small_values_data()
+    v = data.values
+    for level, entity, year in [
+        ("cluster", "nord", None),
+        ("cluster", None, 2024),
+        ("cluster", "syd", 2023),
+        ("municipality", "Fjordby", None),
+        ("unit", None, None),  # no unit rows: nothing
+    ]:
+        mask = v["level"] == level
+        if entity is not None:
+            mask &= v["entity_id"] == entity
+        if year is not None:
+            mask &= v["year"] == year
+        found = rc.rows_by_indicator(data, level, entity, year)
+        assert sorted(found) == sorted(set(v.loc[mask, "indicator_id"]))
+        for indicator_id, rows in found.items():
+            expected = v[mask & (v["indicator_id"] == indicator_id)]
+            pd.testing.assert_frame_equal(rows, expected)
 
 
 def test_year_and_cluster_checks_list_the_valid_values():

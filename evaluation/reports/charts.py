@@ -28,6 +28,11 @@ from evaluation.reports.fonts import CHART_FAMILY, in_chart_faces, register_for_
 from evaluation.reports.html import scroll_region
 from evaluation.texts import SUPPRESSED_MARKER, is_missing
 
+# Altair's debug mode validates every schema object as it is built (and rebuilt: each copy of a
+# layer chart rebuilds its layers), ~0.1 CPU-s a cluster report (#17). The specs are converted
+# with validate=False anyway, and vl-convert rejects an invalid one.
+alt.utils.schemapi.disable_debug_mode()
+
 # Okabe & Ito (2008), "Color Universal Design"
 OKABE_ITO = {
     "black": "#000000",
@@ -157,7 +162,7 @@ def table_to_html(
     """
     head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in table.columns)
     body = []
-    for row in table.itertuples(index=False):
+    for row in table.itertuples(index=False, name=None):  # no namedtuple class to make
         cells = []
         for i, value in enumerate(row):
             if isinstance(value, (tuple, list)):  # several short lines in one cell
@@ -244,18 +249,32 @@ def series_scales(series: list[str], neutral: str | None = None) -> dict:
     the valence colours, which mean better and worse on every chart."""
     k = len(series)
     scales = {
-        "color": alt.Scale(domain=series, range=_cycle(SERIES_COLOURS, k)),
-        "shape": alt.Scale(domain=series, range=_cycle(SERIES_SHAPES, k)),
-        "dash": alt.Scale(domain=series, range=_cycle(SERIES_DASHES, k)),
+        "color": props(domain=series, range=_cycle(SERIES_COLOURS, k)),
+        "shape": props(domain=series, range=_cycle(SERIES_SHAPES, k)),
+        "dash": props(domain=series, range=_cycle(SERIES_DASHES, k)),
     }
     if neutral in series:
         valence = {VALENCE_COLOURS["better"], VALENCE_COLOURS["worse"]}
         own = iter([c for c in SERIES_COLOURS if c not in valence] * k)
         colours = [MUNICIPALITY_COLOUR if s == neutral else next(own) for s in series]
         dashes = [[6, 3] if s == neutral else [1, 0] for s in series]
-        scales["color"] = alt.Scale(domain=series, range=colours)
-        scales["dash"] = alt.Scale(domain=series, range=dashes)
+        scales["color"] = props(domain=series, range=colours)
+        scales["dash"] = props(domain=series, range=dashes)
     return scales
+
+
+def props(**properties) -> dict:
+    """Vega-Lite properties (a scale, an axis, a legend, a header) as a plain dict, keys in the
+    order altair's schema classes write them (alphabetical), so the spec is the same. A chart
+    is copied deeply several times on its way to a spec (each layer chart is rebuilt), and an
+    alt.Axis holds 78 fields, an alt.Scale 24, nearly all unset: a dict copies at once (#17)."""
+    return {key: properties[key] for key in sorted(properties)}
+
+
+def mark(kind: str, **properties) -> dict:
+    """A mark with properties as a plain dict (`props`): the type first, as alt.MarkDef writes
+    it, then the rest alphabetically; for alt.Chart(data, mark=...) instead of .mark_*(...)."""
+    return {"type": kind, **props(**properties)}
 
 
 def _cycle(values: list, k: int) -> list:
@@ -291,12 +310,20 @@ def build_trend_chart(
     scales = series_scales(series, neutral)
     frame = add_segments(data, ["panel", "series"])
     frame["line_id"] = frame["series"] + "#" + frame["segment"].astype(str)
-    x = alt.X("year_label:O", title=labels["x"], scale=alt.Scale(domain=all_years))
-    x = x.axis(labelAngle=0 if len(all_years) <= 5 else -45, labelOverlap=False)
-    y = alt.Y("value:Q", title=labels["y"], scale=alt.Scale(zero=False))
+    x = alt.X(
+        "year_label:O",
+        title=labels["x"],
+        scale=props(domain=all_years),
+        axis=props(labelAngle=0 if len(all_years) <= 5 else -45, labelOverlap=False),
+    )
+    y = alt.Y("value:Q", title=labels["y"], scale=props(zero=False))
     colour = alt.Color("series:N", title=labels["series"], scale=scales["color"])
-    base = alt.Chart(frame)
-    lines = base.mark_line(strokeWidth=2).encode(
+    # Layers that all draw one table are built without it and get it on the layer: the same
+    # spec (altair lifts a table every layer shares to the top), but layers holding it are
+    # hashed (json.dumps of the encoding and of the printed DataFrame) at every rebuild of the
+    # layer chart, to_dict's included: ~0.03 CPU-s a cluster report (#17)
+    base = alt.Chart()
+    lines = alt.Chart(mark=mark("line", strokeWidth=2)).encode(
         x=x,
         y=y,
         color=colour,
@@ -304,11 +331,11 @@ def build_trend_chart(
         detail=alt.Detail("line_id:N"),
     )
     bars = (
-        base.transform_filter("isValid(datum.lower)")
-        .mark_rule(strokeWidth=1.5)
+        alt.Chart(mark=mark("rule", strokeWidth=1.5))
+        .transform_filter("isValid(datum.lower)")
         .encode(x=x, y=alt.Y("lower:Q"), y2=alt.Y2("upper:Q"), color=colour)
     )
-    points = base.mark_point(filled=True, size=60, opacity=1).encode(
+    points = alt.Chart(mark=mark("point", filled=True, size=60, opacity=1)).encode(
         x=x,
         y=y,
         color=colour,
@@ -324,14 +351,16 @@ def build_trend_chart(
             *layers,
             words.encode(x=x, y=alt.YValue(6), text=alt.TextValue(marker[1])),
         ]
-    layered = alt.layer(*layers).properties(width=230, height=150)
-    return (
-        layered.facet(
-            facet=alt.Facet("panel:N", title=None, sort=list(dict.fromkeys(data["panel"]))),
-            columns=columns,
-        )
-        .resolve_scale(y="independent")
-        .resolve_legend(color="shared", shape="shared")
+    # sizes and resolve given at construction: each chained .properties/.resolve_* call copies
+    # the whole chart deeply, rebuilding every layer (#17); the spec is the same
+    layered = alt.layer(*layers, data=frame, width=230, height=150)
+    return layered.facet(
+        facet=alt.Facet("panel:N", title=None, sort=list(dict.fromkeys(data["panel"]))),
+        columns=columns,
+        resolve=alt.Resolve(
+            scale=alt.ScaleResolveMap(y="independent"),
+            legend=alt.LegendResolveMap(color="shared", shape="shared"),
+        ),
     )
 
 
@@ -355,21 +384,24 @@ def build_interval_chart(
     series = series_order or list(dict.fromkeys(data["series"]))
     scales = series_scales(series, neutral)
     if shapes:
-        scales["shape"] = alt.Scale(domain=series, range=shapes)
+        scales["shape"] = props(domain=series, range=shapes)
     rows = list(dict.fromkeys(data["row"]))
-    y = alt.Y("row:N", title=None, sort=rows, axis=alt.Axis(labelLimit=330))
+    y = alt.Y("row:N", title=None, sort=rows, axis=props(labelLimit=330))
     y_offset = alt.YOffset("series:N", sort=series)
     x = alt.X(
         "value:Q",
         title=labels["x"],
-        scale=alt.Scale(zero=False, nice=True),
-        axis=alt.Axis(format=x_format),
+        scale=props(zero=False, nice=True),
+        axis=props(format=x_format),
     )
     colour = alt.Color("series:N", title=labels["series"], scale=scales["color"])
-    base = alt.Chart(data)
+    # without the zero line every layer draws `data`: it goes on the layer chart (as in
+    # build_trend_chart: the same spec, no hashed layers); with it, each layer keeps its own
+    own_data = {"data": data} if zero_line else {}
+    on_layer = {} if zero_line else {"data": data}
     whiskers = (
-        base.transform_filter("isValid(datum.lower)")
-        .mark_rule(strokeWidth=2)
+        alt.Chart(mark=mark("rule", strokeWidth=2), **own_data)
+        .transform_filter("isValid(datum.lower)")
         .encode(
             y=y,
             yOffset=y_offset,
@@ -378,7 +410,7 @@ def build_interval_chart(
             color=colour,
         )
     )
-    dots = base.mark_point(filled=True, size=80, opacity=1).encode(
+    dots = alt.Chart(mark=mark("point", filled=True, size=80, opacity=1), **own_data).encode(
         y=y,
         yOffset=y_offset,
         x=x,
@@ -387,10 +419,12 @@ def build_interval_chart(
     )
     layers = [whiskers, dots]
     if zero_line:
-        zero = alt.Chart(pd.DataFrame({"zero": [0]})).mark_rule(color="#555555", strokeDash=[4, 3])
+        dashed = mark("rule", color="#555555", strokeDash=[4, 3])
+        zero = alt.Chart(pd.DataFrame({"zero": [0]}), mark=dashed)
         layers.insert(0, zero.encode(x=alt.X("zero:Q")))
     height = max(60, 26 * len(rows) * max(1, len(series)) // 1)
-    return alt.layer(*layers).properties(width=width, height=min(height, 520))
+    # sizes at construction: no copy by .properties
+    return alt.layer(*layers, **on_layer, width=width, height=min(height, 520))
 
 
 def build_finding_chart(point: dict, labels: dict[str, str], x_format: str) -> alt.TopLevelMixin:
@@ -407,26 +441,23 @@ def build_finding_chart(point: dict, labels: dict[str, str], x_format: str) -> a
     values = (point["lower"], point["upper"], point["rule"], point["value"])
     lo, hi = min(values), max(values)
     pad = (hi - lo) * 0.15 or abs(hi) * 0.05 or 1.0
-    x_scale = alt.Scale(domain=[lo - pad, hi + pad], zero=False, nice=False)
-    x = alt.X("value:Q", title=None, scale=x_scale, axis=alt.Axis(format=x_format, tickCount=4))
+    x_scale = props(domain=[lo - pad, hi + pad], zero=False, nice=False)
+    x = alt.X("value:Q", title=None, scale=x_scale, axis=props(format=x_format, tickCount=4))
     y = alt.Y("y:N", title=None, axis=None)
     colour = VALENCE_COLOURS[verdict]
-    base = alt.Chart(frame)
-    bar = base.mark_rule(strokeWidth=6, color=colour, opacity=0.45).encode(
+    band = mark("rule", strokeWidth=6, color=colour, opacity=0.45)
+    bar = alt.Chart(frame, mark=band).encode(
         x=alt.X("lower:Q", scale=x_scale), x2=alt.X2("upper:Q"), y=y
     )
-    dot = base.mark_point(
-        filled=True, size=170, opacity=1, color=colour, shape=VALENCE_SHAPES[verdict]
-    ).encode(x=x, y=y)
+    symbol = mark(
+        "point", filled=True, size=170, opacity=1, color=colour, shape=VALENCE_SHAPES[verdict]
+    )
+    dot = alt.Chart(frame, mark=symbol).encode(x=x, y=y)
     rule_frame = pd.DataFrame([{"rule": point["rule"], "label": labels["rule"]}])
-    rule = (
-        alt.Chart(rule_frame)
-        .mark_rule(color=MUNICIPALITY_COLOUR, strokeDash=[5, 3], strokeWidth=2)
-        .encode(x=alt.X("rule:Q", scale=x_scale))
+    dashed = mark("rule", color=MUNICIPALITY_COLOUR, strokeDash=[5, 3], strokeWidth=2)
+    rule = alt.Chart(rule_frame, mark=dashed).encode(x=alt.X("rule:Q", scale=x_scale))
+    name = mark("text", align="left", dx=4, dy=-22, fontSize=13, color=MUNICIPALITY_COLOUR)
+    words = alt.Chart(rule_frame, mark=name).encode(
+        x=alt.X("rule:Q", scale=x_scale), text=alt.Text("label:N")
     )
-    words = (
-        alt.Chart(rule_frame)
-        .mark_text(align="left", dx=4, dy=-22, fontSize=13, color=MUNICIPALITY_COLOUR)
-        .encode(x=alt.X("rule:Q", scale=x_scale), text=alt.Text("label:N"))
-    )
-    return alt.layer(rule, bar, dot, words).properties(width=300, height=46)
+    return alt.layer(rule, bar, dot, words, width=300, height=46)  # no copy by .properties

@@ -152,26 +152,24 @@ def answer_chart(report: ClusterReport, frame: pd.DataFrame) -> alt.TopLevelMixi
     rows = list(dict.fromkeys(frame["row"]))
     labels = list(dict.fromkeys(frame.sort_values(["first", "last"], kind="stable")["group"]))
     colours = dict(zip(frame["group"], frame["colour"], strict=True))
-    scale = alt.Scale(domain=labels, range=[colours[g] for g in labels])
+    # plain dicts in altair's key order (charts.props): cheap to copy, the same spec (#17)
+    scale = charts.props(domain=labels, range=[colours[g] for g in labels])
     y = alt.Y("row:N", title=None, sort=rows)
-    x_scale = alt.Scale(domain=[0, 1], nice=False)
-    x_axis = alt.Axis(format=".0%", title=t("meeting2.chart_x"))
-    base = alt.Chart().encode(y=y)
-    bars = base.mark_bar(stroke="white", strokeWidth=1).encode(
+    x_scale = charts.props(domain=[0, 1], nice=False)
+    x_axis = charts.props(format=".0%", title=t("meeting2.chart_x"))
+    bars = alt.Chart(mark=charts.mark("bar", stroke="white", strokeWidth=1)).encode(
+        y=y,
         x=alt.X("start:Q", scale=x_scale, axis=x_axis),
         x2=alt.X2("end:Q"),
         color=alt.Color("group:N", title=None, scale=scale, sort=labels),
     )
-    words = base.mark_text(color=charts.TEXT_COLOUR, fontSize=12).encode(
-        x=alt.X("middle:Q", scale=x_scale), text=alt.Text("text:N")
+    words = alt.Chart(mark=charts.mark("text", color=charts.TEXT_COLOUR, fontSize=12)).encode(
+        y=y, x=alt.X("middle:Q", scale=x_scale), text=alt.Text("text:N")
     )
-    header = alt.Header(title=None, labelOrient="top", labelAnchor="start", labelLimit=560)
+    header = charts.props(title=None, labelOrient="top", labelAnchor="start", labelLimit=560)
     height = 28 * frame.groupby("question")["row"].nunique().max()
-    return (
-        alt.layer(bars, words, data=frame)
-        .properties(width=420, height=height)
-        .facet(row=alt.Row("question:N", header=header, sort=questions))
-    )
+    layered = alt.layer(bars, words, data=frame, width=420, height=height)  # no chained copy
+    return layered.facet(row=alt.Row("question:N", header=header, sort=questions))
 
 
 def chart_description(report: ClusterReport, rows, groups) -> str:

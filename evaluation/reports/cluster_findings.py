@@ -18,7 +18,7 @@ import pandas as pd
 
 from evaluation.reports import charts
 from evaluation.reports import common as rc
-from evaluation.reports.cluster_funnels import funnel_indicators, funnel_of, outside
+from evaluation.reports.cluster_funnels import any_outside, funnel_indicators, funnel_of, outside
 from evaluation.reports.cluster_parts import STATEMENT_INDICATORS, ClusterReport
 from evaluation.reports.reflection import finding_question, movement_name, spoken
 from evaluation.texts import format_school_year
@@ -147,6 +147,8 @@ def unit_findings(report: ClusterReport) -> list[Finding]:
     for indicator_id in funnel_indicators(report):
         found = funnel_of(report, indicator_id)
         if not found or found["units"] is None or found.get("published"):
+            continue
+        if not any_outside(found["units"]):
             continue
         indicator, units = found["indicator"], found["units"]
         for row in units.itertuples(index=False):

@@ -328,38 +328,44 @@ def run_chart(series: pd.DataFrame, t) -> alt.TopLevelMixin:
         "year:Q",
         title=labels["x"],
         # labels "2024/25", far inside any limit: none, so vl-convert measures each once (#17)
-        axis=alt.Axis(
+        axis=charts.props(
             tickMinStep=1,
             labelExpr="datum.value + '/' + slice(datum.value + 1 + '', 2)",
             labelLimit=0,
         ),
-        scale=alt.Scale(zero=False, nice=False),
+        scale=charts.props(zero=False, nice=False),
     )
-    y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
+    y = alt.Y("value:Q", title=None, scale=charts.props(zero=False))
     colour = alt.Color("series:N", title=None, scale=scales["color"])
-    base = alt.Chart(series)
-    lines = base.mark_line(strokeWidth=2).encode(
+    lines = alt.Chart(mark=charts.mark("line", strokeWidth=2)).encode(
         x=x,
         y=y,
         color=colour,
         strokeDash=alt.StrokeDash("series:N", title=None, scale=scales["dash"]),
     )
-    points = base.mark_point(filled=True, size=45, opacity=1).encode(
+    points = alt.Chart(mark=charts.mark("point", filled=True, size=45, opacity=1)).encode(
         x=x, y=y, color=colour, shape=alt.Shape("series:N", title=None, scale=scales["shape"])
     )
-    rule = base.mark_rule(color="#555555", strokeDash=[4, 3]).encode(x=alt.X("decision_x:Q"))
+    rule = alt.Chart(mark=charts.mark("rule", color="#555555", strokeDash=[4, 3]))
+    rule = rule.encode(x=alt.X("decision_x:Q"))
+    # above the plot area, so the label never sits on the lines it marks
+    words = charts.mark(
+        "text", align="left", dx=3, dy=-2, fontSize=10, color="#333333", baseline="bottom"
+    )
     text = (
-        base.transform_filter("datum.label_row")
-        # above the plot area, so the label never sits on the lines it marks
-        .mark_text(align="left", dx=3, dy=-2, fontSize=10, color="#333333", baseline="bottom")
+        alt.Chart(mark=words)
+        .transform_filter("datum.label_row")
         .encode(x=alt.X("decision_x:Q"), y=alt.YValue(0), text=alt.TextValue(labels["decided"]))
     )
-    layered = alt.layer(rule, text, lines, points).properties(width=200, height=110)
+    # sizes, resolve and the one table on the layer chart itself: no chained copies, no hashed
+    # layers (charts.build_trend_chart, #17)
+    layered = alt.layer(rule, text, lines, points, data=series, width=200, height=110)
     panels = list(dict.fromkeys(series.sort_values("panel_order")["panel"]))
     return layered.facet(
-        facet=alt.Facet("panel:N", title=None, sort=panels, header=alt.Header(labelLimit=260)),
+        facet=alt.Facet("panel:N", title=None, sort=panels, header=charts.props(labelLimit=260)),
         columns=CHART_COLUMNS,
-    ).resolve_scale(y="independent", x="independent")
+        resolve=alt.Resolve(scale=alt.ScaleResolveMap(y="independent", x="independent")),
+    )
 
 
 # --- the KL question and the overdue list ---------------------------------------------------

@@ -124,6 +124,12 @@ def outside(classification) -> bool:
     return classification in ("above", "below")
 
 
+def any_outside(units: pd.DataFrame) -> bool:
+    """Whether a unit lies outside the 99.8 % limits: most funnels have none, and one column
+    read spares a walk over every row and column (issue 17)."""
+    return len(units) > 0 and any(outside(c) for c in units["classification_998"])
+
+
 def funnel_limits(indicator, comparison, shown: pd.DataFrame, target: float) -> pd.DataFrame:
     """Limit lines along n, with the same over-dispersion adjustment as the classification."""
     n_max = float(shown["n"].max()) * 1.1
@@ -354,7 +360,7 @@ def unit_standout_lines(report: ClusterReport) -> list[str]:
     t, lines = report.t, []
     for indicator_id in funnel_indicators(report):
         found = funnel_of(report, indicator_id)
-        if not found or found["units"] is None:
+        if not found or found["units"] is None or not any_outside(found["units"]):
             continue
         for row in found["units"].itertuples(index=False):
             if not outside(row.classification_998):

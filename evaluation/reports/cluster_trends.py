@@ -42,16 +42,17 @@ def trend_frame(report: ClusterReport) -> pd.DataFrame:
         ):
             sel = rc.rows_by_indicator(data, level, entity).get(indicator_id, EMPTY)
             sel = sel[sel["year"] <= report.year]
-            for r in sel.itertuples(index=False):
-                lower, upper = rc.level_interval(indicator, r.value, r.se)
+            # the three columns read, not itertuples over every column of the values (#17)
+            for year, value, se in zip(sel["year"], sel["value"], sel["se"], strict=True):
+                lower, upper = rc.level_interval(indicator, value, se)
                 rows.append(
                     {
                         "indicator_id": indicator_id,
                         "panel": panel,
                         "series": series,
-                        "year": int(r.year),
-                        "year_label": format_school_year(r.year),
-                        "value": rc.shown_value(indicator, r.value),  # as printed (issue #18)
+                        "year": int(year),
+                        "year_label": format_school_year(year),
+                        "value": rc.shown_value(indicator, value),  # as printed (issue #18)
                         "lower": rc.shown_value(indicator, lower),
                         "upper": rc.shown_value(indicator, upper),
                     }

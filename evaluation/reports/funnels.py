@@ -22,6 +22,8 @@ from evaluation.reports.charts import (
     VALENCE_COLOURS,
     VALENCE_SHAPES,
     chart_html,
+    mark,
+    props,
 )
 from evaluation.texts import Texts
 
@@ -201,20 +203,24 @@ def build_funnel_chart(
     x = alt.X(
         "n:Q",
         title=labels["x"],
-        scale=alt.Scale(zero=False, nice=True, type="sqrt"),
-        axis=alt.Axis(format=",d", tickCount=6),
+        scale=props(zero=False, nice=True, type="sqrt"),
+        axis=props(format=",d", tickCount=6),
     )
-    y = alt.Y("value:Q", title=labels["y"], scale=alt.Scale(zero=False, nice=True))
-    y = y.axis(format=y_format)
+    y = alt.Y(
+        "value:Q",
+        title=labels["y"],
+        scale=props(zero=False, nice=True),
+        axis=props(format=y_format),
+    )
     layers = [limit_layer(limits, x, y, labels["limit"]), target_layer(target)]
     if others is not None and len(others):
         layers.append(others_layer(others, x))
     layers += point_layers(points, x, labels["position"], position_order, lower_better)
-    return (
-        alt.layer(*layers)
-        .properties(width=600, height=300)
-        .resolve_scale(shape="independent", strokeDash="independent", color="independent")
+    # sizes and resolve given at construction, not by chained calls that copy the chart (#17)
+    independent = alt.ScaleResolveMap(
+        shape="independent", strokeDash="independent", color="independent"
     )
+    return alt.layer(*layers, width=600, height=300, resolve=alt.Resolve(scale=independent))
 
 
 def shown_decimals(y_format: str) -> int:
@@ -233,34 +239,23 @@ def at_shown_precision(frame: pd.DataFrame, y_format: str) -> pd.DataFrame:
 def limit_layer(limits: pd.DataFrame, x: alt.X, y: alt.Y, title: str) -> alt.Chart:
     """The limit lines: one dash per limit, one line per side."""
     names = list(dict.fromkeys(limits["limit"]))
-    dash = alt.StrokeDash(
-        "limit:N", title=title, scale=alt.Scale(domain=names, range=[[6, 3], [2, 2]])
-    )
-    return (
-        alt.Chart(limits)
-        .mark_line(color="#555555", strokeWidth=1.2)
-        .encode(x=x, y=y, strokeDash=dash, detail=alt.Detail("side:N"))
+    dash = alt.StrokeDash("limit:N", title=title, scale=props(domain=names, range=[[6, 3], [2, 2]]))
+    line = mark("line", color="#555555", strokeWidth=1.2)
+    return alt.Chart(limits, mark=line).encode(
+        x=x, y=y, strokeDash=dash, detail=alt.Detail("side:N")
     )
 
 
 def target_layer(target: float) -> alt.Chart:
-    return (
-        alt.Chart(pd.DataFrame({"target": [target]}))
-        .mark_rule(color=MUNICIPALITY_COLOUR, strokeWidth=1.5)
-        .encode(y=alt.Y("target:Q"))
-    )
+    rule = mark("rule", color=MUNICIPALITY_COLOUR, strokeWidth=1.5)
+    return alt.Chart(pd.DataFrame({"target": [target]}), mark=rule).encode(y=alt.Y("target:Q"))
 
 
 def others_layer(others: pd.DataFrame, x: alt.X) -> alt.Chart:
     """The context points, with one grey legend entry named by their `group`."""
-    stroke = alt.Stroke(
-        "group:N", title=None, scale=alt.Scale(range=["#777777"]), legend=alt.Legend()
-    )
-    return (
-        alt.Chart(others)
-        .mark_point(filled=False, size=40, color="#777777", opacity=0.9)
-        .encode(x=x, y=alt.Y("value:Q"), stroke=stroke)
-    )
+    stroke = alt.Stroke("group:N", title=None, scale=props(range=["#777777"]), legend=props())
+    hollow = mark("point", filled=False, size=40, color="#777777", opacity=0.9)
+    return alt.Chart(others, mark=hollow).encode(x=x, y=alt.Y("value:Q"), stroke=stroke)
 
 
 def point_layers(
@@ -268,7 +263,7 @@ def point_layers(
 ) -> list[alt.Chart]:
     """The points, shape and colour by valence (never colour alone: the legend's words say the
     position), and their names."""
-    marks = alt.Chart(points).mark_point(filled=True, size=150, opacity=1, stroke="white")
+    marks = alt.Chart(points, mark=mark("point", filled=True, size=150, opacity=1, stroke="white"))
     keys = (
         ["under", "at_limit", "within", "over"] if len(order) == 4 else ["under", "within", "over"]
     )
@@ -278,12 +273,9 @@ def point_layers(
     shown = marks.encode(
         x=x,
         y=alt.Y("value:Q"),
-        shape=alt.Shape("position:N", title=title, scale=alt.Scale(domain=order, range=shapes)),
-        color=alt.Color("position:N", title=title, scale=alt.Scale(domain=order, range=colours)),
+        shape=alt.Shape("position:N", title=title, scale=props(domain=order, range=shapes)),
+        color=alt.Color("position:N", title=title, scale=props(domain=order, range=colours)),
     )
-    names = (
-        alt.Chart(points)
-        .mark_text(align="left", dx=9, dy=-7, fontSize=12, color=TEXT_COLOUR)
-        .encode(x=x, y=alt.Y("value:Q"), text=alt.Text("name:N"))
-    )
+    words = mark("text", align="left", dx=9, dy=-7, fontSize=12, color=TEXT_COLOUR)
+    names = alt.Chart(points, mark=words).encode(x=x, y=alt.Y("value:Q"), text=alt.Text("name:N"))
     return [shown, names]

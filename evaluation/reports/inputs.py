@@ -281,8 +281,8 @@ def rows_by_indicator(
     and the clusters' rows of the year many times (issue 17)."""
 
     def split() -> dict[str, pd.DataFrame]:
-        v = data.values
-        mask = v["level"] == level
+        v = level_rows(data, level)
+        mask = pd.Series(True, index=v.index)
         if entity_id is not None:
             mask &= v["entity_id"] == entity_id
         if year is not None:
@@ -291,6 +291,17 @@ def rows_by_indicator(
 
     key = ("rows_by_indicator", level, entity_id, year)
     return shared_result(data, key, split, keep=False)
+
+
+def level_rows(data: ReportData, level: str) -> pd.DataFrame:
+    """The values rows of one level (unit, cluster, municipality), in the values' order and with
+    their index: one filter of every row per report and level, not one per look-up (issue 17)."""
+
+    def split() -> dict[str, pd.DataFrame]:
+        return dict(iter(data.values.groupby("level", sort=False)))
+
+    found = shared_result(data, ("level_rows",), split, keep=False)
+    return found.get(level, data.values.iloc[:0])
 
 
 def value_row(
@@ -397,15 +408,20 @@ def missing_years_by_source(data: ReportData, up_to: int | None = None) -> dict[
 
 
 def years_by_source(data: ReportData) -> dict[str, set[int]]:
-    """Per data source, the years with an indicator value (sources in the values' order)."""
-    source_of = {ind.id: ind.source for ind in data.catalog.indicators}
-    frame = pd.DataFrame(
-        {"source": data.values["indicator_id"].map(source_of), "year": data.values["year"]}
-    )
-    return {
-        source: set(years.astype(int))
-        for source, years in frame.groupby("source", sort=False)["year"]
-    }
+    """Per data source, the years with an indicator value (sources in the values' order); once
+    per report, though the data-quality lines ask for it twice (issue 17)."""
+
+    def collect() -> dict[str, set[int]]:
+        source_of = {ind.id: ind.source for ind in data.catalog.indicators}
+        frame = pd.DataFrame(
+            {"source": data.values["indicator_id"].map(source_of), "year": data.values["year"]}
+        )
+        return {
+            source: set(years.astype(int))
+            for source, years in frame.groupby("source", sort=False)["year"]
+        }
+
+    return shared_result(data, ("years_by_source",), collect, keep=False)
 
 
 def previous_year(year: int, years: list[int]) -> int | None:
