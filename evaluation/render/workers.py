@@ -232,7 +232,8 @@ def serve_jobs(
         if kernel is not None:
             kernel.start()
             events.put(("ready", worker_id, kernel.pid))
-        warm_up_worker(languages)
+        with contextlib.suppress(Exception):  # the first report meets the error and reports it
+            warm_up_worker(languages)
         while True:
             job = tasks.get()
             if job is None:
