@@ -41,17 +41,41 @@ def test_charts_name_the_font_they_were_measured_in():
     assert 'font-family="Liberation Sans' in svg
 
 
-def test_the_subset_is_the_same_bytes_every_time():
+def test_the_subset_is_the_same_bytes_every_time(monkeypatch):
     # fontTools stamps the save time into the head table unless told not to: the page's bytes
     # would then change with every report (issue 17 compares reports before and after)
     import io
 
     from fontTools.ttLib import TTFont
 
+    monkeypatch.setattr(fonts, "subset_cache_path", lambda *args: None)  # cut it each time
     path = fonts.font_directory() / fonts.FACES["normal"]
     woff = fonts.subset_woff.__wrapped__(path, "Åbyen")
     assert TTFont(io.BytesIO(woff))["head"].modified == TTFont(path)["head"].modified
     assert fonts.subset_woff.__wrapped__(path, "Åbyen") == woff
+
+
+def test_a_subset_is_cut_once_and_read_by_the_next_process(monkeypatch, tmp_path):
+    monkeypatch.setattr(fonts.tempfile, "gettempdir", lambda: str(tmp_path))
+    path = fonts.font_directory() / fonts.FACES["normal"]
+    woff = fonts.subset_woff.__wrapped__(path, "Åbyen")
+    (kept,) = (tmp_path / f"workbench-font-subsets-{fonts.os.getuid()}").iterdir()
+    assert kept.read_bytes() == woff
+
+    def cut_again(*args):
+        raise AssertionError("cut again")
+
+    monkeypatch.setattr(fonts, "subset_font", cut_again)  # as in another process: read it
+    assert fonts.subset_woff.__wrapped__(path, "Åbyen") == woff
+    assert fonts.subset_cache_path(path, "Åbyen") == kept
+    assert fonts.subset_cache_path(path, "Åbyens") != kept  # other characters, another file
+
+
+def test_a_subset_folder_others_can_read_is_not_used(monkeypatch, tmp_path):
+    monkeypatch.setattr(fonts.tempfile, "gettempdir", lambda: str(tmp_path))
+    (tmp_path / f"workbench-font-subsets-{fonts.os.getuid()}").mkdir(mode=0o755)
+    (tmp_path / f"workbench-font-subsets-{fonts.os.getuid()}").chmod(0o755)
+    assert fonts.subset_cache_path(fonts.font_directory() / fonts.FACES["normal"], "Å") is None
 
 
 def test_chart_faces_keep_every_width_under_a_name_of_their_own():

@@ -253,3 +253,16 @@ def test_cell_time_limit_is_half_an_hour_unless_set(monkeypatch):
     assert workers.cell_timeout_seconds() == 1800
     monkeypatch.setenv("WORKBENCH_CELL_TIMEOUT", "3")
     assert workers.cell_timeout_seconds() == 3
+
+
+def test_a_warmed_up_worker_has_its_engine_and_exporters_ready():
+    from papermill.engines import papermill_engines
+
+    from evaluation.render import convert
+
+    convert.build_html_exporter.cache_clear()
+    workers.warm_up_worker(("da", "en"))
+    assert papermill_engines.get_engine("workbench-warm").__name__ == "WarmKernelEngine"
+    assert convert.build_html_exporter.cache_info().currsize == 2
+    assert convert.build_html_exporter("en").language_code == "en"
+    assert convert.build_html_exporter.cache_info().hits == 1

@@ -37,6 +37,7 @@ from evaluation.render.workers import (
     list_descendants,
     publish_tables,
     render_one,
+    warm_up_worker,
 )
 
 PLUGIN_NAME = "workbench-warm-kernels"
@@ -158,6 +159,8 @@ class KernelThread:
             self.kernel = WarmKernel()
             with contextlib.suppress(Exception):
                 self.kernel.start()
+        with contextlib.suppress(Exception):  # the first report meets the error and reports it
+            warm_up_worker()
         try:
             while (request := self.requests.get()) is not None:
                 job, scratch, replies = request

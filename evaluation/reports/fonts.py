@@ -49,12 +49,36 @@ def font_directory() -> Path | None:
 
 @cache
 def subset_woff(font_path: Path, characters: str) -> bytes:
-    """The font cut down to `characters` (those it has), as WOFF bytes."""
+    """The font cut down to `characters` (those it has), as WOFF bytes. Cut once a machine, not
+    in every process of a run (the parent and each kernel: ~0.3 s of CPU a face; issue 17): kept
+    in a private temporary folder under a name from the font, the characters and this module."""
+    cached = subset_cache_path(font_path, characters)
+    if cached is not None and cached.is_file():
+        return cached.read_bytes()
     font = subset_font(font_path, characters)
     out = io.BytesIO()
     font.flavor = "woff"
     font.save(out)
+    if cached is not None:
+        partial = cached.with_name(f".{cached.name}.{os.getpid()}")
+        partial.write_bytes(out.getvalue())
+        os.replace(partial, cached)  # whole or absent: other processes may read it now
     return out.getvalue()
+
+
+def subset_cache_path(font_path: Path, characters: str) -> Path | None:
+    """Where subset_woff keeps this subset; None where no folder of our own can be had."""
+    import fontTools  # why: fontTools loads only when a page is built
+
+    if not hasattr(os, "getuid"):
+        return None
+    folder = Path(tempfile.gettempdir()) / f"workbench-font-subsets-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    if folder.stat().st_uid != os.getuid() or folder.stat().st_mode & 0o077:
+        return None  # not ours alone: cut the font in this process
+    key = hashlib.sha256(font_path.read_bytes() + Path(__file__).read_bytes())
+    key.update(f"{characters}\n{fontTools.version}".encode())
+    return folder / f"{key.hexdigest()[:32]}.woff"
 
 
 def subset_font(font_path: Path, characters: str):
