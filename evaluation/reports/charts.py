@@ -14,7 +14,6 @@ Funnel plots have their own home, `evaluation.reports.funnels`, built on `chart_
 from __future__ import annotations
 
 import html
-import json
 import re
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import vl_convert as vlc
 
 from evaluation.reports.chart_limits import drop_needless_limits
 from evaluation.reports.chart_records import fast_data
-from evaluation.reports.fonts import CHART_FAMILY, in_chart_faces, register_for_charts
+from evaluation.reports.fonts import register_for_charts
 from evaluation.reports.html import scroll_region
 from evaluation.texts import SUPPRESSED_MARKER, is_missing
 
@@ -119,14 +118,10 @@ def chart_to_svg(chart: alt.TopLevelMixin, language: str = "da") -> str:
         spec = chart.to_dict(validate=False)
     config = chart_config()
     spec = drop_needless_limits(spec, config)  # a third of vl-convert's time, the same SVG
-    # measure text in the font the page embeds: its subset, named apart (fonts.CHART_FAMILY)
-    faces = register_for_charts() and in_chart_faces(json.dumps(spec, ensure_ascii=False))
-    measured_in = f"{CHART_FAMILY}, " if faces else ""
-    measuring = {**config, "font": measured_in + config["font"]}
-    svg = vlc.vegalite_to_svg(
-        spec, config=measuring, format_locale=FORMAT_LOCALES.get(language, "en-US")
+    register_for_charts()  # measure text in the font the page embeds
+    return vlc.vegalite_to_svg(
+        spec, config=config, format_locale=FORMAT_LOCALES.get(language, "en-US")
     )
-    return svg.replace(measured_in, "") if measured_in else svg
 
 
 _INNER_ARIA = re.compile(r'\s(?:role|aria-[a-z]+)="[^"]*"')

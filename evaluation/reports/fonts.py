@@ -99,71 +99,13 @@ def subset_font(font_path: Path, characters: str):
     return font
 
 
-# vl-convert measures a label by laying it out in the font, and that costs more in a larger
-# font: in the page's subset (50 kB instead of 400 kB) a third less than in the whole font
-# (issue 17: 24 charts of two cluster reports, 2.4 -> 1.6 CPU-s). The system's whole Liberation
-# Sans wins a lookup by that name, so the subset goes to the converter under a name of its own,
-# put first in the charts' font list while measuring and taken out of the SVG again
-# (charts.chart_to_svg): the widths are the same, glyph for glyph.
-CHART_FAMILY = "Workbench Chart Sans"
-CHART_CHARACTERS = frozenset(EMBEDDED_CHARACTERS)
-
-
-def in_chart_faces(text: str) -> bool:
-    """Whether the chart faces hold every character of `text`: a character they lack would be
-    measured in whatever font the converter falls back to, not the whole Liberation Sans."""
-    return set(text) <= CHART_CHARACTERS
-
-
-def chart_face(font_path: Path, characters: str) -> bytes:
-    """The page's subset of a face as TrueType bytes, named CHART_FAMILY (the OFL lets a
-    modified font carry any name but a reserved one). Made from the page's WOFF, which a report
-    computes anyway: a tenth of the cost of cutting the font again."""
-    from fontTools.ttLib import TTFont  # why: fontTools loads only when a chart is built
-
-    font = TTFont(io.BytesIO(subset_woff(font_path, characters)), recalcTimestamp=False)
-    font.flavor = None
-    style = font["name"].getDebugName(2) or "Regular"
-    names = {1: CHART_FAMILY, 4: f"{CHART_FAMILY} {style}", 16: CHART_FAMILY}
-    names[6] = f"{CHART_FAMILY}-{style}".replace(" ", "")
-    for record in font["name"].names:
-        if record.nameID in names:
-            record.string = names[record.nameID]
-    out = io.BytesIO()
-    font.save(out)
-    return out.getvalue()
-
-
-@cache
-def chart_font_directory() -> Path | None:
-    """A folder holding the chart faces (chart_face), written once under a name from their
-    bytes, so every process of a run and every run shares it; None without the font."""
-    folder = font_directory()
-    if folder is None:
-        return None
-    faces = {name: chart_face(folder / name, EMBEDDED_CHARACTERS) for name in FACES.values()}
-    digest = hashlib.sha256(b"".join(faces.values())).hexdigest()[:16]
-    target = Path(tempfile.gettempdir()) / f"workbench-chart-fonts-{digest}"
-    target.mkdir(mode=0o700, exist_ok=True)
-    if target.stat().st_uid != getattr(os, "getuid", lambda: target.stat().st_uid)():
-        target = Path(tempfile.mkdtemp(prefix="workbench-chart-fonts-"))  # not ours: our own
-    for name, data in faces.items():
-        path = target / name
-        if not path.is_file() or path.read_bytes() != data:
-            partial = target / f".{name}.{os.getpid()}"
-            partial.write_bytes(data)
-            os.replace(partial, path)  # whole or absent: other processes may read it now
-    return target
-
-
 def register_for_charts() -> bool:
-    """Let vl-convert measure and name chart text in the font (once per process); True when it
-    has the chart faces too (CHART_FAMILY)."""
+    """Let vl-convert measure and name chart text in the font (once per process); False
+    without the font."""
     folder = font_directory()
     if folder is None:
         return False
     _register(str(folder))
-    _register(str(chart_font_directory()))
     return True
 
 
