@@ -187,7 +187,8 @@ def prepare_while_workers_start(values=None, precompute=None) -> None:
 
 
 def warm_values_cache(warehouse: Path, min_n: int) -> None:
-    """Compute the suppressed indicator values once, before the workers start.
+    """Compute the suppressed indicator values once, while the workers start their kernels
+    (prepare_while_workers_start), before any report runs.
 
     Every report of a run reads the same table; with the disk cache filled here
     (`evaluation.values.load.find_cached_values`) each report reads it in milliseconds instead
