@@ -91,3 +91,13 @@ def test_charts_are_measured_in_the_font_the_page_embeds():
     assert fonts.register_for_charts()
     assert svg.count("…") == 2 and "Жук" in svg
     assert 'font-family="Liberation Sans, Arial, Helvetica, sans-serif"' in svg
+
+
+def test_a_subset_is_still_cut_without_a_temporary_folder_to_keep_it_in(monkeypatch, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the temporary folder should be")
+    monkeypatch.setattr(fonts.tempfile, "gettempdir", lambda: str(blocked))
+    path = fonts.font_directory() / fonts.FACES["normal"]
+    assert fonts.subset_cache_path(path, "Åbyen") is None
+    woff = fonts.subset_woff.__wrapped__(path, "Åbyen")
+    assert fonts.covered_characters(woff) >= set("Åbyen")

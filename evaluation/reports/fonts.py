@@ -11,6 +11,7 @@ brotli package; Chromium, Firefox and Safari read both.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import os
@@ -60,10 +61,23 @@ def subset_woff(font_path: Path, characters: str) -> bytes:
     font.flavor = "woff"
     font.save(out)
     if cached is not None:
-        partial = cached.with_name(f".{cached.name}.{os.getpid()}")
-        partial.write_bytes(out.getvalue())
-        os.replace(partial, cached)  # whole or absent: other processes may read it now
+        keep_subset(cached, out.getvalue())
     return out.getvalue()
+
+
+def keep_subset(cached: Path, data: bytes) -> None:
+    """Write a subset whole or not at all, other processes may read it at once; a folder we
+    cannot write to only costs speed. Not files.write_atomically: a module the warm kernel keeps
+    across reports imports nothing of evaluation/ (render.kernels.KEPT_MODULES)."""
+    partial = cached.with_name(f".{cached.name}.{os.getpid()}")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, cached)
+    except OSError:
+        pass
+    finally:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
 
 
 def subset_cache_path(font_path: Path, characters: str) -> Path | None:
@@ -73,8 +87,12 @@ def subset_cache_path(font_path: Path, characters: str) -> Path | None:
     if not hasattr(os, "getuid"):
         return None
     folder = Path(tempfile.gettempdir()) / f"workbench-font-subsets-{os.getuid()}"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    if folder.stat().st_uid != os.getuid() or folder.stat().st_mode & 0o077:
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        mine = folder.stat().st_uid == os.getuid() and not folder.stat().st_mode & 0o077
+    except OSError:  # no temporary folder to write to: cut the font in this process
+        return None
+    if not mine:
         return None  # not ours alone: cut the font in this process
     key = hashlib.sha256(font_path.read_bytes() + Path(__file__).read_bytes())
     key.update(f"{characters}\n{fontTools.version}".encode())
