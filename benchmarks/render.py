@@ -212,7 +212,7 @@ def time_fixed_cost(warehouse: Path, clusters: list[str] | None) -> dict:
     )
     clear_values_cache(warehouse)
     started = time.perf_counter()
-    warm_values_cache(warehouse, settings.min_n)
+    warm_values_cache(warehouse, settings.min_n, clusters is None)
     values = seconds_since(started)
     started = time.perf_counter()
     precompute_shared(warehouse, settings.min_n, settings.year, clusters)

@@ -266,3 +266,62 @@ def test_a_warmed_up_worker_has_its_engine_and_exporters_ready():
     assert convert.build_html_exporter.cache_info().currsize == 2
     assert convert.build_html_exporter("en").language_code == "en"
     assert convert.build_html_exporter.cache_info().hits == 1
+
+
+def test_a_report_that_does_not_wait_for_the_shared_results_runs_while_they_are_computed(
+    tmp_path,
+):
+    """The evaluation report starts between the preparation's steps (issue 17): the shared step
+    below finishes only once the early report has started (its marker file: the event), and
+    the report that waits for the shared results starts only after that step."""
+    from evaluation.render.progress import make_progress
+
+    warehouse = tmp_path / "data" / "workbench.duckdb"
+    warehouse.parent.mkdir()
+    started, go = warehouse.parent / "started", warehouse.parent / "go"
+    steps: list[str] = []
+
+    def shared_step() -> None:
+        deadline = time.monotonic() + 120
+        while not list(started.glob("early-*.txt")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        steps.append(f"early report started: {bool(list(started.glob('early-*.txt')))}")
+        steps.append(f"late report started: {bool(list(started.glob('late-*.txt')))}")
+        go.touch()
+
+    def job(cluster: str, waits: bool) -> workers.RenderJob:
+        return workers.RenderJob(
+            report_id=f"marker-{cluster}",
+            name="marker",
+            notebook=str(FIXTURES / "marker.ipynb"),
+            parameters={"cluster": cluster, "warehouse": str(warehouse), "wait_seconds": 120},
+            language="da",
+            waits_for_shared=waits,
+        )
+
+    prepare = workers.Preparation(first=lambda: steps.append("first"), shared=shared_step)
+    with make_progress(2, "render") as progress:
+        results = workers.execute_jobs(
+            [job("late", True), job("early", False)], tmp_path / "run", 2, True, progress, prepare
+        )
+    assert steps == ["first", "early report started: True", "late report started: False"]
+    assert {r["status"] for r in results.values()} == {"ok"}
+
+
+def test_only_the_evaluation_report_starts_before_the_shared_results():
+    early = [spec.name for spec in registry.REPORTS if not spec.waits_for_shared]
+    assert early == ["evaluation_report"]
+
+
+def test_a_warmed_up_worker_loads_neither_pyarrow_nor_numpy():
+    """papermill would import pyarrow.fs (and numpy) for hdfs:// paths; a worker only renders
+    local files, so its start-up goes without them (issue 17)."""
+    code = (
+        "from evaluation.render import workers\n"
+        "exec(workers.WORKER_BLOCKED_IMPORTS)\n"
+        "workers.warm_up_worker(('da',))\n"
+        "import sys\n"
+        "print(sorted(m for m in ('pyarrow', 'numpy', 'papermill') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "['papermill']"

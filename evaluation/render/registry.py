@@ -46,6 +46,9 @@ class ReportSpec:
     needs_pupil_level: bool = False  # skipped for a warehouse of published aggregates only
     # notebook parameters the renderer leaves at the notebook's own default (one home for each)
     notebook_defaults: tuple[str, ...] = ()
+    # starts only after the run's shared precomputation (evaluation.reports.shared); False: it
+    # reads none of it, so it runs while the parent still precomputes (issue 17)
+    waits_for_shared: bool = True
 
     def notebook_path(self) -> Path:
         path = Path(self.notebook)
@@ -101,13 +104,15 @@ REPORTS: list[ReportSpec] = [
         build_municipality_parameters,
         notebook_defaults=("municipality",),
     ),
-    # the effect estimate needs years of pupil-level answers or registers, not one public year
+    # the effect estimate needs years of pupil-level answers or registers, not one public year;
+    # of the shared results it would read only the effect, which it computes itself as fast
     ReportSpec(
         "evaluation_report",
         "evaluation_report.ipynb",
         build_municipality_parameters,
         needs_pupil_level=True,
         notebook_defaults=("municipality", "indicator", "bootstrap_draws", "seed"),
+        waits_for_shared=False,
     ),
     ReportSpec("public_report", "public_report.ipynb", build_public_parameters, source="public"),
 ]
@@ -140,6 +145,7 @@ def plan_jobs(registry: list[ReportSpec], settings: RenderSettings) -> list[Rend
                     notebook=str(spec.notebook_path()),
                     parameters=parameters,
                     language=settings.language,
+                    waits_for_shared=spec.waits_for_shared,
                 )
             )
     return jobs

@@ -25,7 +25,7 @@ from evaluation.render.kernels import BLOCK_SLOW_IMPORTS
 from evaluation.render.progress import make_progress
 from evaluation.render.registry import ReportSpec, plan_jobs
 from evaluation.render.sources import get_source
-from evaluation.render.workers import RenderJob, describe_error, execute_jobs
+from evaluation.render.workers import Preparation, RenderJob, describe_error, execute_jobs
 from evaluation.reports.public_credit import credit_tables, uses_public_figures
 from evaluation.values import load_indicator_values
 
@@ -85,15 +85,9 @@ def render_run(options: RenderOptions, specs: list[ReportSpec] | None = None) ->
     to_reuse = [j for j in jobs if can_reuse(reusable.get(j.fingerprint))]
     to_run = order_longest_first([j for j in jobs if j not in to_reuse], root)
     workers = options.jobs or os.cpu_count() or 1
-    values = prepare = None
-    if source.uses_values_cache and to_run:
-        values = partial(warm_values_cache, warehouse, settings.min_n)
-        shown, processes = shown_clusters(to_run), min(workers, len(to_run))
-        prepare = partial(
-            precompute_shared, warehouse, settings.min_n, settings.year, shown, processes
-        )
+    prepare = None
     if to_run:  # while the workers start their kernels (issue 17), not before they start
-        prepare = partial(prepare_while_workers_start, values, prepare)
+        prepare = plan_preparation(source.uses_values_cache, warehouse, settings, to_run, workers)
     reports_folder.remove_stale_partials(root)
     run_id = manifest.new_run_id(root)
     with reports_folder.building_lock(root, run_id), manifest.building_run(root, run_id) as run_dir:
@@ -154,14 +148,20 @@ def without_pupil_level_reports(specs: list[ReportSpec]) -> list[ReportSpec]:
 
 
 def run_jobs(
-    options: RenderOptions, jobs, run_dir: Path, workers: int, progress, prepare=None
+    options: RenderOptions,
+    jobs,
+    run_dir: Path,
+    workers: int,
+    progress,
+    prepare: Preparation | None = None,
 ) -> dict:
     """The local pool of worker processes, or a Dask cluster with --scheduler. `prepare` (the
-    run's shared precomputation) runs while local workers start, or before any Dask task."""
+    values cache, the run's shared precomputation) runs while local workers start, or before
+    any Dask task."""
     if not options.scheduler:
         return execute_jobs(jobs, run_dir, workers, options.warm, progress, prepare)
     if prepare is not None:
-        prepare()
+        prepare.run()
     # why: dask is an optional extra; only a render that asks for it imports it
     from evaluation.render.distributed import execute_jobs_on_dask
 
@@ -170,25 +170,42 @@ def run_jobs(
     )
 
 
-def prepare_while_workers_start(values=None, precompute=None) -> None:
-    """The parent's work while the workers start their kernels: the page's font subset first
-    (kept on disk by reports.fonts.subset_woff, so each kernel's warm-up reads it instead of
-    cutting it again, ~0.65 s of CPU a kernel; the index page needs it anyway), then the values
-    cache and the shared precomputation."""
+def plan_preparation(
+    uses_values_cache: bool, warehouse: Path, settings, jobs: list[RenderJob], workers: int
+) -> Preparation:
+    """The parent's work while the workers start their kernels: the page's font subset, the
+    values cache (every min_n the run's reports use), then the shared precomputation; a report
+    that does not wait for the latter (the evaluation report) starts in between."""
+    if not uses_values_cache:
+        return Preparation(first=cut_font_subset)
+    shown = shown_clusters(jobs)
+    strict = shown is None  # a report of the whole municipality: the evaluation report's too
+    values = partial(warm_values_cache, warehouse, settings.min_n, strict)
+    processes = min(workers, len(jobs))
+    return Preparation(
+        first=lambda: (cut_font_subset(), values()),
+        shared=partial(
+            precompute_shared, warehouse, settings.min_n, settings.year, shown, processes
+        ),
+    )
+
+
+def cut_font_subset() -> None:
+    """The page's font subset, cut first: reports.fonts.subset_woff keeps it on disk, so each
+    kernel's warm-up reads it instead of cutting it again (~0.65 s of CPU a kernel; the index
+    page needs it anyway)."""
     from evaluation.reports.fonts import font_face_css  # why: fontTools loads only for a render
 
     try:
         font_face_css()
     except Exception:  # noqa: BLE001 - each kernel then cuts it and meets the error itself
         pass
-    for step in (values, precompute):
-        if step is not None:
-            step()
 
 
-def warm_values_cache(warehouse: Path, min_n: int) -> None:
+def warm_values_cache(warehouse: Path, min_n: int, strict: bool = False) -> None:
     """Compute the suppressed indicator values once, while the workers start their kernels
-    (prepare_while_workers_start), before any report runs.
+    (plan_preparation), before any report runs; with `strict`, also those at the evaluation
+    report's stricter min_n (its sensitivity check), from the same unsuppressed table in memory.
 
     Every report of a run reads the same table; with the disk cache filled here
     (`evaluation.values.load.find_cached_values`) each report reads it in milliseconds instead
@@ -196,6 +213,11 @@ def warm_values_cache(warehouse: Path, min_n: int) -> None:
     """
     try:
         load_indicator_values(warehouse, min_n)
+        if strict:
+            # why: pandas and scipy load only for a render
+            from evaluation.reports import inputs, shared
+
+            shared.precompute_strict_values(inputs.load_report_data(Path(warehouse), min_n))
     except Exception:  # noqa: BLE001 - the reports meet the same error and show it per report
         pass
 
@@ -249,8 +271,6 @@ def precompute_in_parallel(warehouse: Path, min_n: int, year: int, clusters, wor
         ]
         for municipality in own_share:
             shared.precompute_municipality(inputs.scoped(everything, municipality), year, clusters)
-        if clusters is None:
-            shared.precompute_strict_values(everything)
         for future in done:
             future.result()
 

@@ -12,6 +12,7 @@ import shutil
 import signal
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,12 @@ from evaluation.render.kernels import (
     register_warm_engine,
 )
 
+# papermill's storage handlers import pyarrow.fs for hdfs:// paths when they can, and with it
+# pyarrow and numpy (~0.3 s of CPU a worker, issue 17). A worker reads and writes local files
+# only, so it makes that optional import fail: papermill then keeps hdfs:// as a path it would
+# refuse, naming the missing pyarrow. (Kernels and the parent import pyarrow as usual.)
+WORKER_BLOCKED_IMPORTS = BLOCK_SLOW_IMPORTS + "; sys.modules.setdefault('pyarrow.fs', None)"
+
 
 @dataclass(frozen=True)
 class RenderJob:
@@ -43,6 +50,27 @@ class RenderJob:
     language: str
     fingerprint: str = ""
     notebook_sha256: str = ""
+    waits_for_shared: bool = True  # registry.ReportSpec.waits_for_shared
+
+
+def nothing() -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """The parent's work while the workers start their kernels (issue 17), in two steps:
+    `first` before any report starts (the values cache), `shared` (the run's shared
+    precomputation) before the reports that wait for it (RenderJob.waits_for_shared). The
+    others start in between, on a kernel that would otherwise sit idle."""
+
+    first: Callable[[], None] = nothing
+    shared: Callable[[], None] = nothing
+
+    def run(self) -> None:
+        """Both steps, for a scheduler that starts every report at once (Dask)."""
+        self.first()
+        self.shared()
 
 
 def describe_error(error: dict | None) -> str:
@@ -268,7 +296,7 @@ def run_worker(
     running (seen when a render was killed a few seconds after it started)."""
     detach_from_terminal()
     install_worker_signals()
-    exec(BLOCK_SLOW_IMPORTS)  # before papermill/nbformat import jsonschema
+    exec(WORKER_BLOCKED_IMPORTS)  # before papermill/nbformat import jsonschema, pyarrow.fs
     failure: list[BaseException] = []
 
     def serve() -> None:
@@ -288,13 +316,18 @@ def run_worker(
 
 
 def execute_jobs(
-    jobs: list[RenderJob], run_dir: Path, workers: int, warm: bool, progress, prepare=None
+    jobs: list[RenderJob],
+    run_dir: Path,
+    workers: int,
+    warm: bool,
+    progress,
+    prepare: Preparation | None = None,
 ) -> dict[str, dict]:
     """Render jobs in a pool of worker processes; return results by report id.
 
-    `prepare()` (the run's shared precomputation) runs here while the workers start their
-    kernels; no report starts before it is done. On Ctrl-C (or any error here) every worker and
-    kernel is stopped before re-raising.
+    `prepare` runs here while the workers start their kernels: no report starts before its
+    first step, and a report that waits for the shared results not before its second. On Ctrl-C
+    (or any error here) every worker and kernel is stopped before re-raising.
     """
     if not jobs:
         return {}
@@ -316,10 +349,13 @@ def execute_jobs(
     try:
         for process in processes:
             process.start()
-        if prepare is not None:
-            prepare()
-        for job in [*jobs, *[None] * count]:  # None: no more jobs, one per worker
+        prepare = prepare or Preparation()
+        prepare.first()
+        for job in [job for job in jobs if not job.waits_for_shared]:
             tasks.put(job)
+        prepare.shared()
+        for job in [job for job in jobs if job.waits_for_shared] + [None] * count:
+            tasks.put(job)  # None: no more jobs, one per worker
         while len(results) < len(jobs):
             try:
                 kind, worker, payload = events.get(timeout=0.5)
