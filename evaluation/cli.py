@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 
 from evaluation import config
-from evaluation.errors import EvaluationError
+from evaluation.errors import STOP_REQUESTED, EvaluationError
 
 # Each command imports its stage inside the function: `workbench --help` and a refused argument
 # stay instant instead of paying for pandas, duckdb and papermill.
@@ -262,8 +262,12 @@ class Terminated(KeyboardInterrupt):
     half-written runs are removed on the way out."""
 
 
-def raise_terminated(signum, frame) -> None:
-    raise Terminated()
+def request_stop(signum, frame) -> None:
+    """Ctrl-C or SIGTERM: raise where the program is, and keep the request (errors.STOP_REQUESTED)
+    in case that exception is swallowed, so the render's next check raises it again."""
+    kind = Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+    STOP_REQUESTED.append(kind)
+    raise kind()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -273,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, raise_terminated) if in_main_thread else None
+    stops = (signal.SIGTERM, signal.SIGINT) if in_main_thread else ()
+    previous = {signum: signal.signal(signum, request_stop) for signum in stops}
     try:
         return args.func(args)
     except EvaluationError as exc:
@@ -283,8 +288,9 @@ def main(argv: list[str] | None = None) -> int:
         print("Stopped. The warehouse and published reports are untouched.", file=sys.stderr)
         return 143 if isinstance(exc, Terminated) else 130
     finally:
-        if in_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        STOP_REQUESTED.clear()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# A stop the user asked for (Ctrl-C, SIGTERM: evaluation.cli installs the handlers), kept as well
+# as raised: the exception a signal handler raises is lost when it lands in a garbage-collector
+# callback or a __del__ method ("Exception ignored in ...", seen in Dask's GC diagnostics while
+# the parent precomputes), so the render's waiting loops raise it again (raise_if_stop_requested).
+STOP_REQUESTED: list[type[BaseException]] = []
+
+
+def raise_if_stop_requested() -> None:
+    """Raise the stop a signal asked for, if any (KeyboardInterrupt or cli.Terminated)."""
+    if STOP_REQUESTED:
+        raise STOP_REQUESTED[-1]()
+
 
 class EvaluationError(Exception):
     """Base of every error the workbench raises on purpose."""

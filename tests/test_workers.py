@@ -325,3 +325,30 @@ def test_a_warmed_up_worker_loads_neither_pyarrow_nor_numpy():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "['papermill']"
+
+
+def test_a_stop_whose_exception_was_swallowed_still_stops_the_render(tmp_path):
+    """A signal's exception is lost when it lands in a garbage-collector callback (seen with
+    Dask's GC diagnostics); the request is kept (errors.STOP_REQUESTED) and the render's
+    waiting loop raises it, stopping every worker and kernel."""
+    psutil = pytest.importorskip("psutil")
+    from evaluation.errors import STOP_REQUESTED
+    from evaluation.render.progress import make_progress
+
+    warehouse = tmp_path / "data" / "workbench.duckdb"
+    warehouse.parent.mkdir()
+    job = workers.RenderJob(
+        report_id="marker-K01",
+        name="marker",
+        notebook=str(FIXTURES / "marker.ipynb"),
+        parameters={"cluster": "K01", "warehouse": str(warehouse), "wait_seconds": 120},
+        language="da",
+    )
+    swallowed = workers.Preparation(first=lambda: STOP_REQUESTED.append(KeyboardInterrupt))
+    try:
+        with make_progress(1, "render") as progress, pytest.raises(KeyboardInterrupt):
+            workers.execute_jobs([job], tmp_path / "run", 1, True, progress, swallowed)
+    finally:
+        STOP_REQUESTED.clear()
+    left = [p for p in psutil.Process().children(recursive=True) if p.is_running()]
+    assert [p for p in left if p.status() != psutil.STATUS_ZOMBIE] == []

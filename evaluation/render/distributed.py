@@ -29,9 +29,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from evaluation import config, files
-from evaluation.errors import ParameterError
+from evaluation.errors import ParameterError, raise_if_stop_requested
 from evaluation.render.kernels import BLOCK_SLOW_IMPORTS, WarmKernel, kill_process
 from evaluation.render.workers import (
+    Preparation,
     RenderJob,
     failed_result,
     list_descendants,
@@ -313,9 +314,13 @@ def execute_jobs_on_dask(
     progress,
     scheduler: str = LOCAL,
     tls: dict | None = None,
+    prepare: Preparation | None = None,
 ) -> dict[str, dict]:
     """Render jobs on Dask; return results by report id, as workers.execute_jobs does.
 
+    `prepare` runs once the workers start their kernels (the plugin's setup does not wait for
+    them), as with the local pool: no report is submitted before its first step, and a report
+    that waits for the shared results not before its second.
     A worker that dies during a report: Dask runs the report again on another worker (up to
     `distributed.scheduler.allowed-failures` times), then the report fails. Ctrl-C cancels the
     tasks and closes the client (and a LocalCluster with its kernels) before re-raising.
@@ -324,11 +329,16 @@ def execute_jobs_on_dask(
         return {}
     results: dict[str, dict] = {}
     started: queue.Queue = queue.Queue()
+    prepare = prepare or Preparation()
     with connect(scheduler, workers, tls) as client:
         client.register_plugin(make_plugin(warm), name=PLUGIN_NAME)
         client.subscribe_topic(STARTED_TOPIC, lambda event: started.put(event[1]["report_id"]))
-        futures = submit_jobs(client, jobs)
+        futures: dict = {}
         try:
+            prepare.first()
+            futures.update(submit_jobs(client, [j for j in jobs if not j.waits_for_shared]))
+            prepare.shared()
+            futures.update(submit_jobs(client, [j for j in jobs if j.waits_for_shared]))
             collect_results(futures, run_dir, started, progress, results)
         except BaseException:
             client.cancel(list(futures), force=True)
@@ -349,6 +359,7 @@ def collect_results(futures: dict, run_dir: Path, started, progress, results: di
             progress.started(report_id)
 
     while pending:
+        raise_if_stop_requested()
         try:
             done, pending = wait(pending, timeout=0.5, return_when="FIRST_COMPLETED")
         except TimeoutError:

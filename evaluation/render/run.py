@@ -156,17 +156,21 @@ def run_jobs(
     prepare: Preparation | None = None,
 ) -> dict:
     """The local pool of worker processes, or a Dask cluster with --scheduler. `prepare` (the
-    values cache, the run's shared precomputation) runs while local workers start, or before
-    any Dask task."""
+    values cache, the run's shared precomputation) runs while the workers start their kernels."""
     if not options.scheduler:
         return execute_jobs(jobs, run_dir, workers, options.warm, progress, prepare)
-    if prepare is not None:
-        prepare.run()
     # why: dask is an optional extra; only a render that asks for it imports it
     from evaluation.render.distributed import execute_jobs_on_dask
 
     return execute_jobs_on_dask(
-        jobs, run_dir, options.jobs, options.warm, progress, options.scheduler, options.tls
+        jobs,
+        run_dir,
+        options.jobs,
+        options.warm,
+        progress,
+        options.scheduler,
+        options.tls,
+        prepare,
     )
 
 
@@ -180,10 +184,14 @@ def plan_preparation(
         return Preparation(first=cut_font_subset)
     shown = shown_clusters(jobs)
     strict = shown is None  # a report of the whole municipality: the evaluation report's too
-    values = partial(warm_values_cache, warehouse, settings.min_n, strict)
     processes = min(workers, len(jobs))
+
+    def font_and_values() -> None:
+        cut_font_subset()
+        warm_values_cache(warehouse, settings.min_n, strict)
+
     return Preparation(
-        first=lambda: (cut_font_subset(), values()),
+        first=font_and_values,
         shared=partial(
             precompute_shared, warehouse, settings.min_n, settings.year, shown, processes
         ),
@@ -253,8 +261,9 @@ def precompute_shared(
 def precompute_in_parallel(warehouse: Path, min_n: int, year: int, clusters, workers: int):
     """reports.shared.precompute_shared with its loop over municipalities (one file each,
     written atomically) shared out round-robin over `workers` processes: this one, which has
-    the data loaded already and also computes the strict values, and spawned ones for the other
-    shares. The national demo's 98 municipalities took 688 s serially (issue 17)."""
+    the data loaded already, and spawned ones for the other shares (the strict values are
+    computed before, by warm_values_cache). The national demo's 98 municipalities took 688 s
+    serially (issue 17)."""
     from evaluation.reports import inputs, shared  # why: pandas loads only for a render
 
     if inputs.shared_results_path(Path(warehouse), min_n) is None:

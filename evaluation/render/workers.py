@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from evaluation import files
+from evaluation.errors import raise_if_stop_requested
 from evaluation.render.convert import (
     convert_notebook_to_html,
     find_title,
@@ -66,11 +67,6 @@ class Preparation:
 
     first: Callable[[], None] = nothing
     shared: Callable[[], None] = nothing
-
-    def run(self) -> None:
-        """Both steps, for a scheduler that starts every report at once (Dask)."""
-        self.first()
-        self.shared()
 
 
 def describe_error(error: dict | None) -> str:
@@ -357,6 +353,7 @@ def execute_jobs(
         for job in [job for job in jobs if job.waits_for_shared] + [None] * count:
             tasks.put(job)  # None: no more jobs, one per worker
         while len(results) < len(jobs):
+            raise_if_stop_requested()
             try:
                 kind, worker, payload = events.get(timeout=0.5)
             except queue.Empty:
