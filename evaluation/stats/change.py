@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evaluation.errors import ParameterError
+from evaluation.stats import distribution_functions as dist
 
 
 def z_two_sided(level: float) -> float:
     if not 0 < level < 1:
         raise ParameterError(f"level must be between 0 and 1, got {level}")
-    return float(stats.norm.ppf(0.5 + level / 2))
+    return float(dist.norm_ppf(0.5 + level / 2))
 
 
 def describe_change(ci_low, ci_high) -> np.ndarray:
@@ -151,7 +151,7 @@ def trend(years, values, se, last_k: int | None = 5, level: float = 0.95) -> dic
     se_slope = float(np.sqrt(1 / sxx))
     if phi > 1:
         se_slope *= np.sqrt(phi)
-        crit = float(stats.t.ppf(0.5 + level / 2, k - 2))
+        crit = float(dist.t_ppf(0.5 + level / 2, k - 2))
     else:
         crit = z_two_sided(level)
     low, high = slope - crit * se_slope, slope + crit * se_slope
