@@ -109,3 +109,24 @@ def test_batched_variances_equal_the_bootstrap_group_by_group(monkeypatch, batch
     single = [median_spread.weighted_median_variance(c, s, draws=200, seed=4) for c, s in groups]
     by_definition = [bootstrap_by_definition(c, s, draws=200, seed=4) for c, s in groups]
     assert np.array_equal(np.array(single), np.array(by_definition), equal_nan=True)
+
+
+def test_rows_with_ties_are_sorted_as_argsort_sorts_them():
+    """Rows whose values the integer keys cannot tell apart (equal values, zeros, values a last
+    bit apart) take argsort's order; the medians are those of a row by row argsort."""
+    rng = np.random.default_rng(8)
+    normals = rng.standard_normal((300, 6))
+    normals[::3, 2] = normals[::3, 4]  # equal values
+    normals[1::7, 0] = 0.0
+    normals[2::5, 1] = np.nextafter(normals[2::5, 3], np.inf)  # a last bit apart
+    counts, per_count = np.array([7.0, 12.0, 5.0, 12.0, 5.0, 20.0]), 50.0  # ties kept scaled
+    order, unclear = median_spread.value_order(normals)
+    assert unclear.sum() >= 100 and (~unclear).sum() >= 100
+    assert np.array_equal(order[~unclear], np.argsort(normals[~unclear], axis=1))
+    found = median_spread.weighted_medians_drawn(normals, [(counts, per_count)])[0]
+    drawn = normals * np.sqrt(per_count / counts)
+    assert median_spread.value_order(drawn)[1].sum() >= 100  # the argsort path is taken
+    for row, median in zip(drawn, found, strict=True):
+        order = np.argsort(row)
+        first = np.argmax(np.cumsum(counts[order]) >= counts.sum() / 2)
+        assert median == row[order[first]]

@@ -92,12 +92,34 @@ def weighted_medians_drawn(normals: np.ndarray, batch) -> np.ndarray:
     counts = np.stack([counts for counts, _ in batch])
     scales = np.stack([np.sqrt(per_count / counts) for counts, per_count in batch])
     drawn = normals * scales[:, None, :]
-    order = np.argsort(drawn, axis=2)
-    sorted_counts = np.take_along_axis(np.broadcast_to(counts[:, None, :], drawn.shape), order, 2)
+    order, unclear = value_order(drawn)
+    if unclear.any():
+        order[unclear] = np.argsort(drawn[unclear], axis=-1)
+    offsets = (np.arange(len(batch)) * counts.shape[1])[:, None, None]
+    sorted_counts = np.take(counts.ravel(), order + offsets)
     halves = np.array([group_counts.sum() / 2 for group_counts, _ in batch])
     first = np.argmax(np.cumsum(sorted_counts, axis=2) >= halves[:, None, None], axis=2)
     chosen = np.take_along_axis(order, first[..., None], axis=2)
     return np.take_along_axis(drawn, chosen, axis=2)[..., 0]
+
+
+def value_order(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the argsort of each row of `values` along its last axis, the rows it may have ordered
+    otherwise): each float's bits as an integer of the same order, its column written into the
+    lowest bits, sorted as integers (~4x faster than argsort on rows of 10). Two values whose
+    integers differ only in those bits (or are equal, or zeros) mark their row as unclear; any
+    other row's order is the one order of its distinct values, as argsort's."""
+    size = values.shape[-1]
+    width = max(1, (size - 1).bit_length())
+    bits = np.ascontiguousarray(values).view(np.int64)
+    keys = bits ^ ((bits >> 63) & np.int64(0x7FFF_FFFF_FFFF_FFFF))  # negatives: order flipped
+    lowest = np.int64((1 << width) - 1)
+    keys &= ~lowest
+    keys |= np.arange(size, dtype=np.int64)
+    keys.sort(axis=-1)
+    high = keys >> width
+    unclear = (high[..., 1:] == high[..., :-1]).any(axis=-1) | (values == 0).any(axis=-1)
+    return keys & lowest, unclear
 
 
 def median_se(n, median, variance=None):
