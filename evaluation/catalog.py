@@ -33,6 +33,19 @@ REGISTER_COLUMNS = (
 )
 DAYCARE_COLUMNS = ("assessed", "generel", "fokuseret", "saerlig")
 ITEM_COLUMNS = tuple(f"q{i:02d}" for i in range(1, 41))
+SCALE_BY_KIND = {  # the range a published value of each kind of indicator can take
+    "mean": (1.0, 5.0),
+    "proportion": (0.0, 1.0),
+    "rate": (0.0, 100.0),
+    "median": (0.0, float("inf")),
+}
+WELLBEING_INDICATORS = (  # the indicators of the ministry's public wellbeing file
+    "generel_trivsel",
+    "social_trivsel",
+    "faglig_trivsel",
+    "stoette_og_inspiration",
+    "ro_og_orden",
+)
 
 
 @dataclass(frozen=True)

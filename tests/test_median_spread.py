@@ -67,3 +67,66 @@ def test_weighted_median_variance_against_textbook_limits():
     many = median_spread.weighted_median_variance([10.0] * 201, 100.0)
     assert many == pytest.approx(math.pi / 2 * 100.0 / 2010, rel=0.1)
     assert math.isnan(median_spread.weighted_median_variance([10.0, 5.0], math.nan))
+
+
+def bootstrap_by_definition(counts, per_count, draws=median_spread.DRAWS, seed=0):
+    """The bootstrap literally, one group at a time: its own generator, every draw sorted and
+    the first row where the cumulated counts reach half their total taken."""
+    counts = np.asarray(counts, dtype=float)
+    counts = counts[counts > 0]
+    if not np.isfinite(per_count) or counts.size == 0:
+        return math.nan
+    if counts.size == 1:
+        return float(per_count / counts[0])
+    drawn = np.random.default_rng(seed).standard_normal((draws, counts.size))
+    drawn = drawn * np.sqrt(per_count / counts)
+    medians = []
+    for row in drawn:
+        order = np.argsort(row)
+        first = np.argmax(np.cumsum(counts[order]) >= counts.sum() / 2)
+        medians.append(row[order[first]])
+    return float(np.var(np.array(medians), ddof=1))
+
+
+@pytest.mark.parametrize("batch_elements", [median_spread.BATCH_ELEMENTS, 3_000])
+def test_batched_variances_equal_the_bootstrap_group_by_group(monkeypatch, batch_elements):
+    """All groups at once (normals drawn once, groups of a size sorted together, in batches)
+    give bit for bit the numbers of each group's own bootstrap: sizes 0-60 and one of 450,
+    counts with zeros and fractions, unknown spreads."""
+    monkeypatch.setattr(median_spread, "BATCH_ELEMENTS", batch_elements)
+    rng = np.random.default_rng(5)
+    groups = []
+    for size in [*rng.integers(0, 12, 60), *rng.integers(12, 61, 15), 450, 2, 2, 1, 0]:
+        counts = rng.integers(0, 40, size).astype(float)
+        if size % 3 == 0:
+            counts = counts + rng.random(size)
+        spread = float(rng.uniform(10, 400)) if size % 7 else math.nan
+        groups.append((counts, spread))
+    expected = [bootstrap_by_definition(counts, spread) for counts, spread in groups]
+    found = median_spread.weighted_median_variances(groups)
+    assert np.array_equal(np.array(found), np.array(expected), equal_nan=True)
+    assert sum(np.isfinite(found)) > 50  # most groups have a variance to compare
+    single = [median_spread.weighted_median_variance(c, s, draws=200, seed=4) for c, s in groups]
+    by_definition = [bootstrap_by_definition(c, s, draws=200, seed=4) for c, s in groups]
+    assert np.array_equal(np.array(single), np.array(by_definition), equal_nan=True)
+
+
+def test_rows_with_ties_are_sorted_as_argsort_sorts_them():
+    """Rows whose values the integer keys cannot tell apart (equal values, zeros, values a last
+    bit apart) take argsort's order; the medians are those of a row by row argsort."""
+    rng = np.random.default_rng(8)
+    normals = rng.standard_normal((300, 6))
+    normals[::3, 2] = normals[::3, 4]  # equal values
+    normals[1::7, 0] = 0.0
+    normals[2::5, 1] = np.nextafter(normals[2::5, 3], np.inf)  # a last bit apart
+    counts, per_count = np.array([7.0, 12.0, 5.0, 12.0, 5.0, 20.0]), 50.0  # ties kept scaled
+    order, unclear = median_spread.value_order(normals)
+    assert unclear.sum() >= 100 and (~unclear).sum() >= 100
+    assert np.array_equal(order[~unclear], np.argsort(normals[~unclear], axis=1))
+    found = median_spread.weighted_medians_drawn(normals, [(counts, per_count)])[0]
+    drawn = normals * np.sqrt(per_count / counts)
+    assert median_spread.value_order(drawn)[1].sum() >= 100  # the argsort path is taken
+    for row, median in zip(drawn, found, strict=True):
+        order = np.argsort(row)
+        first = np.argmax(np.cumsum(counts[order]) >= counts.sum() / 2)
+        assert median == row[order[first]]

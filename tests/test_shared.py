@@ -182,3 +182,30 @@ def test_the_leader_of_one_municipality_sees_only_its_clusters(two_municipalitie
     report = leader_summary.prepare_report("Demo Kommune", YEAR, "da", str(two_municipalities))
     assert set(report.data.clusters["municipality"]) == {"Demo Kommune"}
     assert not report.data.values["cluster_id"].astype(str).str.endswith("-02").any()
+
+
+PRECOMPUTE_IN_A_FRESH_PROCESS = """
+import sys
+from pathlib import Path
+from evaluation.render import run
+from evaluation.reports import shared
+warehouse = Path(sys.argv[1])
+run.warm_values_cache(warehouse, 5)
+written = shared.precompute_shared(warehouse, 5, 2024)
+slow = ("scipy.stats", "statsmodels", "pandera")
+print(len(written), *sorted(name for name in slow if name in sys.modules))
+"""
+
+
+def test_the_parents_precomputation_imports_no_scipy_stats_statsmodels_or_pandera(warehouse):
+    """The parent's values and shared results need neither scipy.stats (~0.7 s of CPU to import;
+    stats.distribution_functions has what they use), nor statsmodels, nor pandera (~0.25 s; the
+    public files' checks): issue 17 counts every second of the parent."""
+    import subprocess
+
+    script = warehouse.parent / "precompute.py"
+    script.write_text(PRECOMPUTE_IN_A_FRESH_PROCESS, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script), str(warehouse)], capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == ["1"]  # one municipality's file written, nothing slow loaded

@@ -21,13 +21,7 @@ import numpy as np
 import pandas as pd
 
 from evaluation import config
-from evaluation.data.public_schemas import IMPORT_KINDS, public_kinds
-from evaluation.data.public_schemas import (
-    WELLBEING_INDICATORS as WELLBEING_INDICATORS,
-)  # re-exported
-from evaluation.data.rules import school_year_start
-from evaluation.data.schemas import file_kinds
-from evaluation.data.validation import missing_column_problem, raise_problems, validate_frame
+from evaluation.catalog import WELLBEING_INDICATORS as WELLBEING_INDICATORS  # re-exported
 from evaluation.errors import ParameterError
 
 WELLBEING_FILE = "school_wellbeing_2024_25.csv"
@@ -90,6 +84,12 @@ def validate_public_csv(path: Path, role: str) -> pd.DataFrame:
 
     Returns the file as read, with `value` as numbers and `year` the school year's first year.
     """
+    # why: pandera (~0.25 s) loads only when a public file is checked, not for its constants
+    from evaluation.data.public_schemas import IMPORT_KINDS, public_kinds
+    from evaluation.data.rules import school_year_start
+    from evaluation.data.schemas import file_kinds
+    from evaluation.data.validation import missing_column_problem, raise_problems, validate_frame
+
     frame = read_public_csv(path)
     kind = public_kinds()[role]
     missing = [c for c in kind.columns if c not in frame.columns]

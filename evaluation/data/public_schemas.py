@@ -15,6 +15,7 @@ import copy
 import pandas as pd
 import pandera.pandas as pa
 
+from evaluation.catalog import WELLBEING_INDICATORS as WELLBEING_INDICATORS  # re-exported
 from evaluation.data.rules import (
     FileKind,
     count_check,
@@ -31,13 +32,6 @@ from evaluation.data.rules import (
 )
 from evaluation.data.schemas import file_kinds
 
-WELLBEING_INDICATORS = (
-    "generel_trivsel",
-    "social_trivsel",
-    "faglig_trivsel",
-    "stoette_og_inspiration",
-    "ro_og_orden",
-)
 OVERVIEW_RANGES = {  # plausible range per measure; outside it a value is an input error
     "pupils": (0, 5000),
     "absence_pct": (0, 100),

@@ -17,6 +17,7 @@ import pandera.pandas as pa
 import yaml
 
 from evaluation import config
+from evaluation.catalog import SCALE_BY_KIND as SCALE_BY_KIND  # re-exported (issue 17)
 from evaluation.data.decision_schema import decisions_kind
 from evaluation.data.rules import (
     FileKind,
@@ -271,14 +272,6 @@ def school_file_columns(own: dict[str, pa.Column]) -> dict[str, pa.Column]:
         **own,
         "source": optional_text(),
     }
-
-
-SCALE_BY_KIND = {  # the range a published value of each kind of indicator can take
-    "mean": (1.0, 5.0),
-    "proportion": (0.0, 1.0),
-    "rate": (0.0, 100.0),
-    "median": (0.0, float("inf")),
-}
 
 
 def aggregates_kind(indicators: list[dict]) -> FileKind:

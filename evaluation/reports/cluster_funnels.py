@@ -60,14 +60,18 @@ def compute_funnel(report: ClusterReport, indicator_id: str) -> dict | None:
     if indicator_id not in data.catalog.by_id:
         return None
     indicator = data.catalog.get(indicator_id)
-    values = data.values
-    of_ind = values[(values["indicator_id"] == indicator_id) & (values["year"] == year)]
-    muni = of_ind[of_ind["level"] == "municipality"]
+    none = data.values.iloc[:0]
+    muni = rc.rows_by_indicator(data, "municipality", year=year).get(indicator_id, none)
     if muni.empty or muni["value"].isna().all():
         return None
     target = float(muni["value"].iloc[0])
-    units = of_ind[of_ind["level"] == "unit"]
-    members = member_units(data, report.cluster_id, year)
+    units = rc.rows_by_indicator(data, "unit", year=year).get(indicator_id, none)
+    members = rc.shared_result(  # the same for each of the cluster's funnels
+        data,
+        ("member_units", str(report.cluster_id), int(year)),
+        lambda: member_units(data, report.cluster_id, year),
+        keep=False,
+    )
     mine = units[units["entity_id"].isin(members["unit_id"])]
     hidden = [data.unit_name(u) for u in mine.loc[mine["value"].isna(), "entity_id"]]
     hidden.sort(key=danish_order)

@@ -104,17 +104,17 @@ def year_change(indicator, now: pd.Series | None, before: pd.Series | None) -> d
         needed = (now["numerator"], now["n"], before["numerator"], before["n"])
         if any(is_missing(x) for x in needed):
             return {**out, "change_verdict": "missing"}
-        result = change.change_in_proportions(*([float(x)] for x in needed))
+        result = change.proportion_change(*([float(x)] for x in needed))
     else:
         if is_missing(now["se"]) or is_missing(before["se"]):
             return {**out, "change_verdict": "missing"}
-        result = change.change_in_means(
+        result = change.mean_change(
             [float(now["value"])],
             [float(now["se"])],
             [float(before["value"])],
             [float(before["se"])],
         )
-    row = result.iloc[0]
+    row = {column: values[0] for column, values in result.items()}
     return {
         "change": float(row["change"]),
         "change_lower": float(row["ci_low"]),

@@ -22,15 +22,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evaluation.errors import ParameterError
+from evaluation.stats import distribution_functions as dist
 
 
 def z_two_sided(level: float) -> float:
     if not 0 < level < 1:
         raise ParameterError(f"level must be between 0 and 1, got {level}")
-    return float(stats.norm.ppf(0.5 + level / 2))
+    return float(dist.norm_ppf(0.5 + level / 2))
 
 
 def describe_change(ci_low, ci_high) -> np.ndarray:
@@ -44,19 +44,23 @@ def describe_change(ci_low, ci_high) -> np.ndarray:
 
 def change_in_means(value1, se1, value0, se0, level: float = 0.95) -> pd.DataFrame:
     """Change value1 - value0 with a normal interval, se = sqrt(se1^2 + se0^2)."""
+    return pd.DataFrame(mean_change(value1, se1, value0, se0, level))
+
+
+def mean_change(value1, se1, value0, se0, level: float = 0.95) -> dict[str, np.ndarray]:
+    """`change_in_means`' columns as arrays: one change at a time (a report's status rows)
+    needs no frame (issue 17)."""
     v1, v0 = np.asarray(value1, dtype=float), np.asarray(value0, dtype=float)
     se = np.sqrt(np.asarray(se1, dtype=float) ** 2 + np.asarray(se0, dtype=float) ** 2)
     diff = v1 - v0
     half = z_two_sided(level) * se
-    return pd.DataFrame(
-        {
-            "change": diff,
-            "se": se,
-            "ci_low": diff - half,
-            "ci_high": diff + half,
-            "direction": describe_change(diff - half, diff + half),
-        }
-    )
+    return changed(diff, se, diff - half, diff + half)
+
+
+def changed(change, se, low, high) -> dict[str, np.ndarray]:
+    """The columns of a change: the change, its se, its interval and the direction it decides."""
+    direction = describe_change(low, high)
+    return {"change": change, "se": se, "ci_low": low, "ci_high": high, "direction": direction}
 
 
 def wilson_interval(x, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
@@ -75,6 +79,11 @@ def change_in_proportions(x1, n1, x0, n0, level: float = 0.95) -> pd.DataFrame:
     lower = d - sqrt((p1 - l1)^2 + (u0 - p0)^2), upper = d + sqrt((u1 - p1)^2 + (p0 - l0)^2),
     with (l, u) the Wilson intervals of each proportion. Good also for small n and 0 or 100 %.
     """
+    return pd.DataFrame(proportion_change(x1, n1, x0, n0, level))
+
+
+def proportion_change(x1, n1, x0, n0, level: float = 0.95) -> dict[str, np.ndarray]:
+    """`change_in_proportions`' columns as arrays (as `mean_change`)."""
     x1, n1 = np.asarray(x1, dtype=float), np.asarray(n1, dtype=float)
     x0, n0 = np.asarray(x0, dtype=float), np.asarray(n0, dtype=float)
     p1, p0 = x1 / n1, x0 / n0
@@ -84,15 +93,7 @@ def change_in_proportions(x1, n1, x0, n0, level: float = 0.95) -> pd.DataFrame:
     low = d - np.sqrt((p1 - l1) ** 2 + (u0 - p0) ** 2)
     high = d + np.sqrt((u1 - p1) ** 2 + (p0 - l0) ** 2)
     se = np.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0)  # for display only
-    return pd.DataFrame(
-        {
-            "change": d,
-            "se": se,
-            "ci_low": low,
-            "ci_high": high,
-            "direction": describe_change(low, high),
-        }
-    )
+    return changed(d, se, low, high)
 
 
 def year_on_year(series: pd.DataFrame, kind: str, level: float = 0.95) -> pd.DataFrame:
@@ -151,7 +152,7 @@ def trend(years, values, se, last_k: int | None = 5, level: float = 0.95) -> dic
     se_slope = float(np.sqrt(1 / sxx))
     if phi > 1:
         se_slope *= np.sqrt(phi)
-        crit = float(stats.t.ppf(0.5 + level / 2, k - 2))
+        crit = float(dist.t_ppf(0.5 + level / 2, k - 2))
     else:
         crit = z_two_sided(level)
     low, high = slope - crit * se_slope, slope + crit * se_slope

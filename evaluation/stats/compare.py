@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evaluation.errors import ParameterError, Problem, ValidationError
+from evaluation.stats import distribution_functions as dist
 from evaluation.stats.meta import (  # noqa: F401 - dersimonian_laird is read from here too
     dersimonian_laird,
     dersimonian_laird_tau2,
@@ -52,7 +52,7 @@ def z_for_level(level: float) -> float:
     """Two-sided normal quantile: 0.95 -> 1.959964, 0.998 -> 3.090232."""
     if not 0 < level < 1:
         raise ParameterError(f"level must be between 0 and 1, got {level}; use e.g. 0.95")
-    return float(stats.norm.ppf(0.5 + level / 2))
+    return float(dist.norm_ppf(0.5 + level / 2))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -68,9 +68,9 @@ def binomial_quantile_interpolated(p: float, n, target: float) -> np.ndarray:
     Without interpolation the limit would be r_p / n (R's qbinom(p, n, target) / n).
     """
     n = np.asarray(n, dtype=float)
-    r_p = stats.binom.ppf(p, n, target)
-    cdf = stats.binom.cdf(r_p, n, target)
-    step = stats.binom.pmf(r_p, n, target)
+    r_p = dist.binom_ppf(p, n, target)
+    cdf = dist.binom_cdf(r_p, n, target)
+    step = dist.binom_pmf(r_p, n, target)
     alpha = np.divide(cdf - p, step, out=np.zeros_like(cdf), where=step > 0)
     return (r_p - alpha) / n
 
@@ -130,8 +130,8 @@ def poisson_ratio_limits(
     """
     e = np.asarray(expected, dtype=float)
     tail = (1 - level) / 2
-    lower = stats.chi2.ppf(tail, 2 * e) / 2 / e
-    upper = stats.chi2.ppf(1 - tail, 2 * (e + 1)) / 2 / e
+    lower = dist.chi2_ppf(tail, 2 * e) / 2 / e
+    upper = dist.chi2_ppf(1 - tail, 2 * (e + 1)) / 2 / e
     return target * lower, target * upper
 
 
@@ -163,6 +163,8 @@ def truncate(z, fraction: float = WINSOR_FRACTION) -> np.ndarray:
     group = floor(rank k / (N + 1)) (ranks with ties averaged), and the first and the last
     group are dropped. With fraction 0.10 that is about 10 % at each end (5 of 54 units each).
     """
+    from scipy import stats  # why: scipy.stats (~0.7 s to import) only for this rare rule
+
     z = np.asarray(z, dtype=float)
     k = 1 / fraction
     group = np.floor(stats.rankdata(z) * k / (len(z) + 1))
@@ -229,7 +231,7 @@ def check_dispersion(
     phi = float(np.mean(zt[used] ** 2))
     chi2 = n_used * phi
     df = n_used - 1 if target_estimated else n_used
-    p_value = float(stats.chi2.sf(chi2, df))
+    p_value = float(dist.chi2_sf(chi2, df))
     tau2, raw = dersimonian_laird_tau2(n_used, phi, np.asarray(se, dtype=float)[used])
     rejects = p_value < DISPERSION_ALPHA
     return Dispersion(n_units, phi, chi2, df, p_value, tau2, raw, fraction, rejects, trim, n_used)

@@ -57,9 +57,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evaluation.errors import ParameterError
+from evaluation.stats import distribution_functions as dist
 from evaluation.stats.effect_validation import attach_validation
 from evaluation.stats.panel import check_panel
 from evaluation.stats.wild_bootstrap import (
@@ -357,7 +357,7 @@ class Design:
 
     @property
     def t_crit(self) -> float:
-        return float(stats.t.ppf(0.5 + self.level / 2, self.g_count - 1))
+        return float(dist.t_ppf(0.5 + self.level / 2, self.g_count - 1))
 
 
 def event_study_row(design: Design, which, weights: np.ndarray) -> tuple[dict, str]:
@@ -470,7 +470,7 @@ def t_columns(prefix: str, theta: float, se: float, t_crit: float, g_count: int)
         f"{prefix}_se": se,
         f"{prefix}_ci_low": theta - t_crit * se,
         f"{prefix}_ci_high": theta + t_crit * se,
-        f"{prefix}_p_value": float(2 * stats.t.sf(abs(t_value), g_count - 1)),
+        f"{prefix}_p_value": float(2 * dist.t_sf(abs(t_value), g_count - 1)),
     }
 
 

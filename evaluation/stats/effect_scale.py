@@ -12,9 +12,9 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from evaluation.errors import ParameterError
+from evaluation.stats import distribution_functions as dist
 from evaluation.stats.effect import check_panel, overall_att_wide
 
 
@@ -36,7 +36,7 @@ def minimal_detectable_effect(
     if se is None or not math.isfinite(se) or se < 0:
         return math.nan
     df = n_clusters - 1
-    return float((stats.t.ppf(1 - alpha / 2, df) + stats.t.ppf(power, df)) * se)
+    return float((dist.t_ppf(1 - alpha / 2, df) + dist.t_ppf(power, df)) * se)
 
 
 def leave_one_cluster_out(panel: pd.DataFrame) -> pd.DataFrame:

@@ -45,8 +45,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from evaluation.stats import distribution_functions as dist
 from evaluation.stats.effect import (
     aggregation_weights,
     cell_effects,
@@ -264,7 +264,7 @@ def joint_pretrend_test(
         return result
     result.wald = float(theta @ np.linalg.solve(v, theta))
     result.f_statistic = result.wald / len(tested)
-    result.f_p_value = float(stats.f.sf(result.f_statistic, len(tested), g_count - 1))
+    result.f_p_value = float(dist.f_sf(result.f_statistic, len(tested), g_count - 1))
     result.p_value, result.weights_name = bootstrap_wald_p_value(covariance, tested, draws, seed)
     result.draws = draws
     return result
@@ -362,7 +362,7 @@ def relative_magnitudes(
         return rm
     rm.estimate = float(weights @ beta_post)
     rm.se = float(np.sqrt(variance))
-    rm.critical_value = float(stats.t.ppf(0.5 + level / 2, covariance.n_clusters - 1))
+    rm.critical_value = float(dist.t_ppf(0.5 + level / 2, covariance.n_clusters - 1))
     rm.max_pre_change = float(pre_changes(beta_pre).max())
     rm.slope = tail_sum_slope(weights)
     return rm

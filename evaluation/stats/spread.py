@@ -105,9 +105,10 @@ def counted_limits(target: float, respondents, pupil_sd: float, tau2: float, lev
     tau2 + pupil_sd^2 / respondents + rounding) (a random-effects funnel, Spiegelhalter 2005,
     Statistics in Medicine 24:1185, section 6: the between-school variance tau2 added to the
     sampling variance of a mean of `respondents` answers). Returns (lower, upper) arrays."""
-    from scipy import stats  # why: scipy loads only when a report asks for these limits
+    # why: scipy.special loads only when a report asks for these limits
+    from evaluation.stats.distribution_functions import norm_ppf
 
     n = np.asarray(respondents, dtype=float)
     se = np.sqrt(tau2 + pupil_sd**2 / n + ROUNDING_VARIANCE)
-    half = stats.norm.ppf(0.5 + level / 2) * se
+    half = norm_ppf(0.5 + level / 2) * se
     return target - half, target + half

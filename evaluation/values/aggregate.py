@@ -225,12 +225,13 @@ def weighted_medians(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 
 def median_variances(rows: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Per group: the variance of its weighted median from its rows' counts and their
-    municipality's spread (evaluation.stats.median_spread.weighted_median_variance)."""
-    out = []
-    for key, part in rows.groupby(keys, sort=False):
-        spread = float(part["median_spread"].iloc[0])
-        variance = median_spread.weighted_median_variance(part["n"].to_numpy(float), spread)
-        out.append((*key, variance))
+    municipality's spread (evaluation.stats.median_spread.weighted_median_variances)."""
+    counts = rows["n"].to_numpy(float)
+    spreads = rows["median_spread"].to_numpy(float)
+    parts = rows.groupby(keys, sort=False).indices  # positions of each group's rows, in order
+    groups = [(counts[at], float(spreads[at[0]])) for at in parts.values()]
+    variances = median_spread.weighted_median_variances(groups)
+    out = [(*key, variance) for key, variance in zip(parts, variances, strict=True)]
     return pd.DataFrame(out, columns=[*keys, "median_variance"])
 
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from evaluation.data.schemas import SCALE_BY_KIND
+from evaluation.catalog import SCALE_BY_KIND
 
 ONE_SCALE_POINT = 1.0  # a hidden mean (1-5 index, absence in %) may be narrowed to no less
 POOLED_KINDS = ("mean", "rate", "proportion")
