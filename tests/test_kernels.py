@@ -84,6 +84,7 @@ def test_a_warm_kernel_has_every_report_module_loaded_and_its_objects_frozen():
             f"        if p.__name__ + '.' + m.name not in {kernels.LOADED_BY_THEIR_REPORT!r}:\n"
             "            assert p.__name__ + '.' + m.name in sys.modules, m.name\n"
             "assert 'statsmodels' not in sys.modules  # the evaluation report loads it\n"
+            "assert 'scipy.stats' not in sys.modules  # with statsmodels\n"
         )
     finally:
         kernel.stop()
@@ -207,3 +208,29 @@ def test_a_reset_puts_back_what_a_report_changed_in_the_loaded_modules(tmp_path)
         )
     finally:
         kernel.stop()
+
+
+def test_evaluation_sets_warning_filters_only_inside_catch_warnings():
+    # RESET_CODE keeps the filters of a report that loaded a new library as that library's: it
+    # may, because no module of evaluation/ sets a filter that outlives its own block
+    package = Path(kernels.__file__).resolve().parents[1]
+    loose = []
+    for source in package.rglob("*.py"):
+        if source.name == "kernels.py":  # its code strings run in the kernel, not here
+            continue
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        guarded = {
+            id(node)
+            for block in ast.walk(tree)
+            if isinstance(block, ast.With)
+            and any("catch_warnings" in ast.unparse(item.context_expr) for item in block.items)
+            for node in ast.walk(block)
+        }
+        loose += [
+            f"{source.name}:{node.lineno}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Call)
+            and ast.unparse(node.func).endswith(("simplefilter", "filterwarnings"))
+            and id(node) not in guarded
+        ]
+    assert loose == []

@@ -18,10 +18,12 @@ BLOCK_SLOW_IMPORTS = "import sys; sys.modules.setdefault('rfc3987_syntax', None)
 # never recalls it, and writing each cell to IPython's SQLite file cost ~1 ms a cell (issue 17).
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL", "--HistoryManager.enabled=False"]
 
-# Not in the warm-up but imported by the one report that needs them: statsmodels (~0.55 s of CPU
-# a kernel) serves only the evaluation report's models, and that report starts while the parent
-# still precomputes, on a kernel that would otherwise wait (issue 17). Its warning filters stay
-# after the report, as a fresh kernel importing it has them (RESET_CODE).
+# Not in the warm-up but imported by the one report that needs them: statsmodels, and with it
+# scipy.stats (~1.4 s of CPU a kernel; the other reports' statistics take their distributions
+# from scipy.special, stats.distribution_functions), serves only the evaluation report's models,
+# and that report starts while the parent still precomputes, on a kernel that would otherwise
+# wait (issue 17). The warning filters a library sets stay after the report, as a fresh kernel
+# importing it has them (RESET_CODE).
 LOADED_BY_THEIR_REPORT = ("evaluation.stats.models",)
 
 # Run once in each warm kernel: everything a report imports, so reports do not pay for it.
@@ -32,7 +34,7 @@ WARM_UP_CODE = (
 import importlib, pkgutil, types, warnings
 _warm = types.ModuleType("_workbench_warm")
 sys.modules["_workbench_warm"] = _warm
-for _name in ["numpy", "pandas", "scipy.stats", "altair", "vl_convert", "duckdb", "pyarrow", "yaml",
+for _name in ["numpy", "pandas", "altair", "vl_convert", "duckdb", "pyarrow", "yaml",
               # first imported by a report's tables, CSV files or the reset's %reset
               "pandas.io.formats.csvs", "pandas.io.formats.string", "pandas.core.methods.to_dict",
               "encodings.utf_8_sig", "IPython.core.magics.namespace"]:
@@ -133,13 +135,14 @@ def _workbench_reset():  # a function, so that nothing of the reset stays in the
     for container, contents in warm.containers.values():
         container.clear()
         (container.extend if type(container) is list else container.update)(contents)
-    # a library a report imported first stays loaded (LOADED_BY_THEIR_REPORT): the filters it
-    # set at its import stay too, as they would in a fresh kernel importing it again
+    # A library the last report imported first stays loaded (LOADED_BY_THEIR_REPORT), so the
+    # warning filters it set at its import stay too, as a fresh kernel importing it has them.
+    # They are the filters that report added: evaluation/ sets none outside catch_warnings
+    # (tests/test_kernels.py checks).
     late = {n.partition(".")[0] for n in sys.modules} - warm.libraries - {"evaluation"}
-    warm.warning_filters[:0] = [
-        f for f in warnings.filters if f not in warm.warning_filters
-        and getattr(f[2], "__module__", "").partition(".")[0] in late
-    ]
+    if late:
+        warm.warning_filters[:0] = [f for f in warnings.filters if f not in warm.warning_filters]
+        warm.libraries |= late
     warnings.filters[:] = warm.warning_filters
     getattr(warnings, "_filters_mutated", lambda: None)()  # clears the "already warned" caches
     if "pandas" in sys.modules:
