@@ -74,17 +74,18 @@ def compute_follow_ups(
     report, today: date, cluster_id: str | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(decisions, follow-up rows) of every cluster, or of `cluster_id`'s decisions only."""
-    decisions = decision_values.load_decisions(report.data.warehouse)
-    decisions = decisions[decisions["first_year"].astype(float) <= report.year + 1]
-    if cluster_id is not None:
-        decisions = decisions[decisions["cluster_id"].astype(str) == str(cluster_id)]
-    elif len(report.data.clusters):  # the report's municipality's (a warehouse may hold several)
+    every = decision_values.load_decisions(report.data.warehouse)
+    every = every[every["first_year"].astype(float) <= report.year + 1]
+    if len(report.data.clusters):  # the report's municipality's (a warehouse may hold several)
         own = report.data.clusters["cluster_id"].astype(str)
-        decisions = decisions[decisions["cluster_id"].astype(str).isin(own)]
+        every = every[every["cluster_id"].astype(str).isin(own)]
+    decisions = every
+    if cluster_id is not None:
+        decisions = every[every["cluster_id"].astype(str) == str(cluster_id)]
     # the pupils answering in both years tie a group's two years (values.year_overlap)
     covariances = year_overlap.load_overlap_covariances(report.data.warehouse)
     follow = decision_values.follow_up_decisions(
-        decisions, report.data.values, report.data.catalog, report.year, today, covariances
+        decisions, report.data.values, report.data.catalog, report.year, today, covariances, every
     )
     return decisions.reset_index(drop=True), follow
 

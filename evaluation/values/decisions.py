@@ -228,6 +228,7 @@ def follow_up_decisions(
     year: int,
     today,
     covariances: pd.DataFrame | None = None,
+    every_decision: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One row per decision and target indicator: before (the last survey before the decision's
     first_year) and now (the latest survey up to `year`), the cluster's (or the named unit's)
@@ -241,11 +242,15 @@ def follow_up_decisions(
     clear progress (the KL question); `overdue`: it has passed and the status was never updated.
     `covariances` (evaluation.values.year_overlap.overlap_covariances) tie a group's two years
     through the pupils answering in both; None treats the years as independent.
+    `every_decision`: all the municipality's decisions when `decisions` are some of them (one
+    cluster's report): every group a decision is meant to move leaves its years out of the
+    drift, so each row is the same as when every decision is followed up (None: `decisions`).
     """
     rows = []
     known = {ind.id for ind in catalog.indicators}
     targets = decision_targets(decisions)
-    started = decisions_started(targets)
+    everyone = targets if every_decision is None else decision_targets(every_decision)
+    started = decisions_started(everyone)
     of_indicator = dict(iter(values.groupby("indicator_id", sort=False)))  # split once
     memo: dict = {}  # decisions on one indicator, level and years share their drift
     for target in targets.itertuples(index=False):
