@@ -88,3 +88,13 @@ def test_binomial_functions():
     assert_same(df.binom_ppf(0.025, n, 0.3), r)
     assert_same(df.binom_cdf(r, n, 0.3), stats.binom.cdf(r, n, 0.3))
     assert_same(df.binom_pmf(r, n, 0.3), stats.binom.pmf(r, n, 0.3))
+
+
+def test_the_binomial_falls_back_to_scipy_stats_where_the_fast_path_is_missing(monkeypatch):
+    # the Boost functions are private to scipy: another scipy may keep them elsewhere
+    for name in ("_binom_ppf", "_binom_cdf", "_binom_pmf"):
+        monkeypatch.setattr(df, name, None)
+    n = np.arange(1.0, 30.0)
+    assert_same(df.binom_ppf(0.025, n, 0.3), stats.binom.ppf(0.025, n, 0.3))
+    assert_same(df.binom_cdf(3.0, n, 0.3), stats.binom.cdf(3.0, n, 0.3))
+    assert_same(df.binom_pmf(3.0, n, 0.3), stats.binom.pmf(3.0, n, 0.3))

@@ -16,7 +16,18 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.special as special
-import scipy.special._ufuncs as ufuncs  # the Boost binomial scipy.stats.binom uses (scu there)
+
+try:  # the Boost binomial scipy.stats.binom calls (scu in scipy/stats/_discrete_distns.py)
+    from scipy.special._ufuncs import _binom_cdf, _binom_pmf, _binom_ppf
+except ImportError:  # private: a scipy that keeps them elsewhere gets scipy.stats.binom itself
+    _binom_cdf = _binom_pmf = _binom_ppf = None
+
+
+def scipy_binom():
+    """scipy.stats.binom, for a scipy without the private binomial functions above."""
+    from scipy.stats import binom  # why: ~0.7 s of CPU, only where the fast path is missing
+
+    return binom
 
 
 def norm_ppf(q):
@@ -89,19 +100,23 @@ def binomial_shapes(n, p):
 
 def binom_ppf(q, n, p):
     """scipy.stats.binom.ppf(q, n, p): the least k with P(K <= k) >= q; -1 at q = 0, n at 1."""
+    if _binom_ppf is None:
+        return scipy_binom().ppf(q, n, p)
     q, n, p = floats(q, n, p)
     valid = binomial_shapes(n, p)
-    inside = where_valid(valid & (q > 0) & (q < 1), ufuncs._binom_ppf, q, n, p) + 0
+    inside = where_valid(valid & (q > 0) & (q < 1), _binom_ppf, q, n, p) + 0
     return np.where(valid & (q == 0), -1.0, np.where(valid & (q == 1), n, inside))[()]
 
 
 def binom_cdf(k, n, p):
     """scipy.stats.binom.cdf(k, n, p): P(K <= floor(k))."""
+    if _binom_cdf is None:
+        return scipy_binom().cdf(k, n, p)
     k, n, p = floats(k, n, p)
     valid = binomial_shapes(n, p) & (k == k)
     inside = valid & (k >= 0) & (k < n) & np.isfinite(k)
     found = np.clip(
-        where_valid(inside, lambda k, n, p: ufuncs._binom_cdf(np.floor(k), n, p), k, n, p), 0, 1
+        where_valid(inside, lambda k, n, p: _binom_cdf(np.floor(k), n, p), k, n, p), 0, 1
     )
     output = np.where(inside, found, np.where(k >= n, 1.0, 0.0))
     return np.where(valid, output, np.nan)[()]
@@ -109,8 +124,10 @@ def binom_cdf(k, n, p):
 
 def binom_pmf(k, n, p):
     """scipy.stats.binom.pmf(k, n, p): P(K = k), 0 for k not a whole number in [0, n]."""
+    if _binom_pmf is None:
+        return scipy_binom().pmf(k, n, p)
     k, n, p = floats(k, n, p)
     valid = binomial_shapes(n, p) & (k == k)
     inside = valid & (k >= 0) & (k <= n) & (np.floor(k) == k)
-    found = np.clip(where_valid(inside, ufuncs._binom_pmf, k, n, p), 0, 1)
+    found = np.clip(where_valid(inside, _binom_pmf, k, n, p), 0, 1)
     return np.where(valid, np.where(inside, found, 0.0), np.nan)[()]
