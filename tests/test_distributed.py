@@ -21,7 +21,7 @@ from distributed import Client
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
-from render_project import FIXTURES, make_registry, make_warehouse  # noqa: E402
+from render_project import FIXTURES, early_and_late, make_registry, make_warehouse  # noqa: E402
 
 from evaluation import cli  # noqa: E402
 from evaluation.errors import ParameterError  # noqa: E402
@@ -439,34 +439,11 @@ def test_a_report_that_does_not_wait_for_the_shared_results_is_sent_before_they_
     """On Dask as in the local pool (issue 17): the shared step ends only once the early report
     has started on a worker (its marker file: the event); the late report is sent after it."""
     from evaluation.render.progress import make_progress
-    from evaluation.render.workers import Preparation, RenderJob
 
-    warehouse = tmp_path / "data" / "workbench.duckdb"
-    warehouse.parent.mkdir()
-    started, go = warehouse.parent / "started", warehouse.parent / "go"
-    seen: list[bool] = []
-
-    def shared_step() -> None:
-        deadline = time.monotonic() + 120
-        while not list(started.glob("early-*.txt")) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        seen.extend(bool(list(started.glob(f"{name}-*.txt"))) for name in ("early", "late"))
-        go.touch()
-
-    jobs = [
-        RenderJob(
-            report_id=f"marker-{cluster}",
-            name="marker",
-            notebook=str(FIXTURES / "marker.ipynb"),
-            parameters={"cluster": cluster, "warehouse": str(warehouse), "wait_seconds": 120},
-            language="da",
-            waits_for_shared=cluster == "late",
-        )
-        for cluster in ("late", "early")
-    ]
+    jobs, prepare, seen = early_and_late(tmp_path / "data")
     with make_progress(2, "render") as progress:
         results = distributed.execute_jobs_on_dask(
-            jobs, tmp_path / "run", 1, True, progress, prepare=Preparation(shared=shared_step)
+            jobs, tmp_path / "run", 1, True, progress, prepare=prepare
         )
     assert seen == [True, False]
     assert {r["status"] for r in results.values()} == {"ok"}

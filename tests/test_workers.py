@@ -14,7 +14,15 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 
-from render_project import FIXTURES, latest_run, make_registry, read_record, run_cli  # noqa: E402
+from render_project import (  # noqa: E402
+    FIXTURES,
+    early_and_late,
+    latest_run,
+    make_registry,
+    marker_job,
+    read_record,
+    run_cli,
+)
 
 from evaluation.render import registry, workers  # noqa: E402
 from evaluation.render import run as render  # noqa: E402
@@ -272,39 +280,14 @@ def test_a_report_that_does_not_wait_for_the_shared_results_runs_while_they_are_
     tmp_path,
 ):
     """The evaluation report starts between the preparation's steps (issue 17): the shared step
-    below finishes only once the early report has started (its marker file: the event), and
-    the report that waits for the shared results starts only after that step."""
+    finishes only once the early report has started (its marker file: the event), and the
+    report that waits for the shared results starts only after that step."""
     from evaluation.render.progress import make_progress
 
-    warehouse = tmp_path / "data" / "workbench.duckdb"
-    warehouse.parent.mkdir()
-    started, go = warehouse.parent / "started", warehouse.parent / "go"
-    steps: list[str] = []
-
-    def shared_step() -> None:
-        deadline = time.monotonic() + 120
-        while not list(started.glob("early-*.txt")) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        steps.append(f"early report started: {bool(list(started.glob('early-*.txt')))}")
-        steps.append(f"late report started: {bool(list(started.glob('late-*.txt')))}")
-        go.touch()
-
-    def job(cluster: str, waits: bool) -> workers.RenderJob:
-        return workers.RenderJob(
-            report_id=f"marker-{cluster}",
-            name="marker",
-            notebook=str(FIXTURES / "marker.ipynb"),
-            parameters={"cluster": cluster, "warehouse": str(warehouse), "wait_seconds": 120},
-            language="da",
-            waits_for_shared=waits,
-        )
-
-    prepare = workers.Preparation(first=lambda: steps.append("first"), shared=shared_step)
+    jobs, prepare, seen = early_and_late(tmp_path / "data")
     with make_progress(2, "render") as progress:
-        results = workers.execute_jobs(
-            [job("late", True), job("early", False)], tmp_path / "run", 2, True, progress, prepare
-        )
-    assert steps == ["first", "early report started: True", "late report started: False"]
+        results = workers.execute_jobs(jobs, tmp_path / "run", 2, True, progress, prepare)
+    assert seen == [True, False]
     assert {r["status"] for r in results.values()} == {"ok"}
 
 
@@ -330,25 +313,36 @@ def test_a_warmed_up_worker_loads_neither_pyarrow_nor_numpy():
 def test_a_stop_whose_exception_was_swallowed_still_stops_the_render(tmp_path):
     """A signal's exception is lost when it lands in a garbage-collector callback (seen with
     Dask's GC diagnostics); the request is kept (errors.STOP_REQUESTED) and the render's
-    waiting loop raises it, stopping every worker and kernel."""
+    waiting loop raises it, stopping the worker and the kernel of the running report."""
     psutil = pytest.importorskip("psutil")
     from evaluation.errors import STOP_REQUESTED
     from evaluation.render.progress import make_progress
 
-    warehouse = tmp_path / "data" / "workbench.duckdb"
-    warehouse.parent.mkdir()
-    job = workers.RenderJob(
-        report_id="marker-K01",
-        name="marker",
-        notebook=str(FIXTURES / "marker.ipynb"),
-        parameters={"cluster": "K01", "warehouse": str(warehouse), "wait_seconds": 120},
-        language="da",
-    )
-    swallowed = workers.Preparation(first=lambda: STOP_REQUESTED.append(KeyboardInterrupt))
+    job = marker_job(tmp_path / "data", "K01", waits_for_shared=False)
+    started = tmp_path / "data" / "started"
+
+    def swallow_a_stop_once_the_report_runs() -> None:
+        deadline = time.monotonic() + 120
+        while not list(started.glob("K01-*.txt")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        STOP_REQUESTED.append(KeyboardInterrupt)  # as the handler does; its raise was lost
+
+    prepare = workers.Preparation(shared=swallow_a_stop_once_the_report_runs)
     try:
         with make_progress(1, "render") as progress, pytest.raises(KeyboardInterrupt):
-            workers.execute_jobs([job], tmp_path / "run", 1, True, progress, swallowed)
+            workers.execute_jobs([job], tmp_path / "run", 1, True, progress, prepare)
     finally:
         STOP_REQUESTED.clear()
-    left = [p for p in psutil.Process().children(recursive=True) if p.is_running()]
-    assert [p for p in left if p.status() != psutil.STATUS_ZOMBIE] == []
+    marker = next(started.glob("K01-*.txt"))  # named by the kernel's pid, holding its worker's
+    ours = [int(marker.stem.rpartition("-")[2]), int(marker.read_text(encoding="utf-8"))]
+
+    def running(pid: int) -> bool:
+        try:
+            return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:
+            return False
+
+    deadline = time.monotonic() + 10
+    while any(running(pid) for pid in ours) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [pid for pid in ours if running(pid)] == []
