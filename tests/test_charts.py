@@ -116,6 +116,20 @@ def test_csv_cells_a_spreadsheet_would_run_are_neutralised(tmp_path):
     assert back["Elever"].tolist() == ["120", "-3", "0", "5", "7", "9"]
 
 
+def test_a_text_table_is_written_byte_for_byte_as_pandas_writes_it(tmp_path):
+    cells = ["=1+1", 'a "quoted"; name', "two\nlines", "", None, "-0,7", "Øst, 3.", "12 %"]
+    table = pd.DataFrame(
+        {"Skole; navn": pd.Series(cells, dtype="str"), "B": pd.Series(cells[::-1], dtype="str")}
+    )
+    for language, sep, decimal in (("da", ";", ","), ("en", ",", ".")):
+        path = charts.write_table_csv(table, f"text-{language}", tmp_path, language)
+        reference = tmp_path / f"pandas-{language}.csv"  # the way every table was written before
+        safe = table.fillna(charts.SUPPRESSED_MARKER).map(charts.neutralise_formula)
+        safe.to_csv(reference, sep=sep, decimal=decimal, index=False, encoding="utf-8-sig")
+        assert path.read_bytes() == reference.read_bytes()
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads the BOM as UTF-8
+
+
 def test_the_municipality_is_neutral_grey_and_dashed_and_others_avoid_valence_colours():
     scales = charts.series_scales(["Nord", "Kommunen"], neutral="Kommunen")
     assert scales["color"]["range"] == [charts.OKABE_ITO["blue"], charts.MUNICIPALITY_COLOUR]

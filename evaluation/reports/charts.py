@@ -13,7 +13,9 @@ Funnel plots have their own home, `evaluation.reports.funnels`, built on `chart_
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import re
 from pathlib import Path
 
@@ -22,7 +24,7 @@ import pandas as pd
 import vl_convert as vlc
 
 from evaluation.reports.chart_limits import drop_needless_limits
-from evaluation.reports.chart_records import fast_data
+from evaluation.reports.chart_records import fast_data, plain_rows
 from evaluation.reports.fonts import register_for_charts
 from evaluation.reports.html import scroll_region
 from evaluation.texts import SUPPRESSED_MARKER, is_missing
@@ -157,7 +159,7 @@ def table_to_html(
     """
     head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in table.columns)
     body = []
-    for row in table.itertuples(index=False, name=None):  # no namedtuple class to make
+    for row in plain_rows(table):
         cells = []
         for i, value in enumerate(row):
             if isinstance(value, (tuple, list)):  # several short lines in one cell
@@ -188,9 +190,27 @@ def write_table_csv(table: pd.DataFrame, slug: str, tables_dir: str | Path, lang
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{slug}.csv"
     sep, decimal = (";", ",") if language == "da" else (",", ".")
-    safe = table.fillna(SUPPRESSED_MARKER).map(neutralise_formula)
-    safe.to_csv(path, sep=sep, decimal=decimal, index=False, encoding="utf-8-sig")
+    if len(table.columns) and all(isinstance(d, pd.StringDtype) for d in table.dtypes):
+        with path.open("w", encoding="utf-8-sig", newline="") as handle:
+            handle.write(text_table_csv(table, sep))
+    else:  # numbers: pandas writes them with the decimal mark
+        safe = table.fillna(SUPPRESSED_MARKER).map(neutralise_formula)
+        safe.to_csv(path, sep=sep, decimal=decimal, index=False, encoding="utf-8-sig")
     return path
+
+
+def text_table_csv(table: pd.DataFrame, sep: str) -> str:
+    """A table of text columns as pandas' to_csv writes it (with its csv writer, QUOTE_MINIMAL,
+    "\\n"), a missing cell as the marker and formulas neutralised, at a fifth of the cost of
+    fillna, map and to_csv: a cluster report writes 27 tables (#17)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=sep, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(table.columns)
+    for row in plain_rows(table):
+        writer.writerow(
+            [neutralise_formula(v) if isinstance(v, str) else SUPPRESSED_MARKER for v in row]
+        )
+    return buffer.getvalue()
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -18,6 +18,7 @@ import pandas as pd
 
 from evaluation.reports import charts
 from evaluation.reports import common as rc
+from evaluation.reports.chart_records import named_rows
 from evaluation.texts import format_school_year
 from evaluation.values import decisions as decision_values
 from evaluation.values import year_overlap
@@ -155,7 +156,7 @@ def verdict_lines_html(report, follow: pd.DataFrame) -> str:
     one sentence."""
     t = report.t
     lines, early = [], []
-    for number, row in enumerate(follow.itertuples(index=False), start=1):
+    for number, row in enumerate(named_rows(follow), start=1):
         ind = report.data.catalog.get(row.indicator_id)
         if row.verdict == "too_early":  # with its target: an action may aim at two indicators
             action = t(
@@ -197,7 +198,7 @@ def follow_up_table(report, follow: pd.DataFrame) -> pd.DataFrame:
     t = report.t
     columns = t.lookup("followup.columns")
     rows = []
-    for number, row in enumerate(follow.itertuples(index=False), start=1):
+    for number, row in enumerate(named_rows(follow), start=1):
         ind = report.data.catalog.get(row.indicator_id)
         rows.append(
             {
@@ -286,7 +287,7 @@ def chart_rows(report, follow: pd.DataFrame) -> pd.DataFrame:
     t = report.t
     labels = t.lookup("followup.chart_labels")
     frames = []
-    for number, row in enumerate(follow.itertuples(index=False), start=1):
+    for number, row in enumerate(named_rows(follow), start=1):
         if row.verdict == decision_values.HIDDEN:
             continue
         series = decision_values.follow_up_series(
@@ -377,7 +378,7 @@ def question_html(report, follow: pd.DataFrame) -> str:
     t = report.t
     due = [
         t("meeting3.review_item", number=number, review=review_text(t, row.review))
-        for number, row in enumerate(follow.itertuples(index=False), start=1)
+        for number, row in enumerate(named_rows(follow), start=1)
         if row.review_due
     ]
     if not due:
@@ -400,7 +401,7 @@ def overdue_html(report, follow: pd.DataFrame) -> str:
             review=review_text(t, row.review),
             status=row.status,
         )
-        for row in late.itertuples(index=False)
+        for row in named_rows(late)
     ]
     return (
         f"<h3>{rc.esc(t('followup.overdue_heading'))}</h3>"
