@@ -70,3 +70,18 @@ def test_an_unreadable_copy_is_read_from_the_warehouse(warehouse):
     assert_same_tables(
         inputs.read_warehouse_tables(warehouse), inputs.query_warehouse_tables(warehouse)
     )
+
+
+def test_rows_by_indicator_are_the_groups_pandas_makes(warehouse):
+    from evaluation.reports import cluster_report
+
+    report = cluster_report.prepare_report("nord", 2024, "da", str(warehouse), 5, "")
+    found = inputs.rows_by_indicator(report.data, "cluster", year=2024)
+    v = report.data.values
+    chosen = v[(v["level"] == "cluster") & (v["year"] == 2024)]
+    expected = dict(iter(chosen.groupby("indicator_id", sort=False)))  # pandas, the reference
+    assert list(found) == list(expected) and len(found) == len(expected) > 1
+    for indicator_id, rows in expected.items():
+        pd.testing.assert_frame_equal(found[indicator_id], rows)
+        assert found.get(indicator_id) is found[indicator_id]  # cut once
+    assert found.get("no such indicator") is None

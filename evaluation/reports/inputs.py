@@ -5,7 +5,7 @@ Bad parameters stop here with a ParameterError that lists the valid values, befo
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
@@ -17,6 +17,14 @@ from evaluation import config
 from evaluation.catalog import load_catalog
 from evaluation.data.warehouse import require_warehouse
 from evaluation.errors import ParameterError
+from evaluation.reports.cache_files import (
+    read_pickle,
+    read_shared_results,
+    shared_results_path,
+    warehouse_tables_path,
+    write_pickle,
+    write_shared_results,  # noqa: F401 (reports.shared imports it from here)
+)
 from evaluation.texts import Texts, check_language, format_school_year, texts_for
 from evaluation.values.privacy import check_min_n
 
@@ -102,20 +110,6 @@ def read_warehouse_tables(path: Path) -> dict[str, pd.DataFrame]:
         if copy is not None:
             write_pickle(tables, copy)
     return {**tables, "input_hashes": hashes}
-
-
-def warehouse_tables_path(path: Path, hashes: tuple[str, ...] | None) -> Path | None:
-    """The copy of the warehouse's small tables, keyed by the values cache's inputs (the
-    warehouse's SHA-256 first) and this module, which reads them; None without a cache."""
-    import hashlib
-
-    from evaluation.files import hash_file
-
-    if hashes is None:
-        return None
-    digest = hashlib.sha256("".join(hashes).encode())
-    digest.update(hash_file(Path(__file__)).encode())
-    return path.parent / "cache" / f"tables-{digest.hexdigest()[:24]}.pickle"
 
 
 def query_warehouse_tables(path: Path) -> dict[str, pd.DataFrame]:
@@ -311,22 +305,43 @@ def shared_result(data: ReportData, key: tuple, compute: Callable[[], object], k
 
 def rows_by_indicator(
     data: ReportData, level: str, entity_id: str | None = None, year: int | None = None
-) -> dict[str, pd.DataFrame]:
+) -> IndicatorRows:
     """indicator_id -> the values rows of a level (of one entity, of one year: None is any), in
     the values' order, split once per report: the sections read the cluster's, the municipality's
     and the clusters' rows of the year many times (issue 17)."""
 
-    def split() -> dict[str, pd.DataFrame]:
+    def split() -> IndicatorRows:
         v = level_rows(data, level)
         mask = pd.Series(True, index=v.index)
         if entity_id is not None:
             mask &= v["entity_id"] == entity_id
         if year is not None:
             mask &= v["year"] == year
-        return dict(iter(v[mask].groupby("indicator_id", sort=False)))
+        chosen = v[mask]
+        return IndicatorRows(chosen, chosen.groupby("indicator_id", sort=False).indices)
 
     key = ("rows_by_indicator", level, entity_id, year)
     return shared_result(data, key, split, keep=False)
+
+
+class IndicatorRows(Mapping):
+    """indicator_id -> its rows of `frame` (the positions of `groupby(...).indices`), each frame
+    cut at its first look-up: a report looks up few of the ~50 indicators of a split, and
+    cutting all (a DataFrame per group) cost ~0.05 CPU-s a report (issue 17)."""
+
+    def __init__(self, frame: pd.DataFrame, positions: dict):
+        self.frame, self.positions, self.cut = frame, positions, {}
+
+    def __getitem__(self, indicator_id: str) -> pd.DataFrame:
+        if indicator_id not in self.cut:
+            self.cut[indicator_id] = self.frame.take(self.positions[indicator_id])
+        return self.cut[indicator_id]
+
+    def __iter__(self):
+        return iter(self.positions)
+
+    def __len__(self) -> int:
+        return len(self.positions)
 
 
 def level_rows(data: ReportData, level: str) -> pd.DataFrame:
@@ -360,70 +375,6 @@ def value_row(
         (indicator_id, level, entity_id)
     )
     return None if row is None else data.values.iloc[row]
-
-
-# Whose code decides the shared results: a change here makes the old file unreadable (new key).
-SHARED_CODE = ("reports", "stats")
-
-
-def shared_results_path(
-    warehouse: Path, min_n: int, municipality: str = "", hashes: tuple[str, ...] | None = None
-) -> Path | None:
-    """The run's shared results beside the values cache, keyed like it (warehouse, min_n,
-    catalog, values code) plus the municipality (one file each: a result's key names no
-    municipality) and the reports' and statistics' code; None when no cache is used. `hashes`:
-    load.input_hashes(warehouse) when known."""
-    import hashlib
-
-    from evaluation.files import hash_file
-    from evaluation.values import load  # why: duckdb loads only when a report runs
-
-    values_cache = load.find_cached_values(Path(warehouse), min_n, hashes)
-    if values_cache is None:
-        return None
-    digest = hashlib.sha256(values_cache.name.encode())
-    digest.update(municipality.encode())
-    for folder in SHARED_CODE:
-        for source in sorted((config.PACKAGE_DIR / folder).glob("*.py")):
-            digest.update(hash_file(source).encode())
-    return values_cache.with_name(f"shared-{digest.hexdigest()[:24]}.pickle")
-
-
-def read_pickle(path: Path | None) -> dict:
-    """A dict this package pickled into the cache folder; {} when there is none.
-
-    A pickle, as the values cache is a parquet file: both live in the cache folder beside the
-    warehouse, written by this package for this warehouse only, and hold suppressed aggregates
-    (the shared results) or the warehouse's unit and cluster tables (no pupil rows).
-    """
-    import pickle
-
-    if path is None or not path.is_file():
-        return {}
-    try:
-        with path.open("rb") as handle:
-            return pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
-        return {}  # unreadable: each report computes for itself, as without the file
-
-
-def write_pickle(results: dict, path: Path) -> None:
-    """Write a dict to the cache folder atomically; a folder we cannot write to costs speed."""
-    import os
-    import pickle
-
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with tmp.open("wb") as handle:
-            pickle.dump(results, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        pass
-
-
-# the run's shared results (evaluation.reports.shared writes them, each report reads them)
-read_shared_results, write_shared_results = read_pickle, write_pickle
 
 
 def open_report(
