@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import altair as alt
 import pandas as pd
 
 from evaluation.reports import charts
@@ -203,3 +206,21 @@ def test_plain_properties_write_the_spec_altairs_classes_write():
         "color",
         "strokeWidth",
     ]
+
+
+def test_encode_writes_the_spec_altair_encode_writes():
+    frame = pd.DataFrame(
+        {"year_label": ["2023/24", "2024/25"], "value": [1.5, 2.0], "s": ["a", "b"]}
+    )
+    channels = {
+        "x": alt.X("year_label:O", title="År", scale=charts.props(domain=["2023/24", "2024/25"])),
+        "y": alt.Y("value:Q", title=None, scale=charts.props(zero=False)),
+        "color": alt.Color("s:N", title="", scale=charts.props(domain=["a", "b"])),
+        "text": alt.TextValue("start"),
+    }
+    line = alt.Chart(mark=charts.mark("line", strokeWidth=2)).transform_filter("datum.value")
+    ours = alt.layer(charts.encode(line, **channels), data=frame, width=200, height=100)
+    theirs = alt.layer(line.encode(**channels), data=frame, width=200, height=100)  # reference
+    assert json.dumps(ours.to_dict(validate=False)) == json.dumps(theirs.to_dict(validate=False))
+    assert charts.chart_to_svg(ours) == charts.chart_to_svg(theirs)
+    assert "encoding" not in line.to_dict(validate=False)  # the chart given is left as it was

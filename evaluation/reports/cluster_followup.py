@@ -338,25 +338,31 @@ def run_chart(series: pd.DataFrame, t) -> alt.TopLevelMixin:
     )
     y = alt.Y("value:Q", title=None, scale=charts.props(zero=False))
     colour = alt.Color("series:N", title=None, scale=scales["color"])
-    lines = alt.Chart(mark=charts.mark("line", strokeWidth=2)).encode(
+    lines = charts.encode(
+        alt.Chart(mark=charts.mark("line", strokeWidth=2)),
         x=x,
         y=y,
         color=colour,
         strokeDash=alt.StrokeDash("series:N", title=None, scale=scales["dash"]),
     )
-    points = alt.Chart(mark=charts.mark("point", filled=True, size=45, opacity=1)).encode(
-        x=x, y=y, color=colour, shape=alt.Shape("series:N", title=None, scale=scales["shape"])
+    points = charts.encode(
+        alt.Chart(mark=charts.mark("point", filled=True, size=45, opacity=1)),
+        x=x,
+        y=y,
+        color=colour,
+        shape=alt.Shape("series:N", title=None, scale=scales["shape"]),
     )
     rule = alt.Chart(mark=charts.mark("rule", color="#555555", strokeDash=[4, 3]))
-    rule = rule.encode(x=alt.X("decision_x:Q"))
+    rule = charts.encode(rule, x=alt.X("decision_x:Q"))
     # above the plot area, so the label never sits on the lines it marks
     words = charts.mark(
         "text", align="left", dx=3, dy=-2, fontSize=10, color="#333333", baseline="bottom"
     )
-    text = (
-        alt.Chart(mark=words)
-        .transform_filter("datum.label_row")
-        .encode(x=alt.X("decision_x:Q"), y=alt.YValue(0), text=alt.TextValue(labels["decided"]))
+    text = charts.encode(
+        alt.Chart(mark=words).transform_filter("datum.label_row"),
+        x=alt.X("decision_x:Q"),
+        y=alt.YValue(0),
+        text=alt.TextValue(labels["decided"]),
     )
     # sizes, resolve and the one table on the layer chart itself: no chained copies, no hashed
     # layers (charts.build_trend_chart, #17)
