@@ -11,7 +11,7 @@ import pandas as pd
 from altair.utils.data import to_values
 
 from evaluation.reports import charts
-from evaluation.reports.chart_records import TRANSFORMER, fast_data, records
+from evaluation.reports.chart_records import TRANSFORMER, fast_data, named_rows, plain_rows, records
 
 
 def every_plain_kind() -> pd.DataFrame:
@@ -56,3 +56,21 @@ def test_a_chart_spec_is_the_same_and_altair_is_left_as_it_was():
         fast = chart.to_dict(validate=False)
     assert alt.data_transformers.active == active != TRANSFORMER
     assert json.dumps(fast) == json.dumps(chart.to_dict(validate=False))
+
+
+def test_rows_are_the_ones_itertuples_gives():
+    frame = every_plain_kind().assign(
+        day=pd.to_datetime(["2025-08-01", None, "2025-08-03", "2025-08-04"]),
+        kind=pd.Categorical(["a", "b", None, "a"]),
+        count=pd.array([1, None, 3, 4], dtype="Int64"),
+        **{"not a name": [1, 2, 3, 4], "class": ["x", "y", "z", "w"]},
+    )
+    expected = list(frame.itertuples(index=False))  # pandas, the reference
+    found = list(named_rows(frame))
+    assert found[0]._fields == expected[0]._fields  # renamed alike: _6 and _7
+    for got, want in zip(found, expected, strict=True):
+        for a, b in zip(got, want, strict=True):
+            assert type(a) is type(b) or (isinstance(a, np.ndarray) and isinstance(b, np.ndarray))
+            assert a is b or repr(a) == repr(b)
+    assert list(plain_rows(frame.iloc[:0])) == []
+    assert list(plain_rows(pd.DataFrame(index=[0, 1]))) == [(), ()]

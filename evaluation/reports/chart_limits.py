@@ -128,4 +128,5 @@ def widest_label(definition: dict, rows: list[dict], size: float) -> float:
     for extra in (definition.get("sort"), (definition.get("scale") or {}).get("domain")):
         if isinstance(extra, list):
             labels += extra
-    return max(text_width(str(label), size) for label in labels)
+    # each label once: a column repeats its values row after row (3,400 widths a report, #17)
+    return max(text_width(label, size) for label in set(map(str, labels)))

@@ -11,6 +11,7 @@ Charts use it through `fast_data`, a data transformer enabled around `to_dict`.
 from __future__ import annotations
 
 import math
+from collections import namedtuple
 from contextlib import contextmanager
 
 import altair as alt
@@ -43,9 +44,31 @@ def records(frame: pd.DataFrame) -> list[dict] | None:
     return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
 
 
+def plain_rows(frame: pd.DataFrame):
+    """The frame's rows as tuples, as `frame.itertuples(index=False, name=None)` gives them, at
+    a third of its cost: itertuples takes each column through `iloc` (issue 17)."""
+    if not len(frame.columns):
+        return iter([()] * len(frame))
+    return zip(*[column_list(column) for _, column in frame.items()], strict=True)
+
+
+def column_list(column: pd.Series) -> list:
+    """The values as iterating the column gives them (numpy scalars as Python's, a nullable
+    integer as numpy's): tolist where that is the same (numpy and text columns), and faster."""
+    plain = isinstance(column.dtype, (np.dtype, pd.StringDtype))
+    return column.tolist() if plain else list(column)
+
+
+def named_rows(frame: pd.DataFrame):
+    """The frame's rows as named tuples, as `frame.itertuples(index=False)` gives them (fields
+    renamed alike), at a third of its cost (`plain_rows`)."""
+    row = namedtuple("Pandas", list(frame.columns), rename=True)
+    return map(row._make, plain_rows(frame))
+
+
 def column_kind(dtype) -> str | None:
     """float, int, bool or object (text: pandas' "str" and "string" too), else None."""
-    if str(dtype) in ("str", "string"):
+    if isinstance(dtype, pd.StringDtype):  # "str" and "string"; str(dtype) costs more
         return "object"
     return PLAIN_KINDS.get(dtype.kind) if isinstance(dtype, np.dtype) else None
 

@@ -157,14 +157,18 @@ def answer_chart(report: ClusterReport, frame: pd.DataFrame) -> alt.TopLevelMixi
     y = alt.Y("row:N", title=None, sort=rows)
     x_scale = charts.props(domain=[0, 1], nice=False)
     x_axis = charts.props(format=".0%", title=t("meeting2.chart_x"))
-    bars = alt.Chart(mark=charts.mark("bar", stroke="white", strokeWidth=1)).encode(
+    bars = charts.encode(
+        alt.Chart(mark=charts.mark("bar", stroke="white", strokeWidth=1)),
         y=y,
         x=alt.X("start:Q", scale=x_scale, axis=x_axis),
         x2=alt.X2("end:Q"),
         color=alt.Color("group:N", title=None, scale=scale, sort=labels),
     )
-    words = alt.Chart(mark=charts.mark("text", color=charts.TEXT_COLOUR, fontSize=12)).encode(
-        y=y, x=alt.X("middle:Q", scale=x_scale), text=alt.Text("text:N")
+    words = charts.encode(
+        alt.Chart(mark=charts.mark("text", color=charts.TEXT_COLOUR, fontSize=12)),
+        y=y,
+        x=alt.X("middle:Q", scale=x_scale),
+        text=alt.Text("text:N"),
     )
     header = charts.props(title=None, labelOrient="top", labelAnchor="start", labelLimit=560)
     height = 28 * frame.groupby("question")["row"].nunique().max()

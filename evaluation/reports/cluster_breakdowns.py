@@ -12,6 +12,7 @@ import pandas as pd
 
 from evaluation.reports import charts
 from evaluation.reports import common as rc
+from evaluation.reports.chart_records import named_rows
 from evaluation.reports.cluster_parts import ClusterReport
 from evaluation.values.breakdowns import part_stats, protected_breakdowns
 from evaluation.values.distributions import MUNICIPALITY
@@ -40,7 +41,7 @@ def hidden_totals(report, indicator_ids) -> set[tuple[str, str]]:
     hidden = mine[mine["suppressed"].astype(bool) & mine["level"].isin(["cluster", "municipality"])]
     return {
         (r.indicator_id, MUNICIPALITY if r.level == "municipality" else r.entity_id)
-        for r in hidden.itertuples()
+        for r in named_rows(hidden)
     }
 
 
@@ -85,7 +86,7 @@ def breakdown_table(report: ClusterReport, indicator, parts: list[str]) -> pd.Da
     t, found = report.t, load_breakdowns(report)
     found = found[found["indicator_id"] == indicator.id]
     cells: dict[tuple, tuple] = {}  # (entity, part) -> its first row
-    for cell in found.itertuples(index=False):
+    for cell in named_rows(found):
         cells.setdefault((cell.entity, cell.part), cell)
     own = published(report, indicator.id, "cluster", report.cluster_id)
     muni = published(report, indicator.id, "municipality", report.data.municipality)

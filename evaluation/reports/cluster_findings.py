@@ -18,6 +18,7 @@ import pandas as pd
 
 from evaluation.reports import charts
 from evaluation.reports import common as rc
+from evaluation.reports.chart_records import named_rows
 from evaluation.reports.cluster_funnels import any_outside, funnel_indicators, funnel_of, outside
 from evaluation.reports.cluster_parts import STATEMENT_INDICATORS, ClusterReport
 from evaluation.reports.reflection import finding_question, movement_name, spoken
@@ -69,7 +70,7 @@ def cluster_status(report: ClusterReport) -> pd.DataFrame:
 
 def change_findings(report: ClusterReport, status: pd.DataFrame) -> list[Finding]:
     out = []
-    for row in status.itertuples(index=False):
+    for row in named_rows(status):
         if row.change_verdict not in ("better", "worse"):
             continue
         out.append(
@@ -92,7 +93,7 @@ def change_findings(report: ClusterReport, status: pd.DataFrame) -> list[Finding
 
 def level_findings(report: ClusterReport, status: pd.DataFrame) -> list[Finding]:
     out = []
-    for row in status.itertuples(index=False):
+    for row in named_rows(status):
         if row.position not in ("better", "worse"):
             continue
         out.append(level_finding(report, row, "level", row.position))
@@ -122,7 +123,7 @@ def statement_findings(report: ClusterReport, status: pd.DataFrame) -> list[Find
     t = report.t
     rows = [
         r
-        for r in status.itertuples(index=False)
+        for r in named_rows(status)
         if r.indicator_id in STATEMENT_INDICATORS
         and r.position not in ("better", "worse")
         and not rc.is_missing(r.value)
@@ -151,7 +152,7 @@ def unit_findings(report: ClusterReport) -> list[Finding]:
         if not any_outside(found["units"]):
             continue
         indicator, units = found["indicator"], found["units"]
-        for row in units.itertuples(index=False):
+        for row in named_rows(units):
             if not outside(row.classification_998):
                 continue
             high_is_good = indicator.direction == "higher_better"

@@ -18,6 +18,7 @@ import pandas as pd
 
 from evaluation.reports import charts
 from evaluation.reports import common as rc
+from evaluation.reports.chart_records import named_rows
 from evaluation.texts import format_school_year
 from evaluation.values import decisions as decision_values
 from evaluation.values import year_overlap
@@ -156,7 +157,7 @@ def verdict_lines_html(report, follow: pd.DataFrame) -> str:
     one sentence."""
     t = report.t
     lines, early = [], []
-    for number, row in enumerate(follow.itertuples(index=False), start=1):
+    for number, row in enumerate(named_rows(follow), start=1):
         ind = report.data.catalog.get(row.indicator_id)
         if row.verdict == "too_early":  # with its target: an action may aim at two indicators
             action = t(
@@ -198,7 +199,7 @@ def follow_up_table(report, follow: pd.DataFrame) -> pd.DataFrame:
     t = report.t
     columns = t.lookup("followup.columns")
     rows = []
-    for number, row in enumerate(follow.itertuples(index=False), start=1):
+    for number, row in enumerate(named_rows(follow), start=1):
         ind = report.data.catalog.get(row.indicator_id)
         rows.append(
             {
@@ -287,7 +288,7 @@ def chart_rows(report, follow: pd.DataFrame) -> pd.DataFrame:
     t = report.t
     labels = t.lookup("followup.chart_labels")
     frames = []
-    for number, row in enumerate(follow.itertuples(index=False), start=1):
+    for number, row in enumerate(named_rows(follow), start=1):
         if row.verdict == decision_values.HIDDEN:
             continue
         series = decision_values.follow_up_series(
@@ -338,25 +339,31 @@ def run_chart(series: pd.DataFrame, t) -> alt.TopLevelMixin:
     )
     y = alt.Y("value:Q", title=None, scale=charts.props(zero=False))
     colour = alt.Color("series:N", title=None, scale=scales["color"])
-    lines = alt.Chart(mark=charts.mark("line", strokeWidth=2)).encode(
+    lines = charts.encode(
+        alt.Chart(mark=charts.mark("line", strokeWidth=2)),
         x=x,
         y=y,
         color=colour,
         strokeDash=alt.StrokeDash("series:N", title=None, scale=scales["dash"]),
     )
-    points = alt.Chart(mark=charts.mark("point", filled=True, size=45, opacity=1)).encode(
-        x=x, y=y, color=colour, shape=alt.Shape("series:N", title=None, scale=scales["shape"])
+    points = charts.encode(
+        alt.Chart(mark=charts.mark("point", filled=True, size=45, opacity=1)),
+        x=x,
+        y=y,
+        color=colour,
+        shape=alt.Shape("series:N", title=None, scale=scales["shape"]),
     )
     rule = alt.Chart(mark=charts.mark("rule", color="#555555", strokeDash=[4, 3]))
-    rule = rule.encode(x=alt.X("decision_x:Q"))
+    rule = charts.encode(rule, x=alt.X("decision_x:Q"))
     # above the plot area, so the label never sits on the lines it marks
     words = charts.mark(
         "text", align="left", dx=3, dy=-2, fontSize=10, color="#333333", baseline="bottom"
     )
-    text = (
-        alt.Chart(mark=words)
-        .transform_filter("datum.label_row")
-        .encode(x=alt.X("decision_x:Q"), y=alt.YValue(0), text=alt.TextValue(labels["decided"]))
+    text = charts.encode(
+        alt.Chart(mark=words).transform_filter("datum.label_row"),
+        x=alt.X("decision_x:Q"),
+        y=alt.YValue(0),
+        text=alt.TextValue(labels["decided"]),
     )
     # sizes, resolve and the one table on the layer chart itself: no chained copies, no hashed
     # layers (charts.build_trend_chart, #17)
@@ -378,7 +385,7 @@ def question_html(report, follow: pd.DataFrame) -> str:
     t = report.t
     due = [
         t("meeting3.review_item", number=number, review=review_text(t, row.review))
-        for number, row in enumerate(follow.itertuples(index=False), start=1)
+        for number, row in enumerate(named_rows(follow), start=1)
         if row.review_due
     ]
     if not due:
@@ -401,7 +408,7 @@ def overdue_html(report, follow: pd.DataFrame) -> str:
             review=review_text(t, row.review),
             status=row.status,
         )
-        for row in late.itertuples(index=False)
+        for row in named_rows(late)
     ]
     return (
         f"<h3>{rc.esc(t('followup.overdue_heading'))}</h3>"

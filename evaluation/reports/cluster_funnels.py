@@ -17,6 +17,7 @@ import pandas as pd
 
 from evaluation.errors import EvaluationError
 from evaluation.reports import common as rc
+from evaluation.reports.chart_records import named_rows
 from evaluation.reports.cluster_parts import ClusterReport, member_units
 from evaluation.reports.funnels import (
     FunnelFigure,
@@ -243,7 +244,7 @@ def worse_outliers(found: dict) -> list[tuple[str, object]]:
     good = "above" if indicator.direction == "higher_better" else "below"
     return [
         (row.name, indicator)
-        for row in found["units"].itertuples(index=False)
+        for row in named_rows(found["units"])
         if outside(row.classification_998) and row.classification_998 != good
     ]
 
@@ -366,7 +367,7 @@ def unit_standout_lines(report: ClusterReport) -> list[str]:
         found = funnel_of(report, indicator_id)
         if not found or found["units"] is None or not any_outside(found["units"]):
             continue
-        for row in found["units"].itertuples(index=False):
+        for row in named_rows(found["units"]):
             if not outside(row.classification_998):
                 continue
             key = (

@@ -15,6 +15,7 @@ import pandas as pd
 
 from evaluation.reports import charts, public_cluster
 from evaluation.reports import common as rc
+from evaluation.reports.chart_records import named_rows
 from evaluation.reports.status import position_decimals
 from evaluation.texts import SUPPRESSED_MARKER, Texts, danish_order, format_school_year
 
@@ -74,7 +75,7 @@ def membership_changes(data: rc.ReportData, cluster_id: str) -> list[tuple[str, 
         return []
     first, last = min(data.years), max(data.years)
     out = []
-    for row in m[m["cluster_id"] == cluster_id].itertuples(index=False):
+    for row in named_rows(m[m["cluster_id"] == cluster_id]):
         name = data.unit_name(row.unit_id)
         if not rc.is_missing(row.from_year) and first < int(row.from_year) <= last:
             out.append(("join", name, int(row.from_year)))
@@ -168,7 +169,7 @@ def statement_chart_rows(report: ClusterReport, rows: pd.DataFrame) -> tuple[lis
     t = report.t
     chart_rows, hidden = [], []
     muni_name = t("common.municipality")
-    for row in rows.itertuples(index=False):
+    for row in named_rows(rows):
         label = rc.indicator_name(t, row.indicator)
         if rc.is_missing(row.value):
             hidden.append(label)
@@ -201,7 +202,7 @@ def statement_chart_rows(report: ClusterReport, rows: pd.DataFrame) -> tuple[lis
 def statement_description(report: ClusterReport, rows: pd.DataFrame, hidden: list[str]) -> str:
     t = report.t
     parts = []
-    for row in rows.itertuples(index=False):
+    for row in named_rows(rows):
         if rc.is_missing(row.value):
             continue
         value = rc.format_value(t, row.indicator, row.value)
@@ -232,7 +233,7 @@ def response_lines(report: ClusterReport) -> list[str]:
         format_school_year(r.year)
         + ": "
         + (SUPPRESSED_MARKER if rc.is_missing(r.n) else t.number(r.n, decimals=0))
-        for r in gen.sort_values("year").itertuples(index=False)
+        for r in named_rows(gen.sort_values("year"))
         if r.year <= report.year
     ]
     if counts and data.public:
@@ -309,7 +310,7 @@ def status_standout_lines(report: ClusterReport, status: pd.DataFrame) -> list[s
     """Clear changes since the previous year and clear differences from the municipality: only
     those whose interval excludes 0."""
     lines = []
-    for row in status.itertuples(index=False):
+    for row in named_rows(status):
         if row.change_verdict in ("better", "worse"):
             lines.append(change_standout(report.t, row))
         if row.position in ("better", "worse"):

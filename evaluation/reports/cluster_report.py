@@ -20,6 +20,7 @@ from evaluation.reports import (
     public_cluster,
 )
 from evaluation.reports import common as rc
+from evaluation.reports.chart_records import named_rows
 from evaluation.reports.cluster_findings import MEETING_CSS, meeting_section, today_html
 from evaluation.reports.cluster_funnels import (
     funnel_indicators,
@@ -163,7 +164,7 @@ def build_next_step(report: ClusterReport) -> rc.Html:
     t = report.t
     status = report.status("headline", rc.HEADLINE_INDICATORS)
     general = status[status["indicator_id"] == "generel_trivsel"] if len(status) else status
-    row = next(general.itertuples(index=False), None)
+    row = next(named_rows(general), None)
     effort = effort_question(
         t, report.cluster_name, effort_name(report), start_year_of(report), report.year, row
     )
@@ -479,7 +480,7 @@ def collect_key_figures(report: ClusterReport) -> dict:
         "min_n": report.data.min_n,
     }
     shown = key_figures.Shown  # at the page's precision, never more (issue #18)
-    for row in rows.itertuples(index=False):
+    for row in named_rows(rows):
         ind = report.data.catalog.get(row.indicator_id)
         if not rc.is_missing(row.value):
             figures[f"{row.indicator_id}.value"] = shown(row.value, rc.stored_decimals(ind))

@@ -22,6 +22,7 @@ from evaluation.reports.charts import (
     VALENCE_COLOURS,
     VALENCE_SHAPES,
     chart_html,
+    encode,
     mark,
     props,
 )
@@ -241,21 +242,21 @@ def limit_layer(limits: pd.DataFrame, x: alt.X, y: alt.Y, title: str) -> alt.Cha
     names = list(dict.fromkeys(limits["limit"]))
     dash = alt.StrokeDash("limit:N", title=title, scale=props(domain=names, range=[[6, 3], [2, 2]]))
     line = mark("line", color="#555555", strokeWidth=1.2)
-    return alt.Chart(limits, mark=line).encode(
-        x=x, y=y, strokeDash=dash, detail=alt.Detail("side:N")
+    return encode(
+        alt.Chart(limits, mark=line), x=x, y=y, strokeDash=dash, detail=alt.Detail("side:N")
     )
 
 
 def target_layer(target: float) -> alt.Chart:
     rule = mark("rule", color=MUNICIPALITY_COLOUR, strokeWidth=1.5)
-    return alt.Chart(pd.DataFrame({"target": [target]}), mark=rule).encode(y=alt.Y("target:Q"))
+    return encode(alt.Chart(pd.DataFrame({"target": [target]}), mark=rule), y=alt.Y("target:Q"))
 
 
 def others_layer(others: pd.DataFrame, x: alt.X) -> alt.Chart:
     """The context points, with one grey legend entry named by their `group`."""
     stroke = alt.Stroke("group:N", title=None, scale=props(range=["#777777"]), legend=props())
     hollow = mark("point", filled=False, size=40, color="#777777", opacity=0.9)
-    return alt.Chart(others, mark=hollow).encode(x=x, y=alt.Y("value:Q"), stroke=stroke)
+    return encode(alt.Chart(others, mark=hollow), x=x, y=alt.Y("value:Q"), stroke=stroke)
 
 
 def point_layers(
@@ -270,12 +271,13 @@ def point_layers(
     valences = [valence_of(k, lower_better) for k in keys]
     shapes = [VALENCE_SHAPES[v] for v in valences]
     colours = [VALENCE_COLOURS[v] for v in valences]
-    shown = marks.encode(
+    shown = encode(
+        marks,
         x=x,
         y=alt.Y("value:Q"),
         shape=alt.Shape("position:N", title=title, scale=props(domain=order, range=shapes)),
         color=alt.Color("position:N", title=title, scale=props(domain=order, range=colours)),
     )
     words = mark("text", align="left", dx=9, dy=-7, fontSize=12, color=TEXT_COLOUR)
-    names = alt.Chart(points, mark=words).encode(x=x, y=alt.Y("value:Q"), text=alt.Text("name:N"))
+    names = encode(alt.Chart(points, mark=words), x=x, y=alt.Y("value:Q"), text=alt.Text("name:N"))
     return [shown, names]

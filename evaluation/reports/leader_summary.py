@@ -255,7 +255,9 @@ def recolour_series(chart, domain: list[str], colours: list[str]):
     for layer in getattr(chart, "layer", []):
         colour = getattr(layer.encoding, "color", alt.Undefined)
         if colour is not alt.Undefined:
+            colour = alt.Color(**colour)  # charts.encode gives channels as dicts
             colour.scale = alt.Scale(domain=domain, range=colours)
+            layer.encoding.color = colour
     return chart
 
 
@@ -371,7 +373,9 @@ def steady_trend_chart(report: LeaderReport, frame: pd.DataFrame, all_years: lis
         domain = steady_domain(report.data.catalog.get(indicator_id), panel)
         for layer in chart.spec.layer:
             if domain is not None and layer.encoding.y is not alt.Undefined:
-                layer.encoding.y.scale = alt.Scale(domain=domain, zero=False, nice=False)
+                y = alt.Y(**layer.encoding.y)  # charts.encode gives channels as dicts
+                y.scale = alt.Scale(domain=domain, zero=False, nice=False)
+                layer.encoding.y = y
         if start:
             chart.spec.layer.append(
                 alt.Chart()

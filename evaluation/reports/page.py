@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from evaluation.reports import public_cluster
+from evaluation.reports.chart_records import named_rows
 from evaluation.reports.fonts import font_face_css
 from evaluation.reports.html import (
     INDEX_FILE,
@@ -162,7 +163,7 @@ def cluster_links(data, municipality: str = "", skip: str = "") -> dict[str, str
         clusters = clusters[clusters["municipality"] == municipality]
     pairs = [
         (str(row.name), cluster_report_file(str(row.cluster_id)))
-        for row in clusters.itertuples(index=False)
+        for row in named_rows(clusters)
         if str(row.cluster_id) != skip
     ]
     return dict(sorted(pairs, key=lambda pair: danish_order(pair[0])))
