@@ -27,6 +27,17 @@ def test_warehouse_facts_from_a_hand_made_file(tmp_path):
     assert facts.clusters_by_year == {} and facts.ingest_log == []
 
 
+def test_the_ingest_log_is_read_in_one_order(tmp_path):
+    # the index page lists the input files in it: two renders of one warehouse list them alike
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE TABLE ingest_log (file TEXT, sha256 TEXT, table_name TEXT)")
+        rows = [(f"f{i % 7}.csv", f"{i:02d}", "answers") for i in range(30, 0, -1)]
+        con.executemany("INSERT INTO ingest_log VALUES (?, ?, ?)", rows)
+    log = sources.read_warehouse_facts(path).ingest_log
+    assert [(r["file"], r["sha256"]) for r in log] == sorted((f, h) for f, h, _ in rows)
+
+
 def test_a_public_run_hands_its_warehouse_to_the_public_report(tmp_path, monkeypatch):
     """Issue 16: `render --source public --warehouse W` passes W to the public report (its
     published respondent counts and years) and lists it among the inputs; a pupil-level default

@@ -56,7 +56,9 @@ def read_warehouse_facts(path: Path) -> WarehouseFacts:
                 clusters_by_year[year] = [str(r[0]) for r in rows]
         ingest_log = []
         if "ingest_log" in tables:
-            cursor = con.execute("SELECT DISTINCT file, sha256, table_name FROM ingest_log")
+            cursor = con.execute(  # sorted: the index page and the manifest list them alike
+                "SELECT DISTINCT file, sha256, table_name FROM ingest_log ORDER BY ALL"
+            )
             names = [d[0] for d in cursor.description]
             ingest_log = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         pupil_level = any(
