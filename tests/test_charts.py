@@ -224,3 +224,13 @@ def test_encode_writes_the_spec_altair_encode_writes():
     assert json.dumps(ours.to_dict(validate=False)) == json.dumps(theirs.to_dict(validate=False))
     assert charts.chart_to_svg(ours) == charts.chart_to_svg(theirs)
     assert "encoding" not in line.to_dict(validate=False)  # the chart given is left as it was
+
+
+def test_a_number_column_with_a_missing_cell_keeps_the_decimal_mark(tmp_path):
+    # to_csv writes a number column that became text (its missing cell as the marker) without
+    # the decimal mark: "1.5" beside "2,25" in one Danish file, which Excel reads as text
+    table = pd.DataFrame({"a": [1.5, None, -0.25], "b": [2.25, 3.0, 1e-05]})
+    danish = charts.write_table_csv(table, "gaps", tmp_path / "da", "da")
+    english = charts.write_table_csv(table, "gaps", tmp_path / "en", "en")
+    assert danish.read_text(encoding="utf-8-sig") == "a;b\n1,5;2,25\n–;3,0\n-0,25;1e-05\n"
+    assert english.read_text(encoding="utf-8-sig") == "a,b\n1.5,2.25\n–,3.0\n-0.25,1e-05\n"

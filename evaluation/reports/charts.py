@@ -194,9 +194,27 @@ def write_table_csv(table: pd.DataFrame, slug: str, tables_dir: str | Path, lang
         with path.open("w", encoding="utf-8-sig", newline="") as handle:
             handle.write(text_table_csv(table, sep))
     else:  # numbers: pandas writes them with the decimal mark
-        safe = table.fillna(SUPPRESSED_MARKER).map(neutralise_formula)
+        safe = missing_as_marker(table, decimal).map(neutralise_formula)
         safe.to_csv(path, sep=sep, decimal=decimal, index=False, encoding="utf-8-sig")
     return path
+
+
+def missing_as_marker(table: pd.DataFrame, decimal: str) -> pd.DataFrame:
+    """The table with each missing cell as the marker. A number column with a missing cell
+    becomes text, which to_csv writes without the decimal mark ("1.5" beside "2,25" in one
+    Danish file), so its numbers are written here with the mark, as to_csv writes the others."""
+    safe = table.copy()
+    for position, (_, column) in enumerate(table.items()):
+        if pd.api.types.is_float_dtype(column) and column.isna().any():
+            safe.isetitem(
+                position,
+                column.map(
+                    lambda v: (
+                        SUPPRESSED_MARKER if pd.isna(v) else repr(float(v)).replace(".", decimal)
+                    )
+                ),
+            )
+    return safe.fillna(SUPPRESSED_MARKER)
 
 
 def text_table_csv(table: pd.DataFrame, sep: str) -> str:
