@@ -89,50 +89,6 @@ def test_trend_chart_renders_with_a_gap_year_on_the_axis():
     assert "Kommunen" in svg and "Nord" in svg  # legend names the series, not colour alone
 
 
-def test_csv_slug_must_be_plain(tmp_path):
-    import pytest
-
-    with pytest.raises(ValueError):
-        charts.write_table_csv(pd.DataFrame({"a": [1]}), "../evil", tmp_path, "da")
-
-
-def test_csv_cells_a_spreadsheet_would_run_are_neutralised(tmp_path):
-    table = pd.DataFrame(
-        {
-            "Skole": ['=HYPERLINK("http://x")', "+45 Skolen", "-Nord", "@SUM(A1)", "\tTab", "Vest"],
-            "Ændring": ["-0,7", "+1,2", "3,5 %", "-2+3", "12", "–"],
-            "Elever": [120, -3, 0, 5, 7, 9],
-        }
-    )
-    path = charts.write_table_csv(table, "injection", tmp_path, "da")
-    back = pd.read_csv(path, sep=";", dtype=str, encoding="utf-8-sig", keep_default_na=False)
-    assert back["Skole"].tolist() == [
-        '\'=HYPERLINK("http://x")',
-        "'+45 Skolen",
-        "'-Nord",
-        "'@SUM(A1)",
-        "'\tTab",
-        "Vest",
-    ]
-    # numbers (and text that is only a number) stay numbers; a sum in text does not
-    assert back["Ændring"].tolist() == ["-0,7", "+1,2", "3,5 %", "'-2+3", "12", "–"]
-    assert back["Elever"].tolist() == ["120", "-3", "0", "5", "7", "9"]
-
-
-def test_a_text_table_is_written_byte_for_byte_as_pandas_writes_it(tmp_path):
-    cells = ["=1+1", 'a "quoted"; name', "two\nlines", "", None, "-0,7", "Øst, 3.", "12 %"]
-    table = pd.DataFrame(
-        {"Skole; navn": pd.Series(cells, dtype="str"), "B": pd.Series(cells[::-1], dtype="str")}
-    )
-    for language, sep, decimal in (("da", ";", ","), ("en", ",", ".")):
-        path = charts.write_table_csv(table, f"text-{language}", tmp_path, language)
-        reference = tmp_path / f"pandas-{language}.csv"  # the way every table was written before
-        safe = table.fillna(charts.SUPPRESSED_MARKER).map(charts.neutralise_formula)
-        safe.to_csv(reference, sep=sep, decimal=decimal, index=False, encoding="utf-8-sig")
-        assert path.read_bytes() == reference.read_bytes()
-    assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # Excel reads the BOM as UTF-8
-
-
 def test_the_municipality_is_neutral_grey_and_dashed_and_others_avoid_valence_colours():
     scales = charts.series_scales(["Nord", "Kommunen"], neutral="Kommunen")
     assert scales["color"]["range"] == [charts.OKABE_ITO["blue"], charts.MUNICIPALITY_COLOUR]
@@ -224,13 +180,3 @@ def test_encode_writes_the_spec_altair_encode_writes():
     assert json.dumps(ours.to_dict(validate=False)) == json.dumps(theirs.to_dict(validate=False))
     assert charts.chart_to_svg(ours) == charts.chart_to_svg(theirs)
     assert "encoding" not in line.to_dict(validate=False)  # the chart given is left as it was
-
-
-def test_a_number_column_with_a_missing_cell_keeps_the_decimal_mark(tmp_path):
-    # to_csv writes a number column that became text (its missing cell as the marker) without
-    # the decimal mark: "1.5" beside "2,25" in one Danish file, which Excel reads as text
-    table = pd.DataFrame({"a": [1.5, None, -0.25], "b": [2.25, 3.0, 1e-05]})
-    danish = charts.write_table_csv(table, "gaps", tmp_path / "da", "da")
-    english = charts.write_table_csv(table, "gaps", tmp_path / "en", "en")
-    assert danish.read_text(encoding="utf-8-sig") == "a;b\n1,5;2,25\n–;3,0\n-0,25;1e-05\n"
-    assert english.read_text(encoding="utf-8-sig") == "a,b\n1.5,2.25\n–,3.0\n-0.25,1e-05\n"
