@@ -305,3 +305,46 @@ def test_one_home_for_the_privacy_floor():
         if "def check_min_n(" in path.read_text(encoding="utf-8")
     ]
     assert homes == ["evaluation/values/privacy.py"]
+
+
+# Imported only with their extra (pip install .[dask]), inside the functions that need them.
+OPTIONAL_IMPORTS = {"distributed"}
+
+
+def test_every_library_the_package_imports_comes_with_its_runtime_dependencies():
+    # `make demo` installs only [project] dependencies: fontTools came only through the test
+    # extras (matplotlib), and every report failed on a fresh machine (session 7)
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    def name(text: str) -> str:
+        return text.lower().replace("_", "-").replace(".", "-")
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    todo = [Requirement(r).name for r in declared["dependencies"]]
+    installed_with_it: set[str] = set()
+    while todo:
+        dist = name(todo.pop())
+        if dist in installed_with_it:
+            continue
+        installed_with_it.add(dist)
+        for text in metadata.requires(dist) or []:
+            requirement = Requirement(text)
+            if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+                todo.append(requirement.name)
+    imported = set()
+    for source in (ROOT / "evaluation").rglob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.partition(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.partition(".")[0])
+    third_party = imported - set(sys.stdlib_module_names) - {"evaluation", *OPTIONAL_IMPORTS}
+    owners = metadata.packages_distributions()
+    missing = [
+        module
+        for module in sorted(third_party)
+        if not {name(d) for d in owners.get(module, [module])} & installed_with_it
+    ]
+    assert missing == [], "declare them in pyproject.toml and environment.yml"
