@@ -18,6 +18,15 @@ def test_a_dict_comes_back_as_it_was_written(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary file left
 
 
+def test_a_dict_that_cannot_be_pickled_leaves_no_file_behind(tmp_path):
+    path = tmp_path / "cache" / "shared-x.pickle"
+    try:
+        cache_files.write_pickle({"a": lambda: None}, path)  # a lambda cannot be pickled
+    except Exception:  # noqa: BLE001 - the error is the caller's; the folder must stay clean
+        pass
+    assert list(path.parent.iterdir()) == []
+
+
 def test_no_file_and_an_unreadable_file_read_as_nothing(tmp_path):
     assert cache_files.read_pickle(None) == {}
     assert cache_files.read_pickle(tmp_path / "missing.pickle") == {}

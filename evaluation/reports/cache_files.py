@@ -66,16 +66,18 @@ def read_pickle(path: Path | None) -> dict:
 
 
 def write_pickle(results: dict, path: Path) -> None:
-    """Write a dict to the cache folder atomically; a folder we cannot write to costs speed."""
-    import os
+    """Write a dict to the cache folder atomically (files.write_atomically: no half file, and no
+    temporary one left when the write fails); a folder we cannot write to costs speed."""
     import pickle
 
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    from evaluation.files import write_atomically
+
+    def dump(tmp: Path) -> None:
         with tmp.open("wb") as handle:
             pickle.dump(results, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
+
+    try:
+        write_atomically(path, dump)
     except OSError:
         pass
 
