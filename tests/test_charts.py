@@ -119,6 +119,61 @@ def test_the_trend_chart_marks_the_start_year_in_every_panel():
     assert svg.count(">start<") == 2  # one per panel
 
 
+def scene_items(mark, marktype, role=None, dx=0.0, dy=0.0):
+    """Every item of the given mark type (and role) in a Vega scenegraph, as (x, y, item) with
+    x and y on the whole chart; the item's own x and y are inside its panel."""
+    found = []
+    for item in mark.get("items", []):
+        if mark.get("marktype") == marktype and role in (None, mark.get("role")):
+            found.append((dx + item.get("x", 0), dy + item.get("y", 0), item))
+        if mark.get("marktype") == "group" or "marktype" not in mark:
+            for child in item.get("items", []):
+                found += scene_items(
+                    child, marktype, role, dx + item.get("x", 0), dy + item.get("y", 0)
+                )
+    return found
+
+
+def test_the_start_markers_words_cover_no_point_or_interval():
+    """The words across the top of each trend panel keep clear of the data: before, a panel
+    whose values rose to the top of its axis had them written over its points."""
+    import vl_convert as vlc
+
+    years = [f"{y}/{str(y + 1)[2:]}" for y in range(2016, 2026)]
+    rising = [3.50] * 7 + [3.52, 3.58, 3.61]
+    data = pd.DataFrame(
+        {
+            "panel": ["A"] * 10 + ["B"] * 10,
+            "series": ["Nord"] * 20,
+            "year": list(range(2016, 2026)) * 2,
+            "year_label": years * 2,
+            "value": rising + rising[::-1],
+            "lower": [v - 0.03 for v in rising + rising[::-1]],
+            "upper": [v + 0.03 for v in rising + rising[::-1]],
+        }
+    )
+    labels = {"x": "Skoleår", "y": None, "series": ""}
+    for start, align in (("2024/25", "right"), ("2017/18", "left")):
+        words = "start på Bredere børnefællesskaber"
+        chart = charts.build_trend_chart(data, years, labels, marker=(start, words))
+        scene = vlc.vegalite_to_scenegraph(
+            chart.to_dict(validate=False), config=charts.chart_config()
+        )
+        texts = [
+            i for _, _, i in scene_items(scene["scenegraph"], "text") if i.get("text") == words
+        ]
+        assert len(texts) == 2 and {t["align"] for t in texts} == {align}
+        band = charts.MARKER_WORDS_BAND
+        assert all(t["y"] + t["fontSize"] / 2 <= band for t in texts)
+        points = [i for _, _, i in scene_items(scene["scenegraph"], "symbol", "mark")]
+        rules = scene_items(scene["scenegraph"], "rule", "mark")
+        whiskers = [i for _, _, i in rules if "y2" in i and "strokeDash" not in i]
+        assert len(points) == 20 and len(whiskers) == 20
+        # inside its panel (the items' own y), nothing reaches into the words' band
+        assert min(i["y"] - i["size"] ** 0.5 / 2 for i in points) > band
+        assert min(min(i["y"], i["y2"]) for i in whiskers) > band
+
+
 def test_a_finding_chart_shows_point_interval_and_named_rule_in_valence_colour():
     point = {"value": 14.9, "lower": 5.0, "upper": 9.0, "rule": 7.0, "verdict": "worse"}
     chart = charts.build_finding_chart(point, {"interval": "grænserne", "rule": "kommunen"}, ".1f")

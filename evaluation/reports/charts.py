@@ -270,6 +270,13 @@ def add_segments(frame: pd.DataFrame, by: list[str], year: str = "year") -> pd.D
     return frame
 
 
+# A trend panel's width, and the band at its top that the start marker's words take (pixels);
+# a point's radius (size 60)
+TREND_PANEL_WIDTH = 230
+MARKER_WORDS_BAND = 14
+POINT_RADIUS = 5
+
+
 def build_trend_chart(
     data: pd.DataFrame,
     all_years: list[str],
@@ -297,7 +304,11 @@ def build_trend_chart(
         scale=props(domain=all_years),
         axis=props(labelAngle=0 if len(all_years) <= 5 else -45, labelOverlap=False),
     )
-    y = alt.Y("value:Q", title=labels["y"], scale=props(zero=False))
+    marked = marker is not None and marker[0] in all_years
+    # with the marker's words across the top of each panel, the scale keeps a band of pixels
+    # above (and below) the data free, so the words never cover a point or an interval
+    padding = {"padding": MARKER_WORDS_BAND + POINT_RADIUS} if marked else {}
+    y = alt.Y("value:Q", title=labels["y"], scale=props(zero=False, **padding))
     colour = alt.Color("series:N", title=labels["series"], scale=scales["color"])
     # Layers that all draw one table are built without it and get it on the layer: the same
     # spec (altair lifts a table every layer shares to the top), but layers holding it are
@@ -327,18 +338,27 @@ def build_trend_chart(
         shape=alt.Shape("series:N", title=labels["series"], scale=scales["shape"]),
     )
     layers = [lines, bars, points]
-    if marker is not None and marker[0] in all_years:
+    if marked:
         at_start = base.transform_filter(alt.datum.year_label == marker[0])
         rule = at_start.mark_rule(color=TEXT_COLOUR, strokeDash=[3, 3], strokeWidth=1.5)
-        words = at_start.mark_text(align="right", dx=-3, fontSize=12, color=TEXT_COLOUR)
+        # the words on the wider side of the line, cut with an ellipsis at the panel's edge
+        where = all_years.index(marker[0]) / max(1, len(all_years) - 1)
+        room = (where if where > 0.5 else 1 - where) * TREND_PANEL_WIDTH - 4
+        words = at_start.mark_text(
+            align="right" if where > 0.5 else "left",
+            dx=-3 if where > 0.5 else 3,
+            fontSize=12,
+            color=TEXT_COLOUR,
+            limit=max(40, int(room)),
+        )
         layers = [
             encode(rule, x=x),
             *layers,
-            encode(words, x=x, y=alt.YValue(6), text=alt.TextValue(marker[1])),
+            encode(words, x=x, y=alt.YValue(MARKER_WORDS_BAND / 2), text=alt.TextValue(marker[1])),
         ]
     # sizes and resolve given at construction: each chained .properties/.resolve_* call copies
     # the whole chart deeply, rebuilding every layer (#17); the spec is the same
-    layered = alt.layer(*layers, data=frame, width=230, height=150)
+    layered = alt.layer(*layers, data=frame, width=TREND_PANEL_WIDTH, height=150)
     return layered.facet(
         facet=alt.Facet("panel:N", title=None, sort=list(dict.fromkeys(data["panel"]))),
         columns=columns,
