@@ -24,7 +24,12 @@ from report_runs import REPORTS, execute_report, rendered_fixture_report  # noqa
 
 from evaluation.render import index_page
 from evaluation.reports import html  # noqa: E402
-from evaluation.reports.html import scroll_region  # noqa: E402
+from evaluation.reports.html import (  # noqa: E402
+    PRINT_CSS,
+    SCROLL_REGION_CSS,
+    chart_box,
+    scroll_region,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
@@ -158,3 +163,18 @@ def test_link_names_links_each_name_of_a_list_of_names():
         '<td><a href="n.html">Nord</a>, <a href="s.html">Syd</a> og <a href="a.html">Åbyen</a></td>'
     )
     assert linked.endswith("<td>Nord og Midtby</td>")
+
+
+def test_a_wide_chart_shrinks_only_so_far_on_a_phone_and_its_box_can_be_reached():
+    """A chart wider than a phone can show at LEAST_SCALE (trend panels, 727 px) keeps at least
+    that share of its width, in a named scroll box; a narrow one shrinks with the page."""
+    wide = chart_box('<svg width="727" height="300"><g></g></svg>', 'Udvikling "A" & B')
+    assert 'style="max-width:max(100%,582px);height:auto;width:727px"' in wide
+    count, bad = unnamed_scroll_boxes(f"<style>{SCROLL_REGION_CSS}</style>{wide}")
+    assert (count, bad) == (1, [])
+    assert 'aria-label="Udvikling &quot;A&quot; &amp; B"' in wide
+    narrow = chart_box('<svg width="310" height="80"><g></g></svg>', "Fund")
+    assert narrow.startswith('<div class="wb-chart"><svg')
+    assert 'style="max-width:100%;height:auto;width:310px"' in narrow
+    # on paper every chart fits the page's width again
+    assert ".wb-chart-wide {" in PRINT_CSS.split("@media print")[1]

@@ -14,7 +14,6 @@ Funnel plots have their own home, `evaluation.reports.funnels`, built on `chart_
 from __future__ import annotations
 
 import html
-import re
 from pathlib import Path
 
 import altair as alt
@@ -24,7 +23,11 @@ import vl_convert as vlc
 from evaluation.reports.chart_limits import drop_needless_limits
 from evaluation.reports.chart_records import fast_data, plain_rows
 from evaluation.reports.fonts import register_for_charts
-from evaluation.reports.html import scroll_region
+from evaluation.reports.html import (  # noqa: F401 (charts.label_svg, charts.chart_box)
+    chart_box,
+    label_svg,
+    scroll_region,
+)
 from evaluation.reports.table_csv import write_table_csv  # noqa: F401 (charts.write_table_csv)
 from evaluation.texts import SUPPRESSED_MARKER, is_missing
 
@@ -125,25 +128,6 @@ def chart_to_svg(chart: alt.TopLevelMixin, language: str = "da") -> str:
     )
 
 
-_INNER_ARIA = re.compile(r'\s(?:role|aria-[a-z]+)="[^"]*"')
-_SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
-
-
-def label_svg(svg: str, name: str) -> str:
-    """Give an SVG one accessible name (role="img", aria-label, <title>) and no inner roles."""
-    svg = re.sub(r"<\?xml[^>]*>\s*", "", svg)
-    svg = _INNER_ARIA.sub("", svg)
-    match = _SVG_OPEN.search(svg)
-    if match is None:
-        raise ValueError("not an SVG document")
-    attrs = re.sub(r'\s(?:width|height)="[^"]*"', "", match.group(1))
-    width = re.search(r'\swidth="([^"]*)"', match.group(1))
-    style = f' style="max-width:100%;height:auto;width:{width.group(1)}px"' if width else ""
-    safe = html.escape(name, quote=True)
-    opening = f'<svg{attrs} role="img" aria-label="{safe}" focusable="false"{style}>'
-    return svg[: match.start()] + opening + f"<title>{safe}</title>" + svg[match.end() :]
-
-
 def table_to_html(
     table: pd.DataFrame,
     caption: str,
@@ -198,13 +182,12 @@ def chart_html(
 
     Writes the table (or `csv_table` when given) to tables_dir/<slug>.csv when tables_dir is set.
     """
-    svg = label_svg(chart_to_svg(chart, language), title)
+    box = chart_box(chart_to_svg(chart, language), title)
     if tables_dir:
         write_table_csv(table if csv_table is None else csv_table, slug, tables_dir, language)
     caption = table_caption or title
     return (
-        f'<figure class="wb-figure" id="fig-{slug}">'
-        f'<div class="wb-chart">{svg}</div>'
+        f'<figure class="wb-figure" id="fig-{slug}">{box}'
         f"<figcaption><strong>{html.escape(title)}.</strong> {html.escape(description)}"
         f"</figcaption></figure>" + table_to_html(table, caption, footnotes)
     )

@@ -222,10 +222,10 @@ def answers_figure(report: ClusterReport, records: list[dict], words: list[str])
     t = report.t
     chart = answer_chart(report, pd.DataFrame(records))
     title = t("meeting2.chart_title")
-    svg = charts.label_svg(charts.chart_to_svg(chart, t.language), title)
+    box = charts.chart_box(charts.chart_to_svg(chart, t.language), title)
     return (
         f'<figure class="wb-figure" id="fig-svar">'
-        f'<div class="wb-chart">{svg}</div><figcaption><strong>{rc.esc(title)}.</strong> '
+        f"{box}<figcaption><strong>{rc.esc(title)}.</strong> "
         f"{rc.esc(t('meeting2.chart_description', rows=' '.join(words)))}</figcaption></figure>"
     )
 

@@ -32,6 +32,9 @@ SCROLL_REGION_CSS = (
     "  radial-gradient(farthest-side at 100% 50%, rgba(0,0,0,0.3), rgba(0,0,0,0)) right / 0.9rem"
     " 100% no-repeat scroll; }\n"
     ".wb-table-wrap:focus-visible { outline: 3px solid #0b4f8a; outline-offset: 2px; }\n"
+    # a wide chart that shrinks only so far (charts.LEAST_SCALE) scrolls sideways on a phone
+    ".wb-chart-wide { overflow-x: auto; max-width: 100%; }\n"
+    ".wb-chart-wide:focus-visible { outline: 3px solid #0b4f8a; outline-offset: 2px; }\n"
 )
 
 # Print (A4, what a browser prints) for every page: no scroll boxes or clipped wrappers (nbconvert's
@@ -49,7 +52,8 @@ PRINT_CSS = """
   html, body, body.jp-Notebook, main { width: auto !important; max-width: none !important;
     margin: 0 !important; padding: 0 !important; overflow: visible !important; }
   .jp-Notebook, .jp-Cell, .jp-Cell-outputWrapper, .jp-Cell-outputArea, .jp-OutputArea,
-  .jp-OutputArea-child, .jp-OutputArea-output, .jp-RenderedHTMLCommon, .wb-table-wrap {
+  .jp-OutputArea-child, .jp-OutputArea-output, .jp-RenderedHTMLCommon, .wb-table-wrap,
+  .wb-chart-wide {
     overflow: visible !important; max-height: none !important; display: block !important;
     min-width: 0 !important; max-width: 100% !important; padding: 0 !important;
     box-shadow: none !important; background: none !important; }
@@ -91,6 +95,64 @@ def esc(text) -> str:
 def paragraph(text: str, css_class: str = "") -> str:
     cls = f' class="{css_class}"' if css_class else ""
     return f"<p{cls}>{esc(text)}</p>"
+
+
+_INNER_ARIA = re.compile(r'\s(?:role|aria-[a-z]+)="[^"]*"')
+_SVG_OPEN = re.compile(r"<svg\b([^>]*)>")
+
+
+# On a narrow screen a chart shrinks with the page, but a wide one (trend panels, funnels) only
+# down to this share of its width, so its 12 px words stay readable (~9.6 px); the rest scrolls
+# sideways in a focusable box (chart_box). Wider screens and print show it as before.
+LEAST_SCALE = 0.8
+PHONE_PAGE_WIDTH = 364  # a 390 px phone less the page's side margins
+
+
+def svg_width(svg: str) -> float | None:
+    """The width an SVG document gives itself (pixels), None when it gives none."""
+    match = _SVG_OPEN.search(svg)
+    width = re.search(r'\swidth="([0-9.]+)"', match.group(1)) if match else None
+    return float(width.group(1)) if width else None
+
+
+def least_width(svg: str) -> int | None:
+    """How narrow a wide chart may shrink (LEAST_SCALE), None for one that fits a phone."""
+    width = svg_width(svg)
+    if width is None or width * LEAST_SCALE <= PHONE_PAGE_WIDTH:
+        return None
+    return round(width * LEAST_SCALE)
+
+
+def label_svg(svg: str, name: str, least: int | None = None) -> str:
+    """Give an SVG one accessible name (role="img", aria-label, <title>) and no inner roles;
+    with `least`, it shrinks with the page no narrower than that many pixels."""
+    svg = re.sub(r"<\?xml[^>]*>\s*", "", svg)
+    svg = _INNER_ARIA.sub("", svg)
+    match = _SVG_OPEN.search(svg)
+    if match is None:
+        raise ValueError("not an SVG document")
+    attrs = re.sub(r'\s(?:width|height)="[^"]*"', "", match.group(1))
+    width = re.search(r'\swidth="([^"]*)"', match.group(1))
+    widest = f"max(100%,{least}px)" if least else "100%"
+    style = f' style="max-width:{widest};height:auto;width:{width.group(1)}px"' if width else ""
+    safe = html.escape(name, quote=True)
+    opening = f'<svg{attrs} role="img" aria-label="{safe}" focusable="false"{style}>'
+    return svg[: match.start()] + opening + f"<title>{safe}</title>" + svg[match.end() :]
+
+
+def chart_box(svg: str, title: str) -> str:
+    """A chart's SVG named `title` (label_svg) in its box. A wide chart shrinks on a narrow
+    screen only down to LEAST_SCALE and scrolls sideways beyond: then its box is a scroll region
+    keyboard users can reach (tabindex, role, name), as a wide table's (scroll_region)."""
+    least = least_width(svg)
+    svg = label_svg(svg, title, least)
+    if least is None:
+        return f'<div class="wb-chart">{svg}</div>'
+    named = html.escape(title, quote=True)
+    return (
+        f'<div class="wb-chart wb-chart-wide" tabindex="0" role="region" aria-label="{named}">'
+        f"{svg}</div>"
+    )
 
 
 def bullets(items: list[str]) -> str:
