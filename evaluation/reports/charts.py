@@ -322,23 +322,8 @@ def build_trend_chart(
     )
     layers = [lines, bars, points]
     if marked:
-        at_start = base.transform_filter(alt.datum.year_label == marker[0])
-        rule = at_start.mark_rule(color=TEXT_COLOUR, strokeDash=[3, 3], strokeWidth=1.5)
-        # the words on the wider side of the line, cut with an ellipsis at the panel's edge
-        where = all_years.index(marker[0]) / max(1, len(all_years) - 1)
-        room = (where if where > 0.5 else 1 - where) * TREND_PANEL_WIDTH - 4
-        words = at_start.mark_text(
-            align="right" if where > 0.5 else "left",
-            dx=-3 if where > 0.5 else 3,
-            fontSize=12,
-            color=TEXT_COLOUR,
-            limit=max(40, int(room)),
-        )
-        layers = [
-            encode(rule, x=x),
-            *layers,
-            encode(words, x=x, y=alt.YValue(MARKER_WORDS_BAND / 2), text=alt.TextValue(marker[1])),
-        ]
+        rule, words = start_marker_layers(base, x, all_years, marker)
+        layers = [rule, *layers, words]
     # sizes and resolve given at construction: each chained .properties/.resolve_* call copies
     # the whole chart deeply, rebuilding every layer (#17); the spec is the same
     layered = alt.layer(*layers, data=frame, width=TREND_PANEL_WIDTH, height=150)
@@ -350,6 +335,24 @@ def build_trend_chart(
             legend=alt.LegendResolveMap(color="shared", shape="shared"),
         ),
     )
+
+
+def start_marker_layers(base: alt.Chart, x: alt.X, all_years: list[str], marker: tuple[str, str]):
+    """The start marker of build_trend_chart: a dashed line at the year and its words across
+    the panel's top band, on the wider side of the line, cut with an ellipsis at the edge."""
+    at_start = base.transform_filter(alt.datum.year_label == marker[0])
+    rule = at_start.mark_rule(color=TEXT_COLOUR, strokeDash=[3, 3], strokeWidth=1.5)
+    where = all_years.index(marker[0]) / max(1, len(all_years) - 1)
+    room = (where if where > 0.5 else 1 - where) * TREND_PANEL_WIDTH - 4
+    words = at_start.mark_text(
+        align="right" if where > 0.5 else "left",
+        dx=-3 if where > 0.5 else 3,
+        fontSize=12,
+        color=TEXT_COLOUR,
+        limit=max(40, int(room)),
+    )
+    text = alt.TextValue(marker[1])
+    return encode(rule, x=x), encode(words, x=x, y=alt.YValue(MARKER_WORDS_BAND / 2), text=text)
 
 
 def build_interval_chart(
