@@ -124,3 +124,30 @@ def test_a_second_min_n_suppresses_the_values_already_computed(tmp_path, monkeyp
     monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "0")
     load_indicator_values(path, 7)
     assert len(calls) == 3
+
+
+def test_a_municipalitys_cached_values_are_its_rows_of_the_whole_table(tmp_path):
+    """A report reads only its own municipality's rows of the cache (a national cache holds 98);
+    they must be exactly the rows, order and dtypes the whole table scoped to it gives."""
+    rows = 12
+    values = pd.DataFrame(
+        {
+            "year": [2023, 2024] * (rows // 2),
+            "municipality": pd.array(["Aby", "Bby", "Aby", "Cby"] * (rows // 4), dtype="string"),
+            "entity_id": pd.Series(
+                ["u1", None, "u2", "k1", "u3", "u4"] * (rows // 6), dtype=object
+            ),
+            "n": pd.array([5, None, 7, 8] * (rows // 4), dtype="Int64"),
+            "value": [1.5, float("nan"), 2.25, -0.5] * (rows // 4),
+            "suppressed": [False, True, False, False] * (rows // 4),
+        }
+    )
+    cache = tmp_path / "values-x.parquet"
+    load.write_cached_values(values, cache)
+    whole = load.read_cached_values(cache)
+    for municipality in ["Aby", "Bby", "Cby", "Dby"]:
+        own = load.read_cached_values(cache, municipality)
+        expected = whole[whole["municipality"] == municipality].reset_index(drop=True)
+        pd.testing.assert_frame_equal(own, expected, check_exact=True)
+        assert own["entity_id"].dtype == object and own.attrs == whole.attrs
+    assert len(load.read_cached_values(cache, "Aby")) == 6

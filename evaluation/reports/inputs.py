@@ -222,7 +222,7 @@ def load_report_data(
     hashes = tables.get("input_hashes")
     cache = load.find_cached_values(path, min_n, hashes) if hashes else None
     if cache is not None and cache.is_file():  # as load_indicator_values, without hashing again
-        values = load.read_cached_values(cache)
+        values = load.read_cached_values(cache, municipality)  # scoped below, as the others
     else:
         values = load.load_indicator_values(path, min_n)
     values = values.assign(year=values["year"].astype(int))
