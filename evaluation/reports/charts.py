@@ -23,7 +23,7 @@ import vl_convert as vlc
 from evaluation.reports.chart_limits import drop_needless_limits
 from evaluation.reports.chart_records import fast_data, plain_rows
 from evaluation.reports.fonts import register_for_charts
-from evaluation.reports.html import (  # noqa: F401 (charts.label_svg, charts.chart_box)
+from evaluation.reports.html import (  # noqa: F401 (charts.label_svg, as the reports call it)
     chart_box,
     label_svg,
     scroll_region,

@@ -32,7 +32,7 @@ SCROLL_REGION_CSS = (
     "  radial-gradient(farthest-side at 100% 50%, rgba(0,0,0,0.3), rgba(0,0,0,0)) right / 0.9rem"
     " 100% no-repeat scroll; }\n"
     ".wb-table-wrap:focus-visible { outline: 3px solid #0b4f8a; outline-offset: 2px; }\n"
-    # a wide chart that shrinks only so far (charts.LEAST_SCALE) scrolls sideways on a phone
+    # a wide chart that shrinks only so far (LEAST_SCALE, chart_box) scrolls sideways on a phone
     ".wb-chart-wide { overflow-x: auto; max-width: 100%; }\n"
     ".wb-chart-wide:focus-visible { outline: 3px solid #0b4f8a; outline-offset: 2px; }\n"
 )
