@@ -91,6 +91,14 @@ def test_cached_values_equal_fresh_ones_and_follow_the_warehouse(tmp_path, monke
     cached = load_indicator_values(path, min_n=5)
     pd.testing.assert_frame_equal(fresh, first)
     pd.testing.assert_frame_equal(fresh, cached)
+    # one municipality's rows: the same whether computed or read from the cache
+    town = fresh["municipality"].iloc[0]
+    own = fresh[fresh["municipality"] == town].reset_index(drop=True)
+    pd.testing.assert_frame_equal(load_indicator_values(path, 5, municipality=town), own)
+    monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "0")
+    pd.testing.assert_frame_equal(load_indicator_values(path, 5, municipality=town), own)
+    assert load_indicator_values(path, 5, municipality="Andetsted").empty
+    monkeypatch.setenv("WORKBENCH_VALUES_CACHE", "1")
     assert find_cached_values(path, 6) != cache
     with open(path, "ab") as handle:  # any change to the warehouse file changes the key
         handle.write(b"\0")
@@ -151,3 +159,17 @@ def test_a_municipalitys_cached_values_are_its_rows_of_the_whole_table(tmp_path)
         pd.testing.assert_frame_equal(own, expected, check_exact=True)
         assert own["entity_id"].dtype == object and own.attrs == whole.attrs
     assert len(load.read_cached_values(cache, "Aby")) == 6
+
+
+def test_a_failed_cache_write_leaves_no_file_behind(tmp_path, monkeypatch):
+    """The values cache is written atomically: when writing fails, neither the cache nor a
+    temporary file is left in the folder (before, the half-written temporary file stayed)."""
+
+    def broken(self, path, *args, **kwargs):
+        Path(path).write_bytes(b"half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pd.DataFrame, "to_parquet", broken)
+    cache = tmp_path / "cache" / "values-x.parquet"
+    load.write_cached_values(pd.DataFrame({"value": [1.0]}), cache)
+    assert list(cache.parent.iterdir()) == []

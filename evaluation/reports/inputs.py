@@ -219,12 +219,8 @@ def load_report_data(
     from evaluation.values import load  # why: duckdb loads only when a report runs
 
     tables = tables or read_warehouse_tables(path)
-    hashes = tables.get("input_hashes")
-    cache = load.find_cached_values(path, min_n, hashes) if hashes else None
-    if cache is not None and cache.is_file():  # as load_indicator_values, without hashing again
-        values = load.read_cached_values(cache, municipality)  # scoped below, as the others
-    else:
-        values = load.load_indicator_values(path, min_n)
+    hashes = tables.get("input_hashes")  # known: the values need not hash the warehouse again
+    values = load.load_indicator_values(path, min_n, inputs=hashes, municipality=municipality)
     values = values.assign(year=values["year"].astype(int))
     empty = pd.DataFrame()
     data = ReportData(

@@ -15,28 +15,38 @@ import pandas as pd
 
 from evaluation import config
 from evaluation.catalog import load_catalog
-from evaluation.files import hash_file
+from evaluation.files import hash_file, write_atomically
 from evaluation.values import privacy
 from evaluation.values.aggregate import compute_indicator_values
 
 
-def load_indicator_values(warehouse_path=None, min_n: int = config.MIN_N_DEFAULT) -> pd.DataFrame:
+def load_indicator_values(
+    warehouse_path=None,
+    min_n: int = config.MIN_N_DEFAULT,
+    *,
+    inputs: tuple[str, ...] | None = None,
+    municipality: str = "",
+) -> pd.DataFrame:
     """Indicator values with primary and secondary suppression: what the reports use.
 
     The result is cached on disk beside the warehouse (see `find_cached_values`), because every
     report of a run needs the same table and computing it is most of a report's time.
+    `inputs`: input_hashes(warehouse) when the caller has them (hashing reads the warehouse);
+    `municipality`: only its rows, in their order (a report's own; a national table holds 98).
     """
     privacy.check_min_n(min_n)
     path = Path(warehouse_path or config.warehouse_path())
-    inputs = input_hashes(path)
+    inputs = inputs or input_hashes(path)
     cache = find_cached_values(path, min_n, inputs)
     if cache is not None and cache.is_file():
-        return read_cached_values(cache)
+        return read_cached_values(cache, municipality)
     catalog = load_catalog()
     values = unsuppressed_values(path, catalog, inputs)
     values = privacy.suppress_values(values, min_n=min_n, catalog=catalog)
     if cache is not None:
         write_cached_values(values, cache)
+    if municipality:
+        values = values[values["municipality"] == municipality].reset_index(drop=True)
     return values
 
 
@@ -111,13 +121,11 @@ def read_cached_values(cache: Path, municipality: str = "") -> pd.DataFrame:
 
 
 def write_cached_values(values: pd.DataFrame, cache: Path) -> None:
-    """Write the cache atomically; a folder we cannot write to only costs speed."""
+    """Write the cache atomically (files.write_atomically: no half file, and no temporary one
+    left when the write fails); a folder we cannot write to only costs speed."""
+    stored = values.copy()
+    stored.attrs["object_columns"] = [c for c in values.columns if values[c].dtype == object]
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
-        stored = values.copy()
-        stored.attrs["object_columns"] = [c for c in values.columns if values[c].dtype == object]
-        stored.to_parquet(tmp, index=False)
-        os.replace(tmp, cache)
+        write_atomically(cache, lambda tmp: stored.to_parquet(tmp, index=False))
     except OSError:
         pass
